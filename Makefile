@@ -1,0 +1,97 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Top-level build of the kvm module set. Run `make help` for the targets.
+# The kernel build itself reads ./Kbuild (kbuild prefers it to this file).
+
+VMHOST ?= amd
+# What each goal needs installed: scripts/setup-deps runs (fast when nothing is missing) before
+# KVER is computed, so a fresh machine gets its kernel pair before make looks for it.
+GOALS := $(or $(MAKECMDGOALS),all)
+ifneq ($(filter check check-intel run shell selftests,$(GOALS)),)
+DEPS_LEVEL := $(if $(filter intel,$(VMHOST)) $(filter check-intel,$(GOALS)),--intel,--test)
+else ifneq ($(filter all modules install,$(GOALS)),)
+DEPS_LEVEL := --build
+endif
+ifdef DEPS_LEVEL
+ifneq ($(shell scripts/setup-deps $(DEPS_LEVEL) >&2 && echo ok),ok)
+$(error scripts/setup-deps $(DEPS_LEVEL) failed)
+endif
+endif
+
+# The Debian kernel the emulated host boots (the modules build against its headers); on a
+# machine without that pair (a real host), the running kernel.
+KVER ?= $(or $(shell scripts/kver 2>/dev/null),$(shell uname -r))
+KDIR ?= /lib/modules/$(KVER)/build
+KVM ?= ours
+TESTS ?=
+V ?= 0
+TIMEOUT ?= 300
+# Warnings are errors in this tree's own builds (not in DKMS builds for other kernels).
+WERROR ?= 1
+
+BUILD := $(CURDIR)/build
+SELFTESTS := $(BUILD)/selftests
+KSFT_INC := $(BUILD)/ksft
+LINUX_SOURCE := /usr/src/linux-source-6.1.tar.xz
+VMTEST := tools/testing/vmtest/vmtest
+
+ifeq ($(WERROR),1)
+KBUILD_EXTRA := KCFLAGS=-Werror
+endif
+
+VMTEST_ARGS = --host $(VMHOST) --kvm $(KVM) --kver $(KVER) --ours $(CURDIR) \
+	      --tests-dir $(SELFTESTS) --timeout $(TIMEOUT) \
+	      $(if $(TESTS),--tests "$(TESTS)") $(if $(filter 1,$(V)),--verbose)
+
+all: modules
+
+help:
+	@echo 'Targets:'
+	@echo '  make [modules]      build kvm.ko, kvm-amd.ko, kvm-intel.ko against KDIR ($(KDIR))'
+	@echo '  make C=2            ... with sparse on every file'
+	@echo '  make check          build, boot the emulated host, run the selftests there'
+	@echo '  make check-intel    the whole suite on the Intel host (Bochs, slow)'
+	@echo '  make run            show the modules working in the emulated host'
+	@echo '  make shell          a shell in the emulated host with /dev/kvm ready'
+	@echo '  make install        install the modules under updates/ and the /dev/kvm udev rule'
+	@echo '  make selftests      build the selftests (static) into build/selftests'
+	@echo '  make clean'
+	@echo 'Variables: VMHOST=amd|intel  KVM=ours|stock  TESTS="a b"  V=1  TIMEOUT=s  KDIR=  KVER='
+
+modules:
+	@test -e $(KDIR)/Makefile || { echo "No kernel headers at KDIR=$(KDIR): install" \
+		"linux-headers-$(KVER), or run scripts/setup-deps --test for the test kernel." >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) $(KBUILD_EXTRA) modules
+
+$(KSFT_INC)/kselftest.h:
+	@mkdir -p $(KSFT_INC)
+	tar -xJf $(LINUX_SOURCE) --occurrence=1 -O \
+		linux-source-6.1/tools/testing/selftests/kselftest.h > $@.tmp
+	mv $@.tmp $@
+
+selftests: $(KSFT_INC)/kselftest.h
+	$(MAKE) -C tools/testing/selftests/kvm OUTPUT=$(SELFTESTS) KSFT_INC=$(KSFT_INC)
+	$(MAKE) -C tools/kvm-info OUTPUT=$(SELFTESTS)
+
+check: modules selftests
+	$(VMTEST) $(VMTEST_ARGS)
+
+check-intel:
+	$(MAKE) check VMHOST=intel
+
+run: modules selftests
+	$(VMTEST) $(VMTEST_ARGS) --run "kvm-info --create-vm"
+
+shell: modules selftests
+	$(VMTEST) $(VMTEST_ARGS) --shell
+
+install: modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates modules_install
+	install -D -m 0644 scripts/65-kvm.rules $(DESTDIR)/etc/udev/rules.d/65-kvm.rules
+	getent group kvm >/dev/null || groupadd --system kvm
+	depmod -a $(KVER)
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
+	rm -rf $(BUILD)
+
+.PHONY: all help modules selftests check check-intel run shell install clean

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * x86 common code of kvm.ko: registration of the vendor backend (kvm-amd / kvm-intel) and
+ * the arch side of the system and VM ioctls.
+ */
+#include <linux/kvm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+
+#include "kvm_core.h"
+#include "kvm_x86_ops.h"
+
+/* The registered backend; NULL when none. Written under kvm_vendor_lock. */
+static const struct kvm_x86_ops *kvm_x86_vendor;
+static DEFINE_MUTEX(kvm_vendor_lock);
+
+long kvm_arch_check_extension(struct kvm *kvm, long cap)
+{
+	/* Nothing x86-specific works yet: api.rst 4.4 wants 0 for unsupported. */
+	return 0;
+}
+
+/* api.rst 4.x: /dev/kvm ioctls unknown to x86 KVM fail with -EINVAL, not -ENOTTY */
+long kvm_arch_dev_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg)
+{
+	return -EINVAL;
+}
+
+long kvm_arch_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg)
+{
+	return -ENOTTY;
+}
+
+/* api.rst 4.2: x86 knows one machine type, KVM_X86_DEFAULT_VM (0) */
+int kvm_arch_init_vm(struct kvm *kvm, unsigned long type)
+{
+	if (type)
+		return -EINVAL;
+	return 0;
+}
+
+void kvm_arch_destroy_vm(struct kvm *kvm)
+{
+}
+
+int kvm_arch_hardware_enable(void)
+{
+	return kvm_x86_vendor->hardware_enable();
+}
+
+void kvm_arch_hardware_disable(void)
+{
+	kvm_x86_vendor->hardware_disable();
+}
+
+/**
+ * kvm_x86_vendor_register - make a backend the one serving /dev/kvm
+ * @ops: the backend's ops; must stay valid until kvm_x86_vendor_unregister()
+ *
+ * Checks the CPU, turns virtualization on on every online CPU, then exposes /dev/kvm.
+ * Returns 0, or a negative errno after one log line saying why.
+ */
+int kvm_x86_vendor_register(const struct kvm_x86_ops *ops)
+{
+	int r;
+
+	mutex_lock(&kvm_vendor_lock);
+	if (kvm_x86_vendor) {
+		pr_err("kvm: %s cannot load: %s is already loaded\n", ops->name,
+		       kvm_x86_vendor->name);
+		r = -EBUSY;
+		goto out_unlock;
+	}
+
+	r = ops->check_processor();
+	if (r)
+		goto out_unlock;
+
+	r = ops->hardware_setup();
+	if (r)
+		goto out_unlock;
+
+	kvm_x86_vendor = ops;
+	r = kvm_hardware_enable_all();
+	if (r)
+		goto err_unsetup;
+
+	r = kvm_core_register(ops->owner);
+	if (r)
+		goto err_disable;
+
+	pr_info("kvm: %s ready: /dev/kvm (API version %d)\n", ops->name,
+		KVM_API_VERSION_NUMBER);
+	mutex_unlock(&kvm_vendor_lock);
+	return 0;
+
+err_disable:
+	kvm_hardware_disable_all();
+err_unsetup:
+	kvm_x86_vendor = NULL;
+	ops->hardware_unsetup();
+out_unlock:
+	mutex_unlock(&kvm_vendor_lock);
+	return r;
+}
+EXPORT_SYMBOL_GPL(kvm_x86_vendor_register);
+
+void kvm_x86_vendor_unregister(const struct kvm_x86_ops *ops)
+{
+	mutex_lock(&kvm_vendor_lock);
+	if (!WARN_ON_ONCE(kvm_x86_vendor != ops)) {
+		kvm_core_unregister();
+		kvm_hardware_disable_all();
+		ops->hardware_unsetup();
+		kvm_x86_vendor = NULL;
+	}
+	mutex_unlock(&kvm_vendor_lock);
+}
+EXPORT_SYMBOL_GPL(kvm_x86_vendor_unregister);
+
+static int __init kvm_x86_init(void)
+{
+	return 0;
+}
+module_init(kvm_x86_init);
+
+static void __exit kvm_x86_exit(void)
+{
+}
+module_exit(kvm_x86_exit);

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KVM_CHECK_EXTENSION must match what the implementation does (api.rst 4.4: "0 if
+ * unsupported"). For each capability below a probe exercises the feature on a fresh VM:
+ * a reported capability must work, and an unreported one must not (so nothing works that
+ * is not announced). The VM fd (KVM_CAP_CHECK_EXTENSION_VM) must answer like /dev/kvm.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kvm_util.h"
+
+struct probe_ctx {
+	int kvm, vm;
+	long value;	/* what KVM_CHECK_EXTENSION returned */
+};
+
+static bool probe_check_extension_vm(struct probe_ctx *c)
+{
+	return ioctl(c->vm, KVM_CHECK_EXTENSION, KVM_CAP_CHECK_EXTENSION_VM) == 1;
+}
+
+static bool probe_user_memory(struct probe_ctx *c)
+{
+	size_t size = 0x10000;
+	void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct kvm_userspace_memory_region r = {
+		.slot = 0, .guest_phys_addr = 0x100000, .memory_size = size,
+		.userspace_addr = (uintptr_t)mem,
+	};
+	bool ok;
+
+	TEST_ASSERT(mem != MAP_FAILED, "mmap");
+	ok = ioctl(c->vm, KVM_SET_USER_MEMORY_REGION, &r) == 0;
+	/* the memory stays mapped: the slot refers to it until the VM goes */
+	return ok;
+}
+
+/* The last slot id allowed is value - 1; value itself is EINVAL. */
+static bool probe_nr_memslots(struct probe_ctx *c)
+{
+	void *mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct kvm_userspace_memory_region r = {
+		.guest_phys_addr = 0x200000, .memory_size = 4096, .userspace_addr = (uintptr_t)mem,
+	};
+
+	TEST_ASSERT(mem != MAP_FAILED, "mmap");
+	r.slot = c->value - 1;
+	if (ioctl(c->vm, KVM_SET_USER_MEMORY_REGION, &r))
+		return false;
+	r.slot = c->value;
+	r.guest_phys_addr = 0x300000;
+	return ioctl(c->vm, KVM_SET_USER_MEMORY_REGION, &r) == -1 && errno == EINVAL;
+}
+
+static bool probe_create_vcpu(struct probe_ctx *c)
+{
+	int vcpu = ioctl(c->vm, KVM_CREATE_VCPU, 0);
+
+	if (vcpu < 0)
+		return false;
+	close(vcpu);
+	return c->value >= 1;
+}
+
+static bool probe_max_vcpus(struct probe_ctx *c)
+{
+	return c->value >= kvm_check_cap(c->kvm, KVM_CAP_NR_VCPUS) && probe_create_vcpu(c);
+}
+
+static bool probe_max_vcpu_id(struct probe_ctx *c)
+{
+	int vcpu;
+
+	if (c->value < kvm_check_cap(c->kvm, KVM_CAP_MAX_VCPUS))
+		return false;
+	vcpu = ioctl(c->vm, KVM_CREATE_VCPU, c->value - 1);
+	if (vcpu < 0)
+		return false;
+	close(vcpu);
+	return ioctl(c->vm, KVM_CREATE_VCPU, c->value) == -1 && errno == EINVAL;
+}
+
+static bool probe_set_tss_addr(struct probe_ctx *c)
+{
+	return ioctl(c->vm, KVM_SET_TSS_ADDR, 0xfffbd000ul) == 0;
+}
+
+static bool probe_identity_map_addr(struct probe_ctx *c)
+{
+	uint64_t addr = 0xfffbc000ul;
+
+	return ioctl(c->vm, KVM_SET_IDENTITY_MAP_ADDR, &addr) == 0;
+}
+
+static bool probe_supported_cpuid(struct probe_ctx *c)
+{
+	int n = 256;
+	struct kvm_cpuid2 *cpuid = calloc(1, sizeof(*cpuid) + n * sizeof(cpuid->entries[0]));
+	bool ok;
+
+	TEST_ASSERT(cpuid, "calloc");
+	cpuid->nent = n;
+	ok = ioctl(c->kvm, KVM_GET_SUPPORTED_CPUID, cpuid) == 0 && cpuid->nent > 0;
+	free(cpuid);
+	return ok;
+}
+
+static bool probe_msr_features(struct probe_ctx *c)
+{
+	struct kvm_msr_list *list = calloc(1, sizeof(*list) + 256 * sizeof(uint32_t));
+	bool ok;
+
+	TEST_ASSERT(list, "calloc");
+	list->nmsrs = 256;
+	ok = ioctl(c->kvm, KVM_GET_MSR_FEATURE_INDEX_LIST, list) == 0;
+	free(list);
+	return ok;
+}
+
+static bool probe_irqchip(struct probe_ctx *c)
+{
+	return ioctl(c->vm, KVM_CREATE_IRQCHIP, 0) == 0;
+}
+
+static bool probe_pit2(struct probe_ctx *c)
+{
+	struct kvm_pit_config cfg = { .flags = 0 };
+
+	return ioctl(c->vm, KVM_CREATE_IRQCHIP, 0) == 0 &&
+	       ioctl(c->vm, KVM_CREATE_PIT2, &cfg) == 0;
+}
+
+static bool probe_ioeventfd(struct probe_ctx *c)
+{
+	int efd = eventfd(0, EFD_CLOEXEC);
+	struct kvm_ioeventfd io = {
+		.addr = 0x510, .len = 2, .fd = efd, .flags = KVM_IOEVENTFD_FLAG_PIO,
+	};
+	bool ok;
+
+	TEST_ASSERT(efd >= 0, "eventfd");
+	ok = ioctl(c->vm, KVM_IOEVENTFD, &io) == 0;
+	close(efd);
+	return ok;
+}
+
+/* api.rst 4.116: the value is the page offset of the ring in the vCPU mmap area */
+static bool probe_coalesced_mmio(struct probe_ctx *c)
+{
+	struct kvm_coalesced_mmio_zone zone = { .addr = 0xfe000000, .size = 0x1000 };
+
+	return c->value == KVM_COALESCED_MMIO_PAGE_OFFSET &&
+	       ioctl(c->vm, KVM_REGISTER_COALESCED_MMIO, &zone) == 0;
+}
+
+static bool probe_adjust_clock(struct probe_ctx *c)
+{
+	struct kvm_clock_data data = { .flags = 0 };
+
+	return ioctl(c->vm, KVM_GET_CLOCK, &data) == 0;
+}
+
+#define CAP(name, fn) { KVM_CAP_##name, #name, fn }
+static const struct {
+	long cap;
+	const char *name;
+	bool (*probe)(struct probe_ctx *c);
+} caps[] = {
+	CAP(CHECK_EXTENSION_VM, probe_check_extension_vm),
+	CAP(USER_MEMORY, probe_user_memory),
+	CAP(NR_MEMSLOTS, probe_nr_memslots),
+	CAP(NR_VCPUS, probe_create_vcpu),
+	CAP(MAX_VCPUS, probe_max_vcpus),
+	CAP(MAX_VCPU_ID, probe_max_vcpu_id),
+	CAP(SET_TSS_ADDR, probe_set_tss_addr),
+	CAP(SET_IDENTITY_MAP_ADDR, probe_identity_map_addr),
+	CAP(EXT_CPUID, probe_supported_cpuid),
+	CAP(GET_MSR_FEATURES, probe_msr_features),
+	CAP(IRQCHIP, probe_irqchip),
+	CAP(PIT2, probe_pit2),
+	CAP(IOEVENTFD, probe_ioeventfd),
+	CAP(COALESCED_MMIO, probe_coalesced_mmio),
+	CAP(ADJUST_CLOCK, probe_adjust_clock),
+};
+
+int main(void)
+{
+	struct probe_ctx c;
+	unsigned int i;
+	long vm_value;
+	bool works;
+
+	ksft_print_header();
+	ksft_set_plan(sizeof(caps) / sizeof(caps[0]));
+	c.kvm = kvm_open();
+
+	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		c.value = kvm_check_cap(c.kvm, caps[i].cap);
+		c.vm = vm_create(c.kvm);
+		if (kvm_check_cap(c.kvm, KVM_CAP_CHECK_EXTENSION_VM)) {
+			vm_value = kvm_check_cap(c.vm, caps[i].cap);
+			TEST_ASSERT(vm_value == c.value,
+				    "KVM_CAP_%s: VM fd says %ld, /dev/kvm says %ld",
+				    caps[i].name, vm_value, c.value);
+		}
+		works = caps[i].probe(&c);
+		close(c.vm);
+		TEST_ASSERT(works == (c.value > 0),
+			    "KVM_CAP_%s is %ld but the feature %s", caps[i].name, c.value,
+			    works ? "works" : "does not work");
+		ksft_test_result_pass("KVM_CAP_%s = %ld, feature %s\n", caps[i].name, c.value,
+				      works ? "works" : "absent");
+	}
+	close(c.kvm);
+	ksft_finished();
+}

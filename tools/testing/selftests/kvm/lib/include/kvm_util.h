@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Helpers over the KVM userspace API (<linux/kvm.h>, Documentation/virt/kvm/api.rst). */
+#ifndef SELFTEST_KVM_KVM_UTIL_H
+#define SELFTEST_KVM_KVM_UTIL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/kvm.h>
+
+#include "test_util.h"
+
+#define KVM_DEV_PATH "/dev/kvm"
+
+/* Open /dev/kvm read-write; asserts (a missing /dev/kvm is a failure in the harness). */
+int kvm_open(void);
+/* KVM_CHECK_EXTENSION on a system or VM fd; asserts the ioctl itself did not fail. */
+int kvm_check_cap(int fd, long cap);
+/* KVM_CREATE_VM with the default machine type; asserts success. */
+int vm_create(int kvm_fd);
+
+/* "kvm_amd" or "kvm_intel", from the harness (VMTEST_VENDOR) or /sys/module. */
+const char *kvm_vendor_module(void);
+bool kvm_is_amd(void);
+
+/* rdmsr through /dev/cpu/N/msr (msr.ko); asserts. */
+uint64_t rdmsr_on_cpu(int cpu, uint32_t msr);
+/* Number of possible CPUs and whether one is online. */
+int nr_cpus_possible(void);
+bool cpu_is_online(int cpu);
+
+/*
+ * Kernel memory use, for leak checks around a loop of create/destroy or load/unload.
+ * net_pages counts pages handed out minus pages given back (/proc/vmstat pgalloc_* - pgfree),
+ * so pages parked in per-CPU free lists do not read as leaks, unlike MemFree.
+ */
+struct mem_snapshot {
+	long long net_pages;
+	long long slab_unreclaimable_kb;
+	long long vmalloc_used_kb;
+	long long percpu_kb;
+};
+
+void mem_snapshot_take(struct mem_snapshot *s);
+/* Prints the deltas; asserts none grew by more than the given bounds. */
+void mem_snapshot_assert_growth(const struct mem_snapshot *before, const char *what,
+				long long max_pages, long long max_slab_kb,
+				long long max_vmalloc_kb);
+
+#endif

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Assertions for the selftests. A failed assertion prints where, what was expected and what
+ * was seen (with errno when a call failed), then ends the test program with KSFT_FAIL:
+ * later subtests depend on the state the failed one should have left.
+ */
+#ifndef SELFTEST_KVM_TEST_UTIL_H
+#define SELFTEST_KVM_TEST_UTIL_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "kselftest.h"
+
+void __attribute__((noreturn, format(printf, 4, 5)))
+test_assert_fail(const char *file, int line, const char *expr, const char *fmt, ...);
+
+#define TEST_ASSERT(cond, fmt, ...) do {					\
+	if (!(cond))								\
+		test_assert_fail(__FILE__, __LINE__, #cond, fmt, ##__VA_ARGS__); \
+} while (0)
+
+/* Compare two integers; the message names both expressions and both values. */
+#define TEST_ASSERT_EQ(expected, actual) do {					\
+	long long __e = (long long)(expected), __a = (long long)(actual);	\
+	if (__e != __a)								\
+		test_assert_fail(__FILE__, __LINE__, #actual " == " #expected,	\
+				 "expected %lld (%#llx), got %lld (%#llx)",	\
+				 __e, (unsigned long long)__e, __a,		\
+				 (unsigned long long)__a);			\
+} while (0)
+
+/* A call that must fail with -1 and a given errno (the KVM ioctl convention). */
+#define TEST_ASSERT_ERRNO(expected_errno, call) do {				\
+	long __r;								\
+	errno = 0;								\
+	__r = (long)(call);							\
+	if (__r != -1 || errno != (expected_errno))				\
+		test_assert_fail(__FILE__, __LINE__, #call,			\
+				 "expected -1 with errno %s, got %ld with errno %s", \
+				 errno_name(expected_errno), __r,		\
+				 __r == -1 ? errno_name(errno) : "(none)");	\
+} while (0)
+
+/* "EINVAL", "ENOTTY", ... or the number for the rare ones. */
+const char *errno_name(int e);
+
+/* Read a file holding one integer (sysfs style); asserts on failure. */
+long long read_sysfs_int(const char *path);
+/* Write a string to a sysfs/proc file; returns 0 or -errno. */
+int write_sysfs(const char *path, const char *val);
+
+#endif

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "test_util.h"
+
+void test_assert_fail(const char *file, int line, const char *expr, const char *fmt, ...)
+{
+	int saved_errno = errno;
+	va_list ap;
+
+	printf("# ASSERTION FAILED at %s:%d: %s\n# ", file, line, expr);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	if (saved_errno)
+		printf("# (errno at failure: %s)\n", errno_name(saved_errno));
+	ksft_test_result_fail("%s:%d\n", file, line);
+	ksft_exit_fail();
+	abort();	/* not reached */
+}
+
+const char *errno_name(int e)
+{
+	static char buf[16];
+
+	switch (e) {
+#define E(x) case x: return #x
+	E(EPERM); E(ENOENT); E(ESRCH); E(EINTR); E(EIO); E(ENXIO); E(E2BIG); E(EBADF);
+	E(EAGAIN); E(ENOMEM); E(EACCES); E(EFAULT); E(EBUSY); E(EEXIST); E(ENODEV);
+	E(EINVAL); E(ENFILE); E(EMFILE); E(ENOTTY); E(ENOSPC); E(ERANGE); E(ENOSYS);
+	E(EOPNOTSUPP);
+#undef E
+	default:
+		snprintf(buf, sizeof(buf), "errno %d", e);
+		return buf;
+	}
+}
+
+long long read_sysfs_int(const char *path)
+{
+	char buf[64];
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	TEST_ASSERT(fd >= 0, "open %s", path);
+	n = read(fd, buf, sizeof(buf) - 1);
+	TEST_ASSERT(n > 0, "read %s", path);
+	close(fd);
+	buf[n] = 0;
+	return strtoll(buf, NULL, 0);
+}
+
+int write_sysfs(const char *path, const char *val)
+{
+	int fd, r = 0;
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}

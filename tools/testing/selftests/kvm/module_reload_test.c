@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Module lifetime, run last in the emulated host because it unloads KVM:
+ *  - the vendor module cannot be unloaded while /dev/kvm or a VM fd is open;
+ *  - unloading removes /dev/kvm and turns virtualization off on every CPU (AMD: EFER.SVME);
+ *  - 20 unload/load cycles work, each answering the API, with no kernel memory growth.
+ * The modules come from the harness: VMTEST_LOAD (.ko paths, load order) and VMTEST_UNLOAD
+ * (module names, unload order). It ends with the modules loaded again.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "kvm_util.h"
+
+#define CYCLES		20
+#define MAX_MODULES	8
+#define MSR_EFER	0xc0000080
+#define EFER_SVME	(1ull << 12)
+
+static char *load_list[MAX_MODULES], *unload_list[MAX_MODULES];
+static int nr_load, nr_unload;
+
+static int split(char *s, char **out)
+{
+	int n = 0;
+	char *tok;
+
+	for (tok = strtok(s, " "); tok && n < MAX_MODULES; tok = strtok(NULL, " "))
+		out[n++] = tok;
+	return n;
+}
+
+static void load_all(void)
+{
+	int i, fd;
+
+	for (i = 0; i < nr_load; i++) {
+		fd = open(load_list[i], O_RDONLY | O_CLOEXEC);
+		TEST_ASSERT(fd >= 0, "open %s", load_list[i]);
+		TEST_ASSERT(syscall(SYS_finit_module, fd, "", 0) == 0, "load %s", load_list[i]);
+		close(fd);
+	}
+}
+
+static void unload_all(void)
+{
+	int i;
+
+	for (i = 0; i < nr_unload; i++)
+		TEST_ASSERT(syscall(SYS_delete_module, unload_list[i], O_NONBLOCK) == 0,
+			    "unload %s", unload_list[i]);
+}
+
+static void assert_unloaded_state(void)
+{
+	struct stat st;
+	int cpu;
+
+	TEST_ASSERT(stat(KVM_DEV_PATH, &st) == -1 && errno == ENOENT,
+		    "%s still exists after unload", KVM_DEV_PATH);
+	if (!kvm_is_amd())
+		return;
+	for (cpu = 0; cpu < nr_cpus_possible(); cpu++)
+		if (cpu_is_online(cpu))
+			TEST_ASSERT(!(rdmsr_on_cpu(cpu, MSR_EFER) & EFER_SVME),
+				    "EFER.SVME still set on CPU %d after unload", cpu);
+}
+
+static void use_kvm(void)
+{
+	int kvm = kvm_open();
+
+	TEST_ASSERT_EQ(12, ioctl(kvm, KVM_GET_API_VERSION, 0));
+	close(vm_create(kvm));
+	close(kvm);
+}
+
+static void test_pinned_by_open_fds(const char *vendor)
+{
+	int kvm = kvm_open(), vm;
+
+	TEST_ASSERT_ERRNO(EAGAIN, syscall(SYS_delete_module, vendor, O_NONBLOCK));
+	ksft_test_result_pass("%s cannot be unloaded while /dev/kvm is open\n", vendor);
+
+	vm = vm_create(kvm);
+	close(kvm);
+	TEST_ASSERT_ERRNO(EAGAIN, syscall(SYS_delete_module, vendor, O_NONBLOCK));
+	TEST_ASSERT_ERRNO(EAGAIN, syscall(SYS_delete_module, "kvm", O_NONBLOCK));
+	close(vm);
+	ksft_test_result_pass("%s and kvm cannot be unloaded while a VM fd is open\n", vendor);
+}
+
+int main(void)
+{
+	char *load = getenv("VMTEST_LOAD"), *unload = getenv("VMTEST_UNLOAD");
+	const char *vendor = kvm_vendor_module();
+	struct mem_snapshot before;
+	int i;
+
+	ksft_print_header();
+	if (!load || !unload)
+		ksft_exit_skip("VMTEST_LOAD/VMTEST_UNLOAD not set (run from the vmtest harness)\n");
+	nr_load = split(strdup(load), load_list);
+	nr_unload = split(strdup(unload), unload_list);
+	ksft_set_plan(4);
+
+	test_pinned_by_open_fds(vendor);
+
+	unload_all();
+	assert_unloaded_state();
+	load_all();
+	use_kvm();
+	ksft_test_result_pass("unload removes /dev/kvm%s; reload works\n",
+			      kvm_is_amd() ? " and clears EFER.SVME on every CPU" : "");
+
+	mem_snapshot_take(&before);
+	for (i = 0; i < CYCLES; i++) {
+		unload_all();
+		assert_unloaded_state();
+		load_all();
+		use_kvm();
+	}
+	mem_snapshot_assert_growth(&before, "20 x unload + load", 64, 128, 64);
+	ksft_test_result_pass("%d unload/load cycles, no memory growth\n", CYCLES);
+	ksft_finished();
+}

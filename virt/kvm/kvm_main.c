@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * /dev/kvm and VM file descriptors: the system ioctls, VM creation and lifetime, and the
+ * dispatch of VM ioctls to the arch code. ABI: Documentation/virt/kvm/api.rst, sections
+ * "General description" and "API description" (4.1 KVM_GET_API_VERSION, 4.2 KVM_CREATE_VM,
+ * 4.4 KVM_CHECK_EXTENSION, 4.5 KVM_GET_VCPU_MMAP_SIZE).
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/kvm.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+
+#include "kvm_core.h"
+
+MODULE_AUTHOR("The kvm-independent authors");
+MODULE_DESCRIPTION("Hardware-assisted virtualization core (/dev/kvm, KVM API version 12)");
+MODULE_LICENSE("GPL");
+
+/* Every live VM. Lock order: kvm_vm_list_lock is a leaf. */
+static DEFINE_MUTEX(kvm_vm_list_lock);
+static LIST_HEAD(kvm_vm_list);		/* kvm_vm_list_lock */
+
+void kvm_get_vm(struct kvm *kvm)
+{
+	refcount_inc(&kvm->users);
+}
+
+static void kvm_destroy_vm(struct kvm *kvm)
+{
+	struct module *owner = kvm->owner;
+
+	mutex_lock(&kvm_vm_list_lock);
+	list_del(&kvm->vm_list);
+	mutex_unlock(&kvm_vm_list_lock);
+
+	kvm_arch_destroy_vm(kvm);
+	mmdrop(kvm->mm);
+	kfree(kvm);
+	module_put(owner);
+}
+
+void kvm_put_vm(struct kvm *kvm)
+{
+	if (refcount_dec_and_test(&kvm->users))
+		kvm_destroy_vm(kvm);
+}
+
+/*
+ * Capabilities answered by the core for /dev/kvm and VM fds alike. Only what truly works
+ * is reported (api.rst 4.4: "0 if unsupported"); the arch adds its own.
+ */
+static long kvm_check_extension(struct kvm *kvm, long cap)
+{
+	switch (cap) {
+	case KVM_CAP_CHECK_EXTENSION_VM:
+		return 1;
+	default:
+		return kvm_arch_check_extension(kvm, cap);
+	}
+}
+
+static int kvm_vm_release(struct inode *inode, struct file *filp)
+{
+	kvm_put_vm(filp->private_data);
+	return 0;
+}
+
+static long kvm_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg)
+{
+	struct kvm *kvm = filp->private_data;
+
+	/*
+	 * api.rst "General description": a VM is bound to the address space that created it;
+	 * ioctls from another process (e.g. after fork) fail with -EIO.
+	 */
+	if (kvm->mm != current->mm)
+		return -EIO;
+
+	switch (ioctl) {
+	case KVM_CHECK_EXTENSION:
+		return kvm_check_extension(kvm, arg);
+	default:
+		return kvm_arch_vm_ioctl(filp, ioctl, arg);
+	}
+}
+
+/* .owner is set to the vendor module at registration: an open VM pins it */
+static struct file_operations kvm_vm_fops = {
+	.release	= kvm_vm_release,
+	.unlocked_ioctl	= kvm_vm_ioctl,
+	.compat_ioctl	= kvm_vm_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static int kvm_create_vm(unsigned long type)
+{
+	struct file *file;
+	struct kvm *kvm;
+	int fd, r;
+
+	kvm = kzalloc(sizeof(*kvm), GFP_KERNEL_ACCOUNT);
+	if (!kvm)
+		return -ENOMEM;
+	refcount_set(&kvm->users, 1);
+	INIT_LIST_HEAD(&kvm->vm_list);
+
+	if (!try_module_get(kvm_vm_fops.owner)) {
+		r = -ENODEV;
+		goto err_free;
+	}
+	kvm->owner = kvm_vm_fops.owner;
+
+	r = kvm_arch_init_vm(kvm, type);
+	if (r)
+		goto err_module;
+
+	mmgrab(current->mm);
+	kvm->mm = current->mm;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		r = fd;
+		goto err_arch;
+	}
+	file = anon_inode_getfile("kvm-vm", &kvm_vm_fops, kvm, O_RDWR);
+	if (IS_ERR(file)) {
+		r = PTR_ERR(file);
+		goto err_fd;
+	}
+
+	mutex_lock(&kvm_vm_list_lock);
+	list_add(&kvm->vm_list, &kvm_vm_list);
+	mutex_unlock(&kvm_vm_list_lock);
+
+	fd_install(fd, file);
+	return fd;
+
+err_fd:
+	put_unused_fd(fd);
+err_arch:
+	mmdrop(kvm->mm);
+	kvm_arch_destroy_vm(kvm);
+err_module:
+	module_put(kvm->owner);
+err_free:
+	kfree(kvm);
+	return r;
+}
+
+/*
+ * api.rst 4.5: the vCPU mmap area is the kvm_run page, then the PIO data page
+ * (KVM_PIO_PAGE_OFFSET) and the coalesced-MMIO ring (KVM_COALESCED_MMIO_PAGE_OFFSET).
+ */
+static long kvm_vcpu_mmap_size(void)
+{
+	return PAGE_SIZE * (KVM_COALESCED_MMIO_PAGE_OFFSET + 1);
+}
+
+static long kvm_dev_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg)
+{
+	switch (ioctl) {
+	case KVM_GET_API_VERSION:
+		if (arg)
+			return -EINVAL;
+		return KVM_API_VERSION_NUMBER;
+	case KVM_CREATE_VM:
+		return kvm_create_vm(arg);
+	case KVM_CHECK_EXTENSION:
+		return kvm_check_extension(NULL, arg);
+	case KVM_GET_VCPU_MMAP_SIZE:
+		if (arg)
+			return -EINVAL;
+		return kvm_vcpu_mmap_size();
+	default:
+		return kvm_arch_dev_ioctl(filp, ioctl, arg);
+	}
+}
+
+/* .owner is set to the vendor module at registration: an open /dev/kvm pins it */
+static struct file_operations kvm_dev_fops = {
+	.unlocked_ioctl	= kvm_dev_ioctl,
+	.compat_ioctl	= kvm_dev_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice kvm_dev = {
+	.minor	= KVM_MINOR,
+	.name	= "kvm",
+	.fops	= &kvm_dev_fops,
+};
+
+int kvm_core_register(struct module *vendor)
+{
+	int r;
+
+	kvm_dev_fops.owner = vendor;
+	kvm_vm_fops.owner = vendor;
+	r = misc_register(&kvm_dev);
+	if (r)
+		pr_err("kvm: cannot register /dev/kvm (misc minor %d): %d\n", KVM_MINOR, r);
+	return r;
+}
+
+void kvm_core_unregister(void)
+{
+	misc_deregister(&kvm_dev);
+	/* Every VM pinned the vendor module, so none can be left once it unregisters. */
+	WARN_ON_ONCE(!list_empty(&kvm_vm_list));
+}
