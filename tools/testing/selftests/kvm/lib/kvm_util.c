@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +87,15 @@ bool cpu_is_online(int cpu)
 	return read_sysfs_int(path) == 1;
 }
 
+void pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	TEST_ASSERT(!sched_setaffinity(0, sizeof(set), &set), "pin to CPU %d", cpu);
+}
+
 /* Sum of the /proc/vmstat counters whose name starts with prefix. */
 static long long vmstat_sum(const char *prefix)
 {
@@ -119,35 +129,98 @@ static long long meminfo_kb(const char *field)
 	return v;
 }
 
+/* Bytes of the slab objects in use, per cache and in all (/proc/slabinfo, version 2.1). */
+static void slab_bytes_in_use(struct mem_snapshot *s)
+{
+	char line[512], name[40];
+	long long active, total, objsize;
+	FILE *f = fopen("/proc/slabinfo", "r");
+
+	TEST_ASSERT(f, "open /proc/slabinfo");
+	s->slab_bytes = 0;
+	s->nr_caches = 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%39s %lld %lld %lld", name, &active, &total, &objsize) != 4)
+			continue;
+		s->slab_bytes += active * objsize;
+		if (s->nr_caches < MEM_SNAPSHOT_MAX_CACHES) {
+			strcpy(s->caches[s->nr_caches].name, name);
+			s->caches[s->nr_caches++].bytes = active * objsize;
+		}
+	}
+	fclose(f);
+}
+
+/* Name the caches that grew by more than a page: where to look for a leak. */
+static void print_grown_caches(const struct mem_snapshot *before,
+			       const struct mem_snapshot *after)
+{
+	int i, j;
+
+	for (i = 0; i < after->nr_caches; i++) {
+		long long old = 0;
+
+		for (j = 0; j < before->nr_caches; j++)
+			if (!strcmp(before->caches[j].name, after->caches[i].name)) {
+				old = before->caches[j].bytes;
+				break;
+			}
+		if (after->caches[i].bytes - old > 4096)
+			ksft_print_msg("  slab cache %s: %+lld bytes\n", after->caches[i].name,
+				       after->caches[i].bytes - old);
+	}
+}
+
+long long module_refcount(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", name);
+	return read_sysfs_int(path);
+}
+
 void mem_snapshot_take(struct mem_snapshot *s)
 {
-	/* let RCU-deferred frees (files, kernfs nodes) finish before counting */
+	/*
+	 * Let RCU-deferred frees (files, kernfs nodes) finish, and drop reclaimable slab
+	 * objects (negative dentries of removed debugfs/sysfs entries are not leaks).
+	 */
 	sync();
 	usleep(200 * 1000);
-	s->net_pages = vmstat_sum("pgalloc_") - vmstat_sum("pgfree");
-	s->slab_unreclaimable_kb = meminfo_kb("SUnreclaim");
+	write_sysfs("/proc/sys/vm/drop_caches", "2");
+	usleep(100 * 1000);
+	/*
+	 * Pages the page allocator handed out and did not get back, less those that other
+	 * counters explain (slab, measured by object below; page cache; anonymous memory;
+	 * page tables): what stays is pages allocated directly, e.g. alloc_pages().
+	 */
+	s->net_pages = vmstat_sum("pgalloc_") - vmstat_sum("pgfree") -
+		       vmstat_sum("nr_slab_") - vmstat_sum("nr_file_pages") -
+		       vmstat_sum("nr_anon_pages") - vmstat_sum("nr_page_table_pages");
+	slab_bytes_in_use(s);
 	s->vmalloc_used_kb = meminfo_kb("VmallocUsed");
 	s->percpu_kb = meminfo_kb("Percpu");
 }
 
 void mem_snapshot_assert_growth(const struct mem_snapshot *before, const char *what,
-				long long max_pages, long long max_slab_kb,
+				long long max_pages, long long max_slab_bytes,
 				long long max_vmalloc_kb)
 {
-	struct mem_snapshot after;
+	static struct mem_snapshot after;
 	long long pages, slab, vmalloc, percpu;
 
 	mem_snapshot_take(&after);
 	pages = after.net_pages - before->net_pages;
-	slab = after.slab_unreclaimable_kb - before->slab_unreclaimable_kb;
+	slab = after.slab_bytes - before->slab_bytes;
 	vmalloc = after.vmalloc_used_kb - before->vmalloc_used_kb;
 	percpu = after.percpu_kb - before->percpu_kb;
-	ksft_print_msg("%s: net pages %+lld, SUnreclaim %+lld kB, VmallocUsed %+lld kB, Percpu %+lld kB\n",
+	ksft_print_msg("%s: net pages %+lld, slab objects %+lld bytes, VmallocUsed %+lld kB, Percpu %+lld kB\n",
 		       what, pages, slab, vmalloc, percpu);
+	print_grown_caches(before, &after);
 	TEST_ASSERT(pages <= max_pages, "%s: %lld pages not given back (bound %lld)",
 		    what, pages, max_pages);
-	TEST_ASSERT(slab <= max_slab_kb, "%s: unreclaimable slab grew by %lld kB (bound %lld)",
-		    what, slab, max_slab_kb);
+	TEST_ASSERT(slab <= max_slab_bytes, "%s: slab objects grew by %lld bytes (bound %lld)",
+		    what, slab, max_slab_bytes);
 	TEST_ASSERT(vmalloc <= max_vmalloc_kb, "%s: vmalloc grew by %lld kB (bound %lld)",
 		    what, vmalloc, max_vmalloc_kb);
 	TEST_ASSERT(percpu <= 0, "%s: per-CPU memory grew by %lld kB", what, percpu);

@@ -27,15 +27,27 @@ uint64_t rdmsr_on_cpu(int cpu, uint32_t msr);
 /* Number of possible CPUs and whether one is online. */
 int nr_cpus_possible(void);
 bool cpu_is_online(int cpu);
+/* Run the calling thread on one CPU only; asserts. */
+void pin_to_cpu(int cpu);
 
 /*
  * Kernel memory use, for leak checks around a loop of create/destroy or load/unload.
  * net_pages counts pages handed out minus pages given back (/proc/vmstat pgalloc_* - pgfree),
- * so pages parked in per-CPU free lists do not read as leaks, unlike MemFree.
+ * so pages parked in per-CPU free lists do not read as leaks, unlike MemFree, less the pages
+ * that slab, page cache, anonymous memory and page tables account for. slab_bytes sums
+ * the bytes of the objects in use in every slab cache (/proc/slabinfo), so a leak of a few
+ * dozen bytes per iteration shows, where whole slab pages (SUnreclaim) would hide it.
  */
+#define MEM_SNAPSHOT_MAX_CACHES	512
+
 struct mem_snapshot {
 	long long net_pages;
-	long long slab_unreclaimable_kb;
+	long long slab_bytes;
+	int nr_caches;
+	struct {
+		char name[40];
+		long long bytes;
+	} caches[MEM_SNAPSHOT_MAX_CACHES];	/* per cache, to name the ones that grew */
 	long long vmalloc_used_kb;
 	long long percpu_kb;
 };
@@ -43,7 +55,10 @@ struct mem_snapshot {
 void mem_snapshot_take(struct mem_snapshot *s);
 /* Prints the deltas; asserts none grew by more than the given bounds. */
 void mem_snapshot_assert_growth(const struct mem_snapshot *before, const char *what,
-				long long max_pages, long long max_slab_kb,
+				long long max_pages, long long max_slab_bytes,
 				long long max_vmalloc_kb);
+
+/* The reference count of a loaded module (/sys/module/NAME/refcnt). */
+long long module_refcount(const char *name);
 
 #endif
