@@ -84,11 +84,13 @@ run: modules selftests
 shell: modules selftests
 	$(VMTEST) $(VMTEST_ARGS) --shell
 
+# DESTDIR: stage into a directory (packaging) instead of the live system.
 install: modules
-	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates modules_install
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates \
+		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
 	install -D -m 0644 scripts/65-kvm.rules $(DESTDIR)/etc/udev/rules.d/65-kvm.rules
-	getent group kvm >/dev/null || groupadd --system kvm
-	depmod -a $(KVER)
+	$(if $(DESTDIR),,getent group kvm >/dev/null || groupadd --system kvm)
+	$(if $(DESTDIR),,depmod -a $(KVER))
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true

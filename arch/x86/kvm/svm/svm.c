@@ -12,6 +12,7 @@
 #include <linux/percpu.h>
 #include <linux/io.h>
 #include <linux/mm.h>
+#include <asm/cpu_device_id.h>
 #include <asm/cpufeature.h>
 #include <asm/msr.h>
 #include <asm/processor.h>
@@ -110,6 +111,13 @@ static void svm_hardware_disable(void)
 	wrmsrl(MSR_EFER, efer & ~EFER_SVME);
 	wrmsrl(MSR_VM_HSAVE_PA, 0);
 }
+
+/* udev loads the module on CPUs with the extension, as it does the in-tree one */
+static const struct x86_cpu_id svm_cpu_ids[] = {
+	X86_MATCH_FEATURE(X86_FEATURE_SVM, NULL),
+	{}
+};
+MODULE_DEVICE_TABLE(x86cpu, svm_cpu_ids);
 
 static const struct kvm_x86_ops svm_x86_ops = {
 	.name			= "kvm_amd",

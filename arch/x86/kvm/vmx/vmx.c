@@ -15,6 +15,7 @@
 #include <asm/asm.h>
 #include <linux/io.h>
 #include <linux/mm.h>
+#include <asm/cpu_device_id.h>
 #include <asm/cpufeature.h>
 #include <asm/msr.h>
 #include <asm/processor.h>
@@ -204,6 +205,13 @@ static void vmx_hardware_disable(void)
 	vmxoff();
 	cr4_clear_bits(X86_CR4_VMXE);
 }
+
+/* udev loads the module on CPUs with the extension, as it does the in-tree one */
+static const struct x86_cpu_id vmx_cpu_ids[] = {
+	X86_MATCH_FEATURE(X86_FEATURE_VMX, NULL),
+	{}
+};
+MODULE_DEVICE_TABLE(x86cpu, vmx_cpu_ids);
 
 static const struct kvm_x86_ops vmx_x86_ops = {
 	.name			= "kvm_intel",
