@@ -2,8 +2,8 @@
 /*
  * Virtualization on every online CPU while a backend is registered: enabled at load on
  * each online CPU and on each CPU that comes online, disabled on each CPU that goes
- * offline, around suspend (syscore: only the boot CPU is still up then), at reboot and at
- * unload. The per-CPU work is the backend's (EFER.SVME + host save area, or CR4.VMXE +
+ * offline, around suspend (syscore: only the boot CPU is still up then), at reboot, on a crash
+ * (the kernel's emergency callback) and at unload. The per-CPU work is the backend's (EFER.SVME + host save area, or CR4.VMXE +
  * VMXON); this file only decides when.
  *
  * Locking: hw_enabled is per CPU and only touched on its own CPU with preemption (or
@@ -15,6 +15,7 @@
 #include <linux/percpu.h>
 #include <linux/reboot.h>
 #include <linux/syscore_ops.h>
+#include <asm/reboot.h>
 
 #include "kvm_core.h"
 
@@ -88,6 +89,15 @@ static struct notifier_block kvm_reboot_nb = {
 	.priority = 0,
 };
 
+/*
+ * Crash and emergency reboot (kdump, panic): the kernel calls this on every CPU, possibly
+ * from NMI context, before handing the machine on. No locks, no sleeping.
+ */
+static void kvm_emergency_disable(void)
+{
+	hardware_disable_this_cpu();
+}
+
 /* syscore ops run on the boot CPU with interrupts off, after the others went offline */
 static int kvm_suspend(void)
 {
@@ -121,11 +131,13 @@ int kvm_hardware_enable_all(void)
 	}
 	kvm_cpuhp_state = r;
 	register_syscore_ops(&kvm_syscore_ops);
+	cpu_emergency_register_virt_callback(kvm_emergency_disable);
 	return 0;
 }
 
 void kvm_hardware_disable_all(void)
 {
+	cpu_emergency_unregister_virt_callback(kvm_emergency_disable);
 	unregister_syscore_ops(&kvm_syscore_ops);
 	/* Runs kvm_cpu_offline() on every online CPU. */
 	cpuhp_remove_state(kvm_cpuhp_state);

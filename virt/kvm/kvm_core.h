@@ -9,7 +9,11 @@
 #include <linux/list.h>
 #include <linux/mm_types.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/refcount.h>
+#include <linux/srcu.h>
+
+#include "memslot.h"
 
 #define KVM_API_VERSION_NUMBER	12
 
@@ -22,6 +26,14 @@ struct kvm {
 	struct mm_struct *mm;		/* creator's mm, mmgrab()ed; immutable */
 	struct list_head vm_list;	/* kvm_vm_list_lock */
 	struct module *owner;		/* vendor module pinned by this VM; immutable */
+
+	struct mutex lock;		/* VM-wide configuration (TSS, identity map) */
+	u64 tss_addr;			/* lock */
+	u64 identity_map_addr;		/* lock */
+
+	struct mutex slots_lock;	/* serializes memslot updates */
+	struct srcu_struct srcu;	/* readers of memslots */
+	struct kvm_memslots __rcu *memslots;	/* slots_lock to write, srcu to read */
 };
 
 /* core -> arch (arch/x86/kvm/x86.c) */
@@ -30,6 +42,10 @@ long kvm_arch_dev_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg
 long kvm_arch_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg);
 int kvm_arch_init_vm(struct kvm *kvm, unsigned long type);
 void kvm_arch_destroy_vm(struct kvm *kvm);
+/* -EINVAL when [base_gfn, base_gfn + npages) is beyond what the guest can address */
+int kvm_arch_check_gfn_range(struct kvm *kvm, u64 base_gfn, u64 npages);
+/* A slot went away (deleted, moved, flags changed): drop every mapping made from it. */
+void kvm_arch_memslot_removed(struct kvm *kvm, const struct kvm_memory_slot *slot);
 int kvm_arch_hardware_enable(void);
 void kvm_arch_hardware_disable(void);
 

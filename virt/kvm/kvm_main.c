@@ -14,6 +14,7 @@
 #include <linux/mutex.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 
 #include "kvm_core.h"
 
@@ -39,6 +40,8 @@ static void kvm_destroy_vm(struct kvm *kvm)
 	mutex_unlock(&kvm_vm_list_lock);
 
 	kvm_arch_destroy_vm(kvm);
+	kvm_memslots_destroy(kvm);
+	cleanup_srcu_struct(&kvm->srcu);
 	mmdrop(kvm->mm);
 	kfree(kvm);
 	module_put(owner);
@@ -58,7 +61,12 @@ static long kvm_check_extension(struct kvm *kvm, long cap)
 {
 	switch (cap) {
 	case KVM_CAP_CHECK_EXTENSION_VM:
+	case KVM_CAP_USER_MEMORY:
+	case KVM_CAP_DESTROY_MEMORY_REGION_WORKS:
+	case KVM_CAP_JOIN_MEMORY_REGIONS_WORKS:
 		return 1;
+	case KVM_CAP_NR_MEMSLOTS:
+		return KVM_USER_MEM_SLOTS;
 	default:
 		return kvm_arch_check_extension(kvm, cap);
 	}
@@ -68,6 +76,15 @@ static int kvm_vm_release(struct inode *inode, struct file *filp)
 {
 	kvm_put_vm(filp->private_data);
 	return 0;
+}
+
+static long kvm_vm_ioctl_set_user_memory_region(struct kvm *kvm, void __user *argp)
+{
+	struct kvm_userspace_memory_region mem;
+
+	if (copy_from_user(&mem, argp, sizeof(mem)))
+		return -EFAULT;
+	return kvm_vm_ioctl_set_memory_region(kvm, &mem);
 }
 
 static long kvm_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg)
@@ -84,6 +101,8 @@ static long kvm_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long ar
 	switch (ioctl) {
 	case KVM_CHECK_EXTENSION:
 		return kvm_check_extension(kvm, arg);
+	case KVM_SET_USER_MEMORY_REGION:
+		return kvm_vm_ioctl_set_user_memory_region(kvm, (void __user *)arg);
 	default:
 		return kvm_arch_vm_ioctl(filp, ioctl, arg);
 	}
@@ -108,6 +127,7 @@ static int kvm_create_vm(unsigned long type)
 		return -ENOMEM;
 	refcount_set(&kvm->users, 1);
 	INIT_LIST_HEAD(&kvm->vm_list);
+	mutex_init(&kvm->lock);
 
 	if (!try_module_get(kvm_vm_fops.owner)) {
 		r = -ENODEV;
@@ -115,9 +135,15 @@ static int kvm_create_vm(unsigned long type)
 	}
 	kvm->owner = kvm_vm_fops.owner;
 
-	r = kvm_arch_init_vm(kvm, type);
+	r = init_srcu_struct(&kvm->srcu);
 	if (r)
 		goto err_module;
+	r = kvm_memslots_init(kvm);
+	if (r)
+		goto err_srcu;
+	r = kvm_arch_init_vm(kvm, type);
+	if (r)
+		goto err_memslots;
 
 	mmgrab(current->mm);
 	kvm->mm = current->mm;
@@ -145,6 +171,10 @@ err_fd:
 err_arch:
 	mmdrop(kvm->mm);
 	kvm_arch_destroy_vm(kvm);
+err_memslots:
+	kvm_memslots_destroy(kvm);
+err_srcu:
+	cleanup_srcu_struct(&kvm->srcu);
 err_module:
 	module_put(kvm->owner);
 err_free:

@@ -3,9 +3,12 @@
  * x86 common code of kvm.ko: registration of the vendor backend (kvm-amd / kvm-intel) and
  * the arch side of the system and VM ioctls.
  */
+#include <linux/fs.h>
 #include <linux/kvm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/uaccess.h>
+#include <asm/processor.h>
 
 #include "kvm_core.h"
 #include "kvm_x86_ops.h"
@@ -16,8 +19,14 @@ static DEFINE_MUTEX(kvm_vendor_lock);
 
 long kvm_arch_check_extension(struct kvm *kvm, long cap)
 {
-	/* Nothing x86-specific works yet: api.rst 4.4 wants 0 for unsupported. */
-	return 0;
+	switch (cap) {
+	case KVM_CAP_SET_TSS_ADDR:
+	case KVM_CAP_SET_IDENTITY_MAP_ADDR:
+		return 1;
+	default:
+		/* api.rst 4.4: 0 for everything not implemented */
+		return 0;
+	}
 }
 
 /* api.rst 4.x: /dev/kvm ioctls unknown to x86 KVM fail with -EINVAL, not -ENOTTY */
@@ -26,9 +35,62 @@ long kvm_arch_dev_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg
 	return -EINVAL;
 }
 
+/*
+ * api.rst 4.48 KVM_SET_TSS_ADDR: three pages below 4 GiB that VMX needs for real mode without
+ * unrestricted guest. Both backends here run real mode natively, so the address is only kept.
+ */
+static long kvm_vm_ioctl_set_tss_addr(struct kvm *kvm, unsigned long addr)
+{
+	if (addr > (unsigned int)(-3 * PAGE_SIZE))
+		return -EINVAL;
+	mutex_lock(&kvm->lock);
+	kvm->tss_addr = addr;
+	mutex_unlock(&kvm->lock);
+	return 0;
+}
+
+/* api.rst 4.57 KVM_SET_IDENTITY_MAP_ADDR: kept, as above. */
+static long kvm_vm_ioctl_set_identity_map_addr(struct kvm *kvm, void __user *argp)
+{
+	u64 addr;
+	long r = -EFAULT;
+
+	mutex_lock(&kvm->lock);
+	if (!copy_from_user(&addr, argp, sizeof(addr))) {
+		kvm->identity_map_addr = addr;
+		r = 0;
+	}
+	mutex_unlock(&kvm->lock);
+	return r;
+}
+
 long kvm_arch_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg)
 {
-	return -ENOTTY;
+	struct kvm *kvm = filp->private_data;
+
+	switch (ioctl) {
+	case KVM_SET_TSS_ADDR:
+		return kvm_vm_ioctl_set_tss_addr(kvm, arg);
+	case KVM_SET_IDENTITY_MAP_ADDR:
+		return kvm_vm_ioctl_set_identity_map_addr(kvm, (void __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+/* Guest-physical addresses are bounded by the host's MAXPHYADDR (nested paging maps them). */
+int kvm_arch_check_gfn_range(struct kvm *kvm, u64 base_gfn, u64 npages)
+{
+	u64 max_gfn = (1ULL << (boot_cpu_data.x86_phys_bits - PAGE_SHIFT)) - 1;
+
+	if (base_gfn + npages - 1 > max_gfn)
+		return -EINVAL;
+	return 0;
+}
+
+void kvm_arch_memslot_removed(struct kvm *kvm, const struct kvm_memory_slot *slot)
+{
+	/* nothing maps guest memory yet: nested paging arrives with the run loop */
 }
 
 /* api.rst 4.2: x86 knows one machine type, KVM_X86_DEFAULT_VM (0) */

@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Memory slots: KVM_SET_USER_MEMORY_REGION with Linux KVM's rules (api.rst 4.35) and the
+ * gfn -> slot lookup used by the fault path. Creating, moving, changing flags and deleting a
+ * slot each publish a new sorted copy of the slot set (see memslot.h for the locking).
+ */
+#include <linux/kvm.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/srcu.h>
+#include <linux/uaccess.h>
+
+#include "kvm_core.h"
+
+/* Flags a slot may carry; others are EINVAL. Dirty logging and read-only come later. */
+#define KVM_MEM_FLAGS_SUPPORTED		0
+
+static struct kvm_memslots *memslots_alloc(int nr)
+{
+	struct kvm_memslots *slots;
+
+	slots = kvzalloc(struct_size(slots, slots, nr), GFP_KERNEL_ACCOUNT);
+	if (slots)
+		slots->nr = nr;
+	return slots;
+}
+
+static struct kvm_memslots *memslots_locked(struct kvm *kvm)
+{
+	return rcu_dereference_protected(kvm->memslots, lockdep_is_held(&kvm->slots_lock));
+}
+
+int kvm_memslots_init(struct kvm *kvm)
+{
+	struct kvm_memslots *slots = memslots_alloc(0);
+
+	if (!slots)
+		return -ENOMEM;
+	mutex_init(&kvm->slots_lock);
+	RCU_INIT_POINTER(kvm->memslots, slots);
+	return 0;
+}
+
+void kvm_memslots_destroy(struct kvm *kvm)
+{
+	/* no reader is left: the last reference to the VM is gone */
+	kvfree(rcu_dereference_protected(kvm->memslots, 1));
+}
+
+const struct kvm_memory_slot *kvm_gfn_to_memslot(struct kvm *kvm, u64 gfn)
+{
+	struct kvm_memslots *slots = srcu_dereference_check(kvm->memslots, &kvm->srcu,
+						lockdep_is_held(&kvm->slots_lock));
+	int lo = 0, hi = slots->nr - 1;
+
+	while (lo <= hi) {
+		int mid = lo + (hi - lo) / 2;
+		const struct kvm_memory_slot *s = &slots->slots[mid];
+
+		if (gfn < s->base_gfn)
+			hi = mid - 1;
+		else if (gfn >= s->base_gfn + s->npages)
+			lo = mid + 1;
+		else
+			return s;
+	}
+	return NULL;
+}
+
+static const struct kvm_memory_slot *find_slot_by_id(const struct kvm_memslots *slots, u16 id)
+{
+	int i;
+
+	for (i = 0; i < slots->nr; i++)
+		if (slots->slots[i].id == id)
+			return &slots->slots[i];
+	return NULL;
+}
+
+/* Does [base, base + npages) overlap a slot other than the one with id skip_id? */
+static bool overlaps(const struct kvm_memslots *slots, u16 skip_id, u64 base, u64 npages)
+{
+	int i;
+
+	for (i = 0; i < slots->nr; i++) {
+		const struct kvm_memory_slot *s = &slots->slots[i];
+
+		if (s->id != skip_id && base < s->base_gfn + s->npages &&
+		    s->base_gfn < base + npages)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The new set: old minus the slot with id (if any), plus new (if any), sorted by base_gfn.
+ */
+static struct kvm_memslots *memslots_replace(const struct kvm_memslots *old, u16 id,
+					     const struct kvm_memory_slot *new)
+{
+	struct kvm_memslots *slots;
+	int i, n = 0;
+	bool placed = !new;
+
+	slots = memslots_alloc(old->nr + (new ? 1 : 0) - (find_slot_by_id(old, id) ? 1 : 0));
+	if (!slots)
+		return NULL;
+	for (i = 0; i < old->nr; i++) {
+		if (old->slots[i].id == id)
+			continue;
+		if (!placed && new->base_gfn < old->slots[i].base_gfn) {
+			slots->slots[n++] = *new;
+			placed = true;
+		}
+		slots->slots[n++] = old->slots[i];
+	}
+	if (!placed)
+		slots->slots[n++] = *new;
+	WARN_ON_ONCE(n != slots->nr);
+	return slots;
+}
+
+/* The checks of api.rst 4.35, in the order Linux KVM makes them (the errno depends on it). */
+static int check_region(const struct kvm_userspace_memory_region *mem)
+{
+	if (mem->flags & ~KVM_MEM_FLAGS_SUPPORTED)
+		return -EINVAL;
+	if (mem->memory_size & (PAGE_SIZE - 1))
+		return -EINVAL;
+	if (mem->guest_phys_addr & (PAGE_SIZE - 1))
+		return -EINVAL;
+	if ((mem->userspace_addr & (PAGE_SIZE - 1)) ||
+	    mem->userspace_addr != untagged_addr(mem->userspace_addr) ||
+	    !access_ok((void __user *)(unsigned long)mem->userspace_addr, mem->memory_size))
+		return -EINVAL;
+	/* slot bits 31:16 name an address space; x86 without SMM has only 0 */
+	if (mem->slot >> 16)
+		return -EINVAL;
+	if (mem->guest_phys_addr + mem->memory_size < mem->guest_phys_addr)
+		return -EINVAL;
+	if ((mem->memory_size >> PAGE_SHIFT) > KVM_MEM_MAX_NR_PAGES)
+		return -EINVAL;
+	return 0;
+}
+
+int kvm_vm_ioctl_set_memory_region(struct kvm *kvm,
+				   const struct kvm_userspace_memory_region *mem)
+{
+	struct kvm_memslots *old_slots, *new_slots;
+	const struct kvm_memory_slot *old;
+	struct kvm_memory_slot new;
+	u16 id = (u16)mem->slot;
+	int r;
+
+	if (id >= KVM_USER_MEM_SLOTS)
+		return -EINVAL;
+	r = check_region(mem);
+	if (r)
+		return r;
+
+	mutex_lock(&kvm->slots_lock);
+	old_slots = memslots_locked(kvm);
+	old = find_slot_by_id(old_slots, id);
+
+	new = (struct kvm_memory_slot) {
+		.base_gfn = mem->guest_phys_addr >> PAGE_SHIFT,
+		.npages = mem->memory_size >> PAGE_SHIFT,
+		.userspace_addr = mem->userspace_addr,
+		.flags = mem->flags,
+		.id = id,
+	};
+
+	r = -EINVAL;
+	if (!new.npages) {
+		/* delete: the slot must exist */
+		if (!old)
+			goto out_unlock;
+	} else if (old) {
+		/* modify: only the base (a move) and the flags may change */
+		if (new.userspace_addr != old->userspace_addr || new.npages != old->npages ||
+		    ((new.flags ^ old->flags) & KVM_MEM_READONLY))
+			goto out_unlock;
+		r = 0;
+		if (new.base_gfn == old->base_gfn && new.flags == old->flags)
+			goto out_unlock;
+	}
+	if (new.npages && (!old || new.base_gfn != old->base_gfn)) {
+		r = kvm_arch_check_gfn_range(kvm, new.base_gfn, new.npages);
+		if (r)
+			goto out_unlock;
+		r = -EEXIST;
+		if (overlaps(old_slots, id, new.base_gfn, new.npages))
+			goto out_unlock;
+	}
+
+	r = -ENOMEM;
+	new_slots = memslots_replace(old_slots, id, new.npages ? &new : NULL);
+	if (!new_slots)
+		goto out_unlock;
+	rcu_assign_pointer(kvm->memslots, new_slots);
+	/* after this no reader can still be using the old set, nor map from the old slot */
+	synchronize_srcu(&kvm->srcu);
+	if (old)
+		kvm_arch_memslot_removed(kvm, old);
+	kvfree(old_slots);
+	r = 0;
+out_unlock:
+	mutex_unlock(&kvm->slots_lock);
+	return r;
+}

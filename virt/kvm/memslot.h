@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Guest memory slots (api.rst 4.35 KVM_SET_USER_MEMORY_REGION): ranges of guest-physical
+ * frames backed by the VMM's own memory (userspace_addr, in the creator's mm).
+ *
+ * Readers (the fault path, gfn->hva translation) take kvm->srcu; writers hold slots_lock,
+ * publish a new kvm_memslots copy with rcu_assign_pointer() and free the old one after
+ * synchronize_srcu(), so a reader never sees a half-updated set.
+ */
+#ifndef VIRT_KVM_MEMSLOT_H
+#define VIRT_KVM_MEMSLOT_H
+
+#include <linux/kvm.h>
+#include <linux/types.h>
+
+struct kvm;
+
+/* Reported by KVM_CAP_NR_MEMSLOTS: slot ids 0 .. KVM_USER_MEM_SLOTS - 1 (as stock x86). */
+#define KVM_USER_MEM_SLOTS	32764
+/* A slot holds fewer than 2^31 pages (8 TiB), as on Linux KVM x86. */
+#define KVM_MEM_MAX_NR_PAGES	((1ULL << 31) - 1)
+
+struct kvm_memory_slot {
+	u64 base_gfn;
+	u64 npages;
+	unsigned long userspace_addr;
+	u32 flags;
+	u16 id;
+};
+
+/* An immutable set of slots, sorted by base_gfn (they never overlap). */
+struct kvm_memslots {
+	int nr;
+	struct kvm_memory_slot slots[];
+};
+
+int kvm_memslots_init(struct kvm *kvm);
+void kvm_memslots_destroy(struct kvm *kvm);
+int kvm_vm_ioctl_set_memory_region(struct kvm *kvm,
+				   const struct kvm_userspace_memory_region *mem);
+
+/* Caller holds kvm->srcu (or slots_lock). NULL when no slot covers gfn. */
+const struct kvm_memory_slot *kvm_gfn_to_memslot(struct kvm *kvm, u64 gfn);
+
+/* Host virtual address of gfn in slot (gfn must be inside it). */
+static inline unsigned long kvm_memslot_gfn_to_hva(const struct kvm_memory_slot *slot, u64 gfn)
+{
+	return slot->userspace_addr + ((gfn - slot->base_gfn) << PAGE_SHIFT);
+}
+
+#endif
