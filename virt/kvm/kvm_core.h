@@ -13,6 +13,10 @@
 #include <linux/refcount.h>
 #include <linux/srcu.h>
 
+#include <linux/preempt.h>
+#include <linux/xarray.h>
+
+#include "kvm_arch.h"
 #include "memslot.h"
 
 #define KVM_API_VERSION_NUMBER	12
@@ -27,13 +31,41 @@ struct kvm {
 	struct list_head vm_list;	/* kvm_vm_list_lock */
 	struct module *owner;		/* vendor module pinned by this VM; immutable */
 
-	struct mutex lock;		/* VM-wide configuration (TSS, identity map) */
+	struct mutex lock;		/* vCPU creation, VM-wide configuration */
+	struct xarray vcpus;		/* index vcpu_idx; lock to add, read with RCU */
+	int created_vcpus;		/* lock */
+	atomic_t online_vcpus;		/* vCPUs in the xarray; read without lock */
 	u64 tss_addr;			/* lock */
 	u64 identity_map_addr;		/* lock */
 
 	struct mutex slots_lock;	/* serializes memslot updates */
 	struct srcu_struct srcu;	/* readers of memslots */
 	struct kvm_memslots __rcu *memslots;	/* slots_lock to write, srcu to read */
+
+	struct kvm_arch arch;
+};
+
+/* vcpu->mode: whether the vCPU may be in guest mode, for kicks (see kvm_kick_vcpus) */
+enum { OUTSIDE_GUEST_MODE, IN_GUEST_MODE };
+
+/*
+ * One virtual CPU: lives from KVM_CREATE_VCPU until the VM is destroyed (its fd holds a
+ * reference to the VM, so the VM outlives every vCPU fd).
+ */
+struct kvm_vcpu {
+	struct kvm *kvm;			/* immutable */
+	int vcpu_id;				/* immutable: the KVM_CREATE_VCPU argument */
+	int vcpu_idx;				/* immutable: creation order */
+	struct kvm_run *run;			/* the shared page; vcpu */
+	struct page *pio_page;			/* KVM_PIO_PAGE_OFFSET; vcpu */
+	struct mutex mutex;			/* held by every vCPU ioctl */
+	struct pid __rcu *pid;			/* thread of the last KVM_RUN */
+	int cpu;				/* physical CPU while loaded, else -1 */
+	int mode;				/* OUTSIDE/IN_GUEST_MODE; smp_store_mb */
+	bool sigset_active;			/* vcpu */
+	sigset_t sigset;			/* vcpu: KVM_SET_SIGNAL_MASK */
+	struct preempt_notifier preempt_notifier;
+	struct kvm_vcpu_arch arch;
 };
 
 /* core -> arch (arch/x86/kvm/x86.c) */
@@ -42,6 +74,12 @@ long kvm_arch_dev_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg
 long kvm_arch_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg);
 int kvm_arch_init_vm(struct kvm *kvm, unsigned long type);
 void kvm_arch_destroy_vm(struct kvm *kvm);
+int kvm_arch_vcpu_precreate(struct kvm *kvm, unsigned int id);
+int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu);
+void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu);
+long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned long arg);
+void kvm_arch_vcpu_load(struct kvm_vcpu *vcpu, int cpu);
+void kvm_arch_vcpu_put(struct kvm_vcpu *vcpu);
 /* -EINVAL when [base_gfn, base_gfn + npages) is beyond what the guest can address */
 int kvm_arch_check_gfn_range(struct kvm *kvm, u64 base_gfn, u64 npages);
 /* A slot went away (deleted, moved, flags changed): drop every mapping made from it. */
@@ -56,6 +94,17 @@ void kvm_core_unregister(void);
 /* arch -> core: virtualization on every online CPU, following hotplug/suspend/reboot */
 int kvm_hardware_enable_all(void);
 void kvm_hardware_disable_all(void);
+
+/* vCPUs: virt/kvm/vcpu.c */
+extern struct file_operations kvm_vcpu_fops;
+long kvm_vm_ioctl_create_vcpu(struct kvm *kvm, unsigned long id);
+void kvm_destroy_vcpus(struct kvm *kvm);
+void vcpu_load(struct kvm_vcpu *vcpu);
+void vcpu_put(struct kvm_vcpu *vcpu);
+/* Force every vCPU in guest mode out of it and wait until it is (an IPI each). */
+void kvm_kick_vcpus_sync(struct kvm *kvm);
+
+#define kvm_for_each_vcpu(idx, vcpu, kvm) xa_for_each(&(kvm)->vcpus, idx, vcpu)
 
 void kvm_get_vm(struct kvm *kvm);
 void kvm_put_vm(struct kvm *kvm);

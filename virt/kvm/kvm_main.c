@@ -39,11 +39,13 @@ static void kvm_destroy_vm(struct kvm *kvm)
 	list_del(&kvm->vm_list);
 	mutex_unlock(&kvm_vm_list_lock);
 
+	kvm_destroy_vcpus(kvm);
 	kvm_arch_destroy_vm(kvm);
 	kvm_memslots_destroy(kvm);
 	cleanup_srcu_struct(&kvm->srcu);
 	mmdrop(kvm->mm);
 	kfree(kvm);
+	preempt_notifier_dec();
 	module_put(owner);
 }
 
@@ -67,6 +69,7 @@ static long kvm_check_extension(struct kvm *kvm, long cap)
 		return 1;
 	case KVM_CAP_NR_MEMSLOTS:
 		return KVM_USER_MEM_SLOTS;
+
 	default:
 		return kvm_arch_check_extension(kvm, cap);
 	}
@@ -103,6 +106,8 @@ static long kvm_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long ar
 		return kvm_check_extension(kvm, arg);
 	case KVM_SET_USER_MEMORY_REGION:
 		return kvm_vm_ioctl_set_user_memory_region(kvm, (void __user *)arg);
+	case KVM_CREATE_VCPU:
+		return kvm_vm_ioctl_create_vcpu(kvm, arg);
 	default:
 		return kvm_arch_vm_ioctl(filp, ioctl, arg);
 	}
@@ -128,6 +133,7 @@ static int kvm_create_vm(unsigned long type)
 	refcount_set(&kvm->users, 1);
 	INIT_LIST_HEAD(&kvm->vm_list);
 	mutex_init(&kvm->lock);
+	xa_init(&kvm->vcpus);
 
 	if (!try_module_get(kvm_vm_fops.owner)) {
 		r = -ENODEV;
@@ -162,6 +168,8 @@ static int kvm_create_vm(unsigned long type)
 	mutex_lock(&kvm_vm_list_lock);
 	list_add(&kvm->vm_list, &kvm_vm_list);
 	mutex_unlock(&kvm_vm_list_lock);
+	/* vCPUs follow their threads across CPUs with preempt notifiers */
+	preempt_notifier_inc();
 
 	fd_install(fd, file);
 	return fd;
@@ -230,6 +238,7 @@ int kvm_core_register(struct module *vendor)
 
 	kvm_dev_fops.owner = vendor;
 	kvm_vm_fops.owner = vendor;
+	kvm_vcpu_fops.owner = vendor;
 	r = misc_register(&kvm_dev);
 	if (r)
 		pr_err("kvm: cannot register /dev/kvm (misc minor %d): %d\n", KVM_MINOR, r);

@@ -208,3 +208,48 @@ out_unlock:
 	mutex_unlock(&kvm->slots_lock);
 	return r;
 }
+
+/* One page at most: [gpa, gpa + len) must not cross a page boundary. */
+static int guest_page_copy(struct kvm *kvm, u64 gpa, void *data, unsigned long len,
+			   bool write)
+{
+	const struct kvm_memory_slot *slot;
+	void __user *hva;
+	int idx, r = -EFAULT;
+
+	idx = srcu_read_lock(&kvm->srcu);
+	slot = kvm_gfn_to_memslot(kvm, gpa >> PAGE_SHIFT);
+	if (slot) {
+		hva = (void __user *)(kvm_memslot_gfn_to_hva(slot, gpa >> PAGE_SHIFT) +
+				      offset_in_page(gpa));
+		if (write ? !copy_to_user(hva, data, len) : !copy_from_user(data, hva, len))
+			r = 0;
+	}
+	srcu_read_unlock(&kvm->srcu, idx);
+	return r;
+}
+
+static int guest_copy(struct kvm *kvm, u64 gpa, void *data, unsigned long len, bool write)
+{
+	while (len) {
+		unsigned long n = min_t(unsigned long, len, PAGE_SIZE - offset_in_page(gpa));
+		int r = guest_page_copy(kvm, gpa, data, n, write);
+
+		if (r)
+			return r;
+		gpa += n;
+		data += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int kvm_read_guest(struct kvm *kvm, u64 gpa, void *data, unsigned long len)
+{
+	return guest_copy(kvm, gpa, data, len, false);
+}
+
+int kvm_write_guest(struct kvm *kvm, u64 gpa, const void *data, unsigned long len)
+{
+	return guest_copy(kvm, gpa, (void *)data, len, true);
+}

@@ -42,6 +42,13 @@ int kvm_vm_ioctl_set_memory_region(struct kvm *kvm,
 /* Caller holds kvm->srcu (or slots_lock). NULL when no slot covers gfn. */
 const struct kvm_memory_slot *kvm_gfn_to_memslot(struct kvm *kvm, u64 gfn);
 
+/*
+ * Copy to or from guest-physical memory through the memslots, as the guest would see it.
+ * -EFAULT when part of the range has no slot or the host memory is not accessible.
+ */
+int kvm_read_guest(struct kvm *kvm, u64 gpa, void *data, unsigned long len);
+int kvm_write_guest(struct kvm *kvm, u64 gpa, const void *data, unsigned long len);
+
 /* Host virtual address of gfn in slot (gfn must be inside it). */
 static inline unsigned long kvm_memslot_gfn_to_hva(const struct kvm_memory_slot *slot, u64 gfn)
 {

@@ -10,7 +10,16 @@
 #ifndef ARCH_X86_KVM_KVM_X86_OPS_H
 #define ARCH_X86_KVM_KVM_X86_OPS_H
 
+#include <linux/kvm.h>
 #include <linux/module.h>
+
+struct kvm_vcpu;
+
+/* segment numbers for get_segment/set_segment */
+enum kvm_sreg {
+	VCPU_SREG_ES, VCPU_SREG_CS, VCPU_SREG_SS, VCPU_SREG_DS, VCPU_SREG_FS, VCPU_SREG_GS,
+	VCPU_SREG_TR, VCPU_SREG_LDTR,
+};
 
 struct kvm_x86_ops {
 	/* Short name used in log lines, e.g. "kvm_amd". */
@@ -38,7 +47,53 @@ struct kvm_x86_ops {
 	 */
 	int (*hardware_enable)(void);
 	void (*hardware_disable)(void);
+
+	/*
+	 * vCPU lifetime. vcpu_create allocates the VMCB/VMCS and sets vcpu->arch.vendor;
+	 * vcpu_reset puts the architectural RESET state (APM 14.1.3, SDM 9.1.1) into it.
+	 * vcpu_load/vcpu_put run with preemption disabled when the vCPU's thread gets or
+	 * leaves a physical CPU.
+	 */
+	int (*vcpu_create)(struct kvm_vcpu *vcpu);
+	void (*vcpu_free)(struct kvm_vcpu *vcpu);
+	void (*vcpu_reset)(struct kvm_vcpu *vcpu);
+	void (*vcpu_load)(struct kvm_vcpu *vcpu, int cpu);
+	void (*vcpu_put)(struct kvm_vcpu *vcpu);
+
+	/* Guest state the hardware keeps (VMCB save area / VMCS guest fields). */
+	void (*get_segment)(struct kvm_vcpu *vcpu, struct kvm_segment *var, int seg);
+	void (*set_segment)(struct kvm_vcpu *vcpu, const struct kvm_segment *var, int seg);
+	void (*get_dtable)(struct kvm_vcpu *vcpu, struct kvm_dtable *dt, bool idt);
+	void (*set_dtable)(struct kvm_vcpu *vcpu, const struct kvm_dtable *dt, bool idt);
+	/* CR0, CR2, CR3, CR4; EFER as the guest sees it */
+	u64 (*get_cr)(struct kvm_vcpu *vcpu, int cr);
+	void (*set_cr)(struct kvm_vcpu *vcpu, int cr, u64 val);
+	u64 (*get_efer)(struct kvm_vcpu *vcpu);
+	void (*set_efer)(struct kvm_vcpu *vcpu, u64 efer);
+	u64 (*get_rflags)(struct kvm_vcpu *vcpu);
+	void (*set_rflags)(struct kvm_vcpu *vcpu, u64 rflags);
+	/*
+	 * MSRs the hardware holds (syscall/sysenter, segment bases, PAT, TSC offset, ...):
+	 * 0 on success, -ENOENT when the MSR is not the backend's, -EINVAL for a value the
+	 * guest may not write (the caller injects #GP).
+	 */
+	int (*get_msr)(struct kvm_vcpu *vcpu, u32 index, u64 *data);
+	int (*set_msr)(struct kvm_vcpu *vcpu, u32 index, u64 data);
+
+	/*
+	 * Enter the guest once and return after the #VMEXIT / VM exit, with interrupts
+	 * disabled on entry and exit. Then handle_exit (interrupts enabled, preemption
+	 * disabled: no) returns 1 to re-enter, 0 after filling vcpu->run for userspace, or a
+	 * negative errno for KVM_RUN to return.
+	 */
+	void (*run)(struct kvm_vcpu *vcpu);
+	int (*handle_exit)(struct kvm_vcpu *vcpu);
+	/* Deliver an exception on the next entry (api.rst: exceptions from emulation). */
+	void (*queue_exception)(struct kvm_vcpu *vcpu, unsigned int vector, bool has_error,
+				u32 error_code);
 };
+
+extern const struct kvm_x86_ops *kvm_x86_vendor;
 
 int kvm_x86_vendor_register(const struct kvm_x86_ops *ops);
 void kvm_x86_vendor_unregister(const struct kvm_x86_ops *ops);

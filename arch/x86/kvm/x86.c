@@ -10,29 +10,52 @@
 #include <linux/uaccess.h>
 #include <asm/processor.h>
 
-#include "kvm_core.h"
-#include "kvm_x86_ops.h"
+#include "x86.h"
 
 /* The registered backend; NULL when none. Written under kvm_vendor_lock. */
-static const struct kvm_x86_ops *kvm_x86_vendor;
+const struct kvm_x86_ops *kvm_x86_vendor;
+EXPORT_SYMBOL_GPL(kvm_x86_vendor);
 static DEFINE_MUTEX(kvm_vendor_lock);
 
 long kvm_arch_check_extension(struct kvm *kvm, long cap)
 {
+	bool vcpus = kvm_x86_vendor && kvm_x86_vendor->vcpu_create;
+
 	switch (cap) {
 	case KVM_CAP_SET_TSS_ADDR:
 	case KVM_CAP_SET_IDENTITY_MAP_ADDR:
 		return 1;
+	/* a backend without vCPU support (kvm-intel, for now) reports none of these */
+	case KVM_CAP_NR_VCPUS:
+		return vcpus ? min_t(int, num_online_cpus(), KVM_MAX_VCPUS) : 0;
+	case KVM_CAP_MAX_VCPUS:
+		return vcpus ? KVM_MAX_VCPUS : 0;
+	case KVM_CAP_MAX_VCPU_ID:
+		return vcpus ? KVM_MAX_VCPU_IDS : 0;
+	case KVM_CAP_EXT_CPUID:
+	case KVM_CAP_IMMEDIATE_EXIT:
+	case KVM_CAP_XSAVE:
+	case KVM_CAP_XCRS:
+		return vcpus;
 	default:
 		/* api.rst 4.4: 0 for everything not implemented */
 		return 0;
 	}
 }
 
-/* api.rst 4.x: /dev/kvm ioctls unknown to x86 KVM fail with -EINVAL, not -ENOTTY */
+/* /dev/kvm ioctls unknown to x86 KVM fail with -EINVAL, not -ENOTTY */
 long kvm_arch_dev_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg)
 {
-	return -EINVAL;
+	void __user *argp = (void __user *)arg;
+
+	switch (ioctl) {
+	case KVM_GET_SUPPORTED_CPUID:
+		return kvm_dev_ioctl_get_supported_cpuid(argp);
+	case KVM_GET_MSR_INDEX_LIST:
+		return kvm_dev_ioctl_get_msr_index_list(argp);
+	default:
+		return -EINVAL;
+	}
 }
 
 /*
@@ -90,7 +113,7 @@ int kvm_arch_check_gfn_range(struct kvm *kvm, u64 base_gfn, u64 npages)
 
 void kvm_arch_memslot_removed(struct kvm *kvm, const struct kvm_memory_slot *slot)
 {
-	/* nothing maps guest memory yet: nested paging arrives with the run loop */
+	kvm_tdp_zap_range(kvm, slot->base_gfn, slot->npages);
 }
 
 /* api.rst 4.2: x86 knows one machine type, KVM_X86_DEFAULT_VM (0) */
@@ -98,11 +121,12 @@ int kvm_arch_init_vm(struct kvm *kvm, unsigned long type)
 {
 	if (type)
 		return -EINVAL;
-	return 0;
+	return kvm_tdp_init(kvm);
 }
 
 void kvm_arch_destroy_vm(struct kvm *kvm)
 {
+	kvm_tdp_destroy(kvm);
 }
 
 int kvm_arch_hardware_enable(void)
@@ -182,6 +206,7 @@ EXPORT_SYMBOL_GPL(kvm_x86_vendor_unregister);
 
 static int __init kvm_x86_init(void)
 {
+	kvm_run_init();
 	return 0;
 }
 module_init(kvm_x86_init);

@@ -17,7 +17,9 @@
 #include <asm/msr.h>
 #include <asm/processor.h>
 
-#include "kvm_x86_ops.h"
+#include <linux/idr.h>
+
+#include "svm.h"
 
 MODULE_AUTHOR("The kvm-independent authors");
 MODULE_DESCRIPTION("AMD-V (SVM) backend for the kvm module");
@@ -36,6 +38,80 @@ MODULE_PARM_DESC(nested, "Nested SVM for guests (not implemented: always off)");
 
 /* The host save area of each CPU; allocated for every possible CPU at setup. */
 static DEFINE_PER_CPU(struct page *, svm_hsave_page);
+/* Where each CPU VMSAVEs the host state VMRUN does not switch (see vmenter.S). */
+static DEFINE_PER_CPU(struct page *, svm_host_vmsave_page);
+
+/*
+ * I/O and MSR permission maps (APM 15.10.1, 15.11), shared by every vCPU: every port and
+ * every MSR is intercepted except the MSRs VMLOAD/VMSAVE switch, which the guest may use
+ * directly.
+ */
+#define IOPM_ORDER	2	/* 12 KiB used */
+#define MSRPM_ORDER	1	/* 8 KiB */
+static void *svm_iopm, *svm_msrpm;
+u64 svm_iopm_pa, svm_msrpm_pa;
+bool svm_has_nrips;
+
+static DEFINE_IDA(svm_asid_ida);
+static u32 svm_nr_asids;
+
+u64 svm_host_save_pa(void)
+{
+	return page_to_phys(__this_cpu_read(svm_host_vmsave_page));
+}
+
+/* ASID 0 is the host's (APM 15.16); every vCPU gets its own. 0 when none is left. */
+u32 svm_asid_alloc(void)
+{
+	int asid = ida_alloc_range(&svm_asid_ida, 1, svm_nr_asids - 1, GFP_KERNEL);
+
+	return asid < 0 ? 0 : asid;
+}
+
+void svm_asid_free(u32 asid)
+{
+	ida_free(&svm_asid_ida, asid);
+}
+
+/* APM 15.11: 2 bits (read, write) per MSR in three 2 KiB ranges of 8192 MSRs */
+static void msrpm_allow(u32 msr)
+{
+	static const u32 range_base[] = { 0, 0xc0000000, 0xc0010000 };
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(range_base); i++) {
+		if (msr >= range_base[i] && msr < range_base[i] + 0x2000) {
+			u32 bit = (msr - range_base[i]) * 2;
+			u8 *byte = (u8 *)svm_msrpm + i * 0x800 + bit / 8;
+
+			*byte &= ~(3 << (bit % 8));
+			return;
+		}
+	}
+	WARN_ON_ONCE(1);
+}
+
+static int svm_alloc_permission_maps(void)
+{
+	static const u32 passthrough[] = {
+		MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE,
+		MSR_FS_BASE, MSR_GS_BASE, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
+		MSR_IA32_SYSENTER_EIP,
+	};
+	int i;
+
+	svm_iopm = (void *)__get_free_pages(GFP_KERNEL, IOPM_ORDER);
+	svm_msrpm = (void *)__get_free_pages(GFP_KERNEL, MSRPM_ORDER);
+	if (!svm_iopm || !svm_msrpm)
+		return -ENOMEM;
+	memset(svm_iopm, 0xff, PAGE_SIZE << IOPM_ORDER);
+	memset(svm_msrpm, 0xff, PAGE_SIZE << MSRPM_ORDER);
+	for (i = 0; i < ARRAY_SIZE(passthrough); i++)
+		msrpm_allow(passthrough[i]);
+	svm_iopm_pa = __pa(svm_iopm);
+	svm_msrpm_pa = __pa(svm_msrpm);
+	return 0;
+}
 
 static int svm_check_processor(void)
 {
@@ -68,8 +144,14 @@ static void svm_hardware_unsetup(void)
 	for_each_possible_cpu(cpu) {
 		if (per_cpu(svm_hsave_page, cpu))
 			__free_page(per_cpu(svm_hsave_page, cpu));
+		if (per_cpu(svm_host_vmsave_page, cpu))
+			__free_page(per_cpu(svm_host_vmsave_page, cpu));
 		per_cpu(svm_hsave_page, cpu) = NULL;
+		per_cpu(svm_host_vmsave_page, cpu) = NULL;
 	}
+	free_pages((unsigned long)svm_iopm, IOPM_ORDER);
+	free_pages((unsigned long)svm_msrpm, MSRPM_ORDER);
+	svm_iopm = svm_msrpm = NULL;
 }
 
 static int svm_hardware_setup(void)
@@ -77,15 +159,30 @@ static int svm_hardware_setup(void)
 	struct page *page;
 	int cpu;
 
+	/* CPUID Fn8000_000A: EBX number of ASIDs, EDX[3] NRIP save */
+	svm_nr_asids = cpuid_ebx(0x8000000a);
+	svm_has_nrips = cpu_feature_enabled(X86_FEATURE_NRIPS);
+	if (svm_nr_asids < 2) {
+		pr_err("kvm_amd: the CPU reports %u ASIDs; at least 2 are needed\n", svm_nr_asids);
+		return -EOPNOTSUPP;
+	}
+
 	for_each_possible_cpu(cpu) {
 		page = alloc_pages_node(cpu_to_node(cpu), GFP_KERNEL | __GFP_ZERO, 0);
-		if (!page) {
-			svm_hardware_unsetup();
-			return -ENOMEM;
-		}
+		if (!page)
+			goto err;
 		per_cpu(svm_hsave_page, cpu) = page;
+		page = alloc_pages_node(cpu_to_node(cpu), GFP_KERNEL | __GFP_ZERO, 0);
+		if (!page)
+			goto err;
+		per_cpu(svm_host_vmsave_page, cpu) = page;
 	}
+	if (svm_alloc_permission_maps())
+		goto err;
 	return 0;
+err:
+	svm_hardware_unsetup();
+	return -ENOMEM;
 }
 
 static int svm_hardware_enable(void)
@@ -127,6 +224,26 @@ static const struct kvm_x86_ops svm_x86_ops = {
 	.hardware_unsetup	= svm_hardware_unsetup,
 	.hardware_enable	= svm_hardware_enable,
 	.hardware_disable	= svm_hardware_disable,
+	.vcpu_create		= svm_vcpu_create,
+	.vcpu_free		= svm_vcpu_free,
+	.vcpu_reset		= svm_vcpu_reset,
+	.vcpu_load		= svm_vcpu_load,
+	.vcpu_put		= svm_vcpu_put,
+	.get_segment		= svm_get_segment,
+	.set_segment		= svm_set_segment,
+	.get_dtable		= svm_get_dtable,
+	.set_dtable		= svm_set_dtable,
+	.get_cr			= svm_get_cr,
+	.set_cr			= svm_set_cr,
+	.get_efer		= svm_get_efer,
+	.set_efer		= svm_set_efer,
+	.get_rflags		= svm_get_rflags,
+	.set_rflags		= svm_set_rflags,
+	.get_msr		= svm_get_msr,
+	.set_msr		= svm_set_msr,
+	.run			= svm_vcpu_run,
+	.handle_exit		= svm_handle_exit,
+	.queue_exception	= svm_queue_exception,
 };
 
 static int __init svm_init(void)

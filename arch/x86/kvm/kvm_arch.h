@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * x86 state embedded in struct kvm (struct kvm_arch) and struct kvm_vcpu (kvm_vcpu_arch).
+ * Fields are tagged with what protects them: "vcpu" means only the thread holding
+ * vcpu->mutex (the one in a vCPU ioctl) touches it.
+ */
+#ifndef ARCH_X86_KVM_KVM_ARCH_H
+#define ARCH_X86_KVM_KVM_ARCH_H
+
+#include <linux/kvm.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <asm/fpu/types.h>
+
+/* api.rst 4.x KVM_CAP_NR_VCPUS / MAX_VCPUS / MAX_VCPU_ID */
+#define KVM_MAX_VCPUS		1024
+#define KVM_MAX_VCPU_IDS	4096
+#define KVM_MAX_CPUID_ENTRIES	256
+
+/* Guest registers kept by the common code; RAX, RSP, RIP are mirrored into the VMCB/VMCS. */
+enum kvm_reg {
+	VCPU_REGS_RAX, VCPU_REGS_RCX, VCPU_REGS_RDX, VCPU_REGS_RBX,
+	VCPU_REGS_RSP, VCPU_REGS_RBP, VCPU_REGS_RSI, VCPU_REGS_RDI,
+	VCPU_REGS_R8, VCPU_REGS_R9, VCPU_REGS_R10, VCPU_REGS_R11,
+	VCPU_REGS_R12, VCPU_REGS_R13, VCPU_REGS_R14, VCPU_REGS_R15,
+	VCPU_REGS_RIP,
+	NR_VCPU_REGS
+};
+
+/* Two-dimensional paging (NPT/EPT) of one VM: arch/x86/kvm/mmu/tdp.c */
+struct kvm_tdp {
+	spinlock_t lock;		/* the tables below and the pinned-page list */
+	u64 *root;			/* top-level table (PML4), a kernel page */
+	unsigned long nr_pages_mapped;	/* lock: leaf entries present (each holds a page ref) */
+	unsigned long nr_tables;	/* lock: table pages below the root */
+	u64 flush_gen;			/* atomic64-like, written under lock: bumped by zaps */
+};
+
+struct kvm_arch {
+	struct kvm_tdp tdp;
+};
+
+/* an INS waiting for userspace's data (arch/x86/kvm/pio.c) */
+struct kvm_pio_string {
+	bool pending;
+	bool rep;
+	u64 mask;			/* address-size mask of rDI/rCX */
+	u64 next_rip;
+};
+
+struct kvm_vcpu_arch {
+	void *vendor;				/* the backend's vCPU (struct vcpu_svm, ...) */
+	unsigned long regs[NR_VCPU_REGS];	/* vcpu */
+
+	/* CPUID table from KVM_SET_CPUID2 (api.rst 4.73); vcpu */
+	struct kvm_cpuid_entry2 *cpuid_entries;
+	int cpuid_nent;
+
+	/* MSRs the common code emulates; vcpu */
+	u64 apic_base;
+	u64 misc_enable;
+	u64 tsc_aux;
+	u64 mtrr_def_type;
+	u64 mtrr_fixed[11];
+	u64 mtrr_var[16];		/* base/mask pairs */
+	u64 xcr0;
+
+	struct fpu_guest guest_fpu;	/* vcpu */
+	u32 mp_state;			/* vcpu: KVM_MP_STATE_* */
+	u64 tlb_flush_gen;		/* vcpu: tdp.flush_gen at the last flush */
+	int last_cpu;			/* vcpu: physical CPU of the last entry, -1 none */
+
+	/* userspace port I/O being completed (KVM_EXIT_IO IN): copy data to RAX on next run */
+	bool pio_in_pending;
+	u8 pio_size;
+	struct kvm_pio_string pio_string;
+};
+
+#endif

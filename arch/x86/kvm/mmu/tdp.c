@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Two-dimensional paging: the nested page tables (AMD NPT, APM vol. 2 15.25) that map
+ * guest-physical to host-physical addresses, four levels of 512 entries in the long-mode
+ * format. They start empty and are filled one 4 KiB page at a time, on nested page faults,
+ * from the memslots: the host page backing a guest frame is looked up in the VM creator's
+ * mm at fault time.
+ *
+ * Until MMU notifiers follow the host mm, a mapped page keeps the reference taken when it
+ * was mapped; zapping a range (slot deleted or moved, VM destroyed) drops the entries, makes
+ * every vCPU leave guest mode and flush its TLB, and only then drops the references.
+ *
+ * Locking: tdp.lock (a spinlock) protects the tables; the fault path holds kvm->srcu from
+ * the slot lookup to the installation of the entry, and slot updates wait for it
+ * (synchronize_srcu) before zapping, so no entry from a removed slot survives the zap.
+ */
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/srcu.h>
+
+#include "x86.h"
+
+#define TDP_LEVELS		4
+#define TDP_ENTRIES		512
+#define TDP_PRESENT		BIT_ULL(0)
+#define TDP_WRITABLE		BIT_ULL(1)
+/* nested walks are user-mode accesses: every level needs U/S (APM 15.25.5) */
+#define TDP_USER		BIT_ULL(2)
+#define TDP_ACCESSED		BIT_ULL(5)
+#define TDP_DIRTY		BIT_ULL(6)
+#define TDP_PFN_MASK		GENMASK_ULL(51, 12)
+#define TDP_TABLE_FLAGS		(TDP_PRESENT | TDP_WRITABLE | TDP_USER | TDP_ACCESSED)
+#define TDP_LEAF_FLAGS		(TDP_PRESENT | TDP_WRITABLE | TDP_USER | TDP_ACCESSED | TDP_DIRTY)
+
+static unsigned int tdp_index(u64 gfn, int level)
+{
+	return (gfn >> (9 * (level - 1))) & (TDP_ENTRIES - 1);
+}
+
+static u64 *tdp_table(u64 entry)
+{
+	return __va(entry & TDP_PFN_MASK);
+}
+
+int kvm_tdp_init(struct kvm *kvm)
+{
+	struct kvm_tdp *tdp = &kvm->arch.tdp;
+
+	spin_lock_init(&tdp->lock);
+	tdp->root = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	return tdp->root ? 0 : -ENOMEM;
+}
+
+static void free_table(u64 *table, int level)
+{
+	int i;
+
+	for (i = 0; i < TDP_ENTRIES; i++) {
+		u64 e = table[i];
+
+		if (!(e & TDP_PRESENT))
+			continue;
+		if (level > 1)
+			free_table(tdp_table(e), level - 1);
+		else
+			put_page(pfn_to_page((e & TDP_PFN_MASK) >> PAGE_SHIFT));
+	}
+	free_page((unsigned long)table);
+}
+
+/* The VM is being destroyed: no vCPU exists any more, so no TLB can hold an entry. */
+void kvm_tdp_destroy(struct kvm *kvm)
+{
+	if (kvm->arch.tdp.root)
+		free_table(kvm->arch.tdp.root, TDP_LEVELS);
+	kvm->arch.tdp.root = NULL;
+}
+
+/*
+ * Up to TDP_LEVELS - 1 table pages, allocated before taking the lock (the walk may need
+ * one per level); what is not used is freed after.
+ */
+struct table_cache {
+	int nr;
+	u64 *pages[TDP_LEVELS - 1];
+};
+
+static int table_cache_fill(struct table_cache *tc)
+{
+	while (tc->nr < ARRAY_SIZE(tc->pages)) {
+		tc->pages[tc->nr] = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+		if (!tc->pages[tc->nr])
+			return -ENOMEM;
+		tc->nr++;
+	}
+	return 0;
+}
+
+static void table_cache_free(struct table_cache *tc)
+{
+	while (tc->nr)
+		free_page((unsigned long)tc->pages[--tc->nr]);
+}
+
+/* Install gfn -> pfn; false if another vCPU mapped it first. Caller holds tdp->lock. */
+static bool tdp_map(struct kvm_tdp *tdp, struct table_cache *tc, u64 gfn, u64 pfn)
+{
+	u64 *table = tdp->root;
+	int level;
+
+	lockdep_assert_held(&tdp->lock);
+	for (level = TDP_LEVELS; level > 1; level--) {
+		u64 *e = &table[tdp_index(gfn, level)];
+
+		if (!(*e & TDP_PRESENT)) {
+			u64 *new = tc->pages[--tc->nr];
+
+			tdp->nr_tables++;
+			WRITE_ONCE(*e, __pa(new) | TDP_TABLE_FLAGS);
+		}
+		table = tdp_table(*e);
+	}
+	if (table[tdp_index(gfn, 1)] & TDP_PRESENT)
+		return false;
+	WRITE_ONCE(table[tdp_index(gfn, 1)], (pfn << PAGE_SHIFT) | TDP_LEAF_FLAGS);
+	tdp->nr_pages_mapped++;
+	return true;
+}
+
+static int tdp_fault_no_slot(struct kvm_vcpu *vcpu, u64 gpa)
+{
+	/* MMIO needs the instruction emulator, which does not exist yet */
+	return kvm_exit_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION, gpa);
+}
+
+int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code)
+{
+	struct kvm *kvm = vcpu->kvm;
+	struct kvm_tdp *tdp = &kvm->arch.tdp;
+	const struct kvm_memory_slot *slot;
+	struct table_cache tc = { 0 };
+	u64 gfn = gpa >> PAGE_SHIFT;
+	struct page *page;
+	bool mapped;
+	long got;
+	int idx, r;
+
+	r = table_cache_fill(&tc);
+	if (r)
+		goto out_cache;
+
+	idx = srcu_read_lock(&kvm->srcu);
+	slot = kvm_gfn_to_memslot(kvm, gfn);
+	if (!slot) {
+		r = tdp_fault_no_slot(vcpu, gpa);
+		goto out_srcu;
+	}
+	/*
+	 * Writable always: the slot is writable, and asking for write access breaks
+	 * copy-on-write now rather than mapping a page the guest must not write.
+	 */
+	got = get_user_pages_unlocked(kvm_memslot_gfn_to_hva(slot, gfn), 1, &page,
+				      FOLL_WRITE | FOLL_HWPOISON);
+	if (got != 1) {
+		/* interrupted by a signal: the run loop reports it; anything else is EFAULT */
+		r = (got == -EINTR || got == -ERESTARTSYS || fatal_signal_pending(current)) ?
+			1 : -EFAULT;
+		goto out_srcu;
+	}
+	/* the guest may write it from now on without the host's page tables knowing */
+	set_page_dirty_lock(page);
+
+	spin_lock(&tdp->lock);
+	mapped = tdp_map(tdp, &tc, gfn, page_to_pfn(page));
+	spin_unlock(&tdp->lock);
+	if (!mapped)
+		put_page(page);
+	r = 1;
+out_srcu:
+	srcu_read_unlock(&kvm->srcu, idx);
+out_cache:
+	table_cache_free(&tc);
+	return r;
+}
+EXPORT_SYMBOL_GPL(kvm_tdp_page_fault);
+
+/* Clear up to max leaf entries in [*gfn, end) into pfns[]; advances *gfn. Under the lock. */
+static int tdp_zap_some(struct kvm_tdp *tdp, u64 *gfn, u64 end, u64 *pfns, int max)
+{
+	int n = 0;
+
+	while (*gfn < end && n < max) {
+		u64 *table = tdp->root;
+		int level;
+
+		for (level = TDP_LEVELS; level > 1; level--) {
+			u64 e = table[tdp_index(*gfn, level)];
+
+			if (!(e & TDP_PRESENT))
+				break;
+			table = tdp_table(e);
+		}
+		if (level > 1) {
+			/* nothing mapped under this entry: skip what it covers */
+			u64 span = 1ULL << (9 * (level - 1));
+
+			*gfn = (*gfn + span) & ~(span - 1);
+			continue;
+		}
+		if (table[tdp_index(*gfn, 1)] & TDP_PRESENT) {
+			pfns[n++] = (table[tdp_index(*gfn, 1)] & TDP_PFN_MASK) >> PAGE_SHIFT;
+			WRITE_ONCE(table[tdp_index(*gfn, 1)], 0);
+			tdp->nr_pages_mapped--;
+		}
+		(*gfn)++;
+	}
+	return n;
+}
+
+void kvm_tdp_zap_range(struct kvm *kvm, u64 base_gfn, u64 npages)
+{
+	struct kvm_tdp *tdp = &kvm->arch.tdp;
+	u64 gfn = base_gfn, end = base_gfn + npages;
+	int max = PAGE_SIZE / sizeof(u64), n, i;
+	u64 *pfns;
+
+	might_sleep();
+	/* GFP_NOFAIL: a zap that cannot complete would leave the guest mapping freed memory */
+	pfns = (u64 *)__get_free_page(GFP_KERNEL | __GFP_NOFAIL);
+	while (gfn < end) {
+		spin_lock(&tdp->lock);
+		n = tdp_zap_some(tdp, &gfn, end, pfns, max);
+		if (n)
+			WRITE_ONCE(tdp->flush_gen, tdp->flush_gen + 1);
+		spin_unlock(&tdp->lock);
+		if (!n)
+			continue;
+		/* no vCPU may still reach these pages through its TLB once they are dropped */
+		kvm_kick_vcpus_sync(kvm);
+		for (i = 0; i < n; i++)
+			put_page(pfn_to_page(pfns[i]));
+		cond_resched();
+	}
+	free_page((unsigned long)pfns);
+}

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * MSRs: the guest's RDMSR/WRMSR (all intercepted except the ones VMLOAD/VMSAVE switch),
+ * KVM_GET_MSRS/KVM_SET_MSRS (api.rst 4.18/4.19) and KVM_GET_MSR_INDEX_LIST (4.3). An MSR
+ * neither the backend nor this file knows raises #GP in the guest, as in Linux KVM.
+ */
+#include <linux/slab.h>
+#include <linux/module.h>
+#include <linux/uaccess.h>
+#include <asm/msr-index.h>
+
+#include "x86.h"
+
+#define MAX_IO_MSRS		256
+#define MTRR_CAP_VALUE		(8 | BIT(8) | BIT(10))	/* 8 variable, fixed, WC (SDM 11.11.1) */
+#define MTRR_DEF_TYPE_VALID	(0xffULL | BIT(10) | BIT(11))
+#define MSR_MTRR_FIX_64K	0x250
+#define MSR_MTRR_FIX_16K_80000	0x258
+#define MSR_MTRR_FIX_16K_A0000	0x259
+#define MSR_MTRR_FIX_4K_C0000	0x268
+#define MSR_MTRR_FIX_4K_F8000	0x26f
+#define MSR_MTRR_PHYS_BASE0	0x200
+#define MSR_MTRR_PHYS_LAST	0x20f
+#define UCODE_REV_VALUE		0x100000000ULL
+/* EFER bits a guest may set: SCE, LME, LMA (kept by the CPU), NXE */
+#define EFER_ALLOWED		(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
+#define APIC_BASE_RESERVED	(GENMASK_ULL(7, 0) | BIT_ULL(9) | BIT_ULL(10) | \
+				 GENMASK_ULL(63, 52))
+#define APIC_DEFAULT_BASE	0xfee00000ULL
+/* AMD HWCR bits a guest may write (McStatusWrEn, TscFreqSel), as Linux KVM */
+#define HWCR_WRITABLE		(BIT_ULL(18) | BIT_ULL(24))
+
+/* What KVM_GET_MSR_INDEX_LIST reports: the MSRs a VMM saves and restores. */
+static const u32 msrs_to_save[] = {
+	MSR_EFER, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE,
+	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
+	MSR_IA32_TSC, MSR_IA32_CR_PAT, MSR_TSC_AUX, MSR_IA32_APICBASE, MSR_IA32_MISC_ENABLE,
+	MSR_MTRRdefType,
+};
+
+void kvm_msr_reset(struct kvm_vcpu *vcpu)
+{
+	vcpu->arch.apic_base = APIC_DEFAULT_BASE | MSR_IA32_APICBASE_ENABLE |
+			       (vcpu->vcpu_id == 0 ? MSR_IA32_APICBASE_BSP : 0);
+	vcpu->arch.misc_enable = MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL |
+				 MSR_IA32_MISC_ENABLE_BTS_UNAVAIL;
+	vcpu->arch.tsc_aux = 0;
+	vcpu->arch.mtrr_def_type = 0;
+	memset(vcpu->arch.mtrr_fixed, 0, sizeof(vcpu->arch.mtrr_fixed));
+	memset(vcpu->arch.mtrr_var, 0, sizeof(vcpu->arch.mtrr_var));
+}
+
+static u64 *mtrr_fixed_slot(struct kvm_vcpu *vcpu, u32 index)
+{
+	if (index == MSR_MTRR_FIX_64K)
+		return &vcpu->arch.mtrr_fixed[0];
+	if (index == MSR_MTRR_FIX_16K_80000 || index == MSR_MTRR_FIX_16K_A0000)
+		return &vcpu->arch.mtrr_fixed[1 + index - MSR_MTRR_FIX_16K_80000];
+	if (index >= MSR_MTRR_FIX_4K_C0000 && index <= MSR_MTRR_FIX_4K_F8000)
+		return &vcpu->arch.mtrr_fixed[3 + index - MSR_MTRR_FIX_4K_C0000];
+	return NULL;
+}
+
+int kvm_msr_read(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool host)
+{
+	u64 *slot;
+	int r = kvm_x86_vendor->get_msr(vcpu, index, data);
+
+	if (r != -ENOENT)
+		return r ? 1 : 0;
+	switch (index) {
+	case MSR_EFER:
+		*data = kvm_x86_vendor->get_efer(vcpu);
+		return 0;
+	case MSR_IA32_APICBASE:
+		*data = vcpu->arch.apic_base;
+		return 0;
+	case MSR_IA32_MISC_ENABLE:
+		*data = vcpu->arch.misc_enable;
+		return 0;
+	case MSR_TSC_AUX:
+		*data = vcpu->arch.tsc_aux;
+		return 0;
+	case MSR_MTRRcap:
+		*data = MTRR_CAP_VALUE;
+		return 0;
+	case MSR_MTRRdefType:
+		*data = vcpu->arch.mtrr_def_type;
+		return 0;
+	case MSR_MTRR_PHYS_BASE0 ... MSR_MTRR_PHYS_LAST:
+		*data = vcpu->arch.mtrr_var[index - MSR_MTRR_PHYS_BASE0];
+		return 0;
+	case MSR_IA32_UCODE_REV:
+		*data = UCODE_REV_VALUE;
+		return 0;
+	case MSR_IA32_PLATFORM_ID:
+	case MSR_IA32_DEBUGCTLMSR:
+	case MSR_K7_HWCR:
+		*data = 0;
+		return 0;
+	}
+	slot = mtrr_fixed_slot(vcpu, index);
+	if (slot) {
+		*data = *slot;
+		return 0;
+	}
+	return 1;
+}
+EXPORT_SYMBOL_GPL(kvm_msr_read);
+
+static int set_efer(struct kvm_vcpu *vcpu, u64 efer, bool host)
+{
+	u64 old = kvm_x86_vendor->get_efer(vcpu);
+
+	if (efer & ~EFER_ALLOWED)
+		return 1;
+	if (!host) {
+		/* APM 3.1.7: LME cannot change while paging is on; LMA is the CPU's */
+		if ((kvm_x86_vendor->get_cr(vcpu, 0) & X86_CR0_PG) &&
+		    ((efer ^ old) & EFER_LME))
+			return 1;
+		efer = (efer & ~EFER_LMA) | (old & EFER_LMA);
+	}
+	kvm_x86_vendor->set_efer(vcpu, efer);
+	return 0;
+}
+
+int kvm_msr_write(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host)
+{
+	u64 *slot;
+	int r = kvm_x86_vendor->set_msr(vcpu, index, data);
+
+	if (r != -ENOENT)
+		return r ? 1 : 0;
+	switch (index) {
+	case MSR_EFER:
+		return set_efer(vcpu, data, host);
+	case MSR_IA32_APICBASE:
+		/* no x2APIC (bit 10) without an in-kernel APIC; reserved bits #GP */
+		if (data & APIC_BASE_RESERVED)
+			return 1;
+		vcpu->arch.apic_base = data;
+		return 0;
+	case MSR_IA32_MISC_ENABLE:
+		vcpu->arch.misc_enable = data;
+		return 0;
+	case MSR_TSC_AUX:
+		if (data >> 32)
+			return 1;
+		vcpu->arch.tsc_aux = data;
+		return 0;
+	case MSR_MTRRdefType:
+		if (data & ~MTRR_DEF_TYPE_VALID)
+			return 1;
+		vcpu->arch.mtrr_def_type = data;
+		return 0;
+	case MSR_MTRR_PHYS_BASE0 ... MSR_MTRR_PHYS_LAST:
+		vcpu->arch.mtrr_var[index - MSR_MTRR_PHYS_BASE0] = data;
+		return 0;
+	case MSR_IA32_UCODE_REV:
+		return 0;	/* writing 0 before CPUID is how the revision is read */
+	case MSR_IA32_DEBUGCTLMSR:
+		return data ? 1 : 0;	/* no LBR or BTF for guests */
+	case MSR_K7_HWCR:
+		return (data & ~HWCR_WRITABLE) ? 1 : 0;
+	}
+	slot = mtrr_fixed_slot(vcpu, index);
+	if (slot) {
+		*slot = data;
+		return 0;
+	}
+	return 1;
+}
+EXPORT_SYMBOL_GPL(kvm_msr_write);
+
+/* api.rst 4.18/4.19: returns the number of MSRs processed, stopping at the first failure */
+long kvm_vcpu_ioctl_msrs(struct kvm_vcpu *vcpu, struct kvm_msrs __user *umsrs, bool set)
+{
+	struct kvm_msr_entry *entries;
+	struct kvm_msrs hdr;
+	long r;
+	u32 i;
+
+	if (copy_from_user(&hdr, umsrs, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.nmsrs >= MAX_IO_MSRS)
+		return -E2BIG;
+	entries = memdup_user(umsrs->entries, hdr.nmsrs * sizeof(*entries));
+	if (IS_ERR(entries))
+		return PTR_ERR(entries);
+	for (i = 0; i < hdr.nmsrs; i++) {
+		if (set ? kvm_msr_write(vcpu, entries[i].index, entries[i].data, true) :
+			  kvm_msr_read(vcpu, entries[i].index, &entries[i].data, true))
+			break;
+	}
+	r = i;
+	if (!set && copy_to_user(umsrs->entries, entries, i * sizeof(*entries)))
+		r = -EFAULT;
+	kfree(entries);
+	return r;
+}
+
+long kvm_dev_ioctl_get_msr_index_list(struct kvm_msr_list __user *ulist)
+{
+	struct kvm_msr_list hdr;
+	u32 n = ARRAY_SIZE(msrs_to_save), room;
+
+	if (copy_from_user(&hdr, ulist, sizeof(hdr)))
+		return -EFAULT;
+	/* api.rst 4.3: nmsrs comes back as the number of MSRs; E2BIG if they do not fit */
+	room = hdr.nmsrs;
+	hdr.nmsrs = n;
+	if (copy_to_user(ulist, &hdr, sizeof(hdr)))
+		return -EFAULT;
+	if (room < n)
+		return -E2BIG;
+	if (copy_to_user(ulist->indices, msrs_to_save, sizeof(msrs_to_save)))
+		return -EFAULT;
+	return 0;
+}

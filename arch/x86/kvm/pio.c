@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Port I/O exits to userspace (api.rst "KVM_EXIT_IO"): the data goes through the PIO page of
+ * the vCPU mmap area (KVM_PIO_PAGE_OFFSET). An OUT is complete when the exit is made; an IN
+ * is completed at the next KVM_RUN from what userspace left in the page.
+ */
+#include <linux/mm.h>
+#include <linux/module.h>
+
+#include "x86.h"
+
+static void *pio_data(struct kvm_vcpu *vcpu)
+{
+	return page_address(vcpu->pio_page);
+}
+
+static int pio_exit(struct kvm_vcpu *vcpu, bool in, u16 port, unsigned int size)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->exit_reason = KVM_EXIT_IO;
+	run->io.direction = in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
+	run->io.size = size;
+	run->io.port = port;
+	run->io.count = 1;
+	run->io.data_offset = KVM_PIO_PAGE_OFFSET * PAGE_SIZE;
+	if (in) {
+		vcpu->arch.pio_in_pending = true;
+		vcpu->arch.pio_size = size;
+	}
+	return 0;
+}
+
+/* IN or OUT of AL/AX/EAX */
+int kvm_emulate_pio(struct kvm_vcpu *vcpu, bool in, u16 port, unsigned int size)
+{
+	if (!in)
+		memcpy(pio_data(vcpu), &vcpu->arch.regs[VCPU_REGS_RAX], size);
+	return pio_exit(vcpu, in, port, size);
+}
+EXPORT_SYMBOL_GPL(kvm_emulate_pio);
+
+
+/* The linear address of seg:offset for a string instruction (64-bit mode: FS/GS only). */
+static u64 string_linear(struct kvm_vcpu *vcpu, int seg, u64 offset)
+{
+	struct kvm_segment s;
+
+	if ((kvm_x86_vendor->get_efer(vcpu) & EFER_LMA) && seg != VCPU_SREG_FS &&
+	    seg != VCPU_SREG_GS) {
+		kvm_x86_vendor->get_segment(vcpu, &s, VCPU_SREG_CS);
+		if (s.l)
+			return offset;
+	}
+	kvm_x86_vendor->get_segment(vcpu, &s, seg);
+	return s.base + offset;
+}
+
+/*
+ * Copy between the guest's linear address space and buf, as the CPL of the guest would;
+ * on a fault, #PF is queued and false returned.
+ */
+static bool string_copy(struct kvm_vcpu *vcpu, u64 linear, void *buf, unsigned int size,
+			bool write)
+{
+	struct kvm_segment ss;
+	unsigned int access = write ? BIT(1) : 0, done = 0;
+	u32 pf_error;
+	u64 gpa;
+
+	kvm_x86_vendor->get_segment(vcpu, &ss, VCPU_SREG_SS);
+	if (ss.dpl == 3)
+		access |= BIT(2);
+	while (done < size) {
+		unsigned int n = min_t(unsigned int, size - done,
+				       PAGE_SIZE - offset_in_page(linear + done));
+
+		if (kvm_gva_to_gpa(vcpu, linear + done, access, &gpa, &pf_error)) {
+			kvm_x86_vendor->set_cr(vcpu, 2, linear + done);
+			kvm_x86_vendor->queue_exception(vcpu, PF_VECTOR, true, pf_error);
+			return false;
+		}
+		if (write ? kvm_write_guest(vcpu->kvm, gpa, buf + done, n) :
+			    kvm_read_guest(vcpu->kvm, gpa, buf + done, n)) {
+			/* not RAM (a device): MMIO emulation is a later step */
+			kvm_x86_vendor->queue_exception(vcpu, GP_VECTOR, true, 0);
+			return false;
+		}
+		done += n;
+	}
+	return true;
+}
+
+/* Advance rSI or rDI by one element and count down rCX for REP; finish the instruction. */
+static void string_advance(struct kvm_vcpu *vcpu, int reg, unsigned int size, bool rep,
+			   u64 mask, u64 next_rip)
+{
+	unsigned long *regs = vcpu->arch.regs;
+	long delta = kvm_x86_vendor->get_rflags(vcpu) & X86_EFLAGS_DF ? -(long)size : size;
+
+	regs[reg] = (regs[reg] & ~mask) | ((regs[reg] + delta) & mask);
+	if (rep) {
+		regs[VCPU_REGS_RCX] = (regs[VCPU_REGS_RCX] & ~mask) |
+				      ((regs[VCPU_REGS_RCX] - 1) & mask);
+		/* more to do: leave RIP on the instruction, which then exits again */
+		if (regs[VCPU_REGS_RCX] & mask)
+			return;
+	}
+	regs[VCPU_REGS_RIP] = next_rip;
+}
+
+/*
+ * INS/OUTS (SDM vol. 2 "INS", "OUTS"): one element per exit to userspace; with REP the
+ * instruction is re-executed (RIP unchanged) until rCX reaches 0. OUTS reads seg:rSI (seg
+ * as decoded by the CPU), INS writes ES:rDI when userspace has supplied the data.
+ */
+int kvm_emulate_string_pio(struct kvm_vcpu *vcpu, bool in, u16 port, unsigned int size,
+			   bool rep, unsigned int addr_bits, int seg, u64 next_rip)
+{
+	u64 mask = addr_bits == 64 ? ~0ULL : (1ULL << addr_bits) - 1;
+	unsigned long *regs = vcpu->arch.regs;
+
+	if (rep && !(regs[VCPU_REGS_RCX] & mask)) {
+		regs[VCPU_REGS_RIP] = next_rip;
+		return 1;
+	}
+	if (in) {
+		vcpu->arch.pio_string = (struct kvm_pio_string) {
+			.pending = true, .rep = rep, .mask = mask, .next_rip = next_rip,
+		};
+		return kvm_emulate_pio(vcpu, true, port, size);
+	}
+	if (!string_copy(vcpu, string_linear(vcpu, seg, regs[VCPU_REGS_RSI] & mask),
+			 pio_data(vcpu), size, false))
+		return 1;
+	string_advance(vcpu, VCPU_REGS_RSI, size, rep, mask, next_rip);
+	return pio_exit(vcpu, false, port, size);
+}
+EXPORT_SYMBOL_GPL(kvm_emulate_string_pio);
+
+/* IN writes AL, AX or EAX; a 32-bit write zero-extends into RAX (SDM vol. 1, 3.4.1.1) */
+void kvm_complete_pio(struct kvm_vcpu *vcpu)
+{
+	unsigned long *rax = &vcpu->arch.regs[VCPU_REGS_RAX];
+	u32 val = 0;
+
+	struct kvm_pio_string *str = &vcpu->arch.pio_string;
+
+	if (!vcpu->arch.pio_in_pending)
+		return;
+	vcpu->arch.pio_in_pending = false;
+	if (str->pending) {
+		/* INS: store to ES:rDI, then step as the instruction does */
+		str->pending = false;
+		if (string_copy(vcpu, string_linear(vcpu, VCPU_SREG_ES,
+						    vcpu->arch.regs[VCPU_REGS_RDI] & str->mask),
+				pio_data(vcpu), vcpu->arch.pio_size, true))
+			string_advance(vcpu, VCPU_REGS_RDI, vcpu->arch.pio_size, str->rep,
+				       str->mask, str->next_rip);
+		return;
+	}
+	memcpy(&val, pio_data(vcpu), vcpu->arch.pio_size);
+	switch (vcpu->arch.pio_size) {
+	case 1:
+		*rax = (*rax & ~0xffUL) | (u8)val;
+		break;
+	case 2:
+		*rax = (*rax & ~0xffffUL) | (u16)val;
+		break;
+	default:
+		*rax = val;
+		break;
+	}
+}

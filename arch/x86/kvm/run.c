@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The run loop (api.rst 4.10 KVM_RUN): policy lives here, the backend only enters the
+ * guest and decodes its exits. Signals end the loop with -EINTR and KVM_EXIT_INTR, a
+ * reschedule is honoured between entries, immediate_exit returns before any entry.
+ * The guest's FPU state is loaded for the whole ioctl and XCR0 around each entry.
+ */
+#include <linux/sched/signal.h>
+#include <linux/module.h>
+#include <asm/fpu/api.h>
+#include <asm/fpu/xcr.h>
+
+#include "x86.h"
+
+static u64 host_xcr0;
+
+void kvm_run_init(void)
+{
+	if (boot_cpu_has(X86_FEATURE_XSAVE))
+		host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+}
+
+int kvm_emulate_halt(struct kvm_vcpu *vcpu)
+{
+	/* no in-kernel interrupt controller: userspace decides when the vCPU wakes up */
+	vcpu->run->exit_reason = KVM_EXIT_HLT;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(kvm_emulate_halt);
+
+/* SDM vol. 1, 13.3: XCR0 must keep x87, AVX needs SSE, only supported features */
+int kvm_set_xcr(struct kvm_vcpu *vcpu, u32 index, u64 xcr)
+{
+	if (index != XCR_XFEATURE_ENABLED_MASK)
+		return 1;
+	if (!(xcr & XFEATURE_MASK_FP))
+		return 1;
+	if ((xcr & XFEATURE_MASK_YMM) && !(xcr & XFEATURE_MASK_SSE))
+		return 1;
+	if (xcr & ~kvm_guest_supported_xcr0(vcpu))
+		return 1;
+	vcpu->arch.xcr0 = xcr;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(kvm_set_xcr);
+
+int kvm_exit_internal_error(struct kvm_vcpu *vcpu, u32 suberror, u64 data0)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = suberror;
+	run->internal.ndata = 1;
+	run->internal.data[0] = data0;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(kvm_exit_internal_error);
+
+/* One entry into the guest and the handling of its exit. */
+static int vcpu_enter_guest(struct kvm_vcpu *vcpu)
+{
+	bool switch_xcr0;
+
+	local_irq_disable();
+	/* set before the backend reads what a kicker may have changed (see kvm_kick_vcpus_sync) */
+	smp_store_mb(vcpu->mode, IN_GUEST_MODE);
+	if (signal_pending(current) || need_resched()) {
+		WRITE_ONCE(vcpu->mode, OUTSIDE_GUEST_MODE);
+		local_irq_enable();
+		return 1;
+	}
+
+	switch_xcr0 = host_xcr0 && vcpu->arch.xcr0 != host_xcr0;
+	if (switch_xcr0)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->arch.xcr0);
+	kvm_x86_vendor->run(vcpu);
+	if (switch_xcr0)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
+
+	WRITE_ONCE(vcpu->mode, OUTSIDE_GUEST_MODE);
+	local_irq_enable();	/* the host takes the interrupt that ended the run, if any */
+
+	return kvm_x86_vendor->handle_exit(vcpu);
+}
+
+static void sigset_activate(struct kvm_vcpu *vcpu)
+{
+	if (vcpu->sigset_active)
+		sigprocmask(SIG_SETMASK, &vcpu->sigset, &current->real_blocked);
+}
+
+static void sigset_deactivate(struct kvm_vcpu *vcpu)
+{
+	if (vcpu->sigset_active) {
+		sigprocmask(SIG_SETMASK, &current->real_blocked, NULL);
+		sigemptyset(&current->real_blocked);
+	}
+}
+
+long kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	int r;
+
+	vcpu_load(vcpu);
+	sigset_activate(vcpu);
+	fpu_swap_kvm_fpstate(&vcpu->arch.guest_fpu, true);
+
+	/* api.rst: a pending IN completes even when the guest is not entered */
+	kvm_complete_pio(vcpu);
+	if (run->immediate_exit) {
+		run->exit_reason = KVM_EXIT_INTR;
+		r = -EINTR;
+		goto out;
+	}
+
+	for (;;) {
+		if (signal_pending(current)) {
+			run->exit_reason = KVM_EXIT_INTR;
+			r = -EINTR;
+			break;
+		}
+		cond_resched();
+		r = vcpu_enter_guest(vcpu);
+		if (r <= 0)
+			break;
+	}
+out:
+	fpu_swap_kvm_fpstate(&vcpu->arch.guest_fpu, false);
+	sigset_deactivate(vcpu);
+	vcpu_put(vcpu);
+	return r;
+}

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * SVM exit handlers, dispatched through a table indexed by the exit code (AMD APM vol. 2,
+ * appendix C). A handler returns 1 to re-enter the guest, 0 after filling kvm_run for
+ * userspace, or a negative errno. Unknown exits end in KVM_EXIT_INTERNAL_ERROR.
+ */
+#include <linux/kvm_para.h>
+
+#include "svm.h"
+#include "x86.h"
+
+/*
+ * Advance RIP past the intercepted instruction. With NRIP save (CPUID Fn8000_000A_EDX[3])
+ * the CPU gives the next RIP; without it (e.g. QEMU TCG) the length is that of the
+ * instruction's plain encoding: these intercepts carry no useful prefixes.
+ */
+static void svm_skip_instruction(struct kvm_vcpu *vcpu, unsigned int len)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+
+	if (svm_has_nrips && vmcb->control.next_rip)
+		vcpu->arch.regs[VCPU_REGS_RIP] = vmcb->control.next_rip;
+	else
+		vcpu->arch.regs[VCPU_REGS_RIP] += len;
+	/* the instruction completed: an STI/MOV SS shadow does not outlive it */
+	vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW;
+}
+
+static int svm_exit_interrupt(struct kvm_vcpu *vcpu)
+{
+	/* the host takes the interrupt (or NMI) as soon as GIF is set again */
+	return 1;
+}
+
+static int svm_exit_ud(struct kvm_vcpu *vcpu)
+{
+	svm_queue_exception(vcpu, UD_VECTOR, false, 0);
+	return 1;
+}
+
+static int svm_exit_cpuid(struct kvm_vcpu *vcpu)
+{
+	kvm_emulate_cpuid(vcpu);
+	svm_skip_instruction(vcpu, 2);		/* 0f a2 */
+	return 1;
+}
+
+static int svm_exit_invd(struct kvm_vcpu *vcpu)
+{
+	/* caches are the host's: nothing to invalidate for the guest */
+	svm_skip_instruction(vcpu, 2);		/* 0f 08 */
+	return 1;
+}
+
+static int svm_exit_hlt(struct kvm_vcpu *vcpu)
+{
+	svm_skip_instruction(vcpu, 1);		/* f4 */
+	return kvm_emulate_halt(vcpu);
+}
+
+/*
+ * The address size of INS/OUTS: one-hot in exit_info_1 bits 9:7 (16, 32, 64). QEMU TCG
+ * leaves those bits clear; then it is the default of the mode (an address-size prefix on a
+ * string I/O instruction is not seen in that case).
+ */
+static unsigned int svm_io_addr_size(struct kvm_vcpu *vcpu, u32 info)
+{
+	unsigned int asize = (info >> SVM_IOIO_ASIZE_SHIFT) & 7;
+	struct kvm_segment cs;
+
+	if (asize == 1 || asize == 2 || asize == 4)
+		return asize == 4 ? 64 : asize == 2 ? 32 : 16;
+	svm_get_segment(vcpu, &cs, VCPU_SREG_CS);
+	if ((svm_get_efer(vcpu) & EFER_LMA) && cs.l)
+		return 64;
+	return cs.db ? 32 : 16;
+}
+
+/* APM 15.10.2: exit_info_1 describes the access, exit_info_2 is the next RIP */
+static int svm_exit_io(struct kvm_vcpu *vcpu)
+{
+	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
+	u32 info = c->exit_info_1;
+	unsigned int size = (info >> SVM_IOIO_SIZE_SHIFT) & 7;
+	u16 port = info >> SVM_IOIO_PORT_SHIFT;
+	bool in = info & SVM_IOIO_TYPE_IN;
+
+	if (info & SVM_IOIO_STR)
+		return kvm_emulate_string_pio(vcpu, in, port, size, info & SVM_IOIO_REP,
+					      svm_io_addr_size(vcpu, info),
+					      (info >> SVM_IOIO_SEG_SHIFT) & 7, c->exit_info_2);
+	vcpu->arch.regs[VCPU_REGS_RIP] = c->exit_info_2;
+	return kvm_emulate_pio(vcpu, in, port, size);
+}
+
+static int svm_exit_msr(struct kvm_vcpu *vcpu)
+{
+	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
+	unsigned long *regs = vcpu->arch.regs;
+	u32 index = regs[VCPU_REGS_RCX];
+	u64 data;
+
+	if (c->exit_info_1) {
+		data = (u32)regs[VCPU_REGS_RAX] | (u64)(u32)regs[VCPU_REGS_RDX] << 32;
+		if (kvm_msr_write(vcpu, index, data, false)) {
+			svm_queue_exception(vcpu, GP_VECTOR, true, 0);
+			return 1;
+		}
+	} else {
+		if (kvm_msr_read(vcpu, index, &data, false)) {
+			svm_queue_exception(vcpu, GP_VECTOR, true, 0);
+			return 1;
+		}
+		regs[VCPU_REGS_RAX] = (u32)data;
+		regs[VCPU_REGS_RDX] = data >> 32;
+	}
+	svm_skip_instruction(vcpu, 2);		/* 0f 30 / 0f 32 */
+	return 1;
+}
+
+static int svm_exit_shutdown(struct kvm_vcpu *vcpu)
+{
+	/* APM 15.12: the VMCB is undefined after a shutdown; start it over from RESET */
+	svm_vcpu_reset(vcpu);
+	vcpu->run->exit_reason = KVM_EXIT_SHUTDOWN;
+	return 0;
+}
+
+/* No hypercall is implemented yet: api.rst / kvm_para.h say RAX = -KVM_ENOSYS. */
+static int svm_exit_vmmcall(struct kvm_vcpu *vcpu)
+{
+	vcpu->arch.regs[VCPU_REGS_RAX] = (unsigned long)-KVM_ENOSYS;
+	svm_skip_instruction(vcpu, 3);		/* 0f 01 d9 */
+	return 1;
+}
+
+static int svm_exit_rdtscp(struct kvm_vcpu *vcpu)
+{
+	u64 tsc;
+
+	svm_get_msr(vcpu, MSR_IA32_TSC, &tsc);
+	vcpu->arch.regs[VCPU_REGS_RAX] = (u32)tsc;
+	vcpu->arch.regs[VCPU_REGS_RDX] = tsc >> 32;
+	vcpu->arch.regs[VCPU_REGS_RCX] = (u32)vcpu->arch.tsc_aux;
+	svm_skip_instruction(vcpu, 3);		/* 0f 01 f9 */
+	return 1;
+}
+
+static int svm_exit_xsetbv(struct kvm_vcpu *vcpu)
+{
+	unsigned long *regs = vcpu->arch.regs;
+	u64 xcr = (u32)regs[VCPU_REGS_RAX] | (u64)(u32)regs[VCPU_REGS_RDX] << 32;
+
+	if (kvm_set_xcr(vcpu, regs[VCPU_REGS_RCX], xcr)) {
+		svm_queue_exception(vcpu, GP_VECTOR, true, 0);
+		return 1;
+	}
+	svm_skip_instruction(vcpu, 3);		/* 0f 01 d1 */
+	return 1;
+}
+
+/* APM 15.25.6: exit_info_1 is the page-fault error code, exit_info_2 the guest-physical address */
+static int svm_exit_npf(struct kvm_vcpu *vcpu)
+{
+	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
+
+	return kvm_tdp_page_fault(vcpu, c->exit_info_2, c->exit_info_1);
+}
+
+static int svm_exit_task_switch(struct kvm_vcpu *vcpu)
+{
+	return kvm_exit_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION,
+				       to_svm(vcpu)->vmcb->control.exit_code);
+}
+
+typedef int (*svm_exit_handler)(struct kvm_vcpu *vcpu);
+
+static const svm_exit_handler svm_exit_handlers[SVM_EXIT_MAX] = {
+	[SVM_EXIT_INTR]		= svm_exit_interrupt,
+	[SVM_EXIT_NMI]		= svm_exit_interrupt,
+	[SVM_EXIT_SMI]		= svm_exit_interrupt,
+	[SVM_EXIT_INIT]		= svm_exit_interrupt,
+	[SVM_EXIT_CPUID]	= svm_exit_cpuid,
+	[SVM_EXIT_INVD]		= svm_exit_invd,
+	[SVM_EXIT_HLT]		= svm_exit_hlt,
+	[SVM_EXIT_INVLPGA]	= svm_exit_ud,
+	[SVM_EXIT_IOIO]		= svm_exit_io,
+	[SVM_EXIT_MSR]		= svm_exit_msr,
+	[SVM_EXIT_TASK_SWITCH]	= svm_exit_task_switch,
+	[SVM_EXIT_SHUTDOWN]	= svm_exit_shutdown,
+	[SVM_EXIT_VMRUN]	= svm_exit_ud,
+	[SVM_EXIT_VMMCALL]	= svm_exit_vmmcall,
+	[SVM_EXIT_VMLOAD]	= svm_exit_ud,
+	[SVM_EXIT_VMSAVE]	= svm_exit_ud,
+	[SVM_EXIT_STGI]		= svm_exit_ud,
+	[SVM_EXIT_CLGI]		= svm_exit_ud,
+	[SVM_EXIT_SKINIT]	= svm_exit_ud,
+	[SVM_EXIT_RDTSCP]	= svm_exit_rdtscp,
+	[SVM_EXIT_MONITOR]	= svm_exit_ud,
+	[SVM_EXIT_MWAIT]	= svm_exit_ud,
+	[SVM_EXIT_XSETBV]	= svm_exit_xsetbv,
+	[SVM_EXIT_NPF]		= svm_exit_npf,
+};
+
+int svm_handle_exit(struct kvm_vcpu *vcpu)
+{
+	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
+	u64 code = c->exit_code;
+
+	if (code == SVM_EXIT_ERR) {
+		/* VMEXIT_INVALID: the guest state failed VMRUN's checks (APM 15.5.1) */
+		vcpu->run->exit_reason = KVM_EXIT_FAIL_ENTRY;
+		vcpu->run->fail_entry.hardware_entry_failure_reason = code;
+		vcpu->run->fail_entry.cpu = smp_processor_id();
+		return 0;
+	}
+
+	/*
+	 * An event being delivered when the exit happened (e.g. a nested page fault on the
+	 * IDT or the stack) is delivered again on the next entry (APM 15.7.2). The format of
+	 * exit_int_info is that of event_inj.
+	 */
+	if (c->exit_int_info & SVM_EVTINJ_VALID) {
+		c->event_inj = c->exit_int_info;
+		c->exit_int_info = 0;
+	}
+
+	if (code < SVM_EXIT_MAX && svm_exit_handlers[code])
+		return svm_exit_handlers[code](vcpu);
+	return kvm_exit_internal_error(vcpu, KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON, code);
+}

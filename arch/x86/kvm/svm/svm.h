@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Internal to kvm-amd: the per-vCPU SVM state and what svm.c, vcpu.c and exits.c share. */
+#ifndef ARCH_X86_KVM_SVM_SVM_H
+#define ARCH_X86_KVM_SVM_SVM_H
+
+#include "kvm_core.h"
+#include "kvm_x86_ops.h"
+#include "vmcb.h"
+
+struct vcpu_svm {
+	struct kvm_vcpu *vcpu;
+	struct vmcb *vmcb;		/* vcpu */
+	u64 vmcb_pa;			/* immutable */
+	u32 asid;			/* immutable, unique among live vCPUs */
+	int last_cpu;			/* physical CPU of the last VMRUN, -1 none */
+};
+
+static inline struct vcpu_svm *to_svm(struct kvm_vcpu *vcpu)
+{
+	return vcpu->arch.vendor;
+}
+
+/* svm.c */
+extern u64 svm_iopm_pa, svm_msrpm_pa;
+extern bool svm_has_nrips;
+u64 svm_host_save_pa(void);		/* this CPU's VMSAVE area for host state */
+u32 svm_asid_alloc(void);
+void svm_asid_free(u32 asid);
+
+/* vcpu.c */
+int svm_vcpu_create(struct kvm_vcpu *vcpu);
+void svm_vcpu_free(struct kvm_vcpu *vcpu);
+void svm_vcpu_reset(struct kvm_vcpu *vcpu);
+void svm_vcpu_load(struct kvm_vcpu *vcpu, int cpu);
+void svm_vcpu_put(struct kvm_vcpu *vcpu);
+void svm_get_segment(struct kvm_vcpu *vcpu, struct kvm_segment *var, int seg);
+void svm_set_segment(struct kvm_vcpu *vcpu, const struct kvm_segment *var, int seg);
+void svm_get_dtable(struct kvm_vcpu *vcpu, struct kvm_dtable *dt, bool idt);
+void svm_set_dtable(struct kvm_vcpu *vcpu, const struct kvm_dtable *dt, bool idt);
+u64 svm_get_cr(struct kvm_vcpu *vcpu, int cr);
+void svm_set_cr(struct kvm_vcpu *vcpu, int cr, u64 val);
+u64 svm_get_efer(struct kvm_vcpu *vcpu);
+void svm_set_efer(struct kvm_vcpu *vcpu, u64 efer);
+u64 svm_get_rflags(struct kvm_vcpu *vcpu);
+void svm_set_rflags(struct kvm_vcpu *vcpu, u64 rflags);
+int svm_get_msr(struct kvm_vcpu *vcpu, u32 index, u64 *data);
+int svm_set_msr(struct kvm_vcpu *vcpu, u32 index, u64 data);
+void svm_vcpu_run(struct kvm_vcpu *vcpu);
+void svm_queue_exception(struct kvm_vcpu *vcpu, unsigned int vector, bool has_error,
+			 u32 error_code);
+
+/* exits.c */
+int svm_handle_exit(struct kvm_vcpu *vcpu);
+
+/* vmenter.S */
+void svm_vmrun(u64 vmcb_pa, unsigned long *regs, u64 host_save_pa);
+
+#endif

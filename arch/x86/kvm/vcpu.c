@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * x86 vCPUs: creation, RESET state, and the state ioctls (api.rst 4.11-4.14 REGS/SREGS,
+ * 4.18-4.19 MSRS, 4.22-4.23 FPU, 4.38-4.39 MP_STATE, 4.42-4.45 XSAVE/XCRS, 4.73 CPUID2).
+ */
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <asm/fpu/api.h>
+#include <asm/fpu/types.h>
+#include <asm/fpu/xcr.h>
+
+#include "x86.h"
+
+/* RDX after RESET holds the processor signature; KVM reports family 6 (api.rst) */
+#define RESET_RDX		0x600
+#define CR0_RESERVED_HIGH	GENMASK_ULL(63, 32)
+#define CR4_SUPPORTED		(X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE | \
+				 X86_CR4_PSE | X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE | \
+				 X86_CR4_PCE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT | \
+				 X86_CR4_FSGSBASE | X86_CR4_PCIDE | X86_CR4_OSXSAVE | \
+				 X86_CR4_SMEP | X86_CR4_SMAP)
+
+int kvm_arch_vcpu_precreate(struct kvm *kvm, unsigned int id)
+{
+	return kvm_x86_vendor->vcpu_create ? 0 : -EINVAL;
+}
+
+static void kvm_vcpu_reset(struct kvm_vcpu *vcpu)
+{
+	memset(vcpu->arch.regs, 0, sizeof(vcpu->arch.regs));
+	vcpu->arch.regs[VCPU_REGS_RDX] = RESET_RDX;
+	kvm_x86_vendor->vcpu_reset(vcpu);
+	kvm_msr_reset(vcpu);
+	vcpu->arch.xcr0 = XFEATURE_MASK_FP;
+	vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
+	vcpu->arch.pio_in_pending = false;
+}
+
+int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
+{
+	int r;
+
+	if (!fpu_alloc_guest_fpstate(&vcpu->arch.guest_fpu))
+		return -ENOMEM;
+	r = kvm_x86_vendor->vcpu_create(vcpu);
+	if (r) {
+		fpu_free_guest_fpstate(&vcpu->arch.guest_fpu);
+		return r;
+	}
+	vcpu->arch.last_cpu = -1;
+	kvm_vcpu_reset(vcpu);
+	return 0;
+}
+
+void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu)
+{
+	kvm_x86_vendor->vcpu_free(vcpu);
+	kvm_cpuid_free(vcpu);
+	fpu_free_guest_fpstate(&vcpu->arch.guest_fpu);
+}
+
+void kvm_arch_vcpu_load(struct kvm_vcpu *vcpu, int cpu)
+{
+	kvm_x86_vendor->vcpu_load(vcpu, cpu);
+}
+
+void kvm_arch_vcpu_put(struct kvm_vcpu *vcpu)
+{
+	kvm_x86_vendor->vcpu_put(vcpu);
+}
+
+static void get_regs(struct kvm_vcpu *vcpu, struct kvm_regs *r)
+{
+	unsigned long *g = vcpu->arch.regs;
+
+	r->rax = g[VCPU_REGS_RAX]; r->rbx = g[VCPU_REGS_RBX];
+	r->rcx = g[VCPU_REGS_RCX]; r->rdx = g[VCPU_REGS_RDX];
+	r->rsi = g[VCPU_REGS_RSI]; r->rdi = g[VCPU_REGS_RDI];
+	r->rsp = g[VCPU_REGS_RSP]; r->rbp = g[VCPU_REGS_RBP];
+	r->r8 = g[VCPU_REGS_R8]; r->r9 = g[VCPU_REGS_R9];
+	r->r10 = g[VCPU_REGS_R10]; r->r11 = g[VCPU_REGS_R11];
+	r->r12 = g[VCPU_REGS_R12]; r->r13 = g[VCPU_REGS_R13];
+	r->r14 = g[VCPU_REGS_R14]; r->r15 = g[VCPU_REGS_R15];
+	r->rip = g[VCPU_REGS_RIP];
+	r->rflags = kvm_x86_vendor->get_rflags(vcpu);
+}
+
+static void set_regs(struct kvm_vcpu *vcpu, const struct kvm_regs *r)
+{
+	unsigned long *g = vcpu->arch.regs;
+
+	g[VCPU_REGS_RAX] = r->rax; g[VCPU_REGS_RBX] = r->rbx;
+	g[VCPU_REGS_RCX] = r->rcx; g[VCPU_REGS_RDX] = r->rdx;
+	g[VCPU_REGS_RSI] = r->rsi; g[VCPU_REGS_RDI] = r->rdi;
+	g[VCPU_REGS_RSP] = r->rsp; g[VCPU_REGS_RBP] = r->rbp;
+	g[VCPU_REGS_R8] = r->r8; g[VCPU_REGS_R9] = r->r9;
+	g[VCPU_REGS_R10] = r->r10; g[VCPU_REGS_R11] = r->r11;
+	g[VCPU_REGS_R12] = r->r12; g[VCPU_REGS_R13] = r->r13;
+	g[VCPU_REGS_R14] = r->r14; g[VCPU_REGS_R15] = r->r15;
+	g[VCPU_REGS_RIP] = r->rip;
+	/* bit 1 of RFLAGS always reads 1 (SDM vol. 1, 3.4.3) */
+	kvm_x86_vendor->set_rflags(vcpu, r->rflags | X86_EFLAGS_FIXED);
+}
+
+static void get_sregs(struct kvm_vcpu *vcpu, struct kvm_sregs *s)
+{
+	const struct kvm_x86_ops *ops = kvm_x86_vendor;
+
+	memset(s, 0, sizeof(*s));
+	ops->get_segment(vcpu, &s->cs, VCPU_SREG_CS);
+	ops->get_segment(vcpu, &s->ds, VCPU_SREG_DS);
+	ops->get_segment(vcpu, &s->es, VCPU_SREG_ES);
+	ops->get_segment(vcpu, &s->fs, VCPU_SREG_FS);
+	ops->get_segment(vcpu, &s->gs, VCPU_SREG_GS);
+	ops->get_segment(vcpu, &s->ss, VCPU_SREG_SS);
+	ops->get_segment(vcpu, &s->tr, VCPU_SREG_TR);
+	ops->get_segment(vcpu, &s->ldt, VCPU_SREG_LDTR);
+	ops->get_dtable(vcpu, &s->idt, true);
+	ops->get_dtable(vcpu, &s->gdt, false);
+	s->cr0 = ops->get_cr(vcpu, 0);
+	s->cr2 = ops->get_cr(vcpu, 2);
+	s->cr3 = ops->get_cr(vcpu, 3);
+	s->cr4 = ops->get_cr(vcpu, 4);
+	s->efer = ops->get_efer(vcpu);
+	s->apic_base = vcpu->arch.apic_base;
+	/* cr8 and interrupt_bitmap: no interrupt is pending without an interrupt controller */
+}
+
+/* The checks Linux KVM makes on KVM_SET_SREGS (EINVAL when one fails). */
+static bool sregs_valid(const struct kvm_sregs *s)
+{
+	if ((s->efer & EFER_LME) && (s->cr0 & X86_CR0_PG)) {
+		if (!(s->cr4 & X86_CR4_PAE) || !(s->efer & EFER_LMA))
+			return false;
+		if (s->cr3 >> boot_cpu_data.x86_phys_bits)
+			return false;
+	} else if ((s->efer & EFER_LMA) || s->cs.l) {
+		return false;
+	}
+	if (s->cr0 & CR0_RESERVED_HIGH)
+		return false;
+	if ((s->cr0 & X86_CR0_PG) && !(s->cr0 & X86_CR0_PE))
+		return false;
+	if ((s->cr0 & X86_CR0_NW) && !(s->cr0 & X86_CR0_CD))
+		return false;
+	if (s->cr4 & ~CR4_SUPPORTED)
+		return false;
+	return true;
+}
+
+static int set_sregs(struct kvm_vcpu *vcpu, const struct kvm_sregs *s)
+{
+	const struct kvm_x86_ops *ops = kvm_x86_vendor;
+	int i;
+
+	if (!sregs_valid(s))
+		return -EINVAL;
+	/* a pending interrupt to inject needs the interrupt work of a later issue */
+	for (i = 0; i < ARRAY_SIZE(s->interrupt_bitmap); i++)
+		if (s->interrupt_bitmap[i])
+			return -EINVAL;
+	if (kvm_msr_write(vcpu, MSR_IA32_APICBASE, s->apic_base, true))
+		return -EINVAL;
+	ops->set_segment(vcpu, &s->cs, VCPU_SREG_CS);
+	ops->set_segment(vcpu, &s->ds, VCPU_SREG_DS);
+	ops->set_segment(vcpu, &s->es, VCPU_SREG_ES);
+	ops->set_segment(vcpu, &s->fs, VCPU_SREG_FS);
+	ops->set_segment(vcpu, &s->gs, VCPU_SREG_GS);
+	ops->set_segment(vcpu, &s->ss, VCPU_SREG_SS);
+	ops->set_segment(vcpu, &s->tr, VCPU_SREG_TR);
+	ops->set_segment(vcpu, &s->ldt, VCPU_SREG_LDTR);
+	ops->set_dtable(vcpu, &s->idt, true);
+	ops->set_dtable(vcpu, &s->gdt, false);
+	ops->set_cr(vcpu, 0, s->cr0);
+	ops->set_cr(vcpu, 2, s->cr2);
+	ops->set_cr(vcpu, 3, s->cr3);
+	ops->set_cr(vcpu, 4, s->cr4);
+	ops->set_efer(vcpu, s->efer);
+	return 0;
+}
+
+static struct fxregs_state *guest_fxsave(struct kvm_vcpu *vcpu)
+{
+	return &vcpu->arch.guest_fpu.fpstate->regs.fxsave;
+}
+
+static void get_fpu(struct kvm_vcpu *vcpu, struct kvm_fpu *fpu)
+{
+	struct fxregs_state *fx = guest_fxsave(vcpu);
+
+	memset(fpu, 0, sizeof(*fpu));
+	memcpy(fpu->fpr, fx->st_space, sizeof(fpu->fpr));
+	fpu->fcw = fx->cwd;
+	fpu->fsw = fx->swd;
+	fpu->ftwx = fx->twd;
+	fpu->last_opcode = fx->fop;
+	fpu->last_ip = fx->rip;
+	fpu->last_dp = fx->rdp;
+	memcpy(fpu->xmm, fx->xmm_space, sizeof(fpu->xmm));
+	fpu->mxcsr = fx->mxcsr;
+}
+
+static void set_fpu(struct kvm_vcpu *vcpu, const struct kvm_fpu *fpu)
+{
+	struct fxregs_state *fx = guest_fxsave(vcpu);
+
+	memcpy(fx->st_space, fpu->fpr, sizeof(fpu->fpr));
+	fx->cwd = fpu->fcw;
+	fx->swd = fpu->fsw;
+	fx->twd = fpu->ftwx;
+	fx->fop = fpu->last_opcode;
+	fx->rip = fpu->last_ip;
+	fx->rdp = fpu->last_dp;
+	memcpy(fx->xmm_space, fpu->xmm, sizeof(fpu->xmm));
+	fx->mxcsr = fpu->mxcsr;
+	/* XRSTOR must load x87 and SSE from the image instead of their init state */
+	if (boot_cpu_has(X86_FEATURE_XSAVE))
+		vcpu->arch.guest_fpu.fpstate->regs.xsave.header.xfeatures |=
+			XFEATURE_MASK_FP | XFEATURE_MASK_SSE;
+}
+
+static long get_xcrs(struct kvm_vcpu *vcpu, struct kvm_xcrs __user *uxcrs)
+{
+	struct kvm_xcrs xcrs = { 0 };
+
+	if (boot_cpu_has(X86_FEATURE_XSAVE)) {
+		xcrs.nr_xcrs = 1;
+		xcrs.xcrs[0].xcr = XCR_XFEATURE_ENABLED_MASK;
+		xcrs.xcrs[0].value = vcpu->arch.xcr0;
+	}
+	return copy_to_user(uxcrs, &xcrs, sizeof(xcrs)) ? -EFAULT : 0;
+}
+
+static long set_xcrs(struct kvm_vcpu *vcpu, struct kvm_xcrs __user *uxcrs)
+{
+	struct kvm_xcrs xcrs;
+	u32 i;
+
+	if (copy_from_user(&xcrs, uxcrs, sizeof(xcrs)))
+		return -EFAULT;
+	if (!boot_cpu_has(X86_FEATURE_XSAVE) || xcrs.nr_xcrs > KVM_MAX_XCRS || xcrs.flags)
+		return -EINVAL;
+	for (i = 0; i < xcrs.nr_xcrs; i++)
+		if (kvm_set_xcr(vcpu, xcrs.xcrs[i].xcr, xcrs.xcrs[i].value))
+			return -EINVAL;
+	return 0;
+}
+
+static long get_xsave(struct kvm_vcpu *vcpu, struct kvm_xsave __user *uxsave)
+{
+	struct kvm_xsave *xsave = kzalloc(sizeof(*xsave), GFP_KERNEL);
+	long r = 0;
+
+	if (!xsave)
+		return -ENOMEM;
+	fpu_copy_guest_fpstate_to_uabi(&vcpu->arch.guest_fpu, xsave->region,
+				       sizeof(xsave->region),
+				       kvm_guest_supported_xcr0(vcpu) |
+				       XFEATURE_MASK_FP | XFEATURE_MASK_SSE, 0);
+	if (copy_to_user(uxsave, xsave, sizeof(*xsave)))
+		r = -EFAULT;
+	kfree(xsave);
+	return r;
+}
+
+static long set_xsave(struct kvm_vcpu *vcpu, struct kvm_xsave __user *uxsave)
+{
+	struct kvm_xsave *xsave = memdup_user(uxsave, sizeof(*xsave));
+	u32 pkru = 0;
+	long r;
+
+	if (IS_ERR(xsave))
+		return PTR_ERR(xsave);
+	r = fpu_copy_uabi_to_guest_fpstate(&vcpu->arch.guest_fpu, xsave->region,
+					   kvm_guest_supported_xcr0(vcpu) |
+					   XFEATURE_MASK_FP | XFEATURE_MASK_SSE, &pkru);
+	kfree(xsave);
+	return r;
+}
+
+/* Without an in-kernel local APIC every vCPU is simply runnable (api.rst 4.38). */
+static long set_mp_state(struct kvm_vcpu *vcpu, struct kvm_mp_state __user *ump)
+{
+	struct kvm_mp_state mp;
+
+	if (copy_from_user(&mp, ump, sizeof(mp)))
+		return -EFAULT;
+	if (mp.mp_state != KVM_MP_STATE_RUNNABLE)
+		return -EINVAL;
+	vcpu->arch.mp_state = mp.mp_state;
+	return 0;
+}
+
+/* copy a struct in, call fn, copy it out (for the get/set pairs of fixed-size structs) */
+#define COPY_IN(type, argp, var) ({ copy_from_user(&(var), argp, sizeof(type)) ? -EFAULT : 0; })
+#define COPY_OUT(type, argp, var) ({ copy_to_user(argp, &(var), sizeof(type)) ? -EFAULT : 0; })
+
+long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned long arg)
+{
+	void __user *argp = (void __user *)arg;
+	union {
+		struct kvm_regs regs;
+		struct kvm_sregs sregs;
+		struct kvm_fpu fpu;
+		struct kvm_mp_state mp;
+	} *u;
+	long r;
+
+	if (ioctl == KVM_RUN)
+		return kvm_arch_vcpu_ioctl_run(vcpu);
+
+	u = kzalloc(sizeof(*u), GFP_KERNEL);
+	if (!u)
+		return -ENOMEM;
+	switch (ioctl) {
+	case KVM_GET_REGS:
+		get_regs(vcpu, &u->regs);
+		r = COPY_OUT(struct kvm_regs, argp, u->regs);
+		break;
+	case KVM_SET_REGS:
+		r = COPY_IN(struct kvm_regs, argp, u->regs);
+		if (!r)
+			set_regs(vcpu, &u->regs);
+		break;
+	case KVM_GET_SREGS:
+		get_sregs(vcpu, &u->sregs);
+		r = COPY_OUT(struct kvm_sregs, argp, u->sregs);
+		break;
+	case KVM_SET_SREGS:
+		r = COPY_IN(struct kvm_sregs, argp, u->sregs);
+		if (!r)
+			r = set_sregs(vcpu, &u->sregs);
+		break;
+	case KVM_GET_FPU:
+		get_fpu(vcpu, &u->fpu);
+		r = COPY_OUT(struct kvm_fpu, argp, u->fpu);
+		break;
+	case KVM_SET_FPU:
+		r = COPY_IN(struct kvm_fpu, argp, u->fpu);
+		if (!r)
+			set_fpu(vcpu, &u->fpu);
+		break;
+	case KVM_GET_MP_STATE:
+		u->mp.mp_state = vcpu->arch.mp_state;
+		r = COPY_OUT(struct kvm_mp_state, argp, u->mp);
+		break;
+	case KVM_SET_MP_STATE:
+		r = set_mp_state(vcpu, argp);
+		break;
+	case KVM_GET_MSRS:
+		r = kvm_vcpu_ioctl_msrs(vcpu, argp, false);
+		break;
+	case KVM_SET_MSRS:
+		r = kvm_vcpu_ioctl_msrs(vcpu, argp, true);
+		break;
+	case KVM_SET_CPUID2:
+		r = kvm_vcpu_ioctl_set_cpuid2(vcpu, argp);
+		break;
+	case KVM_GET_CPUID2:
+		r = kvm_vcpu_ioctl_get_cpuid2(vcpu, argp);
+		break;
+	case KVM_GET_XCRS:
+		r = get_xcrs(vcpu, argp);
+		break;
+	case KVM_SET_XCRS:
+		r = set_xcrs(vcpu, argp);
+		break;
+	case KVM_GET_XSAVE:
+		r = get_xsave(vcpu, argp);
+		break;
+	case KVM_SET_XSAVE:
+		r = set_xsave(vcpu, argp);
+		break;
+	default:
+		r = -EINVAL;
+		break;
+	}
+	kfree(u);
+	return r;
+}

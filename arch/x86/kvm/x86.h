@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * x86 common code used by the backends' exit handlers: CPUID (cpuid.c), MSRs (msr.c), port
+ * I/O (pio.c), nested paging faults (mmu/tdp.c) and the run loop's helpers (x86.c). Each
+ * returns like an exit handler: 1 re-enter the guest, 0 exit to userspace, <0 error.
+ */
+#ifndef ARCH_X86_KVM_X86_H
+#define ARCH_X86_KVM_X86_H
+
+#include "kvm_core.h"
+#include "kvm_x86_ops.h"
+
+/* cpuid.c */
+void kvm_emulate_cpuid(struct kvm_vcpu *vcpu);
+const struct kvm_cpuid_entry2 *kvm_find_cpuid_entry(struct kvm_vcpu *vcpu, u32 function,
+						    u32 index);
+long kvm_dev_ioctl_get_supported_cpuid(struct kvm_cpuid2 __user *ucpuid);
+long kvm_vcpu_ioctl_set_cpuid2(struct kvm_vcpu *vcpu, struct kvm_cpuid2 __user *ucpuid);
+long kvm_vcpu_ioctl_get_cpuid2(struct kvm_vcpu *vcpu, struct kvm_cpuid2 __user *ucpuid);
+void kvm_cpuid_free(struct kvm_vcpu *vcpu);
+/* the XSAVE features the guest may enable in XCR0 (host's, limited by its CPUID) */
+u64 kvm_guest_supported_xcr0(struct kvm_vcpu *vcpu);
+
+/* msr.c: 0, or 1 when the guest gets #GP (host=true: from KVM_SET_MSRS, laxer) */
+int kvm_msr_read(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool host);
+int kvm_msr_write(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host);
+void kvm_msr_reset(struct kvm_vcpu *vcpu);
+long kvm_vcpu_ioctl_msrs(struct kvm_vcpu *vcpu, struct kvm_msrs __user *umsrs, bool set);
+long kvm_dev_ioctl_get_msr_index_list(struct kvm_msr_list __user *ulist);
+
+/* pio.c */
+int kvm_emulate_pio(struct kvm_vcpu *vcpu, bool in, u16 port, unsigned int size);
+int kvm_emulate_string_pio(struct kvm_vcpu *vcpu, bool in, u16 port, unsigned int size,
+			   bool rep, unsigned int addr_bits, int seg, u64 next_rip);
+/* complete an IN that userspace answered, at the start of KVM_RUN */
+void kvm_complete_pio(struct kvm_vcpu *vcpu);
+
+/* mmu/tdp.c */
+int kvm_tdp_init(struct kvm *kvm);
+void kvm_tdp_destroy(struct kvm *kvm);
+int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code);
+void kvm_tdp_zap_range(struct kvm *kvm, u64 base_gfn, u64 npages);
+
+/* mmu/guest_walk.c: 0, or -EFAULT/-EACCES with the #PF error code in *pf_error */
+int kvm_gva_to_gpa(struct kvm_vcpu *vcpu, u64 gva, unsigned int access, u64 *gpa,
+		   u32 *pf_error);
+
+/* run.c */
+void kvm_run_init(void);
+long kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu);
+int kvm_emulate_halt(struct kvm_vcpu *vcpu);
+int kvm_set_xcr(struct kvm_vcpu *vcpu, u32 index, u64 xcr);
+int kvm_exit_internal_error(struct kvm_vcpu *vcpu, u32 suberror, u64 data0);
+
+#endif
