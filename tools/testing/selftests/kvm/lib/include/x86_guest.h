@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Ready-made x86 guests in three modes (see enum guest_mode in kvm_vm.h).
+ *
+ * GUEST_MODE_LONG64: guest code is ordinary C in the test binary. The binary is static and
+ * not position independent, so its loadable segments are copied into guest memory at the
+ * addresses they have in the host process, and 4-level page tables map all of guest memory
+ * 1:1 except page 0 (a NULL dereference faults). The guest thus runs with its own copy of the
+ * test's globals, as they were when guest_vm_new() ran (sync_global_to_guest() and
+ * sync_global_from_guest() copy them later). 64-bit code and data segments, a TSS, and an
+ * IDT whose vectors 0-31 report to the host with UCALL_UNHANDLED unless the test installs a
+ * handler. Guest code must not use libc (no TLS, no heap in the guest) and must end with
+ * GUEST_DONE(): returning from the guest function is reported as a guest assertion.
+ *
+ * GUEST_MODE_PROT32 (flat 4 GiB segments, paging off) and GUEST_MODE_REAL: guest code is an
+ * assembly blob copied to a fixed guest physical address with vm_load_blob(). Blobs do
+ * ucalls by filling the struct ucall at GUEST_BLOB_UCALL_GPA (ucall.h offsets) and writing
+ * its address to UCALL_PORT with a 32-bit OUT. No IDT: an exception ends in a triple fault
+ * (KVM_EXIT_SHUTDOWN).
+ */
+#ifndef SELFTEST_KVM_X86_GUEST_H
+#define SELFTEST_KVM_X86_GUEST_H
+
+#include <stdint.h>
+
+#include "kvm_vm.h"
+#include "ucall.h"
+
+/* Enough for the test binary (about 1 MiB from 4 MiB up) plus tables and stacks. */
+#define GUEST_DEFAULT_MEM	(8 * MiB)
+
+/* Selectors of the GDTs built here. */
+#define GUEST_SEL_CODE		0x08
+#define GUEST_SEL_DATA		0x10
+#define GUEST_SEL_TSS		0x18
+
+/* Fixed low memory for real-mode and 32-bit blobs. */
+#define GUEST_BLOB_UCALL_GPA	0x1000	/* a struct ucall for blobs */
+#define GUEST_BLOB_CODE_GPA	0x2000	/* where tests load their blobs */
+#define GUEST_BLOB_CODE_MAX	0x4000	/* reserved from GUEST_BLOB_CODE_GPA up */
+#define GUEST_STACK_PAGES	4	/* per vCPU */
+
+/* Architectural bits (SDM vol. 3 section 2.5, APM vol. 2 section 3.1). */
+#define X86_CR0_PE		(1ULL << 0)
+#define X86_CR0_MP		(1ULL << 1)
+#define X86_CR0_ET		(1ULL << 4)
+#define X86_CR0_NE		(1ULL << 5)
+#define X86_CR0_WP		(1ULL << 16)
+#define X86_CR0_PG		(1ULL << 31)
+#define X86_CR4_PAE		(1ULL << 5)
+#define X86_CR4_OSFXSR		(1ULL << 9)
+#define X86_CR4_OSXMMEXCPT	(1ULL << 10)
+#define X86_CR4_OSXSAVE		(1ULL << 18)
+#define EFER_LME		(1ULL << 8)
+#define EFER_LMA		(1ULL << 10)
+#define X86_RFLAGS_FIXED	(1ULL << 1)
+
+#define DE_VECTOR		0
+#define UD_VECTOR		6
+#define DF_VECTOR		8
+#define GP_VECTOR		13
+#define PF_VECTOR		14
+
+/* What the exception stubs save: lowest address first, then the CPU's frame. */
+struct ex_regs {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector, error_code;	/* 0 for vectors without an error code */
+	uint64_t rip, cs, rflags, rsp, ss;
+};
+
+/* Guest-side handler: may change regs (e.g. rip to skip an instruction), then iretq. */
+typedef void (*guest_exception_handler_t)(struct ex_regs *regs);
+
+/* A VM of mem_size bytes with the tables of the given mode in place. */
+struct kvm_vm *guest_vm_new(enum guest_mode mode, uint64_t mem_size);
+/*
+ * A vCPU with its own stack, registers and segments for the VM's mode, starting at entry:
+ * a guest function in long mode (cast its address), a gpa below 64 KiB in real mode (CS
+ * base 0), a gpa in 32-bit mode.
+ */
+struct kvm_vcpu *guest_vcpu_add(struct kvm_vm *vm, int id, uint64_t entry);
+/* Long mode: the guest function's arguments, up to 6 (rdi, rsi, rdx, rcx, r8, r9). */
+#define vcpu_set_args(vcpu, ...)						\
+	__vcpu_set_args(vcpu, __UC_NARGS(__VA_ARGS__),				\
+			(const uint64_t [UCALL_MAX_ARGS]){			\
+				__UC_U(__UC_NARGS(__VA_ARGS__), ##__VA_ARGS__) })
+void __vcpu_set_args(struct kvm_vcpu *vcpu, int nargs, const uint64_t *args);
+/* Copy a code blob [start, end) of the test binary to gpa and keep the allocator off it. */
+void vm_load_blob(struct kvm_vm *vm, uint64_t gpa, const void *start, const void *end);
+/* Long mode: run handler, in the guest, on exception vector (0-31) instead of reporting. */
+void vm_install_exception_handler(struct kvm_vm *vm, int vector,
+				  guest_exception_handler_t handler);
+
+/* Guest-side helpers. */
+static inline uint64_t guest_read_cr2(void)
+{
+	uint64_t v;
+
+	asm volatile("mov %%cr2, %0" : "=r"(v));
+	return v;
+}
+
+#endif
