@@ -79,7 +79,7 @@ check-intel:
 	$(MAKE) check VMHOST=intel
 
 run: modules selftests
-	$(VMTEST) $(VMTEST_ARGS) --run "kvm-info --create-vm"
+	$(VMTEST) $(VMTEST_ARGS) --run "kvm-info --create-vm --run-guest"
 
 shell: modules selftests
 	$(VMTEST) $(VMTEST_ARGS) --shell
