@@ -16,6 +16,8 @@
 #define KVM_MAX_VCPUS		1024
 #define KVM_MAX_VCPU_IDS	4096
 #define KVM_MAX_CPUID_ENTRIES	256
+/* table pages one nested page fault may need (every level below the root) */
+#define KVM_TDP_CACHE_PAGES	3
 
 /* Guest registers kept by the common code; RAX, RSP, RIP are mirrored into the VMCB/VMCS. */
 enum kvm_reg {
@@ -68,6 +70,9 @@ struct kvm_vcpu_arch {
 	struct fpu_guest guest_fpu;	/* vcpu */
 	u32 mp_state;			/* vcpu: KVM_MP_STATE_* */
 	u64 tlb_flush_gen;		/* vcpu: tdp.flush_gen at the last flush */
+	/* zeroed pages for new nested tables, filled before tdp.lock is taken; vcpu */
+	int tdp_cache_nr;
+	u64 *tdp_cache[KVM_TDP_CACHE_PAGES];
 	int last_cpu;			/* vcpu: physical CPU of the last entry, -1 none */
 
 	/* userspace port I/O being completed (KVM_EXIT_IO IN): copy data to RAX on next run */

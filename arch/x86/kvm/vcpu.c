@@ -55,6 +55,7 @@ int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu)
 {
 	kvm_x86_vendor->vcpu_free(vcpu);
+	kvm_tdp_vcpu_free(vcpu);
 	kvm_cpuid_free(vcpu);
 	fpu_free_guest_fpstate(&vcpu->arch.guest_fpu);
 }

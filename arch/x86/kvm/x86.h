@@ -39,6 +39,7 @@ void kvm_complete_pio(struct kvm_vcpu *vcpu);
 int kvm_tdp_init(struct kvm *kvm);
 void kvm_tdp_destroy(struct kvm *kvm);
 int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code);
+void kvm_tdp_vcpu_free(struct kvm_vcpu *vcpu);
 void kvm_tdp_zap_range(struct kvm *kvm, u64 base_gfn, u64 npages);
 
 /* mmu/guest_walk.c: 0, or -EFAULT/-EACCES with the #PF error code in *pf_error */

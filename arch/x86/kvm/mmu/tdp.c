@@ -79,33 +79,32 @@ void kvm_tdp_destroy(struct kvm *kvm)
 }
 
 /*
- * Up to TDP_LEVELS - 1 table pages, allocated before taking the lock (the walk may need
- * one per level); what is not used is freed after.
+ * Each vCPU keeps TDP_LEVELS - 1 zeroed pages for the tables a fault may have to add (one per
+ * level below the root), topped up before tdp.lock is taken so that nothing is allocated
+ * under the spinlock; in the steady state a fault allocates nothing.
  */
-struct table_cache {
-	int nr;
-	u64 *pages[TDP_LEVELS - 1];
-};
-
-static int table_cache_fill(struct table_cache *tc)
+static int tdp_cache_fill(struct kvm_vcpu *vcpu)
 {
-	while (tc->nr < ARRAY_SIZE(tc->pages)) {
-		tc->pages[tc->nr] = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
-		if (!tc->pages[tc->nr])
+	struct kvm_vcpu_arch *a = &vcpu->arch;
+
+	while (a->tdp_cache_nr < KVM_TDP_CACHE_PAGES) {
+		u64 *page = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+
+		if (!page)
 			return -ENOMEM;
-		tc->nr++;
+		a->tdp_cache[a->tdp_cache_nr++] = page;
 	}
 	return 0;
 }
 
-static void table_cache_free(struct table_cache *tc)
+void kvm_tdp_vcpu_free(struct kvm_vcpu *vcpu)
 {
-	while (tc->nr)
-		free_page((unsigned long)tc->pages[--tc->nr]);
+	while (vcpu->arch.tdp_cache_nr)
+		free_page((unsigned long)vcpu->arch.tdp_cache[--vcpu->arch.tdp_cache_nr]);
 }
 
 /* Install gfn -> pfn; false if another vCPU mapped it first. Caller holds tdp->lock. */
-static bool tdp_map(struct kvm_tdp *tdp, struct table_cache *tc, u64 gfn, u64 pfn)
+static bool tdp_map(struct kvm_tdp *tdp, struct kvm_vcpu_arch *a, u64 gfn, u64 pfn)
 {
 	u64 *table = tdp->root;
 	int level;
@@ -115,7 +114,7 @@ static bool tdp_map(struct kvm_tdp *tdp, struct table_cache *tc, u64 gfn, u64 pf
 		u64 *e = &table[tdp_index(gfn, level)];
 
 		if (!(*e & TDP_PRESENT)) {
-			u64 *new = tc->pages[--tc->nr];
+			u64 *new = a->tdp_cache[--a->tdp_cache_nr];
 
 			tdp->nr_tables++;
 			WRITE_ONCE(*e, __pa(new) | TDP_TABLE_FLAGS);
@@ -140,16 +139,15 @@ int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code)
 	struct kvm *kvm = vcpu->kvm;
 	struct kvm_tdp *tdp = &kvm->arch.tdp;
 	const struct kvm_memory_slot *slot;
-	struct table_cache tc = { 0 };
 	u64 gfn = gpa >> PAGE_SHIFT;
 	struct page *page;
 	bool mapped;
 	long got;
 	int idx, r;
 
-	r = table_cache_fill(&tc);
+	r = tdp_cache_fill(vcpu);
 	if (r)
-		goto out_cache;
+		return r;
 
 	idx = srcu_read_lock(&kvm->srcu);
 	slot = kvm_gfn_to_memslot(kvm, gfn);
@@ -161,8 +159,7 @@ int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code)
 	 * Writable always: the slot is writable, and asking for write access breaks
 	 * copy-on-write now rather than mapping a page the guest must not write.
 	 */
-	got = get_user_pages_unlocked(kvm_memslot_gfn_to_hva(slot, gfn), 1, &page,
-				      FOLL_WRITE | FOLL_HWPOISON);
+	got = get_user_pages_fast(kvm_memslot_gfn_to_hva(slot, gfn), 1, FOLL_WRITE, &page);
 	if (got != 1) {
 		/* interrupted by a signal: the run loop reports it; anything else is EFAULT */
 		r = (got == -EINTR || got == -ERESTARTSYS || fatal_signal_pending(current)) ?
@@ -173,15 +170,13 @@ int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code)
 	set_page_dirty_lock(page);
 
 	spin_lock(&tdp->lock);
-	mapped = tdp_map(tdp, &tc, gfn, page_to_pfn(page));
+	mapped = tdp_map(tdp, &vcpu->arch, gfn, page_to_pfn(page));
 	spin_unlock(&tdp->lock);
 	if (!mapped)
 		put_page(page);
 	r = 1;
 out_srcu:
 	srcu_read_unlock(&kvm->srcu, idx);
-out_cache:
-	table_cache_free(&tc);
 	return r;
 }
 EXPORT_SYMBOL_GPL(kvm_tdp_page_fault);
