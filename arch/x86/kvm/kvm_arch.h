@@ -66,6 +66,8 @@ struct kvm_vcpu_arch {
 	u64 mtrr_fixed[11];
 	u64 mtrr_var[16];		/* base/mask pairs */
 	u64 xcr0;
+	u64 db[4];			/* vcpu: guest DR0-3 */
+	bool dr_passthrough;		/* vcpu: DR accesses not intercepted until the next exit */
 
 	struct fpu_guest guest_fpu;	/* vcpu */
 	u32 mp_state;			/* vcpu: KVM_MP_STATE_* */

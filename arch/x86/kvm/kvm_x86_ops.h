@@ -70,6 +70,11 @@ struct kvm_x86_ops {
 	void (*set_cr)(struct kvm_vcpu *vcpu, int cr, u64 val);
 	u64 (*get_efer)(struct kvm_vcpu *vcpu);
 	void (*set_efer)(struct kvm_vcpu *vcpu, u64 efer);
+	/* DR6 and DR7 (DR0-3 are the common code's, in vcpu->arch.db) */
+	u64 (*get_dr)(struct kvm_vcpu *vcpu, int dr);
+	void (*set_dr)(struct kvm_vcpu *vcpu, int dr, u64 val);
+	/* intercept (or not) every guest MOV to or from a debug register */
+	void (*set_dr_intercept)(struct kvm_vcpu *vcpu, bool on);
 	u64 (*get_rflags)(struct kvm_vcpu *vcpu);
 	void (*set_rflags)(struct kvm_vcpu *vcpu, u64 rflags);
 	/*

@@ -73,7 +73,9 @@ static int vcpu_enter_guest(struct kvm_vcpu *vcpu)
 	switch_xcr0 = host_xcr0 && vcpu->arch.xcr0 != host_xcr0;
 	if (switch_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->arch.xcr0);
+	kvm_debugregs_load(vcpu);
 	kvm_x86_vendor->run(vcpu);
+	kvm_debugregs_save(vcpu);
 	if (switch_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
 

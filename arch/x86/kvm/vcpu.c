@@ -30,6 +30,7 @@ static void kvm_vcpu_reset(struct kvm_vcpu *vcpu)
 	memset(vcpu->arch.regs, 0, sizeof(vcpu->arch.regs));
 	vcpu->arch.regs[VCPU_REGS_RDX] = RESET_RDX;
 	kvm_x86_vendor->vcpu_reset(vcpu);
+	kvm_debugregs_reset(vcpu);
 	kvm_msr_reset(vcpu);
 	vcpu->arch.xcr0 = XFEATURE_MASK_FP;
 	vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
@@ -365,6 +366,12 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 		break;
 	case KVM_SET_XCRS:
 		r = set_xcrs(vcpu, argp);
+		break;
+	case KVM_GET_DEBUGREGS:
+		r = kvm_vcpu_ioctl_get_debugregs(vcpu, argp);
+		break;
+	case KVM_SET_DEBUGREGS:
+		r = kvm_vcpu_ioctl_set_debugregs(vcpu, argp);
 		break;
 	case KVM_GET_XSAVE:
 		r = get_xsave(vcpu, argp);

@@ -36,6 +36,7 @@ long kvm_arch_check_extension(struct kvm *kvm, long cap)
 	case KVM_CAP_IMMEDIATE_EXIT:
 	case KVM_CAP_XSAVE:
 	case KVM_CAP_XCRS:
+	case KVM_CAP_DEBUGREGS:
 		return vcpus;
 	default:
 		/* api.rst 4.4: 0 for everything not implemented */

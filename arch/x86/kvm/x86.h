@@ -46,6 +46,14 @@ void kvm_tdp_zap_range(struct kvm *kvm, u64 base_gfn, u64 npages);
 int kvm_gva_to_gpa(struct kvm_vcpu *vcpu, u64 gva, unsigned int access, u64 *gpa,
 		   u32 *pf_error);
 
+/* debugreg.c */
+void kvm_debugregs_reset(struct kvm_vcpu *vcpu);
+void kvm_debugregs_load(struct kvm_vcpu *vcpu);
+void kvm_debugregs_save(struct kvm_vcpu *vcpu);
+int kvm_handle_dr_access(struct kvm_vcpu *vcpu);
+long kvm_vcpu_ioctl_get_debugregs(struct kvm_vcpu *vcpu, struct kvm_debugregs __user *udr);
+long kvm_vcpu_ioctl_set_debugregs(struct kvm_vcpu *vcpu, struct kvm_debugregs __user *udr);
+
 /* run.c */
 void kvm_run_init(void);
 long kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu);

@@ -173,9 +173,15 @@ static int svm_exit_task_switch(struct kvm_vcpu *vcpu)
 				       to_svm(vcpu)->vmcb->control.exit_code);
 }
 
+static int svm_exit_dr(struct kvm_vcpu *vcpu)
+{
+	return kvm_handle_dr_access(vcpu);
+}
+
 typedef int (*svm_exit_handler)(struct kvm_vcpu *vcpu);
 
 static const svm_exit_handler svm_exit_handlers[SVM_EXIT_MAX] = {
+	[SVM_EXIT_READ_DR0 ... SVM_EXIT_WRITE_DR0 + 15] = svm_exit_dr,
 	[SVM_EXIT_INTR]		= svm_exit_interrupt,
 	[SVM_EXIT_NMI]		= svm_exit_interrupt,
 	[SVM_EXIT_SMI]		= svm_exit_interrupt,

@@ -130,6 +130,28 @@ void svm_set_efer(struct kvm_vcpu *vcpu, u64 efer)
 	to_svm(vcpu)->vmcb->save.efer = efer | EFER_SVME;
 }
 
+u64 svm_get_dr(struct kvm_vcpu *vcpu, int dr)
+{
+	struct vmcb_save *save = &to_svm(vcpu)->vmcb->save;
+
+	return dr == 6 ? save->dr6 : save->dr7;
+}
+
+void svm_set_dr(struct kvm_vcpu *vcpu, int dr, u64 val)
+{
+	struct vmcb_save *save = &to_svm(vcpu)->vmcb->save;
+
+	if (dr == 6)
+		save->dr6 = val;
+	else
+		save->dr7 = val;
+}
+
+void svm_set_dr_intercept(struct kvm_vcpu *vcpu, bool on)
+{
+	to_svm(vcpu)->vmcb->control.intercept_dr = on ? 0xffffffff : 0;
+}
+
 u64 svm_get_rflags(struct kvm_vcpu *vcpu)
 {
 	return to_svm(vcpu)->vmcb->save.rflags;
@@ -247,6 +269,8 @@ static void init_vmcb_control(struct kvm_vcpu *vcpu)
 	struct vmcb_control *c = &svm->vmcb->control;
 
 	memset(c, 0, sizeof(*c));
+	/* every MOV to or from DR0-15, until the guest owns them: arch/x86/kvm/debugreg.c */
+	c->intercept_dr = 0xffffffff;
 	c->intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI | INTERCEPT_INIT |
 			     INTERCEPT_CPUID | INTERCEPT_INVD | INTERCEPT_HLT | INTERCEPT_INVLPGA |
 			     INTERCEPT_IOIO_PROT | INTERCEPT_MSR_PROT | INTERCEPT_TASK_SWITCH |
@@ -359,9 +383,6 @@ void svm_vcpu_run(struct kvm_vcpu *vcpu)
 	asm volatile("stgi" ::: "memory");
 
 	vmcb->control.tlb_control = TLB_CONTROL_DO_NOTHING;
-	/* #VMEXIT disables host breakpoints and leaves guest DR0-3: restore the host's */
-	if (hw_breakpoint_active())
-		hw_breakpoint_restore();
 
 	regs[VCPU_REGS_RAX] = vmcb->save.rax;
 	regs[VCPU_REGS_RSP] = vmcb->save.rsp;

@@ -158,6 +158,8 @@ static_assert(sizeof(struct vmcb) == 4096);
 #define SVM_EVTINJ_TYPE_EXEPT	(3ULL << 8)
 
 /* exit codes, APM appendix C */
+#define SVM_EXIT_READ_DR0	0x020	/* .. 0x02f */
+#define SVM_EXIT_WRITE_DR0	0x030	/* .. 0x03f */
 #define SVM_EXIT_EXCP_BASE	0x040
 #define SVM_EXIT_INTR		0x060
 #define SVM_EXIT_NMI		0x061
