@@ -24,6 +24,7 @@ long kvm_arch_check_extension(struct kvm *kvm, long cap)
 	switch (cap) {
 	case KVM_CAP_SET_TSS_ADDR:
 	case KVM_CAP_SET_IDENTITY_MAP_ADDR:
+	case KVM_CAP_EXT_CPUID:		/* a /dev/kvm ioctl: works with either backend */
 		return 1;
 	/* a backend without vCPU support (kvm-intel, for now) reports none of these */
 	case KVM_CAP_NR_VCPUS:
@@ -32,7 +33,6 @@ long kvm_arch_check_extension(struct kvm *kvm, long cap)
 		return vcpus ? KVM_MAX_VCPUS : 0;
 	case KVM_CAP_MAX_VCPU_ID:
 		return vcpus ? KVM_MAX_VCPU_IDS : 0;
-	case KVM_CAP_EXT_CPUID:
 	case KVM_CAP_IMMEDIATE_EXIT:
 	case KVM_CAP_XSAVE:
 	case KVM_CAP_XCRS:
