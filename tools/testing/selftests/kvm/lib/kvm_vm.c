@@ -243,6 +243,30 @@ uint64_t vcpu_get_rip(struct kvm_vcpu *vcpu)
 	return regs.rip;
 }
 
+/* struct kvm_msrs with room for one entry (api.rst 4.18, 4.19). */
+struct one_msr {
+	struct kvm_msrs hdr;
+	struct kvm_msr_entry entry;
+};
+
+uint64_t vcpu_get_msr(struct kvm_vcpu *vcpu, uint32_t index)
+{
+	struct one_msr m = { .hdr.nmsrs = 1, .entry.index = index };
+	int r = ioctl(vcpu->fd, KVM_GET_MSRS, &m);
+
+	TEST_ASSERT(r == 1, "KVM_GET_MSRS of MSR %#x on vCPU %d returned %d", index, vcpu->id, r);
+	return m.entry.data;
+}
+
+void vcpu_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t value)
+{
+	struct one_msr m = { .hdr.nmsrs = 1, .entry.index = index, .entry.data = value };
+	int r = ioctl(vcpu->fd, KVM_SET_MSRS, &m);
+
+	TEST_ASSERT(r == 1, "KVM_SET_MSRS of MSR %#x = %#llx on vCPU %d returned %d", index,
+		    (unsigned long long)value, vcpu->id, r);
+}
+
 const char *exit_reason_str(uint32_t reason)
 {
 	static const char * const names[] = {

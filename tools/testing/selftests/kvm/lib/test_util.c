@@ -4,9 +4,13 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "test_util.h"
+
+/* Set in the child of run_subtest(): a failed assertion ends the child only. */
+static bool in_subtest_child;
 
 void test_assert_fail(const char *file, int line, const char *expr, const char *fmt, ...)
 {
@@ -20,9 +24,58 @@ void test_assert_fail(const char *file, int line, const char *expr, const char *
 	printf("\n");
 	if (saved_errno)
 		printf("# (errno at failure: %s)\n", errno_name(saved_errno));
+	if (in_subtest_child) {
+		fflush(stdout);
+		_exit(KSFT_FAIL);
+	}
 	ksft_test_result_fail("%s:%d\n", file, line);
 	ksft_exit_fail();
 	abort();	/* not reached */
+}
+
+void run_subtest(void (*fn)(void), const char *fmt, ...)
+{
+	char name[256];
+	va_list ap;
+	pid_t pid;
+	int status;
+
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof(name), fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	TEST_ASSERT(pid >= 0, "fork for subtest %s", name);
+	if (!pid) {
+		in_subtest_child = true;
+		fn();
+		fflush(stdout);
+		_exit(KSFT_PASS);
+	}
+	TEST_ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	if (WIFEXITED(status) && WEXITSTATUS(status) == KSFT_PASS)
+		ksft_test_result_pass("%s\n", name);
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == KSFT_SKIP)
+		ksft_test_result_skip("%s\n", name);
+	else if (WIFSIGNALED(status))
+		ksft_test_result_fail("%s (killed by signal %d)\n", name, WTERMSIG(status));
+	else
+		ksft_test_result_fail("%s\n", name);
+}
+
+void subtest_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	TEST_ASSERT(in_subtest_child, "subtest_skip() outside run_subtest()");
+	printf("# SKIP: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	_exit(KSFT_SKIP);
 }
 
 const char *errno_name(int e)

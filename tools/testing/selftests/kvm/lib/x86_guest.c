@@ -183,6 +183,12 @@ static void map_page(struct kvm_vm *vm, uint64_t gva, uint64_t gpa)
 		gpa | PTE_PRESENT | PTE_WRITABLE;
 }
 
+void guest_map_page(struct kvm_vm *vm, uint64_t gva, uint64_t gpa)
+{
+	TEST_ASSERT(vm->mode == GUEST_MODE_LONG64, "guest_map_page needs a long-mode VM");
+	map_page(vm, gva, gpa);
+}
+
 /*
  * Copy the PT_LOAD segments of this (static, non-PIE) executable into guest memory at
  * their own addresses, from the process's memory rather than the file: the guest then

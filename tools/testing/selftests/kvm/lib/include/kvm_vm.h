@@ -99,6 +99,9 @@ void vcpu_set_regs(struct kvm_vcpu *vcpu, const struct kvm_regs *regs);
 void vcpu_get_sregs(struct kvm_vcpu *vcpu, struct kvm_sregs *sregs);
 void vcpu_set_sregs(struct kvm_vcpu *vcpu, const struct kvm_sregs *sregs);
 uint64_t vcpu_get_rip(struct kvm_vcpu *vcpu);
+/* KVM_GET_MSRS / KVM_SET_MSRS of one MSR; assert it was processed (the ioctl returns 1). */
+uint64_t vcpu_get_msr(struct kvm_vcpu *vcpu, uint32_t index);
+void vcpu_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t value);
 
 /* "KVM_EXIT_IO", ... or "unknown". */
 const char *exit_reason_str(uint32_t reason);

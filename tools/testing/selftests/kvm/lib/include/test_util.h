@@ -44,6 +44,16 @@ test_assert_fail(const char *file, int line, const char *expr, const char *fmt, 
 				 __r == -1 ? errno_name(errno) : "(none)");	\
 } while (0)
 
+/*
+ * Run fn in a child process as one TAP subtest named by fmt: "ok" if fn returns, "not ok"
+ * if an assertion in it fails (or it dies), "skip" if it calls subtest_skip(). A failed
+ * assertion then ends the child only, so the next subtests still run. fn must create the
+ * VMs it uses: VM and vCPU fds answer only the process that created the VM (EIO).
+ */
+void run_subtest(void (*fn)(void), const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* In a run_subtest() child: print the reason and report the subtest as skipped. */
+void __attribute__((noreturn, format(printf, 1, 2))) subtest_skip(const char *fmt, ...);
+
 /* "EINVAL", "ENOTTY", ... or the number for the rare ones. */
 const char *errno_name(int e);
 

@@ -51,9 +51,33 @@
 #define X86_CR4_OSFXSR		(1ULL << 9)
 #define X86_CR4_OSXMMEXCPT	(1ULL << 10)
 #define X86_CR4_OSXSAVE		(1ULL << 18)
+#define X86_CR4_PGE		(1ULL << 7)
+#define EFER_SCE		(1ULL << 0)
 #define EFER_LME		(1ULL << 8)
 #define EFER_LMA		(1ULL << 10)
+#define EFER_NX			(1ULL << 11)
 #define X86_RFLAGS_FIXED	(1ULL << 1)
+
+/* MSRs (SDM vol. 4, APM vol. 2 appendix A). */
+#define MSR_IA32_TSC		0x10
+#define MSR_IA32_APICBASE	0x1b
+#define MSR_IA32_SYSENTER_CS	0x174
+#define MSR_IA32_SYSENTER_ESP	0x175
+#define MSR_IA32_SYSENTER_EIP	0x176
+#define MSR_IA32_MISC_ENABLE	0x1a0
+#define MSR_IA32_CR_PAT		0x277
+#define MSR_EFER		0xc0000080
+#define MSR_STAR		0xc0000081
+#define MSR_LSTAR		0xc0000082
+#define MSR_CSTAR		0xc0000083
+#define MSR_SYSCALL_MASK	0xc0000084
+#define MSR_KERNEL_GS_BASE	0xc0000102
+#define MSR_TSC_AUX		0xc0000103
+
+/* XCR0 bits (SDM vol. 1 section 13.3). */
+#define XFEATURE_MASK_X87	(1ULL << 0)
+#define XFEATURE_MASK_SSE	(1ULL << 1)
+#define XFEATURE_MASK_AVX	(1ULL << 2)
 
 #define DE_VECTOR		0
 #define UD_VECTOR		6
@@ -89,10 +113,59 @@ void __vcpu_set_args(struct kvm_vcpu *vcpu, int nargs, const uint64_t *args);
 /* Copy a code blob [start, end) of the test binary to gpa and keep the allocator off it. */
 void vm_load_blob(struct kvm_vm *vm, uint64_t gpa, const void *start, const void *end);
 /* Long mode: run handler, in the guest, on exception vector (0-31) instead of reporting. */
+/*
+ * Long mode: map the 4 KiB page at gva to gpa, which may be outside slot 0 (another slot
+ * the test creates); table pages come from slot 0.
+ */
+void guest_map_page(struct kvm_vm *vm, uint64_t gva, uint64_t gpa);
+
 void vm_install_exception_handler(struct kvm_vm *vm, int vector,
 				  guest_exception_handler_t handler);
 
-/* Guest-side helpers. */
+/* CPUID, usable on both sides (the host's own CPU, or the guest's). */
+static inline void x86_cpuid(uint32_t function, uint32_t index, uint32_t *eax, uint32_t *ebx,
+			     uint32_t *ecx, uint32_t *edx)
+{
+	asm volatile("cpuid" : "=a"(*eax), "=b"(*ebx), "=c"(*ecx), "=d"(*edx)
+		     : "a"(function), "c"(index));
+}
+
+/* Guest-side helpers (privileged instructions: guest code only). */
+static inline uint64_t x86_rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return lo | (uint64_t)hi << 32;
+}
+
+static inline void x86_wrmsr(uint32_t msr, uint64_t value)
+{
+	asm volatile("wrmsr" : : "c"(msr), "a"((uint32_t)value), "d"((uint32_t)(value >> 32))
+		     : "memory");
+}
+
+static inline uint64_t x86_read_cr4(void)
+{
+	uint64_t v;
+
+	asm volatile("mov %%cr4, %0" : "=r"(v));
+	return v;
+}
+
+static inline void x86_write_cr4(uint64_t v)
+{
+	asm volatile("mov %0, %%cr4" : : "r"(v) : "memory");
+}
+
+static inline uint64_t x86_xgetbv(uint32_t index)
+{
+	uint32_t lo, hi;
+
+	asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(index));
+	return lo | (uint64_t)hi << 32;
+}
+
 static inline uint64_t guest_read_cr2(void)
 {
 	uint64_t v;
