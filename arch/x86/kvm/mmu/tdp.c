@@ -30,6 +30,8 @@
 #define TDP_USER		BIT_ULL(2)
 #define TDP_ACCESSED		BIT_ULL(5)
 #define TDP_DIRTY		BIT_ULL(6)
+#define TDP_LARGE		BIT_ULL(7)	/* a 2 MiB leaf in a level-2 entry */
+#define PAGES_PER_2M		512
 #define TDP_PFN_MASK		GENMASK_ULL(51, 12)
 #define TDP_TABLE_FLAGS		(TDP_PRESENT | TDP_WRITABLE | TDP_USER | TDP_ACCESSED)
 #define TDP_LEAF_FLAGS		(TDP_PRESENT | TDP_WRITABLE | TDP_USER | TDP_ACCESSED | TDP_DIRTY)
@@ -62,7 +64,7 @@ static void free_table(u64 *table, int level)
 
 		if (!(e & TDP_PRESENT))
 			continue;
-		if (level > 1)
+		if (level > 1 && !(e & TDP_LARGE))
 			free_table(tdp_table(e), level - 1);
 		else
 			put_page(pfn_to_page((e & TDP_PFN_MASK) >> PAGE_SHIFT));
@@ -103,16 +105,22 @@ void kvm_tdp_vcpu_free(struct kvm_vcpu *vcpu)
 		free_page((unsigned long)vcpu->arch.tdp_cache[--vcpu->arch.tdp_cache_nr]);
 }
 
-/* Install gfn -> pfn; false if another vCPU mapped it first. Caller holds tdp->lock. */
-static bool tdp_map(struct kvm_tdp *tdp, struct kvm_vcpu_arch *a, u64 gfn, u64 pfn)
+/*
+ * Install gfn -> pfn with a leaf at level 1 (4 KiB) or 2 (2 MiB, gfn and pfn aligned).
+ * Returns 1 when installed, 0 when another vCPU mapped it first, -EEXIST when a 2 MiB leaf
+ * cannot go in because a table of 4 KiB entries is already there. Caller holds tdp->lock.
+ */
+static int tdp_map(struct kvm_tdp *tdp, struct kvm_vcpu_arch *a, u64 gfn, u64 pfn,
+		   int leaf_level)
 {
-	u64 *table = tdp->root;
+	u64 *table = tdp->root, *e;
 	int level;
 
 	lockdep_assert_held(&tdp->lock);
-	for (level = TDP_LEVELS; level > 1; level--) {
-		u64 *e = &table[tdp_index(gfn, level)];
-
+	for (level = TDP_LEVELS; level > leaf_level; level--) {
+		e = &table[tdp_index(gfn, level)];
+		if (*e & TDP_LARGE)
+			return 0;	/* a 2 MiB leaf already covers gfn */
 		if (!(*e & TDP_PRESENT)) {
 			u64 *new = a->tdp_cache[--a->tdp_cache_nr];
 
@@ -121,11 +129,44 @@ static bool tdp_map(struct kvm_tdp *tdp, struct kvm_vcpu_arch *a, u64 gfn, u64 p
 		}
 		table = tdp_table(*e);
 	}
-	if (table[tdp_index(gfn, 1)] & TDP_PRESENT)
-		return false;
-	WRITE_ONCE(table[tdp_index(gfn, 1)], (pfn << PAGE_SHIFT) | TDP_LEAF_FLAGS);
+	e = &table[tdp_index(gfn, leaf_level)];
+	if (*e & TDP_PRESENT)
+		return leaf_level > 1 && !(*e & TDP_LARGE) ? -EEXIST : 0;
+	WRITE_ONCE(*e, (pfn << PAGE_SHIFT) | TDP_LEAF_FLAGS | (leaf_level > 1 ? TDP_LARGE : 0));
 	tdp->nr_pages_mapped++;
-	return true;
+	return 1;
+}
+
+/*
+ * Can gfn be mapped with one 2 MiB entry onto the huge page (transparent or hugetlbfs) that
+ * page belongs to? The slot must cover the whole aligned 2 MiB guest range, the host range
+ * must be aligned alike, and the host must still map the first and the last 4 KiB of that
+ * range to the first and last pages of the huge page (a split and partly remapped huge
+ * page is mapped 4 KiB at a time).
+ */
+static bool tdp_huge_ok(const struct kvm_memory_slot *slot, u64 gfn, struct page *page)
+{
+	u64 base = gfn & ~(u64)(PAGES_PER_2M - 1);
+	struct page *head = compound_head(page), *p;
+	unsigned long hva;
+	bool ok;
+
+	if (!PageHead(head) || compound_order(head) != 9)
+		return false;
+	if (base < slot->base_gfn || base + PAGES_PER_2M > slot->base_gfn + slot->npages)
+		return false;
+	hva = kvm_memslot_gfn_to_hva(slot, base);
+	if ((hva >> PAGE_SHIFT) & (PAGES_PER_2M - 1))
+		return false;
+	if (get_user_pages_fast(hva, 1, FOLL_WRITE, &p) != 1)
+		return false;
+	ok = p == head;
+	put_page(p);
+	if (!ok || get_user_pages_fast(hva + (PAGES_PER_2M - 1) * PAGE_SIZE, 1, FOLL_WRITE, &p) != 1)
+		return false;
+	ok = p == nth_page(head, PAGES_PER_2M - 1);
+	put_page(p);
+	return ok;
 }
 
 static int tdp_fault_no_slot(struct kvm_vcpu *vcpu, u64 gpa)
@@ -141,9 +182,8 @@ int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code)
 	const struct kvm_memory_slot *slot;
 	u64 gfn = gpa >> PAGE_SHIFT;
 	struct page *page;
-	bool mapped;
+	int idx, r, mapped = -EEXIST;
 	long got;
-	int idx, r;
 
 	r = tdp_cache_fill(vcpu);
 	if (r)
@@ -169,9 +209,18 @@ int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code)
 	/* the guest may write it from now on without the host's page tables knowing */
 	set_page_dirty_lock(page);
 
-	spin_lock(&tdp->lock);
-	mapped = tdp_map(tdp, &vcpu->arch, gfn, page_to_pfn(page));
-	spin_unlock(&tdp->lock);
+	/* the reference taken above keeps the whole huge page, for a 2 MiB entry too */
+	if (tdp_huge_ok(slot, gfn, page)) {
+		spin_lock(&tdp->lock);
+		mapped = tdp_map(tdp, &vcpu->arch, gfn & ~(u64)(PAGES_PER_2M - 1),
+				 page_to_pfn(compound_head(page)), 2);
+		spin_unlock(&tdp->lock);
+	}
+	if (mapped == -EEXIST) {
+		spin_lock(&tdp->lock);
+		mapped = tdp_map(tdp, &vcpu->arch, gfn, page_to_pfn(page), 1);
+		spin_unlock(&tdp->lock);
+	}
 	if (!mapped)
 		put_page(page);
 	r = 1;
@@ -187,15 +236,22 @@ static int tdp_zap_some(struct kvm_tdp *tdp, u64 *gfn, u64 end, u64 *pfns, int m
 	int n = 0;
 
 	while (*gfn < end && n < max) {
-		u64 *table = tdp->root;
+		u64 *table = tdp->root, *e = NULL;
 		int level;
 
 		for (level = TDP_LEVELS; level > 1; level--) {
-			u64 e = table[tdp_index(*gfn, level)];
-
-			if (!(e & TDP_PRESENT))
+			e = &table[tdp_index(*gfn, level)];
+			if (!(*e & TDP_PRESENT) || (*e & TDP_LARGE))
 				break;
-			table = tdp_table(e);
+			table = tdp_table(*e);
+		}
+		if (level > 1 && (*e & TDP_LARGE)) {
+			/* a 2 MiB leaf: dropped whole, even if the range covers part of it */
+			pfns[n++] = (*e & TDP_PFN_MASK) >> PAGE_SHIFT;
+			WRITE_ONCE(*e, 0);
+			tdp->nr_pages_mapped--;
+			*gfn = (*gfn + PAGES_PER_2M) & ~(u64)(PAGES_PER_2M - 1);
+			continue;
 		}
 		if (level > 1) {
 			/* nothing mapped under this entry: skip what it covers */
