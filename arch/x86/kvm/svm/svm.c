@@ -17,7 +17,6 @@
 #include <asm/msr.h>
 #include <asm/processor.h>
 
-#include <linux/idr.h>
 
 #include "svm.h"
 
@@ -52,25 +51,54 @@ static void *svm_iopm, *svm_msrpm;
 u64 svm_iopm_pa, svm_msrpm_pa;
 bool svm_has_nrips;
 
-static DEFINE_IDA(svm_asid_ida);
 static u32 svm_nr_asids;
+static u8 svm_tlb_flush_asid;	/* TLB_CONTROL value that flushes one ASID */
+
+/*
+ * ASIDs are handed out per physical CPU (APM 15.16.1 suggests dynamic assignment): each CPU
+ * gives the vCPUs that run on it 1, 2, ... and, when the CPU's ASIDs run out, starts a new
+ * generation with a flush of every ASID. A vCPU whose (CPU, generation) no longer matches
+ * gets a fresh ASID, so any number of vCPUs share the CPU's ASIDs, and a fresh ASID needs no
+ * flush. The first assignment on a CPU flushes too: ASIDs of an earlier load may linger.
+ */
+struct svm_cpu_asids {
+	u64 generation;
+	u32 next;
+};
+static DEFINE_PER_CPU(struct svm_cpu_asids, svm_cpu_asids) = { .generation = 0, .next = ~0U };
 
 u64 svm_host_save_pa(void)
 {
 	return page_to_phys(__this_cpu_read(svm_host_vmsave_page));
 }
 
-/* ASID 0 is the host's (APM 15.16); every vCPU gets its own. 0 when none is left. */
-u32 svm_asid_alloc(void)
+/*
+ * Before VMRUN, interrupts off: make sure the vCPU has an ASID valid on this CPU (ASID 0 is
+ * the host's) and say in the VMCB what must be flushed for that.
+ */
+void svm_asid_assign(struct vcpu_svm *svm, int cpu)
 {
-	int asid = ida_alloc_range(&svm_asid_ida, 1, svm_nr_asids - 1, GFP_KERNEL);
+	struct svm_cpu_asids *a = this_cpu_ptr(&svm_cpu_asids);
+	struct vmcb_control *c = &svm->vmcb->control;
 
-	return asid < 0 ? 0 : asid;
+	if (svm->asid_cpu == cpu && svm->asid_generation == a->generation)
+		return;
+	if (a->next >= svm_nr_asids) {
+		a->generation++;
+		a->next = 1;
+		c->tlb_control = TLB_CONTROL_FLUSH_ALL_ASID;
+	}
+	svm->asid = a->next++;
+	svm->asid_cpu = cpu;
+	svm->asid_generation = a->generation;
+	c->asid = svm->asid;
 }
 
-void svm_asid_free(u32 asid)
+/* Before VMRUN: the vCPU's translations must go (nested page table entries were zapped). */
+void svm_flush_asid(struct vcpu_svm *svm)
 {
-	ida_free(&svm_asid_ida, asid);
+	if (svm->vmcb->control.tlb_control != TLB_CONTROL_FLUSH_ALL_ASID)
+		svm->vmcb->control.tlb_control = svm_tlb_flush_asid;
 }
 
 /* APM 15.11: 2 bits (read, write) per MSR in three 2 KiB ranges of 8192 MSRs */
@@ -162,6 +190,9 @@ static int svm_hardware_setup(void)
 	/* CPUID Fn8000_000A: EBX number of ASIDs, EDX[3] NRIP save */
 	svm_nr_asids = cpuid_ebx(0x8000000a);
 	svm_has_nrips = cpu_feature_enabled(X86_FEATURE_NRIPS);
+	/* without FlushByAsid (CPUID Fn8000_000A_EDX[6]) only a full flush exists */
+	svm_tlb_flush_asid = cpu_feature_enabled(X86_FEATURE_FLUSHBYASID) ?
+			     TLB_CONTROL_FLUSH_ASID : TLB_CONTROL_FLUSH_ALL_ASID;
 	if (svm_nr_asids < 2) {
 		pr_err("kvm_amd: the CPU reports %u ASIDs; at least 2 are needed\n", svm_nr_asids);
 		return -EOPNOTSUPP;

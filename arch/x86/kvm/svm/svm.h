@@ -11,8 +11,9 @@ struct vcpu_svm {
 	struct kvm_vcpu *vcpu;
 	struct vmcb *vmcb;		/* vcpu */
 	u64 vmcb_pa;			/* immutable */
-	u32 asid;			/* immutable, unique among live vCPUs */
-	int last_cpu;			/* physical CPU of the last VMRUN, -1 none */
+	u32 asid;			/* valid on asid_cpu in asid_generation */
+	int asid_cpu;			/* -1: none yet */
+	u64 asid_generation;
 };
 
 static inline struct vcpu_svm *to_svm(struct kvm_vcpu *vcpu)
@@ -24,8 +25,8 @@ static inline struct vcpu_svm *to_svm(struct kvm_vcpu *vcpu)
 extern u64 svm_iopm_pa, svm_msrpm_pa;
 extern bool svm_has_nrips;
 u64 svm_host_save_pa(void);		/* this CPU's VMSAVE area for host state */
-u32 svm_asid_alloc(void);
-void svm_asid_free(u32 asid);
+void svm_asid_assign(struct vcpu_svm *svm, int cpu);
+void svm_flush_asid(struct vcpu_svm *svm);
 
 /* vcpu.c */
 int svm_vcpu_create(struct kvm_vcpu *vcpu);

@@ -283,8 +283,6 @@ static void init_vmcb_control(struct kvm_vcpu *vcpu)
 			     INTERCEPT_XSETBV;
 	c->iopm_base_pa = svm_iopm_pa;
 	c->msrpm_base_pa = svm_msrpm_pa;
-	c->asid = svm->asid;
-	c->tlb_control = TLB_CONTROL_FLUSH_ASID;
 	/* the guest's RFLAGS.IF masks only virtual interrupts; physical ones exit (15.21.1) */
 	c->int_ctl = V_INTR_MASKING;
 	c->np_control = SVM_NP_ENABLE;
@@ -304,16 +302,10 @@ int svm_vcpu_create(struct kvm_vcpu *vcpu)
 		kfree(svm);
 		return -ENOMEM;
 	}
-	svm->asid = svm_asid_alloc();
-	if (!svm->asid) {
-		__free_page(page);
-		kfree(svm);
-		return -EBUSY;
-	}
 	svm->vcpu = vcpu;
 	svm->vmcb = page_address(page);
 	svm->vmcb_pa = page_to_phys(page);
-	svm->last_cpu = -1;
+	svm->asid_cpu = -1;
 	vcpu->arch.vendor = svm;
 	init_vmcb_control(vcpu);
 	svm_vcpu_reset(vcpu);
@@ -324,7 +316,6 @@ void svm_vcpu_free(struct kvm_vcpu *vcpu)
 {
 	struct vcpu_svm *svm = to_svm(vcpu);
 
-	svm_asid_free(svm->asid);
 	__free_page(virt_to_page(svm->vmcb));
 	kfree(svm);
 	vcpu->arch.vendor = NULL;
@@ -332,11 +323,7 @@ void svm_vcpu_free(struct kvm_vcpu *vcpu)
 
 void svm_vcpu_load(struct kvm_vcpu *vcpu, int cpu)
 {
-	struct vcpu_svm *svm = to_svm(vcpu);
-
-	/* another CPU's TLB may hold translations of this ASID from an earlier run there */
-	if (svm->last_cpu != cpu)
-		svm->vmcb->control.tlb_control = TLB_CONTROL_FLUSH_ASID;
+	/* nothing: the ASID is checked against the CPU before every VMRUN */
 }
 
 void svm_vcpu_put(struct kvm_vcpu *vcpu)
@@ -368,13 +355,12 @@ void svm_vcpu_run(struct kvm_vcpu *vcpu)
 	vmcb->save.rsp = regs[VCPU_REGS_RSP];
 	vmcb->save.rip = regs[VCPU_REGS_RIP];
 
+	svm_asid_assign(svm, cpu);
 	/* nested page table entries were zapped since this vCPU last flushed */
-	if (vcpu->arch.tlb_flush_gen != READ_ONCE(vcpu->kvm->arch.tdp.flush_gen) ||
-	    svm->last_cpu != cpu) {
+	if (vcpu->arch.tlb_flush_gen != READ_ONCE(vcpu->kvm->arch.tdp.flush_gen)) {
 		vcpu->arch.tlb_flush_gen = READ_ONCE(vcpu->kvm->arch.tdp.flush_gen);
-		vmcb->control.tlb_control = TLB_CONTROL_FLUSH_ASID;
+		svm_flush_asid(svm);
 	}
-	svm->last_cpu = cpu;
 
 	asm volatile("clgi" ::: "memory");
 	local_irq_enable();

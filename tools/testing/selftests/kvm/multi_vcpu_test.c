@@ -142,11 +142,39 @@ static void test_two_vms_two_vcpus(void)
 			      ROUNDS, ITERATIONS);
 }
 
+/*
+ * More vCPUs than the CPU has ASIDs (QEMU's SVM has 16): KVM must share them out, and a
+ * vCPU given a recycled ASID must not see another vCPU's translations (each VM's counter
+ * pages are at the same guest addresses, with different memory behind).
+ */
+#define MANY_VMS	3
+#define MANY_VCPUS	16
+
+static void test_many_vcpus(void)
+{
+	static struct vcpu_job jobs[MANY_VMS][MANY_VCPUS];
+	struct kvm_vm *vms[MANY_VMS];
+	int i;
+
+	for (i = 0; i < MANY_VMS; i++)
+		vms[i] = counting_vm(jobs[i], MANY_VCPUS, 100 * i);
+	for (i = 0; i < MANY_VMS; i++)
+		start_jobs(jobs[i], MANY_VCPUS);
+	for (i = 0; i < MANY_VMS; i++)
+		join_jobs(jobs[i], MANY_VCPUS);
+	for (i = 0; i < MANY_VMS; i++) {
+		check_counters(jobs[i], MANY_VCPUS);
+		kvm_vm_free(vms[i]);
+	}
+	ksft_test_result_pass("%d VMs x %d vCPUs running at once\n", MANY_VMS, MANY_VCPUS);
+}
+
 int main(void)
 {
 	ksft_print_header();
-	ksft_set_plan(2);
+	ksft_set_plan(3);
 	test_one_vm_four_vcpus();
 	test_two_vms_two_vcpus();
+	test_many_vcpus();
 	ksft_finished();
 }
