@@ -6,7 +6,7 @@ VMHOST ?= amd
 # What each goal needs installed: scripts/setup-deps runs (fast when nothing is missing) before
 # KVER is computed, so a fresh machine gets its kernel pair before make looks for it.
 GOALS := $(or $(MAKECMDGOALS),all)
-ifneq ($(filter check check-intel run shell selftests,$(GOALS)),)
+ifneq ($(filter check check-intel run shell selftests bench,$(GOALS)),)
 DEPS_LEVEL := $(if $(filter intel,$(VMHOST)) $(filter check-intel,$(GOALS)),--intel,--test)
 else ifneq ($(filter all modules install,$(GOALS)),)
 DEPS_LEVEL := --build
@@ -30,6 +30,10 @@ WERROR ?= 1
 
 BUILD := $(CURDIR)/build
 SELFTESTS := $(BUILD)/selftests
+BENCH := $(BUILD)/bench
+# make bench: kvm_bench arguments (benchmark names, -r REPS) and vmtest's work directory
+BENCH_ARGS ?=
+BENCH_WORKDIR ?= $(BUILD)/vmtest/bench
 KSFT_INC := $(BUILD)/ksft
 LINUX_SOURCE := /usr/src/linux-source-6.1.tar.xz
 VMTEST := tools/testing/vmtest/vmtest
@@ -52,10 +56,12 @@ help:
 	@echo '  make check-intel    the whole suite on the Intel host (Bochs, slow)'
 	@echo '  make run            show the modules working in the emulated host'
 	@echo '  make shell          a shell in the emulated host with /dev/kvm ready'
+	@echo '  make bench          ours vs stock kvm-amd, one -icount AMD host: ns/op table, ratios'
 	@echo '  make install        install the modules under updates/ and the /dev/kvm udev rule'
 	@echo '  make selftests      build the selftests (static) into build/selftests'
 	@echo '  make clean'
 	@echo 'Variables: VMHOST=amd|intel  KVM=ours|stock  TESTS="a b"  V=1  TIMEOUT=s  KDIR=  KVER='
+	@echo '           BENCH_ARGS="-r REPS NAME..." (make bench)'
 
 modules:
 	@test -e $(KDIR)/Makefile || { echo "No kernel headers at KDIR=$(KDIR): install" \
@@ -84,6 +90,14 @@ run: modules selftests
 shell: modules selftests
 	$(VMTEST) $(VMTEST_ARGS) --shell
 
+bench-build: $(KSFT_INC)/kselftest.h
+	$(MAKE) -C tools/testing/bench OUTPUT=$(BENCH) KSFT_INC=$(KSFT_INC)
+
+# Deterministic timing (QEMU -icount) on the AMD host only; both module sets in one boot.
+bench: modules bench-build
+	tools/testing/bench/bench --kver $(KVER) --ours $(CURDIR) --dir $(BENCH) \
+		--workdir $(BENCH_WORKDIR) $(if $(BENCH_ARGS),-- $(BENCH_ARGS))
+
 # DESTDIR: stage into a directory (packaging) instead of the live system.
 install: modules
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates \
@@ -96,4 +110,4 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	rm -rf $(BUILD)
 
-.PHONY: all help modules selftests check check-intel run shell install clean
+.PHONY: all help modules selftests check check-intel run shell bench bench-build install clean

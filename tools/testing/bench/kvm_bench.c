@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KVM micro-benchmarks, run in the emulated host by kvm-bench.sh (make bench) with the stock
+ * and with our modules. Times come from clock_gettime(CLOCK_MONOTONIC) in the host; under
+ * QEMU -icount that clock counts instructions, so the figures repeat from run to run.
+ *
+ *   kvm_bench [-r REPS] [NAME...]    run the named benchmarks (default: all)
+ *   kvm_bench -l                     list the names
+ *
+ * Each benchmark runs in a child process of its own (a failure or a hang there does not
+ * stop the others), REPS times (default 5), each time over a batch of operations, and
+ * reports the median of the batches' time per operation. Output, one line per benchmark:
+ *   bench NAME ok NS_PER_OP
+ *   bench NAME fail REASON
+ * Lines starting with "#" are comments (the failing child's messages among them).
+ * Exit status 0 when every benchmark ran, 1 otherwise.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "x86_guest.h"
+
+#define BENCH_PORT		0xe3	/* not UCALL_PORT: plain exits, no ucall */
+#define PIO_EXITS		2000
+#define CPUID_LOOPS		2000
+#define TOUCH_BYTES		(256 * MiB)
+#define TOUCH_GPA		(1024 * MiB)	/* slot 1, 2 MiB aligned */
+#define TOUCH_SLOT		1
+#define VM_CYCLES		20
+#define VM_VCPUS		4
+#define DEFAULT_REPS		5
+#define MAX_REPS		64
+#define CHILD_TIMEOUT_S		600	/* host seconds (icount: guest instructions) */
+
+static inline long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* --- guests --- */
+
+static void guest_pio_loop(void)
+{
+	for (;;)
+		asm volatile("outb %%al, %0" : : "i"(BENCH_PORT), "a"(0));
+}
+
+/* CPUID leaf 0 as many times as the host's reply to each SYNC says. */
+static void guest_cpuid_loop(void)
+{
+	uint32_t a, b, c, d;
+	uint64_t n, i;
+
+	for (;;) {
+		n = GUEST_SYNC();
+		for (i = 0; i < n; i++)
+			asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
+	}
+}
+
+/* One write to every 4 KiB page of [base, base + size), between two SYNCs. */
+static void guest_touch(uint64_t base, uint64_t size)
+{
+	uint64_t p;
+
+	GUEST_SYNC();
+	for (p = base; p < base + size; p += PAGE_SIZE)
+		*(volatile uint8_t *)p = 1;
+	GUEST_SYNC();
+	GUEST_DONE();
+}
+
+/* --- benchmarks: each returns the time of one operation in ns for one batch --- */
+
+/* OUT to a port without a device: KVM_EXIT_IO to userspace and KVM_RUN back in. */
+static double bench_pio(void)
+{
+	static struct kvm_vm *vm;
+	static struct kvm_vcpu *vcpu;
+	long long t0;
+	int i;
+
+	if (!vm) {
+		vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
+		vcpu = guest_vcpu_add(vm, 0, (uint64_t)guest_pio_loop);
+		vcpu_run(vcpu);		/* first entry: loads the vCPU, faults in the code */
+	}
+	t0 = now_ns();
+	for (i = 0; i < PIO_EXITS; i++) {
+		vcpu_run(vcpu);
+		if (vcpu->run->exit_reason != KVM_EXIT_IO || vcpu->run->io.port != BENCH_PORT)
+			vcpu_assert_exit(vcpu, KVM_EXIT_IO);	/* fails with the details */
+	}
+	return (double)(now_ns() - t0) / PIO_EXITS;
+}
+
+/* Time of one KVM_RUN that does n CPUIDs between two SYNCs. */
+static long long cpuid_run(struct kvm_vcpu *vcpu, struct ucall *uc, uint64_t n)
+{
+	long long t0;
+
+	ucall_reply(vcpu, uc, n);
+	t0 = now_ns();
+	vcpu_run_expect_ucall(vcpu, UCALL_SYNC, uc);
+	return now_ns() - t0;
+}
+
+/* CPUID: intercepted and emulated in the kernel, no exit to userspace. */
+static double bench_cpuid(void)
+{
+	static struct kvm_vm *vm;
+	static struct kvm_vcpu *vcpu;
+	static struct ucall uc;
+	long long with, without;
+
+	if (!vm) {
+		vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
+		vcpu = guest_vcpu_add(vm, 0, (uint64_t)guest_cpuid_loop);
+		vcpu_run_expect_ucall(vcpu, UCALL_SYNC, &uc);
+		cpuid_run(vcpu, &uc, 10);	/* warm */
+	}
+	/* the SYNC round trip costs the same in both runs: the difference is the CPUIDs */
+	with = cpuid_run(vcpu, &uc, CPUID_LOOPS);
+	without = cpuid_run(vcpu, &uc, 0);
+	TEST_ASSERT(with > without, "%d CPUIDs took %lld ns, none %lld ns", CPUID_LOOPS, with,
+		    without);
+	return (double)(with - without) / CPUID_LOOPS;
+}
+
+/* Guest page tables for [TOUCH_GPA, + TOUCH_BYTES): 2 MiB pages, identity mapped. */
+static void map_touch_region(struct kvm_vm *vm)
+{
+	uint64_t *pml4 = addr_gpa2hva(vm, vm->pml4), *pdpt, *pd, pd_gpa, off;
+
+	TEST_ASSERT(pml4[0] & 1, "no PML4 entry for the low 512 GiB");
+	pdpt = addr_gpa2hva(vm, pml4[0] & 0x000ffffffffff000ULL);
+	TEST_ASSERT(!(pdpt[TOUCH_GPA >> 30] & 1), "the touch region's 1 GiB is mapped already");
+	pd_gpa = vm_alloc_pages(vm, 1);
+	pdpt[TOUCH_GPA >> 30] = pd_gpa | 3;		/* present, writable */
+	pd = addr_gpa2hva(vm, pd_gpa);
+	for (off = 0; off < TOUCH_BYTES; off += 2 * MiB)
+		pd[(TOUCH_GPA + off) >> 21 & 511] = (TOUCH_GPA + off) | 0x83;	/* P, W, PS */
+}
+
+/*
+ * First touch of 256 MiB by the guest: the nested page faults and, behind them, the host's
+ * own page faults on fresh anonymous memory. The memory is a slot of its own, 2 MiB aligned
+ * in the host and in the guest, so that only the host's page size decides: 4 KiB pages
+ * (MADV_NOHUGEPAGE) or transparent huge pages (MADV_HUGEPAGE).
+ */
+static double bench_touch(int advice)
+{
+	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
+	struct kvm_vcpu *vcpu = guest_vcpu_add(vm, 0, (uint64_t)guest_touch);
+	struct kvm_userspace_memory_region region;
+	size_t map_size = TOUCH_BYTES + 2 * MiB;
+	uint8_t *map, *mem;
+	long long t0, t;
+
+	map = mmap(NULL, map_size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	TEST_ASSERT(map != MAP_FAILED, "mmap %zu bytes", map_size);
+	mem = (uint8_t *)(((uintptr_t)map + 2 * MiB - 1) & ~(uintptr_t)(2 * MiB - 1));
+	TEST_ASSERT(!madvise(mem, TOUCH_BYTES, advice), "madvise(%d)", advice);
+	region = (struct kvm_userspace_memory_region) {
+		.slot = TOUCH_SLOT, .guest_phys_addr = TOUCH_GPA, .memory_size = TOUCH_BYTES,
+		.userspace_addr = (uint64_t)mem,
+	};
+	vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region);
+	map_touch_region(vm);
+	vcpu_set_args(vcpu, TOUCH_GPA, TOUCH_BYTES);
+
+	vcpu_run_expect_ucall(vcpu, UCALL_SYNC, NULL);
+	t0 = now_ns();
+	vcpu_run_expect_ucall(vcpu, UCALL_SYNC, NULL);
+	t = now_ns() - t0;
+	vcpu_run_expect_ucall(vcpu, UCALL_DONE, NULL);
+	TEST_ASSERT_EQ(1, mem[TOUCH_BYTES - PAGE_SIZE]);
+	kvm_vm_free(vm);
+	munmap(map, map_size);
+	return (double)t;
+}
+
+static double bench_touch_4k(void)
+{
+	return bench_touch(MADV_NOHUGEPAGE);
+}
+
+static double bench_touch_thp(void)
+{
+	return bench_touch(MADV_HUGEPAGE);
+}
+
+/* KVM_CREATE_VM, 4 x KVM_CREATE_VCPU, close them all (vCPUs first). */
+static double bench_vm_create(void)
+{
+	static int kvm = -1;
+	int vm, vcpus[VM_VCPUS], i, j;
+	long long t0;
+
+	if (kvm < 0)
+		kvm = kvm_open();
+	t0 = now_ns();
+	for (i = 0; i < VM_CYCLES; i++) {
+		vm = vm_create(kvm);
+		for (j = 0; j < VM_VCPUS; j++) {
+			vcpus[j] = ioctl(vm, KVM_CREATE_VCPU, j);
+			TEST_ASSERT(vcpus[j] >= 0, "KVM_CREATE_VCPU(%d) returned %d", j, vcpus[j]);
+		}
+		for (j = 0; j < VM_VCPUS; j++)
+			close(vcpus[j]);
+		close(vm);
+	}
+	return (double)(now_ns() - t0) / VM_CYCLES;
+}
+
+static const struct bench {
+	const char *name;
+	double (*fn)(void);
+	int max_reps;		/* 0: no limit */
+	const char *what;
+} benches[] = {
+	{ "pio_exit_roundtrip", bench_pio, 0,
+	  "OUT exit to userspace and back into the guest, per exit" },
+	{ "cpuid_exit_kernel", bench_cpuid, 0, "CPUID handled in the kernel, per instruction" },
+	{ "first_touch_256m_4k", bench_touch_4k, 3,
+	  "guest writes 256 MiB once, 4 KiB host pages (65536 nested page faults), per 256 MiB" },
+	{ "first_touch_256m_thp", bench_touch_thp, 3,
+	  "guest writes 256 MiB once, transparent huge pages in the host, per 256 MiB" },
+	{ "vm_create_destroy_4vcpu", bench_vm_create, 0,
+	  "KVM_CREATE_VM + 4 x KVM_CREATE_VCPU + close them, per VM" },
+};
+#define NR_BENCHES	(int)(sizeof(benches) / sizeof(benches[0]))
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* In a child: reps batches, the median to the pipe. Exits 0 on success. */
+static void __attribute__((noreturn)) run_child(const struct bench *b, int reps, int fd)
+{
+	double t[MAX_REPS];
+	int i;
+
+	alarm(CHILD_TIMEOUT_S);
+	if (b->max_reps && reps > b->max_reps)
+		reps = b->max_reps;
+	for (i = 0; i < reps; i++)
+		t[i] = b->fn();
+	qsort(t, reps, sizeof(t[0]), cmp_double);
+	TEST_ASSERT(write(fd, &t[reps / 2], sizeof(double)) == sizeof(double), "write");
+	exit(0);
+}
+
+static bool run_bench(const struct bench *b, int reps)
+{
+	int fds[2], status;
+	double ns;
+	ssize_t n;
+	pid_t pid;
+
+	printf("# %s: %s\n", b->name, b->what);
+	fflush(stdout);
+	TEST_ASSERT(!pipe(fds), "pipe");
+	pid = fork();
+	TEST_ASSERT(pid >= 0, "fork");
+	if (pid == 0) {
+		close(fds[0]);
+		run_child(b, reps, fds[1]);
+	}
+	close(fds[1]);
+	n = read(fds[0], &ns, sizeof(ns));
+	close(fds[0]);
+	TEST_ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	if (WIFEXITED(status) && !WEXITSTATUS(status) && n == sizeof(ns)) {
+		printf("bench %s ok %.0f\n", b->name, ns);
+		return true;
+	}
+	if (WIFSIGNALED(status))
+		printf("bench %s fail %s\n", b->name,
+		       WTERMSIG(status) == SIGALRM ? "timeout" : strsignal(WTERMSIG(status)));
+	else
+		printf("bench %s fail exit status %d\n", b->name, WEXITSTATUS(status));
+	return false;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: kvm_bench [-r REPS] [NAME...] | kvm_bench -l\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	int reps = DEFAULT_REPS, opt, i, failed = 0, ran = 0;
+
+	while ((opt = getopt(argc, argv, "lr:")) != -1) {
+		switch (opt) {
+		case 'l':
+			for (i = 0; i < NR_BENCHES; i++)
+				printf("%s\n", benches[i].name);
+			return 0;
+		case 'r':
+			reps = atoi(optarg);
+			if (reps < 1 || reps > MAX_REPS)
+				usage();
+			break;
+		default:
+			usage();
+		}
+	}
+	/* one CPU: the figures then do not depend on where the scheduler puts the threads */
+	pin_to_cpu(0);
+	for (i = 0; i < NR_BENCHES; i++) {
+		int j, selected = optind == argc;
+
+		for (j = optind; j < argc; j++)
+			selected |= !strcmp(argv[j], benches[i].name);
+		if (!selected)
+			continue;
+		ran++;
+		failed += !run_bench(&benches[i], reps);
+	}
+	if (!ran)
+		usage();
+	return failed ? 1 : 0;
+}
