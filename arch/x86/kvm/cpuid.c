@@ -236,10 +236,26 @@ out:
 	return r;
 }
 
+/* Checks Linux KVM makes on a new table: the linear-address width must be 48 or 57 bits. */
+static int cpuid_table_valid(const struct kvm_cpuid_entry2 *entries, u32 nent)
+{
+	u32 i, vaddr_bits;
+
+	for (i = 0; i < nent; i++) {
+		if (entries[i].function != 0x80000008)
+			continue;
+		vaddr_bits = (entries[i].eax >> 8) & 0xff;
+		if (vaddr_bits && vaddr_bits != 48 && vaddr_bits != 57)
+			return -EINVAL;
+	}
+	return 0;
+}
+
 long kvm_vcpu_ioctl_set_cpuid2(struct kvm_vcpu *vcpu, struct kvm_cpuid2 __user *ucpuid)
 {
 	struct kvm_cpuid_entry2 *entries = NULL;
 	struct kvm_cpuid2 hdr;
+	int r;
 
 	if (copy_from_user(&hdr, ucpuid, sizeof(hdr)))
 		return -EFAULT;
@@ -249,6 +265,11 @@ long kvm_vcpu_ioctl_set_cpuid2(struct kvm_vcpu *vcpu, struct kvm_cpuid2 __user *
 		entries = vmemdup_user(ucpuid->entries, array_size(hdr.nent, sizeof(*entries)));
 		if (IS_ERR(entries))
 			return PTR_ERR(entries);
+		r = cpuid_table_valid(entries, hdr.nent);
+		if (r) {
+			kvfree(entries);
+			return r;
+		}
 	}
 	kvfree(vcpu->arch.cpuid_entries);
 	vcpu->arch.cpuid_entries = entries;
@@ -294,6 +315,29 @@ const struct kvm_cpuid_entry2 *kvm_find_cpuid_entry(struct kvm_vcpu *vcpu, u32 f
 	return NULL;
 }
 
+/* MAXPHYADDR as the guest's CPUID says (0x80000008 EAX[7:0]); 36 without it (SDM 4.1.4) */
+int kvm_guest_maxphyaddr(struct kvm_vcpu *vcpu)
+{
+	const struct kvm_cpuid_entry2 *max = kvm_find_cpuid_entry(vcpu, 0x80000000, 0);
+	const struct kvm_cpuid_entry2 *e = kvm_find_cpuid_entry(vcpu, 0x80000008, 0);
+
+	if (!max || max->eax < 0x80000008 || !e || !(e->eax & 0xff))
+		return 36;
+	return e->eax & 0xff;
+}
+
+bool kvm_guest_has(struct kvm_vcpu *vcpu, u32 function, u32 index, int reg, u32 bit)
+{
+	const struct kvm_cpuid_entry2 *e = kvm_find_cpuid_entry(vcpu, function, index);
+	u32 val;
+
+	if (!e)
+		return false;
+	val = reg == CPUID_REG_EBX ? e->ebx : reg == CPUID_REG_ECX ? e->ecx :
+	      reg == CPUID_REG_EDX ? e->edx : e->eax;
+	return val & bit;
+}
+
 u64 kvm_guest_supported_xcr0(struct kvm_vcpu *vcpu)
 {
 	const struct kvm_cpuid_entry2 *e = kvm_find_cpuid_entry(vcpu, 0xd, 0);
@@ -303,12 +347,36 @@ u64 kvm_guest_supported_xcr0(struct kvm_vcpu *vcpu)
 	return (e->eax | (u64)e->edx << 32) & host_supported_xcr0();
 }
 
+/*
+ * CPUID beyond the highest leaf of its range (below 0x80000000, or from it): Intel CPUs
+ * return the highest basic leaf (SDM vol. 2A CPUID, "If a value entered for CPUID.EAX is
+ * higher than the maximum input value..."), AMD CPUs zeros. As in Linux KVM, the guest's
+ * CPUID vendor decides.
+ */
+static const struct kvm_cpuid_entry2 *cpuid_out_of_range(struct kvm_vcpu *vcpu, u32 function,
+							  u32 index)
+{
+	const struct kvm_cpuid_entry2 *basic = kvm_find_cpuid_entry(vcpu, 0, 0), *ext;
+
+	/* "GenuineIntel": EBX "Genu" */
+	if (!basic || basic->ebx != 0x756e6547)
+		return NULL;
+	/* a range is leaf 0 (or 0x80000000) up to what that leaf's EAX says */
+	ext = function & 0x80000000 ? kvm_find_cpuid_entry(vcpu, 0x80000000, 0) : basic;
+	if (ext && function <= ext->eax)
+		return NULL;
+	return kvm_find_cpuid_entry(vcpu, basic->eax, index);
+}
+
 void kvm_emulate_cpuid(struct kvm_vcpu *vcpu)
 {
 	unsigned long *regs = vcpu->arch.regs;
 	u32 function = regs[VCPU_REGS_RAX], index = regs[VCPU_REGS_RCX];
 	const struct kvm_cpuid_entry2 *e = kvm_find_cpuid_entry(vcpu, function, index);
 	u32 eax = 0, ebx = 0, ecx = 0, edx = 0;
+
+	if (!e)
+		e = cpuid_out_of_range(vcpu, function, index);
 
 	if (e) {
 		eax = e->eax;

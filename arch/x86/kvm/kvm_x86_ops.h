@@ -65,7 +65,7 @@ struct kvm_x86_ops {
 	void (*set_segment)(struct kvm_vcpu *vcpu, const struct kvm_segment *var, int seg);
 	void (*get_dtable)(struct kvm_vcpu *vcpu, struct kvm_dtable *dt, bool idt);
 	void (*set_dtable)(struct kvm_vcpu *vcpu, const struct kvm_dtable *dt, bool idt);
-	/* CR0, CR2, CR3, CR4; EFER as the guest sees it */
+	/* CR0, CR2, CR3, CR4, CR8; EFER as the guest sees it */
 	u64 (*get_cr)(struct kvm_vcpu *vcpu, int cr);
 	void (*set_cr)(struct kvm_vcpu *vcpu, int cr, u64 val);
 	u64 (*get_efer)(struct kvm_vcpu *vcpu);

@@ -24,8 +24,8 @@
 #define UCODE_REV_VALUE		0x100000000ULL
 /* EFER bits a guest may set: SCE, LME, LMA (kept by the CPU), NXE */
 #define EFER_ALLOWED		(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
-#define APIC_BASE_RESERVED	(GENMASK_ULL(7, 0) | BIT_ULL(9) | BIT_ULL(10) | \
-				 GENMASK_ULL(63, 52))
+/* bits 7:0 and 9 reserved, 10 (x2APIC) without an in-kernel APIC, and above MAXPHYADDR */
+#define APIC_BASE_RESERVED	(GENMASK_ULL(7, 0) | BIT_ULL(9) | BIT_ULL(10))
 #define APIC_DEFAULT_BASE	0xfee00000ULL
 /* AMD HWCR bits a guest may write (McStatusWrEn, TscFreqSel), as Linux KVM */
 #define HWCR_WRITABLE		(BIT_ULL(18) | BIT_ULL(24))
@@ -125,10 +125,36 @@ static int set_efer(struct kvm_vcpu *vcpu, u64 efer, bool host)
 	return 0;
 }
 
+/* MSRs that hold a linear address: a non-canonical one is refused (#GP), 48-bit addresses */
+static bool msr_needs_canonical(u32 index)
+{
+	switch (index) {
+	case MSR_FS_BASE:
+	case MSR_GS_BASE:
+	case MSR_KERNEL_GS_BASE:
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool is_canonical(u64 addr)
+{
+	return (u64)((s64)(addr << 16) >> 16) == addr;
+}
+
 int kvm_msr_write(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host)
 {
 	u64 *slot;
-	int r = kvm_x86_vendor->set_msr(vcpu, index, data);
+	int r;
+
+	if (msr_needs_canonical(index) && !is_canonical(data))
+		return 1;
+	r = kvm_x86_vendor->set_msr(vcpu, index, data);
 
 	if (r != -ENOENT)
 		return r ? 1 : 0;
@@ -136,8 +162,7 @@ int kvm_msr_write(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host)
 	case MSR_EFER:
 		return set_efer(vcpu, data, host);
 	case MSR_IA32_APICBASE:
-		/* no x2APIC (bit 10) without an in-kernel APIC; reserved bits #GP */
-		if (data & APIC_BASE_RESERVED)
+		if ((data & APIC_BASE_RESERVED) || (data >> kvm_guest_maxphyaddr(vcpu)))
 			return 1;
 		vcpu->arch.apic_base = data;
 		return 0;

@@ -124,17 +124,36 @@ static void get_sregs(struct kvm_vcpu *vcpu, struct kvm_sregs *s)
 	s->cr3 = ops->get_cr(vcpu, 3);
 	s->cr4 = ops->get_cr(vcpu, 4);
 	s->efer = ops->get_efer(vcpu);
+	s->cr8 = ops->get_cr(vcpu, 8);
 	s->apic_base = vcpu->arch.apic_base;
-	/* cr8 and interrupt_bitmap: no interrupt is pending without an interrupt controller */
+	/* interrupt_bitmap: nothing is queued for injection yet */
+}
+
+/* CR4 bits the guest may not set: unsupported ones, and those its CPUID does not offer */
+u64 kvm_cr4_reserved(struct kvm_vcpu *vcpu)
+{
+	u64 rsvd = ~(u64)CR4_SUPPORTED;
+
+	if (!kvm_guest_has(vcpu, 1, 0, CPUID_REG_ECX, BIT(26)))	/* XSAVE */
+		rsvd |= X86_CR4_OSXSAVE;
+	if (!kvm_guest_has(vcpu, 1, 0, CPUID_REG_ECX, BIT(17)))	/* PCID */
+		rsvd |= X86_CR4_PCIDE;
+	if (!kvm_guest_has(vcpu, 7, 0, CPUID_REG_EBX, BIT(0)))	/* FSGSBASE */
+		rsvd |= X86_CR4_FSGSBASE;
+	if (!kvm_guest_has(vcpu, 7, 0, CPUID_REG_EBX, BIT(7)))	/* SMEP */
+		rsvd |= X86_CR4_SMEP;
+	if (!kvm_guest_has(vcpu, 7, 0, CPUID_REG_EBX, BIT(20)))	/* SMAP */
+		rsvd |= X86_CR4_SMAP;
+	return rsvd;
 }
 
 /* The checks Linux KVM makes on KVM_SET_SREGS (EINVAL when one fails). */
-static bool sregs_valid(const struct kvm_sregs *s)
+static bool sregs_valid(struct kvm_vcpu *vcpu, const struct kvm_sregs *s)
 {
 	if ((s->efer & EFER_LME) && (s->cr0 & X86_CR0_PG)) {
 		if (!(s->cr4 & X86_CR4_PAE) || !(s->efer & EFER_LMA))
 			return false;
-		if (s->cr3 >> boot_cpu_data.x86_phys_bits)
+		if (s->cr3 >> kvm_guest_maxphyaddr(vcpu))
 			return false;
 	} else if ((s->efer & EFER_LMA) || s->cs.l) {
 		return false;
@@ -145,7 +164,7 @@ static bool sregs_valid(const struct kvm_sregs *s)
 		return false;
 	if ((s->cr0 & X86_CR0_NW) && !(s->cr0 & X86_CR0_CD))
 		return false;
-	if (s->cr4 & ~CR4_SUPPORTED)
+	if (s->cr4 & kvm_cr4_reserved(vcpu))
 		return false;
 	return true;
 }
@@ -155,7 +174,7 @@ static int set_sregs(struct kvm_vcpu *vcpu, const struct kvm_sregs *s)
 	const struct kvm_x86_ops *ops = kvm_x86_vendor;
 	int i;
 
-	if (!sregs_valid(s))
+	if (!sregs_valid(vcpu, s))
 		return -EINVAL;
 	/* a pending interrupt to inject needs the interrupt work of a later issue */
 	for (i = 0; i < ARRAY_SIZE(s->interrupt_bitmap); i++)
@@ -178,6 +197,7 @@ static int set_sregs(struct kvm_vcpu *vcpu, const struct kvm_sregs *s)
 	ops->set_cr(vcpu, 3, s->cr3);
 	ops->set_cr(vcpu, 4, s->cr4);
 	ops->set_efer(vcpu, s->efer);
+	ops->set_cr(vcpu, 8, s->cr8);
 	return 0;
 }
 

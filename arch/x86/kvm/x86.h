@@ -18,6 +18,10 @@ long kvm_dev_ioctl_get_supported_cpuid(struct kvm_cpuid2 __user *ucpuid);
 long kvm_vcpu_ioctl_set_cpuid2(struct kvm_vcpu *vcpu, struct kvm_cpuid2 __user *ucpuid);
 long kvm_vcpu_ioctl_get_cpuid2(struct kvm_vcpu *vcpu, struct kvm_cpuid2 __user *ucpuid);
 void kvm_cpuid_free(struct kvm_vcpu *vcpu);
+/* what the guest's CPUID table says */
+enum { CPUID_REG_EAX, CPUID_REG_EBX, CPUID_REG_ECX, CPUID_REG_EDX };
+int kvm_guest_maxphyaddr(struct kvm_vcpu *vcpu);
+bool kvm_guest_has(struct kvm_vcpu *vcpu, u32 function, u32 index, int reg, u32 bit);
 /* the XSAVE features the guest may enable in XCR0 (host's, limited by its CPUID) */
 u64 kvm_guest_supported_xcr0(struct kvm_vcpu *vcpu);
 
@@ -53,6 +57,12 @@ void kvm_debugregs_save(struct kvm_vcpu *vcpu);
 int kvm_handle_dr_access(struct kvm_vcpu *vcpu);
 long kvm_vcpu_ioctl_get_debugregs(struct kvm_vcpu *vcpu, struct kvm_debugregs __user *udr);
 long kvm_vcpu_ioctl_set_debugregs(struct kvm_vcpu *vcpu, struct kvm_debugregs __user *udr);
+
+/* pv.c: hypercall number and arguments in the vCPU's registers, result to RAX */
+void kvm_emulate_hypercall(struct kvm_vcpu *vcpu, int cpl);
+
+/* vcpu.c */
+u64 kvm_cr4_reserved(struct kvm_vcpu *vcpu);
 
 /* run.c */
 void kvm_run_init(void);

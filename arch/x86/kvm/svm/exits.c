@@ -126,10 +126,9 @@ static int svm_exit_shutdown(struct kvm_vcpu *vcpu)
 	return 0;
 }
 
-/* No hypercall is implemented yet: api.rst / kvm_para.h say RAX = -KVM_ENOSYS. */
 static int svm_exit_vmmcall(struct kvm_vcpu *vcpu)
 {
-	vcpu->arch.regs[VCPU_REGS_RAX] = (unsigned long)-KVM_ENOSYS;
+	kvm_emulate_hypercall(vcpu, to_svm(vcpu)->vmcb->save.cpl);
 	svm_skip_instruction(vcpu, 3);		/* 0f 01 d9 */
 	return 1;
 }
@@ -213,11 +212,15 @@ int svm_handle_exit(struct kvm_vcpu *vcpu)
 	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
 	u64 code = c->exit_code;
 
-	if (code == SVM_EXIT_ERR) {
-		/* VMEXIT_INVALID: the guest state failed VMRUN's checks (APM 15.5.1) */
+	/*
+	 * VMEXIT_INVALID (-1): the guest state failed VMRUN's checks (APM 15.5.1). QEMU TCG
+	 * writes it as a 32-bit -1; the low half is what identifies it, and what Linux KVM
+	 * reports as the reason.
+	 */
+	if ((u32)code == (u32)SVM_EXIT_ERR) {
 		vcpu->run->exit_reason = KVM_EXIT_FAIL_ENTRY;
-		vcpu->run->fail_entry.hardware_entry_failure_reason = code;
-		vcpu->run->fail_entry.cpu = smp_processor_id();
+		vcpu->run->fail_entry.hardware_entry_failure_reason = (u32)SVM_EXIT_ERR;
+		vcpu->run->fail_entry.cpu = raw_smp_processor_id();
 		return 0;
 	}
 

@@ -103,6 +103,8 @@ u64 svm_get_cr(struct kvm_vcpu *vcpu, int cr)
 	case 0: return save->cr0;
 	case 2: return save->cr2;
 	case 3: return save->cr3;
+	/* CR8 is the TPR: the guest's MOV CR8 goes to V_TPR (APM 15.21.4) */
+	case 8: return to_svm(vcpu)->vmcb->control.int_ctl & V_TPR_MASK;
 	default: return save->cr4;
 	}
 }
@@ -115,6 +117,10 @@ void svm_set_cr(struct kvm_vcpu *vcpu, int cr, u64 val)
 	case 0: save->cr0 = val; break;
 	case 2: save->cr2 = val; break;
 	case 3: save->cr3 = val; break;
+	case 8:
+		to_svm(vcpu)->vmcb->control.int_ctl =
+			(to_svm(vcpu)->vmcb->control.int_ctl & ~V_TPR_MASK) | (val & V_TPR_MASK);
+		break;
 	default: save->cr4 = val; break;
 	}
 }
@@ -241,16 +247,17 @@ void svm_vcpu_reset(struct kvm_vcpu *vcpu)
 	struct vmcb_save *save = &to_svm(vcpu)->vmcb->save;
 
 	memset(save, 0, sizeof(*save));
-	init_segment(&save->es, 0x93);	/* data, read/write, accessed, present */
-	init_segment(&save->ss, 0x93);
+	/* the attributes Linux KVM's SVM backend reports after RESET (type, S, P) */
+	init_segment(&save->es, 0x93);		/* data, read/write, accessed */
 	init_segment(&save->ds, 0x93);
 	init_segment(&save->fs, 0x93);
 	init_segment(&save->gs, 0x93);
-	init_segment(&save->cs, 0x9b);	/* code, read/execute, accessed, present */
+	init_segment(&save->ss, 0x92);		/* data, read/write */
+	init_segment(&save->cs, 0x9a);		/* code, execute/read */
 	save->cs.selector = 0xf000;
 	save->cs.base = 0xffff0000;
-	init_segment(&save->ldtr, 0x82);	/* LDT, present */
-	init_segment(&save->tr, 0x8b);		/* busy 32-bit TSS, present */
+	init_segment(&save->ldtr, 0x82);	/* LDT */
+	init_segment(&save->tr, 0x83);		/* busy 16-bit TSS */
 	save->gdtr.limit = 0xffff;
 	save->idtr.limit = 0xffff;
 	save->cr0 = X86_CR0_ET | X86_CR0_CD | X86_CR0_NW;

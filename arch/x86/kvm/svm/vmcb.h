@@ -148,6 +148,7 @@ static_assert(sizeof(struct vmcb) == 4096);
 #define TLB_CONTROL_FLUSH_ALL_ASID	1
 #define TLB_CONTROL_FLUSH_ASID		3
 
+#define V_TPR_MASK		0xfULL
 #define V_INTR_MASKING		BIT_ULL(24)
 #define SVM_INTERRUPT_SHADOW	BIT_ULL(0)
 #define SVM_NP_ENABLE		BIT_ULL(0)
