@@ -183,6 +183,21 @@ static void map_page(struct kvm_vm *vm, uint64_t gva, uint64_t gpa)
 		gpa | PTE_PRESENT | PTE_WRITABLE;
 }
 
+void guest_unmap_page(struct kvm_vm *vm, uint64_t gva)
+{
+	uint64_t table = vm->pml4, *entry;
+	int level;
+
+	TEST_ASSERT(vm->mode == GUEST_MODE_LONG64, "guest_unmap_page needs a long-mode VM");
+	for (level = 3; level > 0; level--) {
+		entry = (uint64_t *)addr_gpa2hva(vm, table) + ((gva >> (12 + 9 * level)) & 511);
+		TEST_ASSERT(*entry & PTE_PRESENT, "gva %#llx is not mapped",
+			    (unsigned long long)gva);
+		table = *entry & PTE_ADDR_MASK;
+	}
+	((uint64_t *)addr_gpa2hva(vm, table))[(gva >> 12) & 511] = 0;
+}
+
 void guest_map_page(struct kvm_vm *vm, uint64_t gva, uint64_t gpa)
 {
 	TEST_ASSERT(vm->mode == GUEST_MODE_LONG64, "guest_map_page needs a long-mode VM");

@@ -118,6 +118,8 @@ void vm_load_blob(struct kvm_vm *vm, uint64_t gpa, const void *start, const void
  * the test creates); table pages come from slot 0.
  */
 void guest_map_page(struct kvm_vm *vm, uint64_t gva, uint64_t gpa);
+/* Long mode: remove the guest's mapping of the 4 KiB page at gva (before it runs). */
+void guest_unmap_page(struct kvm_vm *vm, uint64_t gva);
 
 void vm_install_exception_handler(struct kvm_vm *vm, int vector,
 				  guest_exception_handler_t handler);
