@@ -45,12 +45,24 @@ test_assert_fail(const char *file, int line, const char *expr, const char *fmt, 
 } while (0)
 
 /*
- * Run fn in a child process as one TAP subtest named by fmt: "ok" if fn returns, "not ok"
- * if an assertion in it fails (or it dies), "skip" if it calls subtest_skip(). A failed
- * assertion then ends the child only, so the next subtests still run. fn must create the
- * VMs it uses: VM and vCPU fds answer only the process that created the VM (EIO).
+ * Run fn in a child process as one TAP subtest named by fmt (a string literal): "ok" if fn
+ * returns, "not ok" if an assertion in it fails (or it dies), "skip" if it calls
+ * subtest_skip(). A failed assertion then ends the child only, so the next subtests still
+ * run. fn must create the VMs it uses: VM and vCPU fds answer only the process that created
+ * the VM (EIO). A macro: kselftest.h keeps its counters per source file, so the result is
+ * counted in the test's own.
  */
-void run_subtest(void (*fn)(void), const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define run_subtest(fn, fmt, ...) do {						\
+	int __st = __run_subtest(fn);						\
+	if (__st == KSFT_PASS)							\
+		ksft_test_result_pass(fmt "\n", ##__VA_ARGS__);			\
+	else if (__st == KSFT_SKIP)						\
+		ksft_test_result_skip(fmt "\n", ##__VA_ARGS__);			\
+	else									\
+		ksft_test_result_fail(fmt "\n", ##__VA_ARGS__);			\
+} while (0)
+/* Run fn in a child; KSFT_PASS, KSFT_SKIP or KSFT_FAIL as it ended. */
+int __run_subtest(void (*fn)(void));
 /* In a run_subtest() child: print the reason and report the subtest as skipped. */
 void __attribute__((noreturn, format(printf, 1, 2))) subtest_skip(const char *fmt, ...);
 
