@@ -36,6 +36,10 @@ struct kvm_tdp {
 	unsigned long nr_pages_mapped;	/* lock: leaf entries present (each holds a page ref) */
 	unsigned long nr_tables;	/* lock: table pages below the root */
 	u64 flush_gen;			/* atomic64-like, written under lock: bumped by zaps */
+	/* entry format, immutable after kvm_tdp_init: NPT or EPT bits (mmu/tdp.c) */
+	u64 present_mask;		/* an entry maps something when any of these is set */
+	u64 table_flags;		/* of an entry pointing to a table */
+	u64 leaf_flags;			/* of a leaf (plus bit 7 for a 2 MiB one) */
 };
 
 struct kvm_arch {

@@ -26,6 +26,12 @@ struct kvm_x86_ops {
 	const char *name;
 	/* The backend module: pinned by /dev/kvm opens and by every VM. */
 	struct module *owner;
+	/*
+	 * Format of the two-dimensional page tables mmu/tdp.c builds for every VM created while
+	 * this backend is registered: false for AMD NPT (long-mode page table entries, APM
+	 * 15.25), true for Intel EPT (SDM 28.2: R/W/X in bits 2:0, memory type in leaves).
+	 */
+	bool tdp_ept;
 
 	/*
 	 * Called once at registration, in process context, before anything is allocated.

@@ -146,6 +146,7 @@ u64 kvm_cr4_reserved(struct kvm_vcpu *vcpu)
 		rsvd |= X86_CR4_SMAP;
 	return rsvd;
 }
+EXPORT_SYMBOL_GPL(kvm_cr4_reserved);
 
 /* The checks Linux KVM makes on KVM_SET_SREGS (EINVAL when one fails). */
 static bool sregs_valid(struct kvm_vcpu *vcpu, const struct kvm_sregs *s)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Two-dimensional paging: the nested page tables (AMD NPT, APM vol. 2 15.25) that map
+ * Two-dimensional paging: the nested page tables (AMD NPT, APM vol. 2 15.25, or Intel EPT,
+ * SDM vol. 3C 28.2, as the backend's tdp_ept says) that map
  * guest-physical to host-physical addresses, four levels of 512 entries in the long-mode
  * format. They start empty and are filled one 4 KiB page at a time, on nested page faults,
  * from the memslots: the host page backing a guest frame is looked up in the VM creator's
@@ -35,6 +36,9 @@
 #define TDP_PFN_MASK		GENMASK_ULL(51, 12)
 #define TDP_TABLE_FLAGS		(TDP_PRESENT | TDP_WRITABLE | TDP_USER | TDP_ACCESSED)
 #define TDP_LEAF_FLAGS		(TDP_PRESENT | TDP_WRITABLE | TDP_USER | TDP_ACCESSED | TDP_DIRTY)
+/* EPT (SDM 28.2.2): read, write, execute in bits 2:0; leaves hold the memory type in 5:3 */
+#define EPT_RWX			(BIT_ULL(0) | BIT_ULL(1) | BIT_ULL(2))
+#define EPT_MEMTYPE_WB		(6ULL << 3)
 
 static unsigned int tdp_index(u64 gfn, int level)
 {
@@ -51,21 +55,30 @@ int kvm_tdp_init(struct kvm *kvm)
 	struct kvm_tdp *tdp = &kvm->arch.tdp;
 
 	spin_lock_init(&tdp->lock);
+	if (kvm_x86_vendor->tdp_ept) {
+		tdp->present_mask = EPT_RWX;
+		tdp->table_flags = EPT_RWX;
+		tdp->leaf_flags = EPT_RWX | EPT_MEMTYPE_WB;
+	} else {
+		tdp->present_mask = TDP_PRESENT;
+		tdp->table_flags = TDP_TABLE_FLAGS;
+		tdp->leaf_flags = TDP_LEAF_FLAGS;
+	}
 	tdp->root = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	return tdp->root ? 0 : -ENOMEM;
 }
 
-static void free_table(u64 *table, int level)
+static void free_table(struct kvm_tdp *tdp, u64 *table, int level)
 {
 	int i;
 
 	for (i = 0; i < TDP_ENTRIES; i++) {
 		u64 e = table[i];
 
-		if (!(e & TDP_PRESENT))
+		if (!(e & tdp->present_mask))
 			continue;
 		if (level > 1 && !(e & TDP_LARGE))
-			free_table(tdp_table(e), level - 1);
+			free_table(tdp, tdp_table(e), level - 1);
 		else
 			put_page(pfn_to_page((e & TDP_PFN_MASK) >> PAGE_SHIFT));
 	}
@@ -76,7 +89,7 @@ static void free_table(u64 *table, int level)
 void kvm_tdp_destroy(struct kvm *kvm)
 {
 	if (kvm->arch.tdp.root)
-		free_table(kvm->arch.tdp.root, TDP_LEVELS);
+		free_table(&kvm->arch.tdp, kvm->arch.tdp.root, TDP_LEVELS);
 	kvm->arch.tdp.root = NULL;
 }
 
@@ -121,18 +134,18 @@ static int tdp_map(struct kvm_tdp *tdp, struct kvm_vcpu_arch *a, u64 gfn, u64 pf
 		e = &table[tdp_index(gfn, level)];
 		if (*e & TDP_LARGE)
 			return 0;	/* a 2 MiB leaf already covers gfn */
-		if (!(*e & TDP_PRESENT)) {
+		if (!(*e & tdp->present_mask)) {
 			u64 *new = a->tdp_cache[--a->tdp_cache_nr];
 
 			tdp->nr_tables++;
-			WRITE_ONCE(*e, __pa(new) | TDP_TABLE_FLAGS);
+			WRITE_ONCE(*e, __pa(new) | tdp->table_flags);
 		}
 		table = tdp_table(*e);
 	}
 	e = &table[tdp_index(gfn, leaf_level)];
-	if (*e & TDP_PRESENT)
+	if (*e & tdp->present_mask)
 		return leaf_level > 1 && !(*e & TDP_LARGE) ? -EEXIST : 0;
-	WRITE_ONCE(*e, (pfn << PAGE_SHIFT) | TDP_LEAF_FLAGS | (leaf_level > 1 ? TDP_LARGE : 0));
+	WRITE_ONCE(*e, (pfn << PAGE_SHIFT) | tdp->leaf_flags | (leaf_level > 1 ? TDP_LARGE : 0));
 	tdp->nr_pages_mapped++;
 	return 1;
 }
@@ -241,7 +254,7 @@ static int tdp_zap_some(struct kvm_tdp *tdp, u64 *gfn, u64 end, u64 *pfns, int m
 
 		for (level = TDP_LEVELS; level > 1; level--) {
 			e = &table[tdp_index(*gfn, level)];
-			if (!(*e & TDP_PRESENT) || (*e & TDP_LARGE))
+			if (!(*e & tdp->present_mask) || (*e & TDP_LARGE))
 				break;
 			table = tdp_table(*e);
 		}
@@ -260,7 +273,7 @@ static int tdp_zap_some(struct kvm_tdp *tdp, u64 *gfn, u64 end, u64 *pfns, int m
 			*gfn = (*gfn + span) & ~(span - 1);
 			continue;
 		}
-		if (table[tdp_index(*gfn, 1)] & TDP_PRESENT) {
+		if (table[tdp_index(*gfn, 1)] & tdp->present_mask) {
 			pfns[n++] = (table[tdp_index(*gfn, 1)] & TDP_PFN_MASK) >> PAGE_SHIFT;
 			WRITE_ONCE(table[tdp_index(*gfn, 1)], 0);
 			tdp->nr_pages_mapped--;

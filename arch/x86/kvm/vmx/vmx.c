@@ -8,6 +8,22 @@
  * the IA32_VMX_CR{0,4}_FIXED{0,1} MSRs with CR4.VMXE set (24.8), and VMXON takes the
  * physical address of a 4 KiB-aligned region starting with the VMCS revision identifier
  * from IA32_VMX_BASIC (A.1). This backend requires EPT and unrestricted guest.
+ *
+ * Design (vcpu.c, exits.c, vmenter.S):
+ * - A vCPU's VMCS is current only between vcpu_load (VMPTRLD, per-CPU host state) and
+ *   vcpu_put (VMCLEAR on the same CPU, so migration needs no IPI; next entry VMLAUNCHes).
+ * - Guest state is kept in struct vcpu_vmx and copied to/from the VMCS around each entry.
+ * - EFER and PAT are switched by the VM-entry/VM-exit "load/save" controls; FS/GS base and
+ *   SYSENTER_* are guest-state fields and pass through the MSR bitmap; STAR/LSTAR/CSTAR/
+ *   SFMASK/KERNEL_GS_BASE (and TSC_AUX when RDTSCP is enabled) are intercepted, kept in
+ *   the vCPU and written to the CPU around each entry, host values restored after.
+ * - CR0: PG and the bits VMX fixes are host-owned (guest/host mask, read shadow); a guest
+ *   write to PG exits and sets EFER.LMA, which becomes the "IA-32e mode guest" control.
+ *   CR4: VMXE and the fixed bits are host-owned, the guest reads its own CR4 from the shadow.
+ * - External interrupts exit without acknowledgement and are taken by the host when the run
+ *   loop enables interrupts; NMIs exit and are passed to the host's handler at once.
+ * - TLB: VPIDs when the CPU has them; INVEPT (single context, else global) and INVVPID when
+ *   tdp.flush_gen moved or the vCPU arrives on another CPU.
  */
 #include <linux/gfp.h>
 #include <linux/module.h>
@@ -21,8 +37,9 @@
 #include <asm/processor.h>
 #include <asm/special_insns.h>
 #include <asm/tlbflush.h>
+#include <asm/tsc.h>
 
-#include "kvm_x86_ops.h"
+#include "vmx.h"
 
 MODULE_AUTHOR("The kvm-independent authors");
 MODULE_DESCRIPTION("Intel VT-x (VMX) backend for the kvm module");
@@ -37,11 +54,16 @@ static bool unrestricted_guest = true;
 module_param(unrestricted_guest, bool, 0444);
 MODULE_PARM_DESC(unrestricted_guest, "Unrestricted guest (always on: real mode is run by the CPU)");
 
+static bool vpid = true;
+module_param(vpid, bool, 0444);
+MODULE_PARM_DESC(vpid, "Virtual processor IDs (used when the CPU has them; reads 0 otherwise)");
+
 static bool nested;
 module_param(nested, bool, 0444);
 MODULE_PARM_DESC(nested, "Nested VMX for guests (not implemented: always off)");
 
 #define CPUID_1_ECX_VMX			BIT(5)
+#define VMX_BASIC_INS_OUTS_INFO		BIT_ULL(54)
 /* IA32_VMX_BASIC fields, SDM vol. 3D A.1 */
 #define VMX_BASIC_REVISION_MASK		GENMASK_ULL(30, 0)
 #define VMX_BASIC_REGION_SIZE(b)	(((b) >> 32) & 0x1fff)
@@ -55,8 +77,193 @@ MODULE_PARM_DESC(nested, "Nested VMX for guests (not implemented: always off)");
 /* IA32_VMX_EPT_VPID_CAP, SDM A.10 */
 #define EPT_CAP_WALK_4_LEVELS		BIT_ULL(6)
 #define EPT_CAP_MEMTYPE_WB		BIT_ULL(14)
+#define EPT_CAP_INVEPT			BIT_ULL(20)
+#define EPT_CAP_INVEPT_SINGLE		BIT_ULL(25)
+#define EPT_CAP_INVEPT_ALL		BIT_ULL(26)
+#define VPID_CAP_INVVPID		BIT_ULL(32)
+#define VPID_CAP_INVVPID_SINGLE		BIT_ULL(41)
+#define VPID_CAP_INVVPID_ALL		BIT_ULL(42)
 
-static u32 vmcs_revision_id;
+u32 vmcs_revision_id;
+u32 vmx_pin_ctls, vmx_cpu_ctls, vmx_sec_ctls, vmx_exit_ctls, vmx_entry_ctls;
+u64 vmx_cr0_fixed0, vmx_cr0_fixed1, vmx_cr4_fixed0, vmx_cr4_fixed1;
+bool vmx_vpid_enabled, vmx_ins_outs_info;
+/* Bochs has no IA32_DEBUGCTL: read it around entries only where it exists */
+bool vmx_has_debugctl;
+u32 vmx_preemption_timer;
+static u64 vmx_ept_cap;
+
+/*
+ * One MSR bitmap for every vCPU (24.6.9): reads of MSRs 0-1fff at 0, of c0000000-c0001fff at
+ * 1 KiB, writes at 2 and 3 KiB. Everything exits except the MSRs the VMCS switches itself:
+ * FS/GS base (guest segment bases) and SYSENTER_CS/ESP/EIP (guest-state fields).
+ * STAR/LSTAR/CSTAR/SFMASK/KERNEL_GS_BASE, which VMX does not switch, are intercepted; the
+ * guest's values live in the vCPU and are loaded around each entry (vcpu.c).
+ */
+static void *vmx_msr_bitmap;
+u64 vmx_msr_bitmap_pa;
+
+static void msr_bitmap_allow(u32 msr)
+{
+	u8 *b = vmx_msr_bitmap;
+	u32 off;
+
+	if (msr < 0x2000)
+		off = 0;
+	else if (msr - 0xc0000000 < 0x2000)
+		off = 0x400, msr -= 0xc0000000;
+	else
+		return;
+	b[off + msr / 8] &= ~(1 << (msr % 8));
+	b[0x800 + off + msr / 8] &= ~(1 << (msr % 8));
+}
+
+/* VPIDs 1..65535, one per vCPU for its life; 0 (the host's) means none left */
+#define VPID_MAX 0x10000
+static unsigned long *vpid_bitmap;
+static DEFINE_SPINLOCK(vpid_lock);
+
+u16 vmx_vpid_alloc(void)
+{
+	unsigned long v;
+
+	if (!vmx_vpid_enabled)
+		return 0;
+	spin_lock(&vpid_lock);
+	v = find_next_zero_bit(vpid_bitmap, VPID_MAX, 1);
+	if (v < VPID_MAX)
+		__set_bit(v, vpid_bitmap);
+	else
+		v = 0;
+	spin_unlock(&vpid_lock);
+	return v;
+}
+
+void vmx_vpid_free(u16 v)
+{
+	if (!v)
+		return;
+	spin_lock(&vpid_lock);
+	__clear_bit(v, vpid_bitmap);
+	spin_unlock(&vpid_lock);
+}
+
+/* INVEPT (30.3): type 1 single context, 2 all contexts; descriptor {EPTP, 0} */
+void vmx_flush_ept(u64 eptp)
+{
+	struct { u64 eptp, rsvd; } desc = { eptp, 0 };
+	unsigned long type = (vmx_ept_cap & EPT_CAP_INVEPT_SINGLE) ? 1 : 2;
+
+	if (!(vmx_ept_cap & EPT_CAP_INVEPT))
+		return;
+	asm volatile("invept %[desc], %[type]"
+		     : : [desc] "m"(desc), [type] "r"(type) : "cc", "memory");
+}
+
+/* INVVPID (30.3): type 1 single context, 2 all contexts; descriptor {VPID, address} */
+void vmx_flush_vpid(u16 v)
+{
+	struct { u64 vpid, addr; } desc = { v, 0 };
+	unsigned long type = (vmx_ept_cap & VPID_CAP_INVVPID_SINGLE) ? 1 : 2;
+
+	asm volatile("invvpid %[desc], %[type]"
+		     : : [desc] "m"(desc), [type] "r"(type) : "cc", "memory");
+}
+
+/*
+ * A control word from its capability MSR (A.3-A.5): bits 31:0 are the allowed-0 settings
+ * (1 = must be 1), bits 63:32 the allowed-1 settings (0 = must be 0). want is what we
+ * would like, need what we cannot do without.
+ */
+static int adjust_ctls(const char *what, u32 msr, u32 want, u32 need, u32 *ctl)
+{
+	u64 cap;
+
+	rdmsrl(msr, cap);
+	*ctl = (want | (u32)cap) & (u32)(cap >> 32);
+	if (need & ~*ctl) {
+		pr_err("kvm_intel: %s controls %#x needed, the CPU allows %#x\n", what, need,
+		       (u32)(cap >> 32));
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int vmx_setup_controls(void)
+{
+	bool true_ctls;
+	u64 basic;
+	u32 want, need;
+	int r;
+
+	vmx_has_debugctl = !rdmsrl_safe(MSR_IA32_DEBUGCTLMSR, &basic);
+	rdmsrl(MSR_IA32_VMX_BASIC, basic);
+	true_ctls = basic & VMX_BASIC_TRUE_CTLS;
+	vmx_ins_outs_info = basic & VMX_BASIC_INS_OUTS_INFO;
+	rdmsrl(MSR_IA32_VMX_EPT_VPID_CAP, vmx_ept_cap);
+	rdmsrl(MSR_IA32_VMX_CR0_FIXED0, vmx_cr0_fixed0);
+	rdmsrl(MSR_IA32_VMX_CR0_FIXED1, vmx_cr0_fixed1);
+	rdmsrl(MSR_IA32_VMX_CR4_FIXED0, vmx_cr4_fixed0);
+	rdmsrl(MSR_IA32_VMX_CR4_FIXED1, vmx_cr4_fixed1);
+
+	need = PIN_EXT_INTR_EXITING | PIN_NMI_EXITING;
+	r = adjust_ctls("pin-based", true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS :
+			MSR_IA32_VMX_PINBASED_CTLS, need | PIN_PREEMPTION_TIMER, need,
+			&vmx_pin_ctls);
+	if (r)
+		return r;
+	/*
+	 * The VMX-preemption timer (25.5.1) bounds each stay in the guest to about 4 ms, so
+	 * the host gets its CPU back even where an external interrupt fails to make the guest
+	 * exit (seen under Bochs: a guest that never exits on its own starved its host CPU).
+	 * It counts down once every 2^IA32_VMX_MISC[4:0] TSC cycles.
+	 */
+	if (vmx_pin_ctls & PIN_PREEMPTION_TIMER) {
+		u64 misc, cycles = tsc_khz ? (u64)tsc_khz * 4 : 1ULL << 24;
+
+		rdmsrl(MSR_IA32_VMX_MISC, misc);
+		vmx_preemption_timer = min_t(u64, cycles >> (misc & 0x1f), U32_MAX);
+		if (!vmx_preemption_timer)
+			vmx_preemption_timer = 1;
+	}
+	/* CR3 accesses need no exit with EPT; CR8 ones must exit (no TPR shadow: the
+	 * guest would write the host's TPR) */
+	need = CPU_HLT_EXITING | CPU_UNCOND_IO_EXITING | CPU_USE_MSR_BITMAPS |
+	       CPU_CR8_LOAD_EXITING | CPU_CR8_STORE_EXITING | CPU_ACTIVATE_SECONDARY;
+	want = need | CPU_USE_TSC_OFFSETTING | CPU_MWAIT_EXITING | CPU_MONITOR_EXITING;
+	r = adjust_ctls("processor-based", true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
+			MSR_IA32_VMX_PROCBASED_CTLS, want, need, &vmx_cpu_ctls);
+	if (r)
+		return r;
+	vmx_cpu_ctls &= ~CPU_MOV_DR_EXITING;	/* set per vCPU, see set_dr_intercept */
+	vmx_cpu_ctls &= ~CPU_USE_IO_BITMAPS;
+	need = SEC_ENABLE_EPT | SEC_UNRESTRICTED_GUEST;
+	want = need | (vpid && (vmx_ept_cap & VPID_CAP_INVVPID) &&
+		       (vmx_ept_cap & (VPID_CAP_INVVPID_SINGLE | VPID_CAP_INVVPID_ALL)) ?
+		       SEC_ENABLE_VPID : 0) |
+	       (boot_cpu_has(X86_FEATURE_RDTSCP) ? SEC_ENABLE_RDTSCP : 0);
+	r = adjust_ctls("secondary", MSR_IA32_VMX_PROCBASED_CTLS2, want, need, &vmx_sec_ctls);
+	if (r)
+		return r;
+	vmx_vpid_enabled = vmx_sec_ctls & SEC_ENABLE_VPID;
+	vpid = vmx_vpid_enabled;
+	/* "acknowledge interrupt on exit" stays 0: the interrupt waits for the host's IF */
+	need = EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT |
+	       EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER;
+	r = adjust_ctls("VM-exit", true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS :
+			MSR_IA32_VMX_EXIT_CTLS, need | EXIT_SAVE_DEBUG_CONTROLS, need,
+			&vmx_exit_ctls);
+	if (r)
+		return r;
+	vmx_exit_ctls &= ~EXIT_ACK_INTR_ON_EXIT;
+	need = ENTRY_LOAD_IA32_PAT | ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_DEBUG_CONTROLS;
+	r = adjust_ctls("VM-entry", true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS :
+			MSR_IA32_VMX_ENTRY_CTLS, need, need, &vmx_entry_ctls);
+	if (r)
+		return r;
+	vmx_entry_ctls &= ~ENTRY_IA32E_MODE;	/* per entry, from the guest's EFER.LMA */
+	return 0;
+}
 
 /* The VMXON region of each CPU; allocated for every possible CPU at setup. */
 static DEFINE_PER_CPU(struct page *, vmxon_region);
@@ -114,6 +321,11 @@ static void vmx_hardware_unsetup(void)
 {
 	int cpu;
 
+	free_page((unsigned long)vmx_msr_bitmap);
+	vmx_msr_bitmap = NULL;
+	bitmap_free(vpid_bitmap);
+	vpid_bitmap = NULL;
+
 	for_each_possible_cpu(cpu) {
 		if (per_cpu(vmxon_region, cpu))
 			__free_page(per_cpu(vmxon_region, cpu));
@@ -123,8 +335,26 @@ static void vmx_hardware_unsetup(void)
 
 static int vmx_hardware_setup(void)
 {
+	static const u32 passthrough[] = {
+		MSR_FS_BASE, MSR_GS_BASE, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
+		MSR_IA32_SYSENTER_EIP,
+	};
 	struct page *page;
-	int cpu;
+	int cpu, i, r;
+
+	r = vmx_setup_controls();
+	if (r)
+		return r;
+	vmx_msr_bitmap = (void *)__get_free_page(GFP_KERNEL);
+	vpid_bitmap = bitmap_zalloc(VPID_MAX, GFP_KERNEL);
+	if (!vmx_msr_bitmap || !vpid_bitmap) {
+		vmx_hardware_unsetup();
+		return -ENOMEM;
+	}
+	memset(vmx_msr_bitmap, 0xff, PAGE_SIZE);
+	for (i = 0; i < ARRAY_SIZE(passthrough); i++)
+		msr_bitmap_allow(passthrough[i]);
+	vmx_msr_bitmap_pa = __pa(vmx_msr_bitmap);
 
 	for_each_possible_cpu(cpu) {
 		page = alloc_pages_node(cpu_to_node(cpu), GFP_KERNEL | __GFP_ZERO, 0);
@@ -221,6 +451,30 @@ static const struct kvm_x86_ops vmx_x86_ops = {
 	.hardware_unsetup	= vmx_hardware_unsetup,
 	.hardware_enable	= vmx_hardware_enable,
 	.hardware_disable	= vmx_hardware_disable,
+	.tdp_ept		= true,
+	.vcpu_create		= vmx_vcpu_create,
+	.vcpu_free		= vmx_vcpu_free,
+	.vcpu_reset		= vmx_vcpu_reset,
+	.vcpu_load		= vmx_vcpu_load,
+	.vcpu_put		= vmx_vcpu_put,
+	.get_segment		= vmx_get_segment,
+	.set_segment		= vmx_set_segment,
+	.get_dtable		= vmx_get_dtable,
+	.set_dtable		= vmx_set_dtable,
+	.get_cr			= vmx_get_cr,
+	.set_cr			= vmx_set_cr,
+	.get_efer		= vmx_get_efer,
+	.set_efer		= vmx_set_efer,
+	.get_dr			= vmx_get_dr,
+	.set_dr			= vmx_set_dr,
+	.set_dr_intercept	= vmx_set_dr_intercept,
+	.get_rflags		= vmx_get_rflags,
+	.set_rflags		= vmx_set_rflags,
+	.get_msr		= vmx_get_msr,
+	.set_msr		= vmx_set_msr,
+	.run			= vmx_vcpu_run,
+	.handle_exit		= vmx_handle_exit,
+	.queue_exception	= vmx_queue_exception,
 };
 
 static int __init vmx_init(void)

@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * VMX exit handlers, dispatched through a table indexed by the basic exit reason (Intel SDM
+ * vol. 3C, appendix C; qualifications in 27.2.1). A handler returns 1 to re-enter the guest,
+ * 0 after filling kvm_run for userspace, or a negative errno. Unknown exits end in
+ * KVM_EXIT_INTERNAL_ERROR. Everything the VMCS reported was copied out by vmx_vcpu_run.
+ */
+#include <linux/kvm_para.h>
+
+#include "vmx.h"
+#include "x86.h"
+
+/* Advance RIP past the instruction that exited: its length is in the VMCS (27.2.5). */
+static void vmx_skip_instruction(struct kvm_vcpu *vcpu)
+{
+	struct vcpu_vmx *vmx = to_vmx(vcpu);
+
+	vcpu->arch.regs[VCPU_REGS_RIP] += vmx->exit_instr_len;
+	/* the instruction completed: an STI/MOV SS shadow does not outlive it */
+	vmx->interruptibility &= ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS);
+}
+
+static int vmx_exit_nop(struct kvm_vcpu *vcpu)
+{
+	/* external interrupt: taken by the host when the run loop enables interrupts; an
+	 * NMI was handed to the host in vmx_vcpu_run */
+	return 1;
+}
+
+static int vmx_exit_ud(struct kvm_vcpu *vcpu)
+{
+	vmx_queue_exception(vcpu, UD_VECTOR, false, 0);
+	return 1;
+}
+
+static int vmx_exit_triple_fault(struct kvm_vcpu *vcpu)
+{
+	vmx_vcpu_reset(vcpu);
+	vcpu->run->exit_reason = KVM_EXIT_SHUTDOWN;
+	return 0;
+}
+
+static int vmx_exit_cpuid(struct kvm_vcpu *vcpu)
+{
+	kvm_emulate_cpuid(vcpu);
+	vmx_skip_instruction(vcpu);
+	return 1;
+}
+
+static int vmx_exit_invd(struct kvm_vcpu *vcpu)
+{
+	vmx_skip_instruction(vcpu);
+	return 1;
+}
+
+static int vmx_exit_hlt(struct kvm_vcpu *vcpu)
+{
+	vmx_skip_instruction(vcpu);
+	return kvm_emulate_halt(vcpu);
+}
+
+static bool vmx_long_mode_cs(struct kvm_vcpu *vcpu)
+{
+	return (to_vmx(vcpu)->efer & EFER_LMA) &&
+	       (to_vmx(vcpu)->seg[VCPU_SREG_CS].ar & BIT(13));
+}
+
+/*
+ * 27.2.1 table 27-5: size - 1 in bits 2:0, IN in bit 3, string in bit 4, REP in bit 5,
+ * port in bits 31:16. For INS/OUTS the VM-exit instruction-information field (27.2.5,
+ * reported when IA32_VMX_BASIC[54] is set) gives the address size in bits 9:7 and the
+ * segment in bits 17:15; otherwise the mode's default and DS (OUTS) / ES (INS).
+ */
+static int vmx_exit_io(struct kvm_vcpu *vcpu)
+{
+	struct vcpu_vmx *vmx = to_vmx(vcpu);
+	u64 q = vmx->exit_qual;
+	unsigned int size = (q & 7) + 1;
+	bool in = q & BIT(3);
+	u16 port = q >> 16;
+	u64 next_rip = vcpu->arch.regs[VCPU_REGS_RIP] + vmx->exit_instr_len;
+
+	if (q & BIT(4)) {
+		unsigned int addr_bits, seg;
+
+		if (vmx_ins_outs_info) {
+			addr_bits = 16 << ((vmx->exit_instr_info >> 7) & 7);
+			seg = in ? VCPU_SREG_ES : (vmx->exit_instr_info >> 15) & 7;
+		} else {
+			addr_bits = vmx_long_mode_cs(vcpu) ? 64 :
+				    (vmx->seg[VCPU_SREG_CS].ar & BIT(14)) ? 32 : 16;
+			seg = in ? VCPU_SREG_ES : VCPU_SREG_DS;
+		}
+		return kvm_emulate_string_pio(vcpu, in, port, size, q & BIT(5), addr_bits, seg,
+					      next_rip);
+	}
+	vcpu->arch.regs[VCPU_REGS_RIP] = next_rip;
+	return kvm_emulate_pio(vcpu, in, port, size);
+}
+
+static int vmx_exit_msr(struct kvm_vcpu *vcpu, bool write)
+{
+	unsigned long *regs = vcpu->arch.regs;
+	u32 index = regs[VCPU_REGS_RCX];
+	u64 data;
+
+	if (write) {
+		data = (u32)regs[VCPU_REGS_RAX] | (u64)(u32)regs[VCPU_REGS_RDX] << 32;
+		if (kvm_msr_write(vcpu, index, data, false)) {
+			vmx_queue_exception(vcpu, GP_VECTOR, true, 0);
+			return 1;
+		}
+	} else {
+		if (kvm_msr_read(vcpu, index, &data, false)) {
+			vmx_queue_exception(vcpu, GP_VECTOR, true, 0);
+			return 1;
+		}
+		regs[VCPU_REGS_RAX] = (u32)data;
+		regs[VCPU_REGS_RDX] = data >> 32;
+	}
+	vmx_skip_instruction(vcpu);
+	return 1;
+}
+
+static int vmx_exit_rdmsr(struct kvm_vcpu *vcpu)
+{
+	return vmx_exit_msr(vcpu, false);
+}
+
+static int vmx_exit_wrmsr(struct kvm_vcpu *vcpu)
+{
+	return vmx_exit_msr(vcpu, true);
+}
+
+static int vmx_exit_vmcall(struct kvm_vcpu *vcpu)
+{
+	/* the CPL is SS.DPL (24.4.1) */
+	kvm_emulate_hypercall(vcpu, (to_vmx(vcpu)->seg[VCPU_SREG_SS].ar >> 5) & 3);
+	vmx_skip_instruction(vcpu);
+	return 1;
+}
+
+static int vmx_exit_xsetbv(struct kvm_vcpu *vcpu)
+{
+	unsigned long *regs = vcpu->arch.regs;
+	u64 xcr = (u32)regs[VCPU_REGS_RAX] | (u64)(u32)regs[VCPU_REGS_RDX] << 32;
+
+	if (kvm_set_xcr(vcpu, regs[VCPU_REGS_RCX], xcr)) {
+		vmx_queue_exception(vcpu, GP_VECTOR, true, 0);
+		return 1;
+	}
+	vmx_skip_instruction(vcpu);
+	return 1;
+}
+
+/* MOV to CR0 (CR0.PG or a bit VMX fixes changed): SDM vol. 3A 2.5, 9.8.5 */
+static bool vmx_write_cr0(struct kvm_vcpu *vcpu, u64 val)
+{
+	struct vcpu_vmx *vmx = to_vmx(vcpu);
+
+	if (val >> 32)
+		return false;
+	if ((val & X86_CR0_PG) && !(val & X86_CR0_PE))
+		return false;
+	if ((val & X86_CR0_NW) && !(val & X86_CR0_CD))
+		return false;
+	if ((val & X86_CR0_PG) && !(vmx->cr0 & X86_CR0_PG) && (vmx->efer & EFER_LME)) {
+		if (!(vmx->cr4 & X86_CR4_PAE))
+			return false;
+		vmx->efer |= EFER_LMA;
+	}
+	if (!(val & X86_CR0_PG) && (vmx->cr0 & X86_CR0_PG)) {
+		if (vmx_long_mode_cs(vcpu))
+			return false;
+		vmx->efer &= ~EFER_LMA;
+	}
+	val |= X86_CR0_ET;
+	vmx->cr0 = val;
+	return true;
+}
+
+static bool vmx_write_cr4(struct kvm_vcpu *vcpu, u64 val)
+{
+	struct vcpu_vmx *vmx = to_vmx(vcpu);
+
+	if (val & kvm_cr4_reserved(vcpu))
+		return false;
+	if ((vmx->efer & EFER_LMA) && !(val & X86_CR4_PAE))
+		return false;
+	vmx->cr4 = val;
+	return true;
+}
+
+/* 27.2.1 table 27-3: CR in bits 3:0, access type in 5:4, register in 11:8, LMSW data 31:16 */
+static int vmx_exit_cr(struct kvm_vcpu *vcpu)
+{
+	struct vcpu_vmx *vmx = to_vmx(vcpu);
+	unsigned long *regs = vcpu->arch.regs;
+	u64 q = vmx->exit_qual;
+	int cr = q & 15, reg = (q >> 8) & 15;
+	u64 val = regs[reg];
+	bool ok = true;
+
+	if (!(vmx->efer & EFER_LMA))
+		val = (u32)val;
+	switch ((q >> 4) & 3) {
+	case 0:		/* MOV to CR */
+		switch (cr) {
+		case 0: ok = vmx_write_cr0(vcpu, val); break;
+		case 3: vmx->cr3 = val; break;
+		case 4: ok = vmx_write_cr4(vcpu, val); break;
+		case 8:
+			ok = !(val & ~0xfULL);
+			if (ok)
+				vmx->cr8 = val;
+			break;
+		default:
+			return vmx_exit_ud(vcpu);
+		}
+		break;
+	case 1:		/* MOV from CR */
+		switch (cr) {
+		case 3: regs[reg] = vmx->cr3; break;
+		case 8: regs[reg] = vmx->cr8; break;
+		default:
+			return vmx_exit_ud(vcpu);
+		}
+		break;
+	case 2:		/* CLTS */
+		vmx->cr0 &= ~X86_CR0_TS;
+		break;
+	default:	/* LMSW: bits 3:0 of CR0, PE cannot be cleared */
+		vmx->cr0 = (vmx->cr0 & ~0xeULL) | ((q >> 16) & 0xf) | (vmx->cr0 & X86_CR0_PE);
+		break;
+	}
+	if (!ok) {
+		vmx_queue_exception(vcpu, GP_VECTOR, true, 0);
+		return 1;
+	}
+	vmx_skip_instruction(vcpu);
+	return 1;
+}
+
+static int vmx_exit_dr(struct kvm_vcpu *vcpu)
+{
+	return kvm_handle_dr_access(vcpu);
+}
+
+/* 27.2.1 table 27-7: the guest-physical address is in its own field; error = qualification */
+static int vmx_exit_ept_violation(struct kvm_vcpu *vcpu)
+{
+	struct vcpu_vmx *vmx = to_vmx(vcpu);
+
+	return kvm_tdp_page_fault(vcpu, vmx->guest_phys, vmx->exit_qual);
+}
+
+static int vmx_exit_ept_misconfig(struct kvm_vcpu *vcpu)
+{
+	return kvm_exit_internal_error(vcpu, KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON,
+				       to_vmx(vcpu)->exit_reason);
+}
+
+static int vmx_exit_task_switch(struct kvm_vcpu *vcpu)
+{
+	return kvm_exit_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION,
+				       to_vmx(vcpu)->exit_reason);
+}
+
+typedef int (*vmx_exit_handler)(struct kvm_vcpu *vcpu);
+
+static const vmx_exit_handler vmx_exit_handlers[EXIT_REASON_MAX] = {
+	[EXIT_REASON_EXCEPTION_NMI]	= vmx_exit_nop,
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = vmx_exit_nop,
+	[EXIT_REASON_TRIPLE_FAULT]	= vmx_exit_triple_fault,
+	[EXIT_REASON_INIT]		= vmx_exit_nop,
+	[EXIT_REASON_SIPI]		= vmx_exit_nop,
+	[EXIT_REASON_TASK_SWITCH]	= vmx_exit_task_switch,
+	[EXIT_REASON_CPUID]		= vmx_exit_cpuid,
+	[EXIT_REASON_GETSEC]		= vmx_exit_ud,
+	[EXIT_REASON_HLT]		= vmx_exit_hlt,
+	[EXIT_REASON_INVD]		= vmx_exit_invd,
+	[EXIT_REASON_VMCALL]		= vmx_exit_vmcall,
+	[EXIT_REASON_VMCLEAR ... EXIT_REASON_VMXON] = vmx_exit_ud,
+	[EXIT_REASON_CR_ACCESS]		= vmx_exit_cr,
+	[EXIT_REASON_DR_ACCESS]		= vmx_exit_dr,
+	[EXIT_REASON_IO_INSTRUCTION]	= vmx_exit_io,
+	[EXIT_REASON_MSR_READ]		= vmx_exit_rdmsr,
+	[EXIT_REASON_MSR_WRITE]		= vmx_exit_wrmsr,
+	[EXIT_REASON_MWAIT]		= vmx_exit_ud,
+	[EXIT_REASON_MONITOR]		= vmx_exit_ud,
+	[EXIT_REASON_EPT_VIOLATION]	= vmx_exit_ept_violation,
+	[EXIT_REASON_EPT_MISCONFIG]	= vmx_exit_ept_misconfig,
+	[EXIT_REASON_INVEPT]		= vmx_exit_ud,
+	[EXIT_REASON_PREEMPTION_TIMER]	= vmx_exit_nop,
+	[EXIT_REASON_INVVPID]		= vmx_exit_ud,
+	[EXIT_REASON_XSETBV]		= vmx_exit_xsetbv,
+	[EXIT_REASON_VMFUNC]		= vmx_exit_ud,
+};
+
+int vmx_handle_exit(struct kvm_vcpu *vcpu)
+{
+	struct vcpu_vmx *vmx = to_vmx(vcpu);
+	u32 reason = vmx->exit_reason;
+	u32 basic = (u16)reason;
+	u32 idt = vmx->idt_vectoring_info;
+
+	if (reason & EXIT_REASON_FAILED_ENTRY) {
+		/* VMfail (no exit at all), or a VM entry that failed its guest-state checks */
+		if (basic == 0xffff && !vmx->fail_reported) {
+			vmx->fail_reported = true;
+			pr_err("kvm_intel: VMLAUNCH/VMRESUME failed, VM-instruction error %u\n",
+			       vmx->vm_instruction_error);
+		}
+		vcpu->run->exit_reason = KVM_EXIT_FAIL_ENTRY;
+		vcpu->run->fail_entry.hardware_entry_failure_reason =
+			basic == 0xffff ? vmx->vm_instruction_error : reason;
+		vcpu->run->fail_entry.cpu = raw_smp_processor_id();
+		return 0;
+	}
+
+	/*
+	 * An event being delivered when the exit happened (e.g. an EPT violation on the IDT
+	 * or the stack) is delivered again on the next entry (27.2.4, 26.6.1.1).
+	 */
+	if (idt & INTR_INFO_VALID) {
+		u32 type = (idt >> INTR_INFO_TYPE_SHIFT) & 7;
+
+		vmx->entry_intr_info = idt & (INTR_INFO_VALID | 0x7ff | INTR_INFO_DELIVER_CODE);
+		vmx->entry_error_code = vmx->idt_vectoring_error;
+		vmx->entry_instr_len = (type == INTR_TYPE_SOFT_INTR ||
+					type == INTR_TYPE_PRIV_SW_EXCEPTION ||
+					type == INTR_TYPE_SOFT_EXCEPTION) ? vmx->exit_instr_len : 0;
+	}
+
+	if (basic < EXIT_REASON_MAX && vmx_exit_handlers[basic])
+		return vmx_exit_handlers[basic](vcpu);
+	return kvm_exit_internal_error(vcpu, KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON, reason);
+}
