@@ -142,6 +142,20 @@ static bool msr_needs_canonical(u32 index)
 	}
 }
 
+/* SDM vol. 3A 11.12.2 / APM 7.8.1: each PAT entry is a memory type 0, 1, 4, 5, 6 or 7 */
+static bool pat_valid(u64 pat)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		u8 type = (pat >> (i * 8)) & 0xff;
+
+		if (type > 7 || type == 2 || type == 3)
+			return false;
+	}
+	return true;
+}
+
 static bool is_canonical(u64 addr)
 {
 	return (u64)((s64)(addr << 16) >> 16) == addr;
@@ -153,6 +167,8 @@ int kvm_msr_write(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host)
 	int r;
 
 	if (msr_needs_canonical(index) && !is_canonical(data))
+		return 1;
+	if (index == MSR_IA32_CR_PAT && !pat_valid(data))
 		return 1;
 	r = kvm_x86_vendor->set_msr(vcpu, index, data);
 

@@ -190,20 +190,6 @@ int svm_get_msr(struct kvm_vcpu *vcpu, u32 index, u64 *data)
 	return 0;
 }
 
-/* APM 7.8.1: each PAT entry is a memory type 0, 1, 4, 5, 6 or 7 */
-static bool pat_valid(u64 pat)
-{
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		u8 type = (pat >> (i * 8)) & 0xff;
-
-		if (type > 7 || type == 2 || type == 3)
-			return false;
-	}
-	return true;
-}
-
 int svm_set_msr(struct kvm_vcpu *vcpu, u32 index, u64 data)
 {
 	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
@@ -220,8 +206,6 @@ int svm_set_msr(struct kvm_vcpu *vcpu, u32 index, u64 data)
 	case MSR_IA32_SYSENTER_ESP: vmcb->save.sysenter_esp = data; break;
 	case MSR_IA32_SYSENTER_EIP: vmcb->save.sysenter_eip = data; break;
 	case MSR_IA32_CR_PAT:
-		if (!pat_valid(data))
-			return -EINVAL;
 		vmcb->save.g_pat = data;
 		break;
 	case MSR_IA32_TSC:

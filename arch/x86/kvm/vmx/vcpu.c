@@ -228,20 +228,6 @@ int vmx_get_msr(struct kvm_vcpu *vcpu, u32 index, u64 *data)
 	return 0;
 }
 
-/* SDM vol. 3A 11.12.2: each PAT entry is a memory type 0, 1, 4, 5, 6 or 7 */
-static bool pat_valid(u64 pat)
-{
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		u8 type = (pat >> (i * 8)) & 0xff;
-
-		if (type > 7 || type == 2 || type == 3)
-			return false;
-	}
-	return true;
-}
-
 int vmx_set_msr(struct kvm_vcpu *vcpu, u32 index, u64 data)
 {
 	struct vcpu_vmx *vmx = to_vmx(vcpu);
@@ -258,8 +244,6 @@ int vmx_set_msr(struct kvm_vcpu *vcpu, u32 index, u64 data)
 	case MSR_IA32_SYSENTER_ESP: vmx->sysenter_esp = data; break;
 	case MSR_IA32_SYSENTER_EIP: vmx->sysenter_eip = data; break;
 	case MSR_IA32_CR_PAT:
-		if (!pat_valid(data))
-			return -EINVAL;
 		vmx->pat = data;
 		break;
 	case MSR_IA32_TSC:
