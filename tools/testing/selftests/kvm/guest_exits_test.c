@@ -174,23 +174,10 @@ static struct kvm_cpuid2 *cpuid_copy(const struct kvm_cpuid2 *from, uint32_t ext
 	return c;
 }
 
-static struct kvm_cpuid_entry2 *cpuid_entry(struct kvm_cpuid2 *c, uint32_t function,
-					    uint32_t index)
-{
-	uint32_t i;
-
-	for (i = 0; i < c->nent; i++)
-		if (c->entries[i].function == function &&
-		    (!(c->entries[i].flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) ||
-		     c->entries[i].index == index))
-			return &c->entries[i];
-	return NULL;
-}
-
 static struct kvm_cpuid_entry2 *cpuid_add(struct kvm_cpuid2 *c, uint32_t function,
 					  uint32_t index, uint32_t flags)
 {
-	struct kvm_cpuid_entry2 *e = cpuid_entry(c, function, index);
+	struct kvm_cpuid_entry2 *e = cpuid2_find(c, function, index);
 
 	if (!e) {
 		e = &c->entries[c->nent++];
@@ -204,7 +191,7 @@ static struct kvm_cpuid_entry2 *cpuid_add(struct kvm_cpuid2 *c, uint32_t functio
 
 static void cpuid_set_vendor(struct kvm_cpuid2 *c, const char *vendor)
 {
-	struct kvm_cpuid_entry2 *e = cpuid_entry(c, 0, 0);
+	struct kvm_cpuid_entry2 *e = cpuid2_find(c, 0, 0);
 
 	memcpy(&e->ebx, vendor, 4);
 	memcpy(&e->edx, vendor + 4, 4);
@@ -254,7 +241,7 @@ static void test_cpuid_table(void)
 	cpuid_set_vendor(c, "AuthenticAMD");	/* whatever the host is */
 
 	/* values of our own in leaves KVM knows */
-	e = cpuid_entry(c, 1, 0);
+	e = cpuid2_find(c, 1, 0);
 	TEST_ASSERT(e, "no leaf 1 in the supported CPUID");
 	e->eax = 0x00a20f10;
 	e->ebx = 0x07080800;
@@ -266,7 +253,7 @@ static void test_cpuid_table(void)
 		brand[i] = *e;
 	}
 	/* and a leaf of our own in the hypervisor range */
-	e = cpuid_entry(c, 0x40000000, 0);
+	e = cpuid2_find(c, 0x40000000, 0);
 	TEST_ASSERT(e, "no leaf 0x40000000 in the supported CPUID");
 	e->eax = 0x40000010;
 	e = cpuid_add(c, 0x40000010, 0, 0);
@@ -299,7 +286,7 @@ static void test_cpuid_table(void)
 	assert_query_entry(&queries[3], &own);
 	for (i = 0; i < 3; i++)
 		assert_query_entry(&queries[4 + i], &brand[i]);
-	e = cpuid_entry(c, 0xd, 2);
+	e = cpuid2_find(c, 0xd, 2);
 	if (e)
 		assert_query_entry(&queries[7], e);
 	assert_query(&queries[8], 0, 0, 0, 0);
@@ -332,10 +319,10 @@ static void test_cpuid_intel_out_of_range(void)
 	 * it is: its XSAVE features must stay ones the guest may have).
 	 */
 	max_basic = 0x10;
-	TEST_ASSERT(cpuid_entry(c, 0, 0)->eax < max_basic, "max basic leaf %#x",
-		    cpuid_entry(c, 0, 0)->eax);
-	cpuid_entry(c, 0, 0)->eax = max_basic;
-	max_ext = cpuid_entry(c, 0x80000000, 0)->eax;
+	TEST_ASSERT(cpuid2_find(c, 0, 0)->eax < max_basic, "max basic leaf %#x",
+		    cpuid2_find(c, 0, 0)->eax);
+	cpuid2_find(c, 0, 0)->eax = max_basic;
+	max_ext = cpuid2_find(c, 0x80000000, 0)->eax;
 	last = cpuid_add(c, max_basic, 0, KVM_CPUID_FLAG_SIGNIFCANT_INDEX);
 	last->eax = 0x1f1f0000;
 	last->ebx = 0x2e2e0000;
@@ -345,13 +332,13 @@ static void test_cpuid_intel_out_of_range(void)
 	e->eax = 0x1f1f0001;
 	e->ebx = e->ecx = e->edx = 0;
 	/* leaves between 0xd and 0x10 are missing: inside the range, they read 0 */
-	TEST_ASSERT(!cpuid_entry(c, 0xe, 0), "leaf 0xe in the supported CPUID");
+	TEST_ASSERT(!cpuid2_find(c, 0xe, 0), "leaf 0xe in the supported CPUID");
 	/* remove one leaf inside the extended range (swap with the last entry) */
 	TEST_ASSERT(max_ext >= 0x80000006, "max extended leaf %#x", max_ext);
-	e = cpuid_entry(c, 0x80000006, 0);
+	e = cpuid2_find(c, 0x80000006, 0);
 	if (e)
 		*e = c->entries[--c->nent];
-	TEST_ASSERT(!cpuid_entry(c, 0x80000006, 0), "leaf 0x80000006 still there");
+	TEST_ASSERT(!cpuid2_find(c, 0x80000006, 0), "leaf 0x80000006 still there");
 
 	nr_queries = 0;
 	add_query(max_basic + 1, 0);	/* above the basic range */

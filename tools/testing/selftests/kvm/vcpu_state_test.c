@@ -54,19 +54,6 @@ static struct kvm_cpuid2 *cpuid_alloc(uint32_t nent)
 	return c;
 }
 
-static struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *c, uint32_t function,
-					   uint32_t index)
-{
-	uint32_t i;
-
-	for (i = 0; i < c->nent; i++)
-		if (c->entries[i].function == function &&
-		    (!(c->entries[i].flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) ||
-		     c->entries[i].index == index))
-			return &c->entries[i];
-	return NULL;
-}
-
 static bool vcpu_xsave_supported(struct kvm_vcpu *vcpu)
 {
 	const struct kvm_cpuid_entry2 *e = vm_cpuid_entry(vcpu->vm, 1, 0);
@@ -480,7 +467,7 @@ static void test_sregs_cr4_follows_cpuid(void)
 	struct kvm_sregs real, bad;
 
 	memcpy(c->entries, vm->cpuid->entries, c->nent * sizeof(c->entries[0]));
-	leaf1 = cpuid_find(c, 1, 0);
+	leaf1 = cpuid2_find(c, 1, 0);
 	TEST_ASSERT(leaf1, "no leaf 1 in the supported CPUID");
 	leaf1->ecx &= ~(CPUID_1_ECX_XSAVE | CPUID_1_ECX_PCID);
 	vcpu_ioctl(vcpu, KVM_SET_CPUID2, c);
@@ -734,7 +721,7 @@ static void test_supported_cpuid(void)
 	TEST_ASSERT_EQ(0, ioctl(kvm, KVM_GET_SUPPORTED_CPUID, c));
 
 	/* leaf 0: the host's vendor; max basic leaf present */
-	e = cpuid_find(c, 0, 0);
+	e = cpuid2_find(c, 0, 0);
 	TEST_ASSERT(e, "no leaf 0");
 	x86_cpuid(0, 0, &eax, &ebx, &ecx, &edx);
 	TEST_ASSERT_EQ(ebx, e->ebx);
@@ -744,7 +731,7 @@ static void test_supported_cpuid(void)
 	TEST_ASSERT_EQ(0, e->flags);
 
 	/* leaf 1: the host's family/model/stepping; no TSC deadline (api.rst), no OSXSAVE */
-	e = cpuid_find(c, 1, 0);
+	e = cpuid2_find(c, 1, 0);
 	TEST_ASSERT(e, "no leaf 1");
 	x86_cpuid(1, 0, &eax, &ebx, &ecx, &edx);
 	TEST_ASSERT_EQ(eax, e->eax);
@@ -753,13 +740,13 @@ static void test_supported_cpuid(void)
 	ksft_print_msg("leaf 1: %08x %08x %08x %08x\n", e->eax, e->ebx, e->ecx, e->edx);
 
 	/* leaf 0x80000000: extended leaves, same vendor */
-	e = cpuid_find(c, 0x80000000, 0);
+	e = cpuid2_find(c, 0x80000000, 0);
 	TEST_ASSERT(e, "no leaf 0x80000000");
 	TEST_ASSERT(e->eax >= 0x80000001, "max extended leaf %#x", e->eax);
-	TEST_ASSERT(cpuid_find(c, 0x80000001, 0), "no leaf 0x80000001");
+	TEST_ASSERT(cpuid2_find(c, 0x80000001, 0), "no leaf 0x80000001");
 
 	/* leaf 0x40000000: KVM's signature and its features leaf */
-	e = cpuid_find(c, 0x40000000, 0);
+	e = cpuid2_find(c, 0x40000000, 0);
 	TEST_ASSERT(e, "no leaf 0x40000000");
 	memcpy(sig, &e->ebx, 4);
 	memcpy(sig + 4, &e->ecx, 4);
@@ -767,7 +754,7 @@ static void test_supported_cpuid(void)
 	sig[12] = 0;
 	TEST_ASSERT(!memcmp(sig, "KVMKVMKVM\0\0\0", 12), "hypervisor signature \"%s\"", sig);
 	TEST_ASSERT_EQ(0x40000001, e->eax);
-	TEST_ASSERT(cpuid_find(c, 0x40000001, 0), "no leaf 0x40000001");
+	TEST_ASSERT(cpuid2_find(c, 0x40000001, 0), "no leaf 0x40000001");
 
 	/* leaves whose ECX selects a subleaf say so */
 	for (i = 0; i < nent; i++) {
@@ -783,8 +770,8 @@ static void test_supported_cpuid(void)
 		    x->function == 0x40000000)
 			TEST_ASSERT_EQ(0, x->flags);
 	}
-	if (cpuid_find(c, 0xd, 0))
-		TEST_ASSERT(cpuid_find(c, 0xd, 1), "leaf 0xd without subleaf 1");
+	if (cpuid2_find(c, 0xd, 0))
+		TEST_ASSERT(cpuid2_find(c, 0xd, 1), "leaf 0xd without subleaf 1");
 	free(c);
 	close(kvm);
 }
@@ -901,7 +888,7 @@ static void test_cpuid2_invalid(void)
 		       got->entries[MAX_CPUID_ENTRIES - 1].function);
 
 	/* virtual address width (0x80000008 EAX[15:8]) other than 48 or 57: EINVAL */
-	e = cpuid_find(own, 0x80000008, 0);
+	e = cpuid2_find(own, 0x80000008, 0);
 	e->eax = 0x2828;	/* 40 bits */
 	TEST_ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, KVM_SET_CPUID2, own));
 	e->eax = 0x3928;	/* 57 bits */

@@ -76,21 +76,26 @@ static struct kvm_cpuid2 *get_supported_cpuid(int kvm_fd)
 	}
 }
 
-const struct kvm_cpuid_entry2 *vm_cpuid_entry(struct kvm_vm *vm, uint32_t function,
-					      uint32_t index)
+struct kvm_cpuid_entry2 *cpuid2_find(struct kvm_cpuid2 *c, uint32_t function, uint32_t index)
 {
 	uint32_t i;
 
-	if (!vm->cpuid)
-		vm->cpuid = get_supported_cpuid(vm->kvm_fd);
-	for (i = 0; i < vm->cpuid->nent; i++) {
-		const struct kvm_cpuid_entry2 *e = &vm->cpuid->entries[i];
+	for (i = 0; i < c->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &c->entries[i];
 
 		if (e->function == function &&
 		    (!(e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) || e->index == index))
 			return e;
 	}
 	return NULL;
+}
+
+const struct kvm_cpuid_entry2 *vm_cpuid_entry(struct kvm_vm *vm, uint32_t function,
+					      uint32_t index)
+{
+	if (!vm->cpuid)
+		vm->cpuid = get_supported_cpuid(vm->kvm_fd);
+	return cpuid2_find(vm->cpuid, function, index);
 }
 
 struct kvm_vcpu *kvm_vcpu_new(struct kvm_vm *vm, int id)

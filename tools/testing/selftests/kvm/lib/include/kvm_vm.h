@@ -59,6 +59,8 @@ void kvm_vm_free(struct kvm_vm *vm);
 /* KVM_CREATE_VCPU, map its kvm_run, KVM_SET_CPUID2 with the supported CPUID. */
 struct kvm_vcpu *kvm_vcpu_new(struct kvm_vm *vm, int id);
 /* The supported CPUID entry for (function, index), or NULL. */
+/* The entry for (function, index) in a CPUID table (index only where flagged), or NULL. */
+struct kvm_cpuid_entry2 *cpuid2_find(struct kvm_cpuid2 *c, uint32_t function, uint32_t index);
 const struct kvm_cpuid_entry2 *vm_cpuid_entry(struct kvm_vm *vm, uint32_t function,
 					      uint32_t index);
 
