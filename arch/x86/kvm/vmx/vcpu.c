@@ -25,6 +25,7 @@
 
 #define PAT_RESET_VALUE		0x0007040600070406ULL
 #define DR7_RESET_VALUE		0x400
+#define DR7_ENABLE_BITS		0xff	/* L0-3, G0-3 */
 
 void vmx_vmexit(void);
 
@@ -600,6 +601,7 @@ void vmx_vcpu_run(struct kvm_vcpu *vcpu)
 	unsigned long fs_base;
 	struct desc_ptr gdt, idt;
 	struct host_msrs h;
+	bool dr6_live;
 	u64 gen;
 	int r;
 
@@ -638,7 +640,13 @@ void vmx_vcpu_run(struct kvm_vcpu *vcpu)
 	native_store_gdt(&gdt);
 	store_idt(&idt);
 	swap_syscall_msrs(vmx, &h);
-	if (vcpu->arch.dr_passthrough)
+	/*
+	 * DR6 is no VMCS field (SDM 27.3.1 lists DR7 only): the guest's goes into the CPU when
+	 * it owns the debug registers or has a breakpoint armed, so a #DB delivered inside the
+	 * guest leaves its B0-B3/BS bits where the guest's handler, and we, can read them.
+	 */
+	dr6_live = vcpu->arch.dr_passthrough || (vmx->dr7 & DR7_ENABLE_BITS);
+	if (dr6_live)
 		set_debugreg(vmx->dr6, 6);
 
 	/* CR2 is no VMCS field: the guest's is in the CPU while it runs (SDM 27.3.1 note) */
@@ -647,7 +655,7 @@ void vmx_vcpu_run(struct kvm_vcpu *vcpu)
 	r = vmx_vmenter(vcpu->arch.regs, vmx->launched);
 	vmx->cr2 = native_read_cr2();
 
-	if (vcpu->arch.dr_passthrough) {
+	if (dr6_live) {
 		get_debugreg(vmx->dr6, 6);
 		set_debugreg(DR6_RESERVED, 6);
 	}
