@@ -44,7 +44,8 @@ endif
 
 VMTEST_ARGS = --host $(VMHOST) --kvm $(KVM) --kver $(KVER) --ours $(CURDIR) \
 	      --tests-dir $(SELFTESTS) --timeout $(TIMEOUT) \
-	      $(if $(TESTS),--tests "$(TESTS)") $(if $(filter 1,$(V)),--verbose)
+	      $(if $(TESTS),--tests "$(TESTS)") $(if $(filter 1,$(V)),--verbose) \
+	      $(if $(WORKDIR),--workdir $(WORKDIR))
 
 all: modules
 
@@ -61,6 +62,7 @@ help:
 	@echo '  make selftests      build the selftests (static) into build/selftests'
 	@echo '  make clean'
 	@echo 'Variables: VMHOST=amd|intel  KVM=ours|stock  TESTS="a b"  V=1  TIMEOUT=s  KDIR=  KVER='
+	@echo '           WORKDIR=dir (the harness work directory: one per concurrent run)'
 	@echo '           BENCH_ARGS="-r REPS NAME..." (make bench)'
 
 modules:

@@ -46,6 +46,28 @@ struct kvm_arch {
 	struct kvm_tdp tdp;
 };
 
+/*
+ * Events waiting for or in delivery to the guest (arch/x86/kvm/events.c); vcpu. "Injected"
+ * means given to the hardware for the next entry, or interrupted in delivery by the last
+ * exit and to be given again; it is cleared once an entry delivered it.
+ */
+struct kvm_vcpu_event_state {
+	struct {
+		bool pending;		/* raised by KVM or userspace, not injected yet */
+		bool injected;
+		bool has_error_code;
+		u8 nr;
+		u32 error_code;
+	} exception;
+	struct {
+		bool injected;
+		u8 nr;
+	} interrupt;
+	bool nmi_injected;
+	u8 nmi_pending;			/* NMIs waiting for NMI blocking to end (at most 2) */
+	bool triple_fault;		/* an exception during #DF delivery: shutdown */
+};
+
 /* an INS waiting for userspace's data (arch/x86/kvm/pio.c) */
 struct kvm_pio_string {
 	bool pending;
@@ -72,6 +94,8 @@ struct kvm_vcpu_arch {
 	u64 xcr0;
 	u64 db[4];			/* vcpu: guest DR0-3 */
 	bool dr_passthrough;		/* vcpu: DR accesses not intercepted until the next exit */
+
+	struct kvm_vcpu_event_state events;
 
 	struct fpu_guest guest_fpu;	/* vcpu */
 	u32 mp_state;			/* vcpu: KVM_MP_STATE_* */

@@ -99,9 +99,27 @@ struct kvm_x86_ops {
 	 */
 	void (*run)(struct kvm_vcpu *vcpu);
 	int (*handle_exit)(struct kvm_vcpu *vcpu);
-	/* Deliver an exception on the next entry (api.rst: exceptions from emulation). */
-	void (*queue_exception)(struct kvm_vcpu *vcpu, unsigned int vector, bool has_error,
-				u32 error_code);
+
+	/*
+	 * Events. events.c decides what the next entry delivers; these program it. Called
+	 * with interrupts disabled right before run(); at most one inject_* per entry. The
+	 * backend forgets an injection once run() returned, and reports an event whose
+	 * delivery the exit interrupted with kvm_event_interrupted() from handle_exit.
+	 */
+	void (*inject_exception)(struct kvm_vcpu *vcpu, u8 nr, bool has_error, u32 error_code);
+	void (*inject_irq)(struct kvm_vcpu *vcpu, u8 nr);
+	void (*inject_nmi)(struct kvm_vcpu *vcpu);
+	/* could the guest take an external interrupt / an NMI now (RFLAGS.IF, shadow, NMI mask) */
+	bool (*interrupt_allowed)(struct kvm_vcpu *vcpu);
+	bool (*nmi_allowed)(struct kvm_vcpu *vcpu);
+	/* exit (or not) as soon as the guest can take an interrupt / an NMI */
+	void (*set_irq_window)(struct kvm_vcpu *vcpu, bool on);
+	void (*set_nmi_window)(struct kvm_vcpu *vcpu, bool on);
+	/* STI / MOV SS shadow as KVM_X86_SHADOW_INT_* bits; NMI blocking until IRET */
+	u32 (*get_interrupt_shadow)(struct kvm_vcpu *vcpu);
+	void (*set_interrupt_shadow)(struct kvm_vcpu *vcpu, u32 shadow);
+	bool (*get_nmi_mask)(struct kvm_vcpu *vcpu);
+	void (*set_nmi_mask)(struct kvm_vcpu *vcpu, bool masked);
 };
 
 extern const struct kvm_x86_ops *kvm_x86_vendor;

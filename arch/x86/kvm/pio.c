@@ -77,13 +77,13 @@ static bool string_copy(struct kvm_vcpu *vcpu, u64 linear, void *buf, unsigned i
 
 		if (kvm_gva_to_gpa(vcpu, linear + done, access, &gpa, &pf_error)) {
 			kvm_x86_vendor->set_cr(vcpu, 2, linear + done);
-			kvm_x86_vendor->queue_exception(vcpu, PF_VECTOR, true, pf_error);
+			kvm_queue_exception(vcpu, PF_VECTOR, true, pf_error);
 			return false;
 		}
 		if (write ? kvm_write_guest(vcpu->kvm, gpa, buf + done, n) :
 			    kvm_read_guest(vcpu->kvm, gpa, buf + done, n)) {
 			/* not RAM (a device): MMIO emulation is a later step */
-			kvm_x86_vendor->queue_exception(vcpu, GP_VECTOR, true, 0);
+			kvm_queue_exception(vcpu, GP_VECTOR, true, 0);
 			return false;
 		}
 		done += n;

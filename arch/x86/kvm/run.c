@@ -70,11 +70,22 @@ static int vcpu_enter_guest(struct kvm_vcpu *vcpu)
 		return 1;
 	}
 
+	if (vcpu->arch.events.triple_fault) {
+		/* an exception KVM raised while #DF was being delivered (SDM 6.15, #DF) */
+		vcpu->arch.events.triple_fault = false;
+		WRITE_ONCE(vcpu->mode, OUTSIDE_GUEST_MODE);
+		local_irq_enable();
+		vcpu->run->exit_reason = KVM_EXIT_SHUTDOWN;
+		return 0;
+	}
+	kvm_inject_events(vcpu);
+
 	switch_xcr0 = host_xcr0 && vcpu->arch.xcr0 != host_xcr0;
 	if (switch_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->arch.xcr0);
 	kvm_debugregs_load(vcpu);
 	kvm_x86_vendor->run(vcpu);
+	kvm_events_delivered(vcpu);
 	kvm_debugregs_save(vcpu);
 	if (switch_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
@@ -126,9 +137,16 @@ long kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 		r = vcpu_enter_guest(vcpu);
 		if (r <= 0)
 			break;
+		/* api.rst "kvm_run": userspace asked to hear when it can inject */
+		if (run->request_interrupt_window && kvm_ready_for_interrupt_injection(vcpu)) {
+			run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
+			r = 0;
+			break;
+		}
 	}
 out:
 	/* api.rst "kvm_run": state userspace reads after every KVM_RUN */
+	run->ready_for_interrupt_injection = kvm_ready_for_interrupt_injection(vcpu);
 	run->if_flag = !!(kvm_x86_vendor->get_rflags(vcpu) & X86_EFLAGS_IF);
 	run->cr8 = kvm_x86_vendor->get_cr(vcpu, 8);
 	run->apic_base = vcpu->arch.apic_base;

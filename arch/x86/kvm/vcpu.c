@@ -31,6 +31,7 @@ static void kvm_vcpu_reset(struct kvm_vcpu *vcpu)
 	vcpu->arch.regs[VCPU_REGS_RDX] = RESET_RDX;
 	kvm_x86_vendor->vcpu_reset(vcpu);
 	kvm_debugregs_reset(vcpu);
+	kvm_events_reset(vcpu);
 	kvm_msr_reset(vcpu);
 	vcpu->arch.xcr0 = XFEATURE_MASK_FP;
 	vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
@@ -393,6 +394,18 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 		break;
 	case KVM_SET_DEBUGREGS:
 		r = kvm_vcpu_ioctl_set_debugregs(vcpu, argp);
+		break;
+	case KVM_INTERRUPT:
+		r = kvm_vcpu_ioctl_interrupt(vcpu, argp);
+		break;
+	case KVM_NMI:
+		r = kvm_vcpu_ioctl_nmi(vcpu);
+		break;
+	case KVM_GET_VCPU_EVENTS:
+		r = kvm_vcpu_ioctl_get_vcpu_events(vcpu, argp);
+		break;
+	case KVM_SET_VCPU_EVENTS:
+		r = kvm_vcpu_ioctl_set_vcpu_events(vcpu, argp);
 		break;
 	case KVM_GET_XSAVE:
 		r = get_xsave(vcpu, argp);

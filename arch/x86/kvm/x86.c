@@ -37,6 +37,9 @@ long kvm_arch_check_extension(struct kvm *kvm, long cap)
 	case KVM_CAP_XSAVE:
 	case KVM_CAP_XCRS:
 	case KVM_CAP_DEBUGREGS:
+	case KVM_CAP_VCPU_EVENTS:	/* api.rst 4.31/4.32 */
+	case KVM_CAP_INTR_SHADOW:	/* interrupt.shadow in the vCPU events */
+	case KVM_CAP_USER_NMI:		/* api.rst 4.55 KVM_NMI */
 		return vcpus;
 	default:
 		/* api.rst 4.4: 0 for everything not implemented */

@@ -58,6 +58,20 @@ int kvm_handle_dr_access(struct kvm_vcpu *vcpu);
 long kvm_vcpu_ioctl_get_debugregs(struct kvm_vcpu *vcpu, struct kvm_debugregs __user *udr);
 long kvm_vcpu_ioctl_set_debugregs(struct kvm_vcpu *vcpu, struct kvm_debugregs __user *udr);
 
+/* events.c */
+enum kvm_event_kind { KVM_EVENT_EXT_INTR, KVM_EVENT_NMI, KVM_EVENT_EXCEPTION, KVM_EVENT_SOFT };
+void kvm_queue_exception(struct kvm_vcpu *vcpu, u8 nr, bool has_error, u32 error_code);
+void kvm_event_interrupted(struct kvm_vcpu *vcpu, enum kvm_event_kind kind, u8 nr,
+			   bool has_error, u32 error_code);
+void kvm_events_reset(struct kvm_vcpu *vcpu);
+void kvm_inject_events(struct kvm_vcpu *vcpu);
+void kvm_events_delivered(struct kvm_vcpu *vcpu);
+bool kvm_ready_for_interrupt_injection(struct kvm_vcpu *vcpu);
+long kvm_vcpu_ioctl_interrupt(struct kvm_vcpu *vcpu, struct kvm_interrupt __user *uirq);
+long kvm_vcpu_ioctl_nmi(struct kvm_vcpu *vcpu);
+long kvm_vcpu_ioctl_get_vcpu_events(struct kvm_vcpu *vcpu, struct kvm_vcpu_events __user *u);
+long kvm_vcpu_ioctl_set_vcpu_events(struct kvm_vcpu *vcpu, struct kvm_vcpu_events __user *u);
+
 /* pv.c: hypercall number and arguments in the vCPU's registers, result to RAX */
 void kvm_emulate_hypercall(struct kvm_vcpu *vcpu, int cpl);
 

@@ -34,7 +34,7 @@ static int svm_exit_interrupt(struct kvm_vcpu *vcpu)
 
 static int svm_exit_ud(struct kvm_vcpu *vcpu)
 {
-	svm_queue_exception(vcpu, UD_VECTOR, false, 0);
+	kvm_queue_exception(vcpu, UD_VECTOR, false, 0);
 	return 1;
 }
 
@@ -103,12 +103,12 @@ static int svm_exit_msr(struct kvm_vcpu *vcpu)
 	if (c->exit_info_1) {
 		data = (u32)regs[VCPU_REGS_RAX] | (u64)(u32)regs[VCPU_REGS_RDX] << 32;
 		if (kvm_msr_write(vcpu, index, data, false)) {
-			svm_queue_exception(vcpu, GP_VECTOR, true, 0);
+			kvm_queue_exception(vcpu, GP_VECTOR, true, 0);
 			return 1;
 		}
 	} else {
 		if (kvm_msr_read(vcpu, index, &data, false)) {
-			svm_queue_exception(vcpu, GP_VECTOR, true, 0);
+			kvm_queue_exception(vcpu, GP_VECTOR, true, 0);
 			return 1;
 		}
 		regs[VCPU_REGS_RAX] = (u32)data;
@@ -151,7 +151,7 @@ static int svm_exit_xsetbv(struct kvm_vcpu *vcpu)
 	u64 xcr = (u32)regs[VCPU_REGS_RAX] | (u64)(u32)regs[VCPU_REGS_RDX] << 32;
 
 	if (kvm_set_xcr(vcpu, regs[VCPU_REGS_RCX], xcr)) {
-		svm_queue_exception(vcpu, GP_VECTOR, true, 0);
+		kvm_queue_exception(vcpu, GP_VECTOR, true, 0);
 		return 1;
 	}
 	svm_skip_instruction(vcpu, 3);		/* 0f 01 d1 */
@@ -185,6 +185,9 @@ static const svm_exit_handler svm_exit_handlers[SVM_EXIT_MAX] = {
 	[SVM_EXIT_NMI]		= svm_exit_interrupt,
 	[SVM_EXIT_SMI]		= svm_exit_interrupt,
 	[SVM_EXIT_INIT]		= svm_exit_interrupt,
+	[SVM_EXIT_VINTR]	= svm_exit_vintr,
+	[SVM_EXIT_IRET]		= svm_exit_iret,
+	[SVM_EXIT_EXCP_BASE + DB_VECTOR] = svm_exit_db,
 	[SVM_EXIT_CPUID]	= svm_exit_cpuid,
 	[SVM_EXIT_INVD]		= svm_exit_invd,
 	[SVM_EXIT_HLT]		= svm_exit_hlt,
@@ -212,6 +215,9 @@ int svm_handle_exit(struct kvm_vcpu *vcpu)
 	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
 	u64 code = c->exit_code;
 
+	/* an event cut short in delivery (e.g. by a nested page fault on the IDT or stack) */
+	svm_events_after_exit(vcpu);
+
 	/*
 	 * VMEXIT_INVALID (-1): the guest state failed VMRUN's checks (APM 15.5.1). QEMU TCG
 	 * writes it as a 32-bit -1; the low half is what identifies it, and what Linux KVM
@@ -222,16 +228,6 @@ int svm_handle_exit(struct kvm_vcpu *vcpu)
 		vcpu->run->fail_entry.hardware_entry_failure_reason = (u32)SVM_EXIT_ERR;
 		vcpu->run->fail_entry.cpu = raw_smp_processor_id();
 		return 0;
-	}
-
-	/*
-	 * An event being delivered when the exit happened (e.g. a nested page fault on the
-	 * IDT or the stack) is delivered again on the next entry (APM 15.7.2). The format of
-	 * exit_int_info is that of event_inj.
-	 */
-	if (c->exit_int_info & SVM_EVTINJ_VALID) {
-		c->event_inj = c->exit_int_info;
-		c->exit_int_info = 0;
 	}
 
 	if (code < SVM_EXIT_MAX && svm_exit_handlers[code])

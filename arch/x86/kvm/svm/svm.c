@@ -277,7 +277,17 @@ static const struct kvm_x86_ops svm_x86_ops = {
 	.set_msr		= svm_set_msr,
 	.run			= svm_vcpu_run,
 	.handle_exit		= svm_handle_exit,
-	.queue_exception	= svm_queue_exception,
+	.inject_exception	= svm_inject_exception,
+	.inject_irq		= svm_inject_irq,
+	.inject_nmi		= svm_inject_nmi,
+	.interrupt_allowed	= svm_interrupt_allowed,
+	.nmi_allowed		= svm_nmi_allowed,
+	.set_irq_window		= svm_set_irq_window,
+	.set_nmi_window		= svm_set_nmi_window,
+	.get_interrupt_shadow	= svm_get_interrupt_shadow,
+	.set_interrupt_shadow	= svm_set_interrupt_shadow,
+	.get_nmi_mask		= svm_get_nmi_mask,
+	.set_nmi_mask		= svm_set_nmi_mask,
 };
 
 static int __init svm_init(void)

@@ -14,6 +14,12 @@ struct vcpu_svm {
 	u32 asid;			/* valid on asid_cpu in asid_generation */
 	int asid_cpu;			/* -1: none yet */
 	u64 asid_generation;
+	/* NMI blocking, tracked here (events.c); vcpu */
+	bool nmi_masked;
+	bool awaiting_iret;		/* IRET intercepted at iret_rip, not yet past it */
+	bool nmi_singlestep;		/* TF set by us to exit right after one instruction */
+	u64 guest_tf;			/* the guest's own RFLAGS.TF meanwhile */
+	u64 iret_rip;
 };
 
 static inline struct vcpu_svm *to_svm(struct kvm_vcpu *vcpu)
@@ -50,8 +56,24 @@ void svm_set_rflags(struct kvm_vcpu *vcpu, u64 rflags);
 int svm_get_msr(struct kvm_vcpu *vcpu, u32 index, u64 *data);
 int svm_set_msr(struct kvm_vcpu *vcpu, u32 index, u64 data);
 void svm_vcpu_run(struct kvm_vcpu *vcpu);
-void svm_queue_exception(struct kvm_vcpu *vcpu, unsigned int vector, bool has_error,
-			 u32 error_code);
+
+/* events.c */
+void svm_inject_exception(struct kvm_vcpu *vcpu, u8 nr, bool has_error, u32 error_code);
+void svm_inject_irq(struct kvm_vcpu *vcpu, u8 nr);
+void svm_inject_nmi(struct kvm_vcpu *vcpu);
+bool svm_interrupt_allowed(struct kvm_vcpu *vcpu);
+bool svm_nmi_allowed(struct kvm_vcpu *vcpu);
+void svm_set_irq_window(struct kvm_vcpu *vcpu, bool on);
+void svm_set_nmi_window(struct kvm_vcpu *vcpu, bool on);
+u32 svm_get_interrupt_shadow(struct kvm_vcpu *vcpu);
+void svm_set_interrupt_shadow(struct kvm_vcpu *vcpu, u32 shadow);
+bool svm_get_nmi_mask(struct kvm_vcpu *vcpu);
+void svm_set_nmi_mask(struct kvm_vcpu *vcpu, bool masked);
+void svm_events_reset(struct vcpu_svm *svm);
+void svm_events_after_exit(struct kvm_vcpu *vcpu);
+int svm_exit_vintr(struct kvm_vcpu *vcpu);
+int svm_exit_iret(struct kvm_vcpu *vcpu);
+int svm_exit_db(struct kvm_vcpu *vcpu);
 
 /* exits.c */
 int svm_handle_exit(struct kvm_vcpu *vcpu);

@@ -158,16 +158,6 @@ void svm_set_dr_intercept(struct kvm_vcpu *vcpu, bool on)
 	to_svm(vcpu)->vmcb->control.intercept_dr = on ? 0xffffffff : 0;
 }
 
-u64 svm_get_rflags(struct kvm_vcpu *vcpu)
-{
-	return to_svm(vcpu)->vmcb->save.rflags;
-}
-
-void svm_set_rflags(struct kvm_vcpu *vcpu, u64 rflags)
-{
-	to_svm(vcpu)->vmcb->save.rflags = rflags;
-}
-
 int svm_get_msr(struct kvm_vcpu *vcpu, u32 index, u64 *data)
 {
 	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
@@ -252,6 +242,7 @@ void svm_vcpu_reset(struct kvm_vcpu *vcpu)
 	save->rip = 0xfff0;
 	save->g_pat = PAT_RESET_VALUE;
 	vcpu->arch.regs[VCPU_REGS_RIP] = 0xfff0;
+	svm_events_reset(to_svm(vcpu));
 }
 
 static void init_vmcb_control(struct kvm_vcpu *vcpu)
@@ -319,15 +310,6 @@ void svm_vcpu_load(struct kvm_vcpu *vcpu, int cpu)
 
 void svm_vcpu_put(struct kvm_vcpu *vcpu)
 {
-}
-
-void svm_queue_exception(struct kvm_vcpu *vcpu, unsigned int vector, bool has_error,
-			 u32 error_code)
-{
-	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
-
-	c->event_inj = vector | SVM_EVTINJ_TYPE_EXEPT | SVM_EVTINJ_VALID |
-		       (has_error ? SVM_EVTINJ_VALID_ERR | (u64)error_code << 32 : 0);
 }
 
 /*

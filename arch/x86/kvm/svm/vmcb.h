@@ -122,7 +122,9 @@ static_assert(sizeof(struct vmcb) == 4096);
 #define INTERCEPT_NMI		BIT(1)
 #define INTERCEPT_SMI		BIT(2)
 #define INTERCEPT_INIT		BIT(3)
+#define INTERCEPT_VINTR		BIT(4)
 #define INTERCEPT_CPUID		BIT(18)
+#define INTERCEPT_IRET		BIT(20)
 #define INTERCEPT_INVD		BIT(22)
 #define INTERCEPT_HLT		BIT(24)
 #define INTERCEPT_INVLPGA	BIT(26)
@@ -149,6 +151,9 @@ static_assert(sizeof(struct vmcb) == 4096);
 #define TLB_CONTROL_FLUSH_ASID		3
 
 #define V_TPR_MASK		0xfULL
+#define V_IRQ			BIT_ULL(8)
+#define V_INTR_PRIO_MASK	(0xfULL << 16)
+#define V_IGN_TPR		BIT_ULL(20)
 #define V_INTR_MASKING		BIT_ULL(24)
 #define SVM_INTERRUPT_SHADOW	BIT_ULL(0)
 #define SVM_NP_ENABLE		BIT_ULL(0)
@@ -156,7 +161,12 @@ static_assert(sizeof(struct vmcb) == 4096);
 /* event_inj / exit_int_info, APM 15.20 */
 #define SVM_EVTINJ_VALID	BIT_ULL(31)
 #define SVM_EVTINJ_VALID_ERR	BIT_ULL(11)
+#define SVM_EVTINJ_VEC_MASK	0xffULL
+#define SVM_EVTINJ_TYPE_MASK	(7ULL << 8)
+#define SVM_EVTINJ_TYPE_INTR	(0ULL << 8)
+#define SVM_EVTINJ_TYPE_NMI	(2ULL << 8)
 #define SVM_EVTINJ_TYPE_EXEPT	(3ULL << 8)
+#define SVM_EVTINJ_TYPE_SOFT	(4ULL << 8)
 
 /* exit codes, APM appendix C */
 #define SVM_EXIT_READ_DR0	0x020	/* .. 0x02f */
@@ -166,7 +176,9 @@ static_assert(sizeof(struct vmcb) == 4096);
 #define SVM_EXIT_NMI		0x061
 #define SVM_EXIT_SMI		0x062
 #define SVM_EXIT_INIT		0x063
+#define SVM_EXIT_VINTR		0x064
 #define SVM_EXIT_CPUID		0x072
+#define SVM_EXIT_IRET		0x074
 #define SVM_EXIT_INVD		0x076
 #define SVM_EXIT_HLT		0x078
 #define SVM_EXIT_INVLPGA	0x07a

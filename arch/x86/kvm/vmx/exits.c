@@ -29,7 +29,7 @@ static int vmx_exit_nop(struct kvm_vcpu *vcpu)
 
 static int vmx_exit_ud(struct kvm_vcpu *vcpu)
 {
-	vmx_queue_exception(vcpu, UD_VECTOR, false, 0);
+	kvm_queue_exception(vcpu, UD_VECTOR, false, 0);
 	return 1;
 }
 
@@ -107,12 +107,12 @@ static int vmx_exit_msr(struct kvm_vcpu *vcpu, bool write)
 	if (write) {
 		data = (u32)regs[VCPU_REGS_RAX] | (u64)(u32)regs[VCPU_REGS_RDX] << 32;
 		if (kvm_msr_write(vcpu, index, data, false)) {
-			vmx_queue_exception(vcpu, GP_VECTOR, true, 0);
+			kvm_queue_exception(vcpu, GP_VECTOR, true, 0);
 			return 1;
 		}
 	} else {
 		if (kvm_msr_read(vcpu, index, &data, false)) {
-			vmx_queue_exception(vcpu, GP_VECTOR, true, 0);
+			kvm_queue_exception(vcpu, GP_VECTOR, true, 0);
 			return 1;
 		}
 		regs[VCPU_REGS_RAX] = (u32)data;
@@ -146,7 +146,7 @@ static int vmx_exit_xsetbv(struct kvm_vcpu *vcpu)
 	u64 xcr = (u32)regs[VCPU_REGS_RAX] | (u64)(u32)regs[VCPU_REGS_RDX] << 32;
 
 	if (kvm_set_xcr(vcpu, regs[VCPU_REGS_RCX], xcr)) {
-		vmx_queue_exception(vcpu, GP_VECTOR, true, 0);
+		kvm_queue_exception(vcpu, GP_VECTOR, true, 0);
 		return 1;
 	}
 	vmx_skip_instruction(vcpu);
@@ -234,7 +234,7 @@ static int vmx_exit_cr(struct kvm_vcpu *vcpu)
 		break;
 	}
 	if (!ok) {
-		vmx_queue_exception(vcpu, GP_VECTOR, true, 0);
+		kvm_queue_exception(vcpu, GP_VECTOR, true, 0);
 		return 1;
 	}
 	vmx_skip_instruction(vcpu);
@@ -274,6 +274,8 @@ static const vmx_exit_handler vmx_exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_TRIPLE_FAULT]	= vmx_exit_triple_fault,
 	[EXIT_REASON_INIT]		= vmx_exit_nop,
 	[EXIT_REASON_SIPI]		= vmx_exit_nop,
+	[EXIT_REASON_INTERRUPT_WINDOW]	= vmx_exit_irq_window,
+	[EXIT_REASON_NMI_WINDOW]	= vmx_exit_nmi_window,
 	[EXIT_REASON_TASK_SWITCH]	= vmx_exit_task_switch,
 	[EXIT_REASON_CPUID]		= vmx_exit_cpuid,
 	[EXIT_REASON_GETSEC]		= vmx_exit_ud,
@@ -302,7 +304,9 @@ int vmx_handle_exit(struct kvm_vcpu *vcpu)
 	struct vcpu_vmx *vmx = to_vmx(vcpu);
 	u32 reason = vmx->exit_reason;
 	u32 basic = (u16)reason;
-	u32 idt = vmx->idt_vectoring_info;
+
+	/* an event cut short in delivery (e.g. by an EPT violation on the IDT or stack) */
+	vmx_events_after_exit(vcpu);
 
 	if (reason & EXIT_REASON_FAILED_ENTRY) {
 		/* VMfail (no exit at all), or a VM entry that failed its guest-state checks */
@@ -316,20 +320,6 @@ int vmx_handle_exit(struct kvm_vcpu *vcpu)
 			basic == 0xffff ? vmx->vm_instruction_error : reason;
 		vcpu->run->fail_entry.cpu = raw_smp_processor_id();
 		return 0;
-	}
-
-	/*
-	 * An event being delivered when the exit happened (e.g. an EPT violation on the IDT
-	 * or the stack) is delivered again on the next entry (27.2.4, 26.6.1.1).
-	 */
-	if (idt & INTR_INFO_VALID) {
-		u32 type = (idt >> INTR_INFO_TYPE_SHIFT) & 7;
-
-		vmx->entry_intr_info = idt & (INTR_INFO_VALID | 0x7ff | INTR_INFO_DELIVER_CODE);
-		vmx->entry_error_code = vmx->idt_vectoring_error;
-		vmx->entry_instr_len = (type == INTR_TYPE_SOFT_INTR ||
-					type == INTR_TYPE_PRIV_SW_EXCEPTION ||
-					type == INTR_TYPE_SOFT_EXCEPTION) ? vmx->exit_instr_len : 0;
 	}
 
 	if (basic < EXIT_REASON_MAX && vmx_exit_handlers[basic])

@@ -290,6 +290,7 @@ void vmx_vcpu_reset(struct kvm_vcpu *vcpu)
 	vmx->sysenter_cs = vmx->sysenter_esp = vmx->sysenter_eip = 0;
 	vmx->star = vmx->lstar = vmx->cstar = vmx->sfmask = vmx->kernel_gs_base = 0;
 	vmx->interruptibility = 0;
+	vmx->irq_window = vmx->nmi_window = false;
 	vmx->entry_intr_info = 0;
 	vcpu->arch.regs[VCPU_REGS_RIP] = 0xfff0;
 }
@@ -434,20 +435,6 @@ void vmx_vcpu_put(struct kvm_vcpu *vcpu)
 	vmx->launched = false;
 }
 
-void vmx_queue_exception(struct kvm_vcpu *vcpu, unsigned int vector, bool has_error,
-			 u32 error_code)
-{
-	struct vcpu_vmx *vmx = to_vmx(vcpu);
-
-	/* 26.2.1.3: no error code is delivered in real mode (unrestricted guest, CR0.PE=0) */
-	if (!(vmx->cr0 & X86_CR0_PE))
-		has_error = false;
-	vmx->entry_intr_info = vector | INTR_TYPE_HW_EXCEPTION << INTR_INFO_TYPE_SHIFT |
-			       INTR_INFO_VALID | (has_error ? INTR_INFO_DELIVER_CODE : 0);
-	vmx->entry_error_code = error_code;
-	vmx->entry_instr_len = 0;
-}
-
 /* VMCS segment field order (B.1.2): ES CS SS DS FS GS LDTR TR; enum kvm_sreg has TR first */
 static unsigned int vmcs_seg(int seg)
 {
@@ -501,6 +488,10 @@ static void write_guest_state(struct vcpu_vmx *vmx)
 
 	if (vmx->dr_exiting)
 		cpu_ctls |= CPU_MOV_DR_EXITING;
+	if (vmx->irq_window)
+		cpu_ctls |= CPU_INTR_WINDOW_EXITING;
+	if (vmx->nmi_window)
+		cpu_ctls |= CPU_NMI_WINDOW_EXITING;
 	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, cpu_ctls);
 	if (vmx->efer & EFER_LMA)
 		entry_ctls |= ENTRY_IA32E_MODE;
@@ -610,6 +601,7 @@ void vmx_vcpu_run(struct kvm_vcpu *vcpu)
 	if (vmx->loaded_cpu != cpu) {
 		vmx->exit_reason = EXIT_REASON_FAILED_ENTRY | 0xffff;
 		vmx->vm_instruction_error = 0;
+		vmx->idt_vectoring_info = 0;
 		return;
 	}
 
@@ -678,6 +670,8 @@ void vmx_vcpu_run(struct kvm_vcpu *vcpu)
 	if (r) {
 		vmx->vm_instruction_error = vmcs_read(VM_INSTRUCTION_ERROR);
 		vmx->exit_reason = EXIT_REASON_FAILED_ENTRY | 0xffff;
+		vmx->idt_vectoring_info = 0;
+		vmx->entry_intr_info = 0;
 		return;
 	}
 	vmx->exit_reason = vmcs_read(VM_EXIT_REASON);

@@ -206,7 +206,8 @@ static int vmx_setup_controls(void)
 	rdmsrl(MSR_IA32_VMX_CR4_FIXED0, vmx_cr4_fixed0);
 	rdmsrl(MSR_IA32_VMX_CR4_FIXED1, vmx_cr4_fixed1);
 
-	need = PIN_EXT_INTR_EXITING | PIN_NMI_EXITING;
+	/* virtual NMIs: the CPU tracks the guest's NMI blocking (events.c) */
+	need = PIN_EXT_INTR_EXITING | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS;
 	r = adjust_ctls("pin-based", true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS :
 			MSR_IA32_VMX_PINBASED_CTLS, need | PIN_PREEMPTION_TIMER, need,
 			&vmx_pin_ctls);
@@ -229,13 +230,15 @@ static int vmx_setup_controls(void)
 	/* CR3 accesses need no exit with EPT; CR8 ones must exit (no TPR shadow: the
 	 * guest would write the host's TPR) */
 	need = CPU_HLT_EXITING | CPU_UNCOND_IO_EXITING | CPU_USE_MSR_BITMAPS |
-	       CPU_CR8_LOAD_EXITING | CPU_CR8_STORE_EXITING | CPU_ACTIVATE_SECONDARY;
+	       CPU_CR8_LOAD_EXITING | CPU_CR8_STORE_EXITING | CPU_ACTIVATE_SECONDARY |
+	       CPU_INTR_WINDOW_EXITING | CPU_NMI_WINDOW_EXITING;
 	want = need | CPU_USE_TSC_OFFSETTING | CPU_MWAIT_EXITING | CPU_MONITOR_EXITING;
 	r = adjust_ctls("processor-based", true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
 			MSR_IA32_VMX_PROCBASED_CTLS, want, need, &vmx_cpu_ctls);
 	if (r)
 		return r;
-	vmx_cpu_ctls &= ~CPU_MOV_DR_EXITING;	/* set per vCPU, see set_dr_intercept */
+	/* set per vCPU: see set_dr_intercept and events.c */
+	vmx_cpu_ctls &= ~(CPU_MOV_DR_EXITING | CPU_INTR_WINDOW_EXITING | CPU_NMI_WINDOW_EXITING);
 	vmx_cpu_ctls &= ~CPU_USE_IO_BITMAPS;
 	need = SEC_ENABLE_EPT | SEC_UNRESTRICTED_GUEST;
 	want = need | (vpid && (vmx_ept_cap & VPID_CAP_INVVPID) &&
@@ -474,7 +477,17 @@ static const struct kvm_x86_ops vmx_x86_ops = {
 	.set_msr		= vmx_set_msr,
 	.run			= vmx_vcpu_run,
 	.handle_exit		= vmx_handle_exit,
-	.queue_exception	= vmx_queue_exception,
+	.inject_exception	= vmx_inject_exception,
+	.inject_irq		= vmx_inject_irq,
+	.inject_nmi		= vmx_inject_nmi,
+	.interrupt_allowed	= vmx_interrupt_allowed,
+	.nmi_allowed		= vmx_nmi_allowed,
+	.set_irq_window		= vmx_set_irq_window,
+	.set_nmi_window		= vmx_set_nmi_window,
+	.get_interrupt_shadow	= vmx_get_interrupt_shadow,
+	.set_interrupt_shadow	= vmx_set_interrupt_shadow,
+	.get_nmi_mask		= vmx_get_nmi_mask,
+	.set_nmi_mask		= vmx_set_nmi_mask,
 };
 
 static int __init vmx_init(void)

@@ -101,8 +101,10 @@
 /* pin-based controls (24.6.1) */
 #define PIN_EXT_INTR_EXITING		BIT(0)
 #define PIN_NMI_EXITING			BIT(3)
+#define PIN_VIRTUAL_NMIS		BIT(5)
 #define PIN_PREEMPTION_TIMER		BIT(6)
 /* primary processor-based controls (24.6.2) */
+#define CPU_INTR_WINDOW_EXITING		BIT(2)
 #define CPU_USE_TSC_OFFSETTING		BIT(3)
 #define CPU_HLT_EXITING			BIT(7)
 #define CPU_INVLPG_EXITING		BIT(9)
@@ -113,6 +115,7 @@
 #define CPU_CR3_STORE_EXITING		BIT(16)
 #define CPU_CR8_LOAD_EXITING		BIT(19)
 #define CPU_CR8_STORE_EXITING		BIT(20)
+#define CPU_NMI_WINDOW_EXITING		BIT(22)
 #define CPU_MOV_DR_EXITING		BIT(23)
 #define CPU_UNCOND_IO_EXITING		BIT(24)
 #define CPU_USE_IO_BITMAPS		BIT(25)
@@ -152,6 +155,7 @@
 /* guest interruptibility state (24.4.2) */
 #define GUEST_INTR_STATE_STI		BIT(0)
 #define GUEST_INTR_STATE_MOV_SS		BIT(1)
+#define GUEST_INTR_STATE_NMI		BIT(3)
 /* segment access rights (24.4.1) */
 #define AR_UNUSABLE			BIT(16)
 
@@ -161,6 +165,8 @@
 #define EXIT_REASON_TRIPLE_FAULT	2
 #define EXIT_REASON_INIT		3
 #define EXIT_REASON_SIPI		4
+#define EXIT_REASON_INTERRUPT_WINDOW	7
+#define EXIT_REASON_NMI_WINDOW		8
 #define EXIT_REASON_TASK_SWITCH		9
 #define EXIT_REASON_CPUID		10
 #define EXIT_REASON_GETSEC		11
@@ -233,6 +239,7 @@ struct vcpu_vmx {
 	u32 interruptibility;
 	u32 entry_intr_info, entry_error_code, entry_instr_len;
 	bool dr_exiting;
+	bool irq_window, nmi_window;	/* interrupt-/NMI-window exiting for the next entry */
 };
 
 static inline struct vcpu_vmx *to_vmx(struct kvm_vcpu *vcpu)
@@ -288,8 +295,22 @@ void vmx_set_rflags(struct kvm_vcpu *vcpu, u64 rflags);
 int vmx_get_msr(struct kvm_vcpu *vcpu, u32 index, u64 *data);
 int vmx_set_msr(struct kvm_vcpu *vcpu, u32 index, u64 data);
 void vmx_vcpu_run(struct kvm_vcpu *vcpu);
-void vmx_queue_exception(struct kvm_vcpu *vcpu, unsigned int vector, bool has_error,
-			 u32 error_code);
+
+/* events.c */
+void vmx_inject_exception(struct kvm_vcpu *vcpu, u8 nr, bool has_error, u32 error_code);
+void vmx_inject_irq(struct kvm_vcpu *vcpu, u8 nr);
+void vmx_inject_nmi(struct kvm_vcpu *vcpu);
+bool vmx_interrupt_allowed(struct kvm_vcpu *vcpu);
+bool vmx_nmi_allowed(struct kvm_vcpu *vcpu);
+void vmx_set_irq_window(struct kvm_vcpu *vcpu, bool on);
+void vmx_set_nmi_window(struct kvm_vcpu *vcpu, bool on);
+u32 vmx_get_interrupt_shadow(struct kvm_vcpu *vcpu);
+void vmx_set_interrupt_shadow(struct kvm_vcpu *vcpu, u32 shadow);
+bool vmx_get_nmi_mask(struct kvm_vcpu *vcpu);
+void vmx_set_nmi_mask(struct kvm_vcpu *vcpu, bool masked);
+void vmx_events_after_exit(struct kvm_vcpu *vcpu);
+int vmx_exit_irq_window(struct kvm_vcpu *vcpu);
+int vmx_exit_nmi_window(struct kvm_vcpu *vcpu);
 
 /* exits.c */
 int vmx_handle_exit(struct kvm_vcpu *vcpu);

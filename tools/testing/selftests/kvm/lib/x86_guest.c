@@ -21,10 +21,10 @@
 #define SEG_TYPE_LDT		2
 #define TSS_LIMIT		0x67	/* 104-byte TSS, no I/O bitmap */
 #define IDT_GATE_INTR64		0x8e	/* present, DPL 0, 64-bit interrupt gate */
-#define NR_EXCEPTION_VECTORS	32
+#define NR_IDT_VECTORS		256
 
 /* Guest side: handlers the host installs in the guest's copy of this array. */
-guest_exception_handler_t guest_exception_handlers[NR_EXCEPTION_VECTORS];
+guest_exception_handler_t guest_exception_handlers[NR_IDT_VECTORS];
 void guest_exception_dispatch(struct ex_regs *regs);
 void guest_code_returned(void);
 extern const uint8_t guest_exception_stubs[], guest_code_return_trap[];
@@ -39,15 +39,16 @@ asm(
 "	.pushsection .text\n"
 "	.balign 16\n"
 "guest_exception_stubs:\n"
-"	.irp vec, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,"
-	 "16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
-"	.org guest_exception_stubs + 16 * \\vec\n"	/* fails if a stub outgrew 16 bytes */
-"	.if !((\\vec == 8) || (\\vec >= 10 && \\vec <= 14) || (\\vec == 17) || "
-	 "(\\vec == 21) || (\\vec == 29) || (\\vec == 30))\n"
+"	vec = 0\n"
+"	.rept 256\n"
+"	.org guest_exception_stubs + 16 * vec\n"	/* fails if a stub outgrew 16 bytes */
+"	.if !((vec == 8) || (vec >= 10 && vec <= 14) || (vec == 17) || "
+	 "(vec == 21) || (vec == 29) || (vec == 30))\n"
 "	pushq $0\n"
 "	.endif\n"
-"	pushq $\\vec\n"
+"	pushq $vec\n"
 "	jmp guest_exception_common\n"
+"	vec = vec + 1\n"
 "	.endr\n"
 "guest_exception_common:\n"
 "	push %rax\n	push %rbx\n	push %rcx\n	push %rdx\n"
@@ -156,7 +157,7 @@ static void build_idt(struct kvm_vm *vm)
 	uint64_t *idt = addr_gpa2hva(vm, vm->idt);
 	int vec;
 
-	for (vec = 0; vec < NR_EXCEPTION_VECTORS; vec++) {
+	for (vec = 0; vec < NR_IDT_VECTORS; vec++) {
 		uint64_t addr = (uint64_t)guest_exception_stubs + 16 * vec;
 
 		idt[2 * vec] = (addr & 0xffff) | ((uint64_t)GUEST_SEL_CODE << 16) |
@@ -300,8 +301,8 @@ void vm_install_exception_handler(struct kvm_vm *vm, int vector,
 				  guest_exception_handler_t handler)
 {
 	TEST_ASSERT(vm->mode == GUEST_MODE_LONG64 && vector >= 0 &&
-		    vector < NR_EXCEPTION_VECTORS,
-		    "exception handlers: long mode, vectors 0-31 (vector %d)", vector);
+		    vector < NR_IDT_VECTORS,
+		    "exception handlers: long mode, vectors 0-255 (vector %d)", vector);
 	*(guest_exception_handler_t *)addr_gva2hva(vm,
 		(uint64_t)&guest_exception_handlers[vector]) = handler;
 }
@@ -364,7 +365,7 @@ static void setup_long_mode_vcpu(struct kvm_vcpu *vcpu, struct kvm_sregs *sregs)
 	sregs->gdt.base = vm->gdt;
 	sregs->gdt.limit = GUEST_SEL_TSS + 16 - 1;
 	sregs->idt.base = vm->idt;
-	sregs->idt.limit = NR_EXCEPTION_VECTORS * 16 - 1;
+	sregs->idt.limit = NR_IDT_VECTORS * 16 - 1;
 	vcpu_set_sregs(vcpu, sregs);
 	if (xsave)
 		vcpu_enable_avx(vcpu);

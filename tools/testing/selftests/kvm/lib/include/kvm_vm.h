@@ -80,9 +80,9 @@ void *addr_gva2hva(struct kvm_vm *vm, uint64_t gva);
  * same addresses: these copy a global variable between the host and the guest's copy.
  */
 #define sync_global_to_guest(vm, g) \
-	memcpy(addr_gva2hva(vm, (uint64_t)&(g)), &(g), sizeof(g))
+	memcpy(addr_gva2hva(vm, (uint64_t)&(g)), (const void *)&(g), sizeof(g))
 #define sync_global_from_guest(vm, g) \
-	memcpy(&(g), addr_gva2hva(vm, (uint64_t)&(g)), sizeof(g))
+	memcpy((void *)&(g), addr_gva2hva(vm, (uint64_t)&(g)), sizeof(g))
 
 /* ioctls on the VM and vCPU fds that must succeed; the message names the ioctl. */
 #define vm_ioctl(vm, cmd, arg) \

@@ -8,7 +8,7 @@
  * 1:1 except page 0 (a NULL dereference faults). The guest thus runs with its own copy of the
  * test's globals, as they were when guest_vm_new() ran (sync_global_to_guest() and
  * sync_global_from_guest() copy them later). 64-bit code and data segments, a TSS, and an
- * IDT whose vectors 0-31 report to the host with UCALL_UNHANDLED unless the test installs a
+ * IDT whose 256 vectors report to the host with UCALL_UNHANDLED unless the test installs a
  * handler. Guest code must not use libc (no TLS, no heap in the guest) and must end with
  * GUEST_DONE(): returning from the guest function is reported as a guest assertion.
  *
@@ -112,7 +112,6 @@ struct kvm_vcpu *guest_vcpu_add(struct kvm_vm *vm, int id, uint64_t entry);
 void __vcpu_set_args(struct kvm_vcpu *vcpu, int nargs, const uint64_t *args);
 /* Copy a code blob [start, end) of the test binary to gpa and keep the allocator off it. */
 void vm_load_blob(struct kvm_vm *vm, uint64_t gpa, const void *start, const void *end);
-/* Long mode: run handler, in the guest, on exception vector (0-31) instead of reporting. */
 /*
  * Long mode: map the 4 KiB page at gva to gpa, which may be outside slot 0 (another slot
  * the test creates); table pages come from slot 0.
@@ -121,6 +120,7 @@ void guest_map_page(struct kvm_vm *vm, uint64_t gva, uint64_t gpa);
 /* Long mode: remove the guest's mapping of the 4 KiB page at gva (before it runs). */
 void guest_unmap_page(struct kvm_vm *vm, uint64_t gva);
 
+/* Long mode: run handler, in the guest, on vector (0-255) instead of reporting. */
 void vm_install_exception_handler(struct kvm_vm *vm, int vector,
 				  guest_exception_handler_t handler);
 

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * SVM event injection (APM vol. 2 15.20 "Event Injection") and the interrupt and NMI
+ * windows. arch/x86/kvm/events.c decides what to deliver; this programs EVENTINJ and the
+ * intercepts that tell when the guest can take what had to wait.
+ *
+ * Interrupt window: a virtual interrupt (V_IRQ, priority 15, TPR ignored) with the VINTR
+ * intercept exits exactly when the guest could take an interrupt: RFLAGS.IF set and no
+ * interrupt shadow (APM 15.21.4).
+ *
+ * NMI blocking: SVM without vNMI does not track it for the guest, so the backend does: an
+ * injected NMI masks further NMIs and the IRET intercept is set. That intercept comes before
+ * the IRET runs; NMIs stay masked until RIP has moved past it. If an NMI is waiting by
+ * then, the IRET is single-stepped (RFLAGS.TF with #DB intercepted) so that the exit right
+ * after it can deliver the NMI; the guest's own TF is kept aside meanwhile and is what
+ * get_rflags reports.
+ */
+#include <asm/irq_vectors.h>
+
+#include "svm.h"
+#include "x86.h"
+
+#define DR6_BS		BIT_ULL(14)	/* single step, SDM 17.2.3 */
+
+void svm_inject_exception(struct kvm_vcpu *vcpu, u8 nr, bool has_error, u32 error_code)
+{
+	to_svm(vcpu)->vmcb->control.event_inj = nr | SVM_EVTINJ_TYPE_EXEPT | SVM_EVTINJ_VALID |
+		(has_error ? SVM_EVTINJ_VALID_ERR | (u64)error_code << 32 : 0);
+}
+
+void svm_inject_irq(struct kvm_vcpu *vcpu, u8 nr)
+{
+	to_svm(vcpu)->vmcb->control.event_inj = nr | SVM_EVTINJ_TYPE_INTR | SVM_EVTINJ_VALID;
+}
+
+void svm_inject_nmi(struct kvm_vcpu *vcpu)
+{
+	to_svm(vcpu)->vmcb->control.event_inj = NMI_VECTOR | SVM_EVTINJ_TYPE_NMI |
+						SVM_EVTINJ_VALID;
+}
+
+static bool svm_in_shadow(struct vcpu_svm *svm)
+{
+	return svm->vmcb->control.int_state & SVM_INTERRUPT_SHADOW;
+}
+
+bool svm_interrupt_allowed(struct kvm_vcpu *vcpu)
+{
+	struct vcpu_svm *svm = to_svm(vcpu);
+
+	return (svm_get_rflags(vcpu) & X86_EFLAGS_IF) && !svm_in_shadow(svm);
+}
+
+bool svm_nmi_allowed(struct kvm_vcpu *vcpu)
+{
+	struct vcpu_svm *svm = to_svm(vcpu);
+
+	return !svm->nmi_masked && !svm_in_shadow(svm);
+}
+
+void svm_set_irq_window(struct kvm_vcpu *vcpu, bool on)
+{
+	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
+
+	if (on) {
+		c->int_ctl |= V_IRQ | V_INTR_PRIO_MASK | V_IGN_TPR;
+		c->intercept_misc1 |= INTERCEPT_VINTR;
+	} else {
+		c->int_ctl &= ~(V_IRQ | V_INTR_PRIO_MASK | V_IGN_TPR);
+		c->intercept_misc1 &= ~INTERCEPT_VINTR;
+	}
+}
+
+static void svm_singlestep(struct vcpu_svm *svm, bool on)
+{
+	struct vmcb *vmcb = svm->vmcb;
+
+	if (on == svm->nmi_singlestep)
+		return;
+	if (on) {
+		svm->guest_tf = vmcb->save.rflags & X86_EFLAGS_TF;
+		vmcb->save.rflags |= X86_EFLAGS_TF | X86_EFLAGS_RF;
+		vmcb->control.intercept_exceptions |= BIT(DB_VECTOR);
+	} else {
+		vmcb->save.rflags = (vmcb->save.rflags & ~X86_EFLAGS_TF) | svm->guest_tf;
+		vmcb->control.intercept_exceptions &= ~BIT(DB_VECTOR);
+	}
+	svm->nmi_singlestep = on;
+}
+
+void svm_set_nmi_window(struct kvm_vcpu *vcpu, bool on)
+{
+	struct vcpu_svm *svm = to_svm(vcpu);
+
+	/* masked and the IRET not reached yet: its intercept is the window */
+	if (!on || (svm->nmi_masked && !svm->awaiting_iret))
+		return;
+	/* the IRET is next, or a shadow blocks: exit after one instruction */
+	svm_singlestep(svm, true);
+}
+
+u32 svm_get_interrupt_shadow(struct kvm_vcpu *vcpu)
+{
+	/* one bit in the VMCB for both kinds, reported as both (as Linux KVM does) */
+	return svm_in_shadow(to_svm(vcpu)) ? KVM_X86_SHADOW_INT_MOV_SS | KVM_X86_SHADOW_INT_STI :
+					     0;
+}
+
+void svm_set_interrupt_shadow(struct kvm_vcpu *vcpu, u32 shadow)
+{
+	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
+
+	if (shadow)
+		c->int_state |= SVM_INTERRUPT_SHADOW;
+	else
+		c->int_state &= ~SVM_INTERRUPT_SHADOW;
+}
+
+bool svm_get_nmi_mask(struct kvm_vcpu *vcpu)
+{
+	return to_svm(vcpu)->nmi_masked;
+}
+
+void svm_set_nmi_mask(struct kvm_vcpu *vcpu, bool masked)
+{
+	struct vcpu_svm *svm = to_svm(vcpu);
+
+	svm->nmi_masked = masked;
+	svm->awaiting_iret = false;
+	if (masked)
+		svm->vmcb->control.intercept_misc1 |= INTERCEPT_IRET;
+	else
+		svm->vmcb->control.intercept_misc1 &= ~INTERCEPT_IRET;
+}
+
+/* RFLAGS as the guest has it: without the TF a single-step over IRET added */
+u64 svm_get_rflags(struct kvm_vcpu *vcpu)
+{
+	struct vcpu_svm *svm = to_svm(vcpu);
+	u64 rflags = svm->vmcb->save.rflags;
+
+	if (svm->nmi_singlestep)
+		rflags = (rflags & ~X86_EFLAGS_TF) | svm->guest_tf;
+	return rflags;
+}
+
+void svm_set_rflags(struct kvm_vcpu *vcpu, u64 rflags)
+{
+	struct vcpu_svm *svm = to_svm(vcpu);
+
+	if (svm->nmi_singlestep) {
+		svm->guest_tf = rflags & X86_EFLAGS_TF;
+		rflags |= X86_EFLAGS_TF | X86_EFLAGS_RF;
+	}
+	svm->vmcb->save.rflags = rflags;
+}
+
+void svm_events_reset(struct vcpu_svm *svm)
+{
+	svm_singlestep(svm, false);
+	svm->nmi_masked = false;
+	svm->awaiting_iret = false;
+	svm->vmcb->control.intercept_misc1 &= ~(INTERCEPT_IRET | INTERCEPT_VINTR);
+	svm->vmcb->control.int_ctl &= ~(V_IRQ | V_INTR_PRIO_MASK | V_IGN_TPR);
+	svm->vmcb->control.int_state = 0;
+	svm->vmcb->control.event_inj = 0;
+}
+
+/*
+ * After every exit, before its handler: the event EXITINTINFO says was being delivered
+ * (APM 15.7.2), and the end of NMI blocking once the guest got past its IRET.
+ */
+void svm_events_after_exit(struct kvm_vcpu *vcpu)
+{
+	struct vcpu_svm *svm = to_svm(vcpu);
+	struct vmcb_control *c = &svm->vmcb->control;
+	u64 info = c->exit_int_info;
+
+	c->event_inj = 0;
+	if (svm->awaiting_iret && svm->vmcb->save.rip != svm->iret_rip) {
+		svm->awaiting_iret = false;
+		svm->nmi_masked = false;
+	}
+	if (!(info & SVM_EVTINJ_VALID))
+		return;
+	c->exit_int_info = 0;
+	switch (info & SVM_EVTINJ_TYPE_MASK) {
+	case SVM_EVTINJ_TYPE_INTR:
+		kvm_event_interrupted(vcpu, KVM_EVENT_EXT_INTR, info & SVM_EVTINJ_VEC_MASK,
+				      false, 0);
+		break;
+	case SVM_EVTINJ_TYPE_NMI:
+		kvm_event_interrupted(vcpu, KVM_EVENT_NMI, NMI_VECTOR, false, 0);
+		break;
+	case SVM_EVTINJ_TYPE_EXEPT:
+		/* INT3 and INTO come as exceptions 3 and 4 here; they run again */
+		if ((info & SVM_EVTINJ_VEC_MASK) == BP_VECTOR ||
+		    (info & SVM_EVTINJ_VEC_MASK) == OF_VECTOR) {
+			kvm_event_interrupted(vcpu, KVM_EVENT_SOFT, 0, false, 0);
+			break;
+		}
+		kvm_event_interrupted(vcpu, KVM_EVENT_EXCEPTION, info & SVM_EVTINJ_VEC_MASK,
+				      info & SVM_EVTINJ_VALID_ERR, info >> 32);
+		break;
+	default:
+		kvm_event_interrupted(vcpu, KVM_EVENT_SOFT, 0, false, 0);
+		break;
+	}
+}
+
+int svm_exit_vintr(struct kvm_vcpu *vcpu)
+{
+	svm_set_irq_window(vcpu, false);
+	return 1;
+}
+
+/* The guest is about to run IRET with NMIs masked: they end once RIP moves past it. */
+int svm_exit_iret(struct kvm_vcpu *vcpu)
+{
+	struct vcpu_svm *svm = to_svm(vcpu);
+
+	svm->vmcb->control.intercept_misc1 &= ~INTERCEPT_IRET;
+	svm->awaiting_iret = true;
+	svm->iret_rip = svm->vmcb->save.rip;
+	return 1;
+}
+
+/* #DB is intercepted only to single-step for the NMI window. */
+int svm_exit_db(struct kvm_vcpu *vcpu)
+{
+	struct vcpu_svm *svm = to_svm(vcpu);
+
+	if (!svm->nmi_singlestep) {
+		kvm_queue_exception(vcpu, DB_VECTOR, false, 0);
+		return 1;
+	}
+	svm_singlestep(svm, false);
+	/* the trap's DR6.BS is ours, not the guest's */
+	svm->vmcb->save.dr6 &= ~DR6_BS;
+	/* the guest single-stepped itself as well: it gets its #DB */
+	if (svm->guest_tf) {
+		svm->vmcb->save.dr6 |= DR6_BS;
+		kvm_queue_exception(vcpu, DB_VECTOR, false, 0);
+	}
+	return 1;
+}
