@@ -95,3 +95,71 @@ long kvm_vcpu_ioctl_set_debugregs(struct kvm_vcpu *vcpu, struct kvm_debugregs __
 	kvm_x86_vendor->set_dr(vcpu, 7, (dr.dr7 & ~DR7_MBZ) | DR7_RESET);
 	return 0;
 }
+
+/*
+ * api.rst 4.87 KVM_SET_GUEST_DEBUG. Single-step sets RFLAGS.TF for as long as it is on
+ * (hidden from KVM_GET_REGS) and makes every #DB exit with KVM_EXIT_DEBUG; software
+ * breakpoints make #BP exit likewise. Hardware breakpoints (KVM_GUESTDBG_USE_HW_BP) are not
+ * offered: KVM_CAP_SET_GUEST_DEBUG2 leaves them out and the ioctl refuses them.
+ */
+long kvm_vcpu_ioctl_set_guest_debug(struct kvm_vcpu *vcpu, struct kvm_guest_debug __user *u)
+{
+	const struct kvm_x86_ops *ops = kvm_x86_vendor;
+	struct kvm_guest_debug dbg;
+	u64 rflags;
+
+	if (copy_from_user(&dbg, u, sizeof(dbg)))
+		return -EFAULT;
+	if (dbg.control & ~KVM_GUESTDBG_SUPPORTED)
+		return -EINVAL;
+	if (dbg.control & (KVM_GUESTDBG_INJECT_DB | KVM_GUESTDBG_INJECT_BP)) {
+		if (vcpu->arch.events.exception.pending || vcpu->arch.events.exception.injected)
+			return -EBUSY;
+		kvm_queue_exception(vcpu, dbg.control & KVM_GUESTDBG_INJECT_DB ? DB_VECTOR :
+				    BP_VECTOR, false, 0);
+	}
+	if (!(dbg.control & KVM_GUESTDBG_ENABLE))
+		dbg.control = 0;
+
+	rflags = kvm_get_rflags(vcpu);
+	vcpu->arch.guest_debug = dbg.control;
+	kvm_set_rflags(vcpu, rflags);
+	ops->update_exception_intercepts(vcpu);
+	return 0;
+}
+
+/* RFLAGS as the guest has it: without the TF that KVM_GUESTDBG_SINGLESTEP adds */
+u64 kvm_get_rflags(struct kvm_vcpu *vcpu)
+{
+	u64 rflags = kvm_x86_vendor->get_rflags(vcpu);
+
+	if (vcpu->arch.guest_debug & KVM_GUESTDBG_SINGLESTEP)
+		rflags &= ~X86_EFLAGS_TF;
+	return rflags;
+}
+
+void kvm_set_rflags(struct kvm_vcpu *vcpu, u64 rflags)
+{
+	if (vcpu->arch.guest_debug & KVM_GUESTDBG_SINGLESTEP)
+		rflags |= X86_EFLAGS_TF;
+	kvm_x86_vendor->set_rflags(vcpu, rflags);
+}
+
+/*
+ * A #DB (trap or fault) or #BP the backend intercepted for the debugger: KVM_EXIT_DEBUG
+ * with the address of the instruction (api.rst "kvm_debug_exit_arch").
+ */
+int kvm_exit_debug(struct kvm_vcpu *vcpu, u32 exception, u64 dr6)
+{
+	struct kvm_run *run = vcpu->run;
+	struct kvm_segment cs;
+
+	kvm_x86_vendor->get_segment(vcpu, &cs, VCPU_SREG_CS);
+	run->exit_reason = KVM_EXIT_DEBUG;
+	run->debug.arch.exception = exception;
+	run->debug.arch.pc = cs.base + vcpu->arch.regs[VCPU_REGS_RIP];
+	run->debug.arch.dr6 = dr6;
+	run->debug.arch.dr7 = kvm_x86_vendor->get_dr(vcpu, 7);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(kvm_exit_debug);

@@ -146,6 +146,9 @@ void kvm_inject_events(struct kvm_vcpu *vcpu)
 		busy = false;
 	}
 
+	/* api.rst 4.87 KVM_GUESTDBG_BLOCKIRQ: a debugger stepping through keeps them out */
+	if (vcpu->arch.guest_debug & KVM_GUESTDBG_BLOCKIRQ)
+		busy = true;
 	if (ev->nmi_pending && !busy && ops->nmi_allowed(vcpu)) {
 		ev->nmi_pending--;
 		ev->nmi_injected = true;

@@ -94,6 +94,7 @@ struct kvm_vcpu_arch {
 	u64 xcr0;
 	u64 db[4];			/* vcpu: guest DR0-3 */
 	bool dr_passthrough;		/* vcpu: DR accesses not intercepted until the next exit */
+	u32 guest_debug;		/* vcpu: KVM_GUESTDBG_* from KVM_SET_GUEST_DEBUG */
 
 	struct kvm_vcpu_event_state events;
 

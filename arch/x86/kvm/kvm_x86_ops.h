@@ -120,6 +120,11 @@ struct kvm_x86_ops {
 	void (*set_interrupt_shadow)(struct kvm_vcpu *vcpu, u32 shadow);
 	bool (*get_nmi_mask)(struct kvm_vcpu *vcpu);
 	void (*set_nmi_mask)(struct kvm_vcpu *vcpu, bool masked);
+	/*
+	 * vcpu->arch.guest_debug changed: intercept #DB while single-stepping and #BP with
+	 * software breakpoints; such exits end in kvm_exit_debug(), others are reflected.
+	 */
+	void (*update_exception_intercepts)(struct kvm_vcpu *vcpu);
 };
 
 extern const struct kvm_x86_ops *kvm_x86_vendor;

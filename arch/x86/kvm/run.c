@@ -147,7 +147,7 @@ long kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 out:
 	/* api.rst "kvm_run": state userspace reads after every KVM_RUN */
 	run->ready_for_interrupt_injection = kvm_ready_for_interrupt_injection(vcpu);
-	run->if_flag = !!(kvm_x86_vendor->get_rflags(vcpu) & X86_EFLAGS_IF);
+	run->if_flag = !!(kvm_get_rflags(vcpu) & X86_EFLAGS_IF);
 	run->cr8 = kvm_x86_vendor->get_cr(vcpu, 8);
 	run->apic_base = vcpu->arch.apic_base;
 	fpu_swap_kvm_fpstate(&vcpu->arch.guest_fpu, false);

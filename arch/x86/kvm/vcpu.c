@@ -32,6 +32,8 @@ static void kvm_vcpu_reset(struct kvm_vcpu *vcpu)
 	kvm_x86_vendor->vcpu_reset(vcpu);
 	kvm_debugregs_reset(vcpu);
 	kvm_events_reset(vcpu);
+	vcpu->arch.guest_debug = 0;
+	kvm_x86_vendor->update_exception_intercepts(vcpu);
 	kvm_msr_reset(vcpu);
 	vcpu->arch.xcr0 = XFEATURE_MASK_FP;
 	vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
@@ -85,7 +87,7 @@ static void get_regs(struct kvm_vcpu *vcpu, struct kvm_regs *r)
 	r->r12 = g[VCPU_REGS_R12]; r->r13 = g[VCPU_REGS_R13];
 	r->r14 = g[VCPU_REGS_R14]; r->r15 = g[VCPU_REGS_R15];
 	r->rip = g[VCPU_REGS_RIP];
-	r->rflags = kvm_x86_vendor->get_rflags(vcpu);
+	r->rflags = kvm_get_rflags(vcpu);
 }
 
 static void set_regs(struct kvm_vcpu *vcpu, const struct kvm_regs *r)
@@ -102,7 +104,7 @@ static void set_regs(struct kvm_vcpu *vcpu, const struct kvm_regs *r)
 	g[VCPU_REGS_R14] = r->r14; g[VCPU_REGS_R15] = r->r15;
 	g[VCPU_REGS_RIP] = r->rip;
 	/* bit 1 of RFLAGS always reads 1 (SDM vol. 1, 3.4.3) */
-	kvm_x86_vendor->set_rflags(vcpu, r->rflags | X86_EFLAGS_FIXED);
+	kvm_set_rflags(vcpu, r->rflags | X86_EFLAGS_FIXED);
 }
 
 static void get_sregs(struct kvm_vcpu *vcpu, struct kvm_sregs *s)
@@ -406,6 +408,9 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 		break;
 	case KVM_SET_VCPU_EVENTS:
 		r = kvm_vcpu_ioctl_set_vcpu_events(vcpu, argp);
+		break;
+	case KVM_SET_GUEST_DEBUG:
+		r = kvm_vcpu_ioctl_set_guest_debug(vcpu, argp);
 		break;
 	case KVM_GET_XSAVE:
 		r = get_xsave(vcpu, argp);

@@ -40,7 +40,10 @@ long kvm_arch_check_extension(struct kvm *kvm, long cap)
 	case KVM_CAP_VCPU_EVENTS:	/* api.rst 4.31/4.32 */
 	case KVM_CAP_INTR_SHADOW:	/* interrupt.shadow in the vCPU events */
 	case KVM_CAP_USER_NMI:		/* api.rst 4.55 KVM_NMI */
+	case KVM_CAP_SET_GUEST_DEBUG:
 		return vcpus;
+	case KVM_CAP_SET_GUEST_DEBUG2:	/* the control bits KVM_SET_GUEST_DEBUG accepts */
+		return vcpus ? KVM_GUESTDBG_SUPPORTED : 0;
 	default:
 		/* api.rst 4.4: 0 for everything not implemented */
 		return 0;

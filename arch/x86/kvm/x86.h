@@ -57,6 +57,14 @@ void kvm_debugregs_save(struct kvm_vcpu *vcpu);
 int kvm_handle_dr_access(struct kvm_vcpu *vcpu);
 long kvm_vcpu_ioctl_get_debugregs(struct kvm_vcpu *vcpu, struct kvm_debugregs __user *udr);
 long kvm_vcpu_ioctl_set_debugregs(struct kvm_vcpu *vcpu, struct kvm_debugregs __user *udr);
+/* what KVM_SET_GUEST_DEBUG accepts (KVM_CAP_SET_GUEST_DEBUG2) */
+#define KVM_GUESTDBG_SUPPORTED	(KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP | \
+				 KVM_GUESTDBG_USE_SW_BP | KVM_GUESTDBG_INJECT_DB | \
+				 KVM_GUESTDBG_INJECT_BP | KVM_GUESTDBG_BLOCKIRQ)
+long kvm_vcpu_ioctl_set_guest_debug(struct kvm_vcpu *vcpu, struct kvm_guest_debug __user *u);
+u64 kvm_get_rflags(struct kvm_vcpu *vcpu);
+void kvm_set_rflags(struct kvm_vcpu *vcpu, u64 rflags);
+int kvm_exit_debug(struct kvm_vcpu *vcpu, u32 exception, u64 dr6);
 
 /* events.c */
 enum kvm_event_kind { KVM_EVENT_EXT_INTR, KVM_EVENT_NMI, KVM_EVENT_EXCEPTION, KVM_EVENT_SOFT };

@@ -71,6 +71,20 @@ void svm_set_irq_window(struct kvm_vcpu *vcpu, bool on)
 	}
 }
 
+/* #DB for the NMI window's single step or the debugger, #BP for software breakpoints */
+void svm_update_exception_intercepts(struct kvm_vcpu *vcpu)
+{
+	struct vcpu_svm *svm = to_svm(vcpu);
+	u32 dbg = vcpu->arch.guest_debug;
+	u32 *bits = &svm->vmcb->control.intercept_exceptions;
+
+	*bits &= ~(BIT(DB_VECTOR) | BIT(BP_VECTOR));
+	if (svm->nmi_singlestep || (dbg & KVM_GUESTDBG_SINGLESTEP))
+		*bits |= BIT(DB_VECTOR);
+	if (dbg & KVM_GUESTDBG_USE_SW_BP)
+		*bits |= BIT(BP_VECTOR);
+}
+
 static void svm_singlestep(struct vcpu_svm *svm, bool on)
 {
 	struct vmcb *vmcb = svm->vmcb;
@@ -80,12 +94,11 @@ static void svm_singlestep(struct vcpu_svm *svm, bool on)
 	if (on) {
 		svm->guest_tf = vmcb->save.rflags & X86_EFLAGS_TF;
 		vmcb->save.rflags |= X86_EFLAGS_TF | X86_EFLAGS_RF;
-		vmcb->control.intercept_exceptions |= BIT(DB_VECTOR);
 	} else {
 		vmcb->save.rflags = (vmcb->save.rflags & ~X86_EFLAGS_TF) | svm->guest_tf;
-		vmcb->control.intercept_exceptions &= ~BIT(DB_VECTOR);
 	}
 	svm->nmi_singlestep = on;
+	svm_update_exception_intercepts(svm->vcpu);
 }
 
 void svm_set_nmi_window(struct kvm_vcpu *vcpu, bool on)
@@ -225,22 +238,33 @@ int svm_exit_iret(struct kvm_vcpu *vcpu)
 	return 1;
 }
 
-/* #DB is intercepted only to single-step for the NMI window. */
+/* #DB: the NMI window's single step, or the debugger's (api.rst 4.87) */
 int svm_exit_db(struct kvm_vcpu *vcpu)
 {
 	struct vcpu_svm *svm = to_svm(vcpu);
+	bool guest_tf;
 
-	if (!svm->nmi_singlestep) {
-		kvm_queue_exception(vcpu, DB_VECTOR, false, 0);
+	if (svm->nmi_singlestep) {
+		guest_tf = svm->guest_tf;
+		svm_singlestep(svm, false);
+		if (vcpu->arch.guest_debug & KVM_GUESTDBG_SINGLESTEP)
+			return kvm_exit_debug(vcpu, DB_VECTOR, svm->vmcb->save.dr6);
+		/* the trap's DR6.BS is ours; the guest's own TF gets its #DB */
+		svm->vmcb->save.dr6 &= ~DR6_BS;
+		if (guest_tf) {
+			svm->vmcb->save.dr6 |= DR6_BS;
+			kvm_queue_exception(vcpu, DB_VECTOR, false, 0);
+		}
 		return 1;
 	}
-	svm_singlestep(svm, false);
-	/* the trap's DR6.BS is ours, not the guest's */
-	svm->vmcb->save.dr6 &= ~DR6_BS;
-	/* the guest single-stepped itself as well: it gets its #DB */
-	if (svm->guest_tf) {
-		svm->vmcb->save.dr6 |= DR6_BS;
-		kvm_queue_exception(vcpu, DB_VECTOR, false, 0);
-	}
+	if (vcpu->arch.guest_debug & KVM_GUESTDBG_SINGLESTEP)
+		return kvm_exit_debug(vcpu, DB_VECTOR, svm->vmcb->save.dr6);
+	kvm_queue_exception(vcpu, DB_VECTOR, false, 0);
 	return 1;
+}
+
+/* #BP with KVM_GUESTDBG_USE_SW_BP: RIP is at the INT3 (APM 15.12) */
+int svm_exit_bp(struct kvm_vcpu *vcpu)
+{
+	return kvm_exit_debug(vcpu, BP_VECTOR, 0);
 }

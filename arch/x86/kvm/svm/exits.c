@@ -188,6 +188,7 @@ static const svm_exit_handler svm_exit_handlers[SVM_EXIT_MAX] = {
 	[SVM_EXIT_VINTR]	= svm_exit_vintr,
 	[SVM_EXIT_IRET]		= svm_exit_iret,
 	[SVM_EXIT_EXCP_BASE + DB_VECTOR] = svm_exit_db,
+	[SVM_EXIT_EXCP_BASE + BP_VECTOR] = svm_exit_bp,
 	[SVM_EXIT_CPUID]	= svm_exit_cpuid,
 	[SVM_EXIT_INVD]		= svm_exit_invd,
 	[SVM_EXIT_HLT]		= svm_exit_hlt,

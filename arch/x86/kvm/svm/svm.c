@@ -288,6 +288,7 @@ static const struct kvm_x86_ops svm_x86_ops = {
 	.set_interrupt_shadow	= svm_set_interrupt_shadow,
 	.get_nmi_mask		= svm_get_nmi_mask,
 	.set_nmi_mask		= svm_set_nmi_mask,
+	.update_exception_intercepts = svm_update_exception_intercepts,
 };
 
 static int __init svm_init(void)

@@ -74,6 +74,8 @@ void svm_events_after_exit(struct kvm_vcpu *vcpu);
 int svm_exit_vintr(struct kvm_vcpu *vcpu);
 int svm_exit_iret(struct kvm_vcpu *vcpu);
 int svm_exit_db(struct kvm_vcpu *vcpu);
+int svm_exit_bp(struct kvm_vcpu *vcpu);
+void svm_update_exception_intercepts(struct kvm_vcpu *vcpu);
 
 /* exits.c */
 int svm_handle_exit(struct kvm_vcpu *vcpu);

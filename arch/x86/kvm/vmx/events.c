@@ -14,6 +14,8 @@
 #include "vmx.h"
 #include "x86.h"
 
+#define DR6_ACTIVE_LOW_BITS	0xffff0ff0ULL	/* DR6 bits that read as 1 (SDM 17.2.3) */
+
 void vmx_inject_exception(struct kvm_vcpu *vcpu, u8 nr, bool has_error, u32 error_code)
 {
 	struct vcpu_vmx *vmx = to_vmx(vcpu);
@@ -146,5 +148,39 @@ int vmx_exit_irq_window(struct kvm_vcpu *vcpu)
 int vmx_exit_nmi_window(struct kvm_vcpu *vcpu)
 {
 	vmx_set_nmi_window(vcpu, false);
+	return 1;
+}
+
+/* #DB while the debugger single-steps, #BP with its software breakpoints (api.rst 4.87) */
+void vmx_update_exception_intercepts(struct kvm_vcpu *vcpu)
+{
+	struct vcpu_vmx *vmx = to_vmx(vcpu);
+	u32 dbg = vcpu->arch.guest_debug;
+
+	vmx->exception_bitmap = (dbg & KVM_GUESTDBG_SINGLESTEP ? BIT(DB_VECTOR) : 0) |
+				(dbg & KVM_GUESTDBG_USE_SW_BP ? BIT(BP_VECTOR) : 0);
+}
+
+/*
+ * Exit reason 0: an NMI that hit the guest (the host's, handled in vmx_vcpu_run) or an
+ * exception in the exception bitmap. For #DB the qualification holds the DR6 bits the
+ * exception would have set (27.2.1 table 27-1); for INT3 RIP is still at the instruction.
+ */
+int vmx_exit_exception_nmi(struct kvm_vcpu *vcpu)
+{
+	struct vcpu_vmx *vmx = to_vmx(vcpu);
+	u32 info = vmx->exit_intr_info;
+	u8 nr = info & INTR_INFO_VECTOR_MASK;
+
+	if (!(info & INTR_INFO_VALID) || ((info >> INTR_INFO_TYPE_SHIFT) & 7) == INTR_TYPE_NMI)
+		return 1;
+	if (nr == DB_VECTOR && (vcpu->arch.guest_debug & KVM_GUESTDBG_SINGLESTEP))
+		return kvm_exit_debug(vcpu, DB_VECTOR, DR6_ACTIVE_LOW_BITS | vmx->exit_qual);
+	if (nr == BP_VECTOR && (vcpu->arch.guest_debug & KVM_GUESTDBG_USE_SW_BP))
+		return kvm_exit_debug(vcpu, BP_VECTOR, 0);
+	/* not the debugger's: the guest gets it as the hardware raised it */
+	if (nr == BP_VECTOR)
+		return 1;	/* RIP is at the INT3: it runs again without the intercept */
+	kvm_queue_exception(vcpu, nr, info & INTR_INFO_DELIVER_CODE, vmx->exit_intr_error);
 	return 1;
 }

@@ -269,7 +269,7 @@ static int vmx_exit_task_switch(struct kvm_vcpu *vcpu)
 typedef int (*vmx_exit_handler)(struct kvm_vcpu *vcpu);
 
 static const vmx_exit_handler vmx_exit_handlers[EXIT_REASON_MAX] = {
-	[EXIT_REASON_EXCEPTION_NMI]	= vmx_exit_nop,
+	[EXIT_REASON_EXCEPTION_NMI]	= vmx_exit_exception_nmi,
 	[EXIT_REASON_EXTERNAL_INTERRUPT] = vmx_exit_nop,
 	[EXIT_REASON_TRIPLE_FAULT]	= vmx_exit_triple_fault,
 	[EXIT_REASON_INIT]		= vmx_exit_nop,

@@ -493,6 +493,7 @@ static void write_guest_state(struct vcpu_vmx *vmx)
 	if (vmx->nmi_window)
 		cpu_ctls |= CPU_NMI_WINDOW_EXITING;
 	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, cpu_ctls);
+	vmcs_write(EXCEPTION_BITMAP, vmx->exception_bitmap);
 	if (vmx->efer & EFER_LMA)
 		entry_ctls |= ENTRY_IA32E_MODE;
 	vmcs_write(VM_ENTRY_CONTROLS, entry_ctls);
@@ -679,6 +680,7 @@ void vmx_vcpu_run(struct kvm_vcpu *vcpu)
 		vmx->launched = true;
 	vmx->exit_qual = vmcs_read(EXIT_QUALIFICATION);
 	vmx->exit_intr_info = vmcs_read(VM_EXIT_INTR_INFO);
+	vmx->exit_intr_error = vmcs_read(VM_EXIT_INTR_ERROR_CODE);
 	vmx->idt_vectoring_info = vmcs_read(IDT_VECTORING_INFO);
 	vmx->idt_vectoring_error = vmcs_read(IDT_VECTORING_ERROR_CODE);
 	vmx->exit_instr_len = vmcs_read(VM_EXIT_INSTRUCTION_LEN);

@@ -488,6 +488,7 @@ static const struct kvm_x86_ops vmx_x86_ops = {
 	.set_interrupt_shadow	= vmx_set_interrupt_shadow,
 	.get_nmi_mask		= vmx_get_nmi_mask,
 	.set_nmi_mask		= vmx_set_nmi_mask,
+	.update_exception_intercepts = vmx_update_exception_intercepts,
 };
 
 static int __init vmx_init(void)

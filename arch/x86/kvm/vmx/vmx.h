@@ -224,7 +224,7 @@ struct vcpu_vmx {
 	/* what the last exit reported, read while the VMCS was current */
 	u64 exit_qual;
 	u64 guest_phys;
-	u32 exit_intr_info, idt_vectoring_info, idt_vectoring_error;
+	u32 exit_intr_info, exit_intr_error, idt_vectoring_info, idt_vectoring_error;
 	u32 exit_instr_len, exit_instr_info;
 
 	/* guest state; vcpu */
@@ -240,6 +240,7 @@ struct vcpu_vmx {
 	u32 entry_intr_info, entry_error_code, entry_instr_len;
 	bool dr_exiting;
 	bool irq_window, nmi_window;	/* interrupt-/NMI-window exiting for the next entry */
+	u32 exception_bitmap;
 };
 
 static inline struct vcpu_vmx *to_vmx(struct kvm_vcpu *vcpu)
@@ -311,6 +312,8 @@ void vmx_set_nmi_mask(struct kvm_vcpu *vcpu, bool masked);
 void vmx_events_after_exit(struct kvm_vcpu *vcpu);
 int vmx_exit_irq_window(struct kvm_vcpu *vcpu);
 int vmx_exit_nmi_window(struct kvm_vcpu *vcpu);
+int vmx_exit_exception_nmi(struct kvm_vcpu *vcpu);
+void vmx_update_exception_intercepts(struct kvm_vcpu *vcpu);
 
 /* exits.c */
 int vmx_handle_exit(struct kvm_vcpu *vcpu);
