@@ -38,7 +38,6 @@ long kvm_arch_check_extension(struct kvm *kvm, long cap)
 	case KVM_CAP_XCRS:
 	case KVM_CAP_DEBUGREGS:
 	case KVM_CAP_VCPU_EVENTS:	/* api.rst 4.31/4.32 */
-	case KVM_CAP_INTR_SHADOW:	/* interrupt.shadow in the vCPU events */
 	case KVM_CAP_USER_NMI:		/* api.rst 4.55 KVM_NMI */
 	case KVM_CAP_SET_GUEST_DEBUG:
 		return vcpus;

@@ -165,6 +165,66 @@ static bool probe_adjust_clock(struct probe_ctx *c)
 	return ioctl(c->vm, KVM_GET_CLOCK, &data) == 0;
 }
 
+/* a vCPU ioctl on a fresh vCPU succeeds */
+static bool vcpu_ioctl_works(struct probe_ctx *c, unsigned long cmd, void *arg)
+{
+	int vcpu = ioctl(c->vm, KVM_CREATE_VCPU, 0);
+	bool ok;
+
+	if (vcpu < 0)
+		return false;
+	ok = ioctl(vcpu, cmd, arg) == 0;
+	close(vcpu);
+	return ok;
+}
+
+static bool probe_vcpu_events(struct probe_ctx *c)
+{
+	struct kvm_vcpu_events ev;
+
+	return vcpu_ioctl_works(c, KVM_GET_VCPU_EVENTS, &ev);
+}
+
+static bool probe_user_nmi(struct probe_ctx *c)
+{
+	return vcpu_ioctl_works(c, KVM_NMI, NULL);
+}
+
+static bool probe_set_guest_debug(struct probe_ctx *c)
+{
+	struct kvm_guest_debug dbg = { .control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP };
+
+	return vcpu_ioctl_works(c, KVM_SET_GUEST_DEBUG, &dbg);
+}
+
+/* the value is a mask of control bits: each single one of them is accepted */
+static bool probe_set_guest_debug2(struct probe_ctx *c)
+{
+	int vcpu = ioctl(c->vm, KVM_CREATE_VCPU, 0);
+	bool ok = c->value != 0;
+	unsigned int bit;
+
+	if (vcpu < 0)
+		return false;
+	for (bit = 0; bit < 32 && ok; bit++) {
+		struct kvm_guest_debug dbg = { .control = 1u << bit };
+
+		if (!(c->value & (1L << bit)))
+			continue;
+		if (dbg.control & (KVM_GUESTDBG_INJECT_DB | KVM_GUESTDBG_INJECT_BP))
+			dbg.control |= KVM_GUESTDBG_ENABLE;
+		ok = ioctl(vcpu, KVM_SET_GUEST_DEBUG, &dbg) == 0;
+		/* an injected #DB/#BP stays pending: clear it for the next bit */
+		if (ok) {
+			struct kvm_vcpu_events ev = { .flags = 0 };
+
+			ok = ioctl(vcpu, KVM_SET_VCPU_EVENTS, &ev) == 0;
+		}
+	}
+	close(vcpu);
+	return ok;
+}
+
 #define CAP(name, fn) { KVM_CAP_##name, #name, fn }
 static const struct {
 	long cap;
@@ -186,6 +246,10 @@ static const struct {
 	CAP(IOEVENTFD, probe_ioeventfd),
 	CAP(COALESCED_MMIO, probe_coalesced_mmio),
 	CAP(ADJUST_CLOCK, probe_adjust_clock),
+	CAP(VCPU_EVENTS, probe_vcpu_events),
+	CAP(USER_NMI, probe_user_nmi),
+	CAP(SET_GUEST_DEBUG, probe_set_guest_debug),
+	CAP(SET_GUEST_DEBUG2, probe_set_guest_debug2),
 };
 
 int main(void)
