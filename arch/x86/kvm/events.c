@@ -37,6 +37,17 @@ static bool exception_contributory(u8 nr)
 	return nr == 0 || (nr >= 10 && nr <= 13);
 }
 
+/* The one exception slot: pending (not injected yet) or injected (in delivery). */
+static void set_exception(struct kvm_vcpu_event_state *ev, bool injected, u8 nr,
+			  bool has_error, u32 error_code)
+{
+	ev->exception.pending = !injected;
+	ev->exception.injected = injected;
+	ev->exception.nr = nr;
+	ev->exception.has_error_code = has_error;
+	ev->exception.error_code = has_error ? error_code : 0;
+}
+
 /*
  * Raise an exception for the next entry. One already pending or in delivery combines with
  * it as SDM vol. 3A table 6-5 says: contributory on contributory, or a contributory
@@ -62,11 +73,7 @@ void kvm_queue_exception(struct kvm_vcpu *vcpu, u8 nr, bool has_error, u32 error
 			error_code = 0;
 		}
 	}
-	ev->exception.pending = true;
-	ev->exception.injected = false;
-	ev->exception.nr = nr;
-	ev->exception.has_error_code = has_error;
-	ev->exception.error_code = has_error ? error_code : 0;
+	set_exception(ev, false, nr, has_error, error_code);
 }
 EXPORT_SYMBOL_GPL(kvm_queue_exception);
 
@@ -85,11 +92,7 @@ void kvm_event_interrupted(struct kvm_vcpu *vcpu, enum kvm_event_kind kind, u8 n
 		ev->nmi_injected = true;
 		break;
 	case KVM_EVENT_EXCEPTION:
-		ev->exception.injected = true;
-		ev->exception.pending = false;
-		ev->exception.nr = nr;
-		ev->exception.has_error_code = has_error;
-		ev->exception.error_code = has_error ? error_code : 0;
+		set_exception(ev, true, nr, has_error, error_code);
 		break;
 	case KVM_EVENT_SOFT:
 		break;		/* the instruction runs again (see the top of this file) */
@@ -122,12 +125,11 @@ void kvm_inject_events(struct kvm_vcpu *vcpu)
 	struct kvm_vcpu_event_state *ev = &vcpu->arch.events;
 	bool busy = true, irq_window = false;
 
-	if (ev->exception.injected) {
-		ops->inject_exception(vcpu, ev->exception.nr, ev->exception.has_error_code,
-				      ev->exception.error_code);
-	} else if (ev->exception.pending) {
+	if (ev->exception.pending) {
 		ev->exception.pending = false;
 		ev->exception.injected = true;
+	}
+	if (ev->exception.injected) {
 		ops->inject_exception(vcpu, ev->exception.nr, ev->exception.has_error_code,
 				      ev->exception.error_code);
 	} else if (ev->nmi_injected) {
