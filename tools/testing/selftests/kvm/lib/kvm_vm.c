@@ -123,6 +123,28 @@ struct kvm_vcpu *kvm_vcpu_new(struct kvm_vm *vm, int id)
 	return vcpu;
 }
 
+void *mmap_aligned(uint64_t size, uint64_t align)
+{
+	uint8_t *map = mmap(NULL, size + align, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	TEST_ASSERT(map != MAP_FAILED, "mmap %llu bytes", (unsigned long long)(size + align));
+	return (void *)(((uintptr_t)map + align - 1) & ~(uintptr_t)(align - 1));
+}
+
+void vm_set_slot(struct kvm_vm *vm, uint32_t slot, uint32_t flags, uint64_t gpa, uint64_t size,
+		 void *hva)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = slot, .flags = flags, .guest_phys_addr = gpa, .memory_size = size,
+		.userspace_addr = (uintptr_t)hva,
+	};
+	int ret = ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r);
+
+	TEST_ASSERT(!ret, "KVM_SET_USER_MEMORY_REGION slot %u flags %#x gpa %#llx size %#llx: %d",
+		    slot, flags, (unsigned long long)gpa, (unsigned long long)size, ret);
+}
+
 uint64_t vm_alloc_pages(struct kvm_vm *vm, uint64_t npages)
 {
 	uint64_t total = vm->mem_size / PAGE_SIZE, first, n;

@@ -205,6 +205,15 @@ void guest_map_page(struct kvm_vm *vm, uint64_t gva, uint64_t gpa)
 	map_page(vm, gva, gpa);
 }
 
+void guest_map_range(struct kvm_vm *vm, uint64_t gva, uint64_t gpa, uint64_t size)
+{
+	uint64_t off;
+
+	TEST_ASSERT(vm->mode == GUEST_MODE_LONG64, "guest_map_range needs a long-mode VM");
+	for (off = 0; off < size; off += PAGE_SIZE)
+		map_page(vm, gva + off, gpa + off);
+}
+
 /*
  * Copy the PT_LOAD segments of this (static, non-PIE) executable into guest memory at
  * their own addresses, from the process's memory rather than the file: the guest then

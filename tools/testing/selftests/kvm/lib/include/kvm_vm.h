@@ -64,6 +64,16 @@ struct kvm_cpuid_entry2 *cpuid2_find(struct kvm_cpuid2 *c, uint32_t function, ui
 const struct kvm_cpuid_entry2 *vm_cpuid_entry(struct kvm_vm *vm, uint32_t function,
 					      uint32_t index);
 
+/*
+ * Anonymous private memory of size bytes (MAP_NORESERVE) at an address that is a multiple
+ * of align (a power of two, e.g. 2 MiB so that transparent huge pages can back it); asserts.
+ * Never unmapped: for the test's lifetime.
+ */
+void *mmap_aligned(uint64_t size, uint64_t align);
+/* KVM_SET_USER_MEMORY_REGION (size 0 deletes the slot); asserts success. */
+void vm_set_slot(struct kvm_vm *vm, uint32_t slot, uint32_t flags, uint64_t gpa, uint64_t size,
+		 void *hva);
+
 /* Guest physical pages: zeroed, never gpa 0. Asserts when memory runs out. */
 uint64_t vm_alloc_pages(struct kvm_vm *vm, uint64_t npages);
 /* Mark [gpa, gpa + size) used so the allocator never hands it out. */

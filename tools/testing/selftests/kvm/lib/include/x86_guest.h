@@ -117,6 +117,8 @@ void vm_load_blob(struct kvm_vm *vm, uint64_t gpa, const void *start, const void
  * the test creates); table pages come from slot 0.
  */
 void guest_map_page(struct kvm_vm *vm, uint64_t gva, uint64_t gpa);
+/* Long mode: guest_map_page() for every 4 KiB page of [gva, gva + size). */
+void guest_map_range(struct kvm_vm *vm, uint64_t gva, uint64_t gpa, uint64_t size);
 /* Long mode: remove the guest's mapping of the 4 KiB page at gva (before it runs). */
 void guest_unmap_page(struct kvm_vm *vm, uint64_t gva);
 
