@@ -42,6 +42,12 @@ void kvm_complete_pio(struct kvm_vcpu *vcpu);
 /* mmu/tdp.c */
 int kvm_tdp_init(struct kvm *kvm);
 void kvm_tdp_destroy(struct kvm *kvm);
+/*
+ * A nested page fault / EPT violation. error_code has the #PF error code's layout; the
+ * only bit used is TDP_FAULT_WRITE (the access was a write). SVM's exit_info_1 is in that
+ * format already (APM 15.25.6); VMX translates its exit qualification (SDM 27.2.1).
+ */
+#define TDP_FAULT_WRITE		BIT_ULL(1)
 int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code);
 void kvm_tdp_vcpu_free(struct kvm_vcpu *vcpu);
 void kvm_tdp_zap_range(struct kvm *kvm, u64 base_gfn, u64 npages);

@@ -158,7 +158,10 @@ static int svm_exit_xsetbv(struct kvm_vcpu *vcpu)
 	return 1;
 }
 
-/* APM 15.25.6: exit_info_1 is the page-fault error code, exit_info_2 the guest-physical address */
+/*
+ * APM 15.25.6: exit_info_1 is the page-fault error code (bit 1 = write, as the TDP fault
+ * path wants it), exit_info_2 the guest-physical address
+ */
 static int svm_exit_npf(struct kvm_vcpu *vcpu)
 {
 	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;

@@ -246,12 +246,17 @@ static int vmx_exit_dr(struct kvm_vcpu *vcpu)
 	return kvm_handle_dr_access(vcpu);
 }
 
-/* 27.2.1 table 27-7: the guest-physical address is in its own field; error = qualification */
+/*
+ * 27.2.1 table 27-7: the guest-physical address is in its own field; qualification bit 1
+ * says the access was a write (a data write, or an accessed/dirty flag update of a guest
+ * paging structure), which the TDP fault path wants in #PF error code form.
+ */
 static int vmx_exit_ept_violation(struct kvm_vcpu *vcpu)
 {
 	struct vcpu_vmx *vmx = to_vmx(vcpu);
 
-	return kvm_tdp_page_fault(vcpu, vmx->guest_phys, vmx->exit_qual);
+	return kvm_tdp_page_fault(vcpu, vmx->guest_phys,
+				  (vmx->exit_qual & EPT_VIOLATION_WRITE) ? TDP_FAULT_WRITE : 0);
 }
 
 static int vmx_exit_ept_misconfig(struct kvm_vcpu *vcpu)
