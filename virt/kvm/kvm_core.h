@@ -8,6 +8,7 @@
 
 #include <linux/list.h>
 #include <linux/mm_types.h>
+#include <linux/mmu_notifier.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
@@ -41,6 +42,9 @@ struct kvm {
 	struct mutex slots_lock;	/* serializes memslot updates */
 	struct srcu_struct srcu;	/* readers of memslots */
 	struct kvm_memslots __rcu *memslots;	/* slots_lock to write, srcu to read */
+
+	/* follows kvm->mm for the nested page tables (mmu_notifier.c); registered once */
+	struct mmu_notifier mmu_notifier;
 
 	struct kvm_arch arch;
 };
@@ -82,8 +86,29 @@ void kvm_arch_vcpu_load(struct kvm_vcpu *vcpu, int cpu);
 void kvm_arch_vcpu_put(struct kvm_vcpu *vcpu);
 /* -EINVAL when [base_gfn, base_gfn + npages) is beyond what the guest can address */
 int kvm_arch_check_gfn_range(struct kvm *kvm, u64 base_gfn, u64 npages);
-/* A slot went away (deleted, moved, flags changed): drop every mapping made from it. */
-void kvm_arch_memslot_removed(struct kvm *kvm, const struct kvm_memory_slot *slot);
+
+/*
+ * The arch MMU (arch/x86/kvm/mmu/tdp.c), for memslot updates and the MMU notifier. gfn
+ * ranges are [start, end). None of these sleeps unless may_sleep says it may:
+ * MMU notifiers call them under the host's page table locks.
+ *
+ * invalidate_begin/end bracket every change to what a gfn maps to (the host changing the
+ * pages of [hva_start, hva_end), a slot going away: all addresses): in
+ * between no fault for an address in the range installs an entry, and the end makes faults
+ * that looked a page up before it retry.
+ */
+void kvm_arch_mmu_invalidate_begin(struct kvm *kvm, unsigned long hva_start,
+				   unsigned long hva_end);
+void kvm_arch_mmu_invalidate_end(struct kvm *kvm);
+/* Drop every mapping of [start, end) (a 2 MiB leaf overlapping it goes whole). */
+void kvm_arch_unmap_gfn_range(struct kvm *kvm, u64 start, u64 end, bool may_sleep);
+/*
+ * After unmap: return once no vCPU's TLB can use what it removed.
+ * Spins (IPIs) but does not sleep; needs interrupts enabled.
+ */
+void kvm_arch_flush_remote_tlbs(struct kvm *kvm);
+/* Was a page of [start, end) accessed since the last clear? clear: clear it too (no flush). */
+bool kvm_arch_age_gfn_range(struct kvm *kvm, u64 start, u64 end, bool clear);
 int kvm_arch_hardware_enable(void);
 void kvm_arch_hardware_disable(void);
 
@@ -108,5 +133,9 @@ void kvm_kick_vcpus_sync(struct kvm *kvm);
 
 void kvm_get_vm(struct kvm *kvm);
 void kvm_put_vm(struct kvm *kvm);
+
+/* MMU notifier on the creator's mm: virt/kvm/mmu_notifier.c */
+int kvm_mmu_notifier_register(struct kvm *kvm);
+void kvm_mmu_notifier_unregister(struct kvm *kvm);
 
 #endif

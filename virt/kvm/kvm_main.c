@@ -39,6 +39,8 @@ static void kvm_destroy_vm(struct kvm *kvm)
 	list_del(&kvm->vm_list);
 	mutex_unlock(&kvm_vm_list_lock);
 
+	/* no callback runs after this, and every nested mapping is gone (release) */
+	kvm_mmu_notifier_unregister(kvm);
 	kvm_destroy_vcpus(kvm);
 	kvm_arch_destroy_vm(kvm);
 	kvm_memslots_destroy(kvm);
@@ -66,6 +68,8 @@ static long kvm_check_extension(struct kvm *kvm, long cap)
 	case KVM_CAP_USER_MEMORY:
 	case KVM_CAP_DESTROY_MEMORY_REGION_WORKS:
 	case KVM_CAP_JOIN_MEMORY_REGIONS_WORKS:
+	/* guest memory follows the host mm (mmu_notifier.c): api.rst 4.35 */
+	case KVM_CAP_SYNC_MMU:
 		return 1;
 	case KVM_CAP_NR_MEMSLOTS:
 		return KVM_USER_MEM_SLOTS;
@@ -153,11 +157,14 @@ static int kvm_create_vm(unsigned long type)
 
 	mmgrab(current->mm);
 	kvm->mm = current->mm;
+	r = kvm_mmu_notifier_register(kvm);
+	if (r)
+		goto err_arch;
 
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0) {
 		r = fd;
-		goto err_arch;
+		goto err_notifier;
 	}
 	file = anon_inode_getfile("kvm-vm", &kvm_vm_fops, kvm, O_RDWR);
 	if (IS_ERR(file)) {
@@ -176,6 +183,8 @@ static int kvm_create_vm(unsigned long type)
 
 err_fd:
 	put_unused_fd(fd);
+err_notifier:
+	kvm_mmu_notifier_unregister(kvm);
 err_arch:
 	mmdrop(kvm->mm);
 	kvm_arch_destroy_vm(kvm);

@@ -2,7 +2,8 @@
 /*
  * Memory slots: KVM_SET_USER_MEMORY_REGION with Linux KVM's rules (api.rst 4.35) and the
  * gfn -> slot lookup used by the fault path. Creating, moving, changing flags and deleting a
- * slot each publish a new sorted copy of the slot set (see memslot.h for the locking).
+ * slot each publish a new sorted copy of the slot set (see memslot.h for the locking); a
+ * change to what a gfn maps to is published inside an MMU invalidation (memslots_publish).
  */
 #include <linux/kvm.h>
 #include <linux/mm.h>
@@ -143,6 +144,30 @@ static int check_region(const struct kvm_userspace_memory_region *mem)
 	return 0;
 }
 
+/*
+ * Make slots the VM's slot set, old (NULL: none) being replaced by new (NULL: deleted).
+ * When what a gfn maps to changes (old deleted or moved away), the change is made inside an
+ * invalidation (kvm_arch_mmu_invalidate_begin/end): faults that looked the old set up
+ * cannot install anything, and the departing slot's mappings and their TLB entries are
+ * gone before the new set is visible (so an MMU notifier that reads the new set misses
+ * nothing).
+ */
+static void memslots_publish(struct kvm *kvm, const struct kvm_memory_slot *old,
+			     const struct kvm_memory_slot *new, struct kvm_memslots *slots)
+{
+	bool gone = old && (!new || new->base_gfn != old->base_gfn);
+
+	if (!gone) {
+		rcu_assign_pointer(kvm->memslots, slots);
+		return;
+	}
+	kvm_arch_mmu_invalidate_begin(kvm, 0, ULONG_MAX);
+	kvm_arch_unmap_gfn_range(kvm, old->base_gfn, old->base_gfn + old->npages, true);
+	kvm_arch_flush_remote_tlbs(kvm);
+	rcu_assign_pointer(kvm->memslots, slots);
+	kvm_arch_mmu_invalidate_end(kvm);
+}
+
 int kvm_vm_ioctl_set_memory_region(struct kvm *kvm,
 				   const struct kvm_userspace_memory_region *mem)
 {
@@ -197,11 +222,9 @@ int kvm_vm_ioctl_set_memory_region(struct kvm *kvm,
 	new_slots = memslots_replace(old_slots, id, new.npages ? &new : NULL);
 	if (!new_slots)
 		goto out_unlock;
-	rcu_assign_pointer(kvm->memslots, new_slots);
-	/* after this no reader can still be using the old set, nor map from the old slot */
+	memslots_publish(kvm, old, new.npages ? &new : NULL, new_slots);
+	/* after this no reader can still be using the old set */
 	synchronize_srcu(&kvm->srcu);
-	if (old)
-		kvm_arch_memslot_removed(kvm, old);
 	kvfree(old_slots);
 	r = 0;
 out_unlock:

@@ -10,6 +10,7 @@
 #include <linux/kvm.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/atomic.h>
 #include <asm/fpu/types.h>
 
 /* api.rst 4.x KVM_CAP_NR_VCPUS / MAX_VCPUS / MAX_VCPU_ID */
@@ -29,17 +30,34 @@ enum kvm_reg {
 	NR_VCPU_REGS
 };
 
-/* Two-dimensional paging (NPT/EPT) of one VM: arch/x86/kvm/mmu/tdp.c */
+/*
+ * Two-dimensional paging (NPT/EPT) of one VM: arch/x86/kvm/mmu/tdp.c. Entries hold no page
+ * references: the MMU notifier (virt/kvm/mmu_notifier.c) drops them before the host changes
+ * or frees a page, and mmu_seq / mmu_in_progress make a fault that raced with such an
+ * invalidation retry instead of installing what it looked up (Documentation/locking.rst).
+ */
 struct kvm_tdp {
-	spinlock_t lock;		/* the tables below and the pinned-page list */
+	spinlock_t lock;		/* the tables and every field tagged "lock" */
 	u64 *root;			/* top-level table (PML4), a kernel page */
-	unsigned long nr_pages_mapped;	/* lock: leaf entries present (each holds a page ref) */
+	unsigned long nr_pages_mapped;	/* lock: leaf entries present */
 	unsigned long nr_tables;	/* lock: table pages below the root */
-	u64 flush_gen;			/* atomic64-like, written under lock: bumped by zaps */
+	/*
+	 * Bumped under lock whenever an entry goes away or loses a permission (write,
+	 * accessed): a vCPU flushes its TLB on entry when it differs from the value it last
+	 * flushed at. flushed_gen is the newest value every vCPU is known to have seen (a
+	 * kick completed after it was read); kvm_tdp_flush() kicks only when it lags.
+	 */
+	u64 flush_gen;			/* lock to write, READ_ONCE to read */
+	atomic64_t flushed_gen;
+	unsigned long mmu_seq;		/* lock: bumped at the end of every invalidation */
+	long mmu_in_progress;		/* lock: invalidations begun and not ended */
+	/* lock: host addresses those cover (their union), valid while mmu_in_progress */
+	unsigned long mmu_inv_start, mmu_inv_end;
 	/* entry format, immutable after kvm_tdp_init: NPT or EPT bits (mmu/tdp.c) */
 	u64 present_mask;		/* an entry maps something when any of these is set */
 	u64 table_flags;		/* of an entry pointing to a table */
-	u64 leaf_flags;			/* of a leaf (plus bit 7 for a 2 MiB one) */
+	u64 leaf_flags;			/* of a writable leaf (plus bit 7 for a 2 MiB one) */
+	u64 accessed_mask;		/* hardware-set accessed bit of leaves; 0: none */
 };
 
 struct kvm_arch {

@@ -117,11 +117,6 @@ int kvm_arch_check_gfn_range(struct kvm *kvm, u64 base_gfn, u64 npages)
 	return 0;
 }
 
-void kvm_arch_memslot_removed(struct kvm *kvm, const struct kvm_memory_slot *slot)
-{
-	kvm_tdp_zap_range(kvm, slot->base_gfn, slot->npages);
-}
-
 /* api.rst 4.2: x86 knows one machine type, KVM_X86_DEFAULT_VM (0) */
 int kvm_arch_init_vm(struct kvm *kvm, unsigned long type)
 {

@@ -39,7 +39,7 @@ int kvm_emulate_string_pio(struct kvm_vcpu *vcpu, bool in, u16 port, unsigned in
 /* complete an IN that userspace answered, at the start of KVM_RUN */
 void kvm_complete_pio(struct kvm_vcpu *vcpu);
 
-/* mmu/tdp.c */
+/* mmu/tdp.c (and the kvm_arch_* MMU hooks of kvm_core.h) */
 int kvm_tdp_init(struct kvm *kvm);
 void kvm_tdp_destroy(struct kvm *kvm);
 /*
@@ -50,7 +50,6 @@ void kvm_tdp_destroy(struct kvm *kvm);
 #define TDP_FAULT_WRITE		BIT_ULL(1)
 int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code);
 void kvm_tdp_vcpu_free(struct kvm_vcpu *vcpu);
-void kvm_tdp_zap_range(struct kvm *kvm, u64 base_gfn, u64 npages);
 
 /* mmu/guest_walk.c: 0, or -EFAULT/-EACCES with the #PF error code in *pf_error */
 int kvm_gva_to_gpa(struct kvm_vcpu *vcpu, u64 gva, unsigned int access, u64 *gpa,

@@ -1,22 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Two-dimensional paging: the nested page tables (AMD NPT, APM vol. 2 15.25, or Intel EPT,
- * SDM vol. 3C 28.2, as the backend's tdp_ept says) that map
- * guest-physical to host-physical addresses, four levels of 512 entries in the long-mode
- * format. They start empty and are filled one 4 KiB page at a time, on nested page faults,
- * from the memslots: the host page backing a guest frame is looked up in the VM creator's
- * mm at fault time.
+ * SDM vol. 3C 28.2, as the backend's tdp_ept says) that map guest-physical to host-physical
+ * addresses, four levels of 512 entries in the long-mode format. They start empty and are
+ * filled on nested page faults from the memslots: the host page backing a guest frame is
+ * looked up in the VM creator's mm at fault time, with 4 KiB leaves, or 2 MiB ones where the
+ * host maps the whole aligned range with one huge page.
  *
- * Until MMU notifiers follow the host mm, a mapped page keeps the reference taken when it
- * was mapped; zapping a range (slot deleted or moved, VM destroyed) drops the entries, makes
- * every vCPU leave guest mode and flush its TLB, and only then drops the references.
+ * Entries hold no reference on the pages they map: the reference the fault path takes to
+ * look the page up is dropped once the entry is in. The host mm is followed instead
+ * (virt/kvm/mmu_notifier.c): before the host unmaps, moves, merges or frees a page, the
+ * notifier zaps the entries mapping it and makes every vCPU flush its TLB. A fault that
+ * raced with such an invalidation (it looked the page up before the host changed it and
+ * would install it after the zap) sees mmu_seq moved, or an invalidation of its address in
+ * progress, under tdp.lock and retries instead of installing a stale pfn
+ * (Documentation/locking.rst).
  *
- * Locking: tdp.lock (a spinlock) protects the tables; the fault path holds kvm->srcu from
- * the slot lookup to the installation of the entry, and slot updates wait for it
- * (synchronize_srcu) before zapping, so no entry from a removed slot survives the zap.
+ * Read-only leaves: a page the host maps read-only (the zero page, a KSM page, a page
+ * shared copy-on-write) is mapped read-only and the first guest write faults again, this
+ * time asking the host for write access.
+ *
+ * Locking: tdp.lock (a spinlock) protects the tables, mmu_seq and mmu_in_progress; it is
+ * taken inside the host's mm locks (notifiers run under them) and nothing that may sleep or
+ * fault is called under it.
  */
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/pgtable.h>
+#include <linux/swap.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/srcu.h>
@@ -26,7 +37,9 @@
 #define TDP_LEVELS		4
 #define TDP_ENTRIES		512
 #define TDP_PRESENT		BIT_ULL(0)
+/* the write bit is bit 1 in both formats (NPT R/W, EPT write access) */
 #define TDP_WRITABLE		BIT_ULL(1)
+#define TDP_WRITABLE_BIT	1
 /* nested walks are user-mode accesses: every level needs U/S (APM 15.25.5) */
 #define TDP_USER		BIT_ULL(2)
 #define TDP_ACCESSED		BIT_ULL(5)
@@ -39,6 +52,10 @@
 /* EPT (SDM 28.2.2): read, write, execute in bits 2:0; leaves hold the memory type in 5:3 */
 #define EPT_RWX			(BIT_ULL(0) | BIT_ULL(1) | BIT_ULL(2))
 #define EPT_MEMTYPE_WB		(6ULL << 3)
+/* the guest-physical address space the tables cover: 4 levels of 9 bits above 4 KiB */
+#define TDP_GFN_LIMIT		(1ULL << (9 * TDP_LEVELS))
+/* leaves visited per tdp.lock hold when the caller may reschedule between holds */
+#define TDP_BATCH		4096
 
 static unsigned int tdp_index(u64 gfn, int level)
 {
@@ -50,19 +67,31 @@ static u64 *tdp_table(u64 entry)
 	return __va(entry & TDP_PFN_MASK);
 }
 
+static u64 tdp_pfn(u64 entry)
+{
+	return (entry & TDP_PFN_MASK) >> PAGE_SHIFT;
+}
+
 int kvm_tdp_init(struct kvm *kvm)
 {
 	struct kvm_tdp *tdp = &kvm->arch.tdp;
 
 	spin_lock_init(&tdp->lock);
+	atomic64_set(&tdp->flushed_gen, 0);
 	if (kvm_x86_vendor->tdp_ept) {
 		tdp->present_mask = EPT_RWX;
 		tdp->table_flags = EPT_RWX;
 		tdp->leaf_flags = EPT_RWX | EPT_MEMTYPE_WB;
+		/*
+		 * The EPTP the VMX backend builds leaves accessed/dirty flags off (SDM 28.3.5):
+		 * no accessed bit to age by. Aging then zaps leaves (see tdp_age_leaf).
+		 */
+		tdp->accessed_mask = 0;
 	} else {
 		tdp->present_mask = TDP_PRESENT;
 		tdp->table_flags = TDP_TABLE_FLAGS;
 		tdp->leaf_flags = TDP_LEAF_FLAGS;
+		tdp->accessed_mask = TDP_ACCESSED;
 	}
 	tdp->root = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	return tdp->root ? 0 : -ENOMEM;
@@ -75,12 +104,8 @@ static void free_table(struct kvm_tdp *tdp, u64 *table, int level)
 	for (i = 0; i < TDP_ENTRIES; i++) {
 		u64 e = table[i];
 
-		if (!(e & tdp->present_mask))
-			continue;
-		if (level > 1 && !(e & TDP_LARGE))
+		if (level > 1 && (e & tdp->present_mask) && !(e & TDP_LARGE))
 			free_table(tdp, tdp_table(e), level - 1);
-		else
-			put_page(pfn_to_page((e & TDP_PFN_MASK) >> PAGE_SHIFT));
 	}
 	free_page((unsigned long)table);
 }
@@ -119,21 +144,43 @@ void kvm_tdp_vcpu_free(struct kvm_vcpu *vcpu)
 }
 
 /*
- * Install gfn -> pfn with a leaf at level 1 (4 KiB) or 2 (2 MiB, gfn and pfn aligned).
- * Returns 1 when installed, 0 when another vCPU mapped it first, -EEXIST when a 2 MiB leaf
- * cannot go in because a table of 4 KiB entries is already there. Caller holds tdp->lock.
+ * An entry went away or lost a permission: a vCPU TLB may still hold the old translation
+ * until it flushes. Caller holds tdp->lock; kvm_arch_flush_remote_tlbs() makes it so.
+ */
+static void tdp_changed(struct kvm_tdp *tdp)
+{
+	lockdep_assert_held(&tdp->lock);
+	WRITE_ONCE(tdp->flush_gen, tdp->flush_gen + 1);
+}
+
+/*
+ * Install gfn -> pfn with a leaf at level 1 (4 KiB) or 2 (2 MiB, gfn and pfn aligned),
+ * writable or read-only. Returns 1 when the tables changed, 0 when what is there already
+ * does the job (another vCPU was first), -EEXIST when a 2 MiB leaf cannot go in because a
+ * table of 4 KiB entries is there. Caller holds tdp->lock and checked mmu_seq under it.
  */
 static int tdp_map(struct kvm_tdp *tdp, struct kvm_vcpu_arch *a, u64 gfn, u64 pfn,
-		   int leaf_level)
+		   int leaf_level, bool writable)
 {
-	u64 *table = tdp->root, *e;
+	u64 leaf = (pfn << PAGE_SHIFT) | tdp->leaf_flags, *table = tdp->root, *e;
 	int level;
 
 	lockdep_assert_held(&tdp->lock);
+	if (!writable)
+		leaf &= ~TDP_WRITABLE;
+	if (leaf_level > 1)
+		leaf |= TDP_LARGE;
 	for (level = TDP_LEVELS; level > leaf_level; level--) {
 		e = &table[tdp_index(gfn, level)];
-		if (*e & TDP_LARGE)
-			return 0;	/* a 2 MiB leaf already covers gfn */
+		if (*e & TDP_LARGE) {
+			/* a 2 MiB leaf covers gfn: enough, unless it is read-only and this writes */
+			if (!writable || (*e & TDP_WRITABLE))
+				return 0;
+			/* make way for a table of 4 KiB leaves; TLBs may hold the 2 MiB one */
+			WRITE_ONCE(*e, 0);
+			tdp->nr_pages_mapped--;
+			tdp_changed(tdp);
+		}
 		if (!(*e & tdp->present_mask)) {
 			u64 *new = a->tdp_cache[--a->tdp_cache_nr];
 
@@ -143,43 +190,93 @@ static int tdp_map(struct kvm_tdp *tdp, struct kvm_vcpu_arch *a, u64 gfn, u64 pf
 		table = tdp_table(*e);
 	}
 	e = &table[tdp_index(gfn, leaf_level)];
-	if (*e & tdp->present_mask)
-		return leaf_level > 1 && !(*e & TDP_LARGE) ? -EEXIST : 0;
-	WRITE_ONCE(*e, (pfn << PAGE_SHIFT) | tdp->leaf_flags | (leaf_level > 1 ? TDP_LARGE : 0));
+	if (*e & tdp->present_mask) {
+		if (leaf_level > 1 && !(*e & TDP_LARGE))
+			return -EEXIST;
+		if (!writable || (*e & TDP_WRITABLE))
+			return 0;
+		/* the same page, made writable: no flush needed to grant a permission */
+		if (!WARN_ON_ONCE(tdp_pfn(*e) != pfn)) {
+			set_bit(TDP_WRITABLE_BIT, (unsigned long *)e);
+			return 1;
+		}
+		/* another page: only a broken invalidation protocol gets here */
+		WRITE_ONCE(*e, leaf);
+		tdp_changed(tdp);
+		return 1;
+	}
+	WRITE_ONCE(*e, leaf);
 	tdp->nr_pages_mapped++;
 	return 1;
 }
 
 /*
- * Can gfn be mapped with one 2 MiB entry onto the huge page (transparent or hugetlbfs) that
- * page belongs to? The slot must cover the whole aligned 2 MiB guest range, the host range
- * must be aligned alike, and the host must still map the first and the last 4 KiB of that
- * range to the first and last pages of the huge page (a split and partly remapped huge
- * page is mapped 4 KiB at a time).
+ * Does the host map hva with one page of 2 MiB or more (a PMD or PUD leaf: a transparent
+ * huge page, or hugetlbfs)? A lockless walk of the host page tables, as GUP-fast does it:
+ * with interrupts off the tables cannot be freed under the walk (x86 frees them after a TLB
+ * shootdown IPI or an RCU grace period). The answer can be stale by the time it is used;
+ * whatever changed it invalidated the range, and the fault then retries.
  */
-static bool tdp_huge_ok(const struct kvm_memory_slot *slot, u64 gfn, struct page *page)
+static bool host_maps_huge(struct mm_struct *mm, unsigned long hva)
+{
+	unsigned long flags;
+	pgd_t *pgdp, pgd;
+	p4d_t *p4dp, p4d;
+	pud_t *pudp, pud;
+	pmd_t *pmdp, pmd;
+	bool huge = false;
+
+	local_irq_save(flags);
+	pgdp = pgd_offset(mm, hva);
+	pgd = READ_ONCE(*pgdp);
+	if (!pgd_present(pgd))
+		goto out;
+	p4dp = p4d_offset_lockless(pgdp, pgd, hva);
+	p4d = READ_ONCE(*p4dp);
+	if (!p4d_present(p4d))
+		goto out;
+	pudp = pud_offset_lockless(p4dp, p4d, hva);
+	pud = READ_ONCE(*pudp);
+	if (!pud_present(pud))
+		goto out;
+	if (pud_leaf(pud)) {
+		huge = true;
+		goto out;
+	}
+	pmdp = pmd_offset_lockless(pudp, pud, hva);
+	pmd = READ_ONCE(*pmdp);
+	huge = pmd_present(pmd) && pmd_leaf(pmd);
+out:
+	local_irq_restore(flags);
+	return huge;
+}
+
+/*
+ * Can gfn be mapped with one 2 MiB leaf onto the host page pfn belongs to? The slot must
+ * cover the whole aligned 2 MiB guest range, guest and host offsets within 2 MiB must
+ * agree, and the host must map hva with a huge page (then the pfns of the range are
+ * contiguous and 2 MiB aligned).
+ */
+static bool tdp_huge_ok(struct kvm *kvm, const struct kvm_memory_slot *slot, u64 gfn,
+			unsigned long hva, u64 pfn)
 {
 	u64 base = gfn & ~(u64)(PAGES_PER_2M - 1);
-	struct page *head = compound_head(page), *p;
-	unsigned long hva;
-	bool ok;
 
-	if (!PageHead(head) || compound_order(head) != 9)
-		return false;
 	if (base < slot->base_gfn || base + PAGES_PER_2M > slot->base_gfn + slot->npages)
 		return false;
-	hva = kvm_memslot_gfn_to_hva(slot, base);
-	if ((hva >> PAGE_SHIFT) & (PAGES_PER_2M - 1))
+	if ((((hva >> PAGE_SHIFT) ^ gfn) | (pfn ^ gfn)) & (PAGES_PER_2M - 1))
 		return false;
-	if (get_user_pages_fast(hva, 1, FOLL_WRITE, &p) != 1)
-		return false;
-	ok = p == head;
-	put_page(p);
-	if (!ok || get_user_pages_fast(hva + (PAGES_PER_2M - 1) * PAGE_SIZE, 1, FOLL_WRITE, &p) != 1)
-		return false;
-	ok = p == nth_page(head, PAGES_PER_2M - 1);
-	put_page(p);
-	return ok;
+	return host_maps_huge(kvm->mm, hva);
+}
+
+/*
+ * Is an invalidation of part of [start, end) in progress? Exact under tdp.lock; without it
+ * (a hint, to avoid looking up a page the host is working on) it may be wrong either way.
+ */
+static bool tdp_invalidating(struct kvm_tdp *tdp, unsigned long start, unsigned long end)
+{
+	return READ_ONCE(tdp->mmu_in_progress) && start < READ_ONCE(tdp->mmu_inv_end) &&
+	       end > READ_ONCE(tdp->mmu_inv_start);
 }
 
 static int tdp_fault_no_slot(struct kvm_vcpu *vcpu, u64 gpa)
@@ -188,12 +285,19 @@ static int tdp_fault_no_slot(struct kvm_vcpu *vcpu, u64 gpa)
 	return kvm_exit_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION, gpa);
 }
 
+/*
+ * A nested page fault at gpa; error_code in #PF format (only TDP_FAULT_WRITE is used).
+ * Returns 1 to re-enter the guest (also after a retry), 0 with an exit for userspace,
+ * or a negative errno.
+ */
 int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code)
 {
 	struct kvm *kvm = vcpu->kvm;
 	struct kvm_tdp *tdp = &kvm->arch.tdp;
 	const struct kvm_memory_slot *slot;
-	u64 gfn = gpa >> PAGE_SHIFT;
+	bool write = error_code & TDP_FAULT_WRITE, writable = write, huge;
+	u64 gfn = gpa >> PAGE_SHIFT, pfn;
+	unsigned long hva, seq, map_start, map_end;
 	struct page *page;
 	int idx, r, mapped = -EEXIST;
 	long got;
@@ -202,17 +306,39 @@ int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code)
 	if (r)
 		return r;
 
+	/* before the page is looked up: an invalidation from now on moves it (or is running) */
+	seq = READ_ONCE(tdp->mmu_seq);
+	smp_rmb();
+
 	idx = srcu_read_lock(&kvm->srcu);
 	slot = kvm_gfn_to_memslot(kvm, gfn);
 	if (!slot) {
 		r = tdp_fault_no_slot(vcpu, gpa);
 		goto out_srcu;
 	}
+	hva = kvm_memslot_gfn_to_hva(slot, gfn);
 	/*
-	 * Writable always: the slot is writable, and asking for write access breaks
-	 * copy-on-write now rather than mapping a page the guest must not write.
+	 * The host is changing this page: do not take a reference on it now (KSM, for one,
+	 * gives up on a page with unexpected references), fault again once it is done.
 	 */
-	got = get_user_pages_fast(kvm_memslot_gfn_to_hva(slot, gfn), 1, FOLL_WRITE, &page);
+	if (tdp_invalidating(tdp, hva, hva + PAGE_SIZE)) {
+		cond_resched();
+		r = 1;
+		goto out_srcu;
+	}
+	/*
+	 * A write asks the host for write access (breaking copy-on-write or KSM sharing). A
+	 * read takes write access only where the host already grants it, so that reads leave
+	 * the zero page, KSM pages and copy-on-write pages shared.
+	 */
+	if (write) {
+		got = get_user_pages_fast(hva, 1, FOLL_WRITE, &page);
+	} else if (get_user_pages_fast_only(hva, 1, FOLL_WRITE, &page) == 1) {
+		got = 1;
+		writable = true;
+	} else {
+		got = get_user_pages_fast(hva, 1, 0, &page);
+	}
 	if (got != 1) {
 		/* interrupted by a signal: the run loop reports it; anything else is EFAULT */
 		r = (got == -EINTR || got == -ERESTARTSYS || fatal_signal_pending(current)) ?
@@ -220,22 +346,32 @@ int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code)
 		goto out_srcu;
 	}
 	/* the guest may write it from now on without the host's page tables knowing */
-	set_page_dirty_lock(page);
+	if (writable && !PageDirty(page))
+		set_page_dirty_lock(page);
+	/* for the host's LRU aging (not the zero page: not on any LRU) */
+	if (!PageReserved(page))
+		mark_page_accessed(page);
+	pfn = page_to_pfn(page);
+	huge = tdp_huge_ok(kvm, slot, gfn, hva, pfn);
+	/* what the new leaf will map: all of it must be out of every invalidation */
+	map_start = huge ? hva & ~(PAGES_PER_2M * PAGE_SIZE - 1) : hva;
+	map_end = map_start + (huge ? PAGES_PER_2M * PAGE_SIZE : PAGE_SIZE);
 
-	/* the reference taken above keeps the whole huge page, for a 2 MiB entry too */
-	if (tdp_huge_ok(slot, gfn, page)) {
-		spin_lock(&tdp->lock);
+	spin_lock(&tdp->lock);
+	if (tdp_invalidating(tdp, map_start, map_end) || tdp->mmu_seq != seq) {
+		/* the host changed (or is changing) a mapping since the lookup: fault again */
+		spin_unlock(&tdp->lock);
+		goto out_put;
+	}
+	if (huge)
 		mapped = tdp_map(tdp, &vcpu->arch, gfn & ~(u64)(PAGES_PER_2M - 1),
-				 page_to_pfn(compound_head(page)), 2);
-		spin_unlock(&tdp->lock);
-	}
-	if (mapped == -EEXIST) {
-		spin_lock(&tdp->lock);
-		mapped = tdp_map(tdp, &vcpu->arch, gfn, page_to_pfn(page), 1);
-		spin_unlock(&tdp->lock);
-	}
-	if (!mapped)
-		put_page(page);
+				 pfn & ~(u64)(PAGES_PER_2M - 1), 2, writable);
+	if (mapped == -EEXIST)
+		tdp_map(tdp, &vcpu->arch, gfn, pfn, 1, writable);
+	spin_unlock(&tdp->lock);
+out_put:
+	/* the entry holds no reference: the MMU notifier follows the page from now on */
+	put_page(page);
 	r = 1;
 out_srcu:
 	srcu_read_unlock(&kvm->srcu, idx);
@@ -243,13 +379,61 @@ out_srcu:
 }
 EXPORT_SYMBOL_GPL(kvm_tdp_page_fault);
 
-/* Clear up to max leaf entries in [*gfn, end) into pfns[]; advances *gfn. Under the lock. */
-static int tdp_zap_some(struct kvm_tdp *tdp, u64 *gfn, u64 end, u64 *pfns, int max)
-{
-	int n = 0;
+enum tdp_op {
+	TDP_OP_ZAP,		/* drop the leaf */
+	TDP_OP_AGE,		/* test and clear accessed */
+	TDP_OP_TEST_AGE,	/* test accessed */
+};
 
-	while (*gfn < end && n < max) {
+/*
+ * Apply op to one present leaf. Returns whether it counts (dropped, or accessed); sets
+ * *changed when a TLB may hold what the entry lost.
+ */
+static bool tdp_leaf_op(struct kvm_tdp *tdp, u64 *e, enum tdp_op op, bool *changed)
+{
+	switch (op) {
+	case TDP_OP_ZAP:
+		WRITE_ONCE(*e, 0);
+		tdp->nr_pages_mapped--;
+		*changed = true;
+		return true;
+	case TDP_OP_AGE:
+		if (!tdp->accessed_mask) {
+			/*
+			 * No accessed bit (EPT without A/D): count it young and drop it, so that
+			 * the next guest access faults and shows in the host's own page tables
+			 * (the fault path marks the page accessed).
+			 */
+			WRITE_ONCE(*e, 0);
+			tdp->nr_pages_mapped--;
+			*changed = true;
+			return true;
+		}
+		if (!(*e & tdp->accessed_mask))
+			return false;
+		clear_bit(__ffs64(tdp->accessed_mask), (unsigned long *)e);
+		*changed = true;
+		return true;
+	case TDP_OP_TEST_AGE:
+		/* without an accessed bit, a mapped page counts as young */
+		return !tdp->accessed_mask || (*e & tdp->accessed_mask);
+	}
+	return false;
+}
+
+/*
+ * Apply op to the leaves in [*gfn, end) until about max entries have been looked at;
+ * *gfn advances past what was done. Returns how many leaves op counted. Under the lock.
+ */
+static unsigned long tdp_range_op(struct kvm_tdp *tdp, u64 *gfn, u64 end, enum tdp_op op,
+				  unsigned long max, bool *changed)
+{
+	unsigned long n = 0, visited = 0;
+
+	lockdep_assert_held(&tdp->lock);
+	while (*gfn < end && visited < max) {
 		u64 *table = tdp->root, *e = NULL;
+		unsigned int i;
 		int level;
 
 		for (level = TDP_LEVELS; level > 1; level--) {
@@ -258,54 +442,107 @@ static int tdp_zap_some(struct kvm_tdp *tdp, u64 *gfn, u64 end, u64 *pfns, int m
 				break;
 			table = tdp_table(*e);
 		}
-		if (level > 1 && (*e & TDP_LARGE)) {
-			/* a 2 MiB leaf: dropped whole, even if the range covers part of it */
-			pfns[n++] = (*e & TDP_PFN_MASK) >> PAGE_SHIFT;
-			WRITE_ONCE(*e, 0);
-			tdp->nr_pages_mapped--;
-			*gfn = (*gfn + PAGES_PER_2M) & ~(u64)(PAGES_PER_2M - 1);
-			continue;
-		}
+		visited++;
 		if (level > 1) {
-			/* nothing mapped under this entry: skip what it covers */
+			/* nothing below this entry, or a 2 MiB leaf: done with what it covers */
 			u64 span = 1ULL << (9 * (level - 1));
 
+			if (*e & TDP_LARGE)
+				n += tdp_leaf_op(tdp, e, op, changed);
 			*gfn = (*gfn + span) & ~(span - 1);
 			continue;
 		}
-		if (table[tdp_index(*gfn, 1)] & tdp->present_mask) {
-			pfns[n++] = (table[tdp_index(*gfn, 1)] & TDP_PFN_MASK) >> PAGE_SHIFT;
-			WRITE_ONCE(table[tdp_index(*gfn, 1)], 0);
-			tdp->nr_pages_mapped--;
+		/* a table of 4 KiB leaves: the part of it in the range, in one go */
+		for (i = tdp_index(*gfn, 1); i < TDP_ENTRIES && *gfn < end; i++, (*gfn)++) {
+			if (table[i] & tdp->present_mask) {
+				n += tdp_leaf_op(tdp, &table[i], op, changed);
+				visited++;
+			}
 		}
-		(*gfn)++;
 	}
 	return n;
 }
 
-void kvm_tdp_zap_range(struct kvm *kvm, u64 base_gfn, u64 npages)
+static unsigned long tdp_op_range(struct kvm *kvm, u64 start, u64 end, enum tdp_op op,
+				  bool may_sleep)
 {
 	struct kvm_tdp *tdp = &kvm->arch.tdp;
-	u64 gfn = base_gfn, end = base_gfn + npages;
-	int max = PAGE_SIZE / sizeof(u64), n, i;
-	u64 *pfns;
+	unsigned long n = 0;
+	bool changed = false;
 
-	might_sleep();
-	/* GFP_NOFAIL: a zap that cannot complete would leave the guest mapping freed memory */
-	pfns = (u64 *)__get_free_page(GFP_KERNEL | __GFP_NOFAIL);
-	while (gfn < end) {
+	end = min_t(u64, end, TDP_GFN_LIMIT);
+	while (start < end) {
 		spin_lock(&tdp->lock);
-		n = tdp_zap_some(tdp, &gfn, end, pfns, max);
-		if (n)
-			WRITE_ONCE(tdp->flush_gen, tdp->flush_gen + 1);
+		n += tdp_range_op(tdp, &start, end, op, may_sleep ? TDP_BATCH : ULONG_MAX,
+				  &changed);
+		if (changed)
+			tdp_changed(tdp);
+		changed = false;
 		spin_unlock(&tdp->lock);
-		if (!n)
-			continue;
-		/* no vCPU may still reach these pages through its TLB once they are dropped */
-		kvm_kick_vcpus_sync(kvm);
-		for (i = 0; i < n; i++)
-			put_page(pfn_to_page(pfns[i]));
-		cond_resched();
+		if (may_sleep)
+			cond_resched();
 	}
-	free_page((unsigned long)pfns);
+	return n;
+}
+
+void kvm_arch_unmap_gfn_range(struct kvm *kvm, u64 start, u64 end, bool may_sleep)
+{
+	tdp_op_range(kvm, start, end, TDP_OP_ZAP, may_sleep);
+}
+
+bool kvm_arch_age_gfn_range(struct kvm *kvm, u64 start, u64 end, bool clear)
+{
+	return tdp_op_range(kvm, start, end, clear ? TDP_OP_AGE : TDP_OP_TEST_AGE, false);
+}
+
+/*
+ * Return once no vCPU can use, through its TLB, an entry that was dropped or lost a
+ * permission before this call: kick every vCPU in guest mode (it flushes when it enters
+ * again, seeing flush_gen moved), unless a kick that started after the last such change
+ * has completed already (flushed_gen caught up).
+ */
+void kvm_arch_flush_remote_tlbs(struct kvm *kvm)
+{
+	struct kvm_tdp *tdp = &kvm->arch.tdp;
+	s64 gen = READ_ONCE(tdp->flush_gen);
+	s64 done = atomic64_read_acquire(&tdp->flushed_gen);
+
+	if (done >= gen)
+		return;
+	kvm_kick_vcpus_sync(kvm);
+	while (done < gen && !atomic64_try_cmpxchg(&tdp->flushed_gen, &done, gen))
+		;
+}
+
+/*
+ * An invalidation of [hva_start, hva_end) begins: until the matching end no fault for an
+ * address in there installs anything (it would install what it looked up before the host
+ * changed the page), and the end moves mmu_seq so that faults that looked up before it
+ * retry too.
+ */
+void kvm_arch_mmu_invalidate_begin(struct kvm *kvm, unsigned long hva_start,
+				   unsigned long hva_end)
+{
+	struct kvm_tdp *tdp = &kvm->arch.tdp;
+
+	spin_lock(&tdp->lock);
+	if (!tdp->mmu_in_progress++) {
+		tdp->mmu_inv_start = hva_start;
+		tdp->mmu_inv_end = hva_end;
+	} else {
+		tdp->mmu_inv_start = min(tdp->mmu_inv_start, hva_start);
+		tdp->mmu_inv_end = max(tdp->mmu_inv_end, hva_end);
+	}
+	spin_unlock(&tdp->lock);
+}
+
+void kvm_arch_mmu_invalidate_end(struct kvm *kvm)
+{
+	struct kvm_tdp *tdp = &kvm->arch.tdp;
+
+	spin_lock(&tdp->lock);
+	WRITE_ONCE(tdp->mmu_seq, tdp->mmu_seq + 1);
+	tdp->mmu_in_progress--;
+	WARN_ON_ONCE(tdp->mmu_in_progress < 0);
+	spin_unlock(&tdp->lock);
 }
