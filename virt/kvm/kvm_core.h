@@ -39,9 +39,11 @@ struct kvm {
 	u64 tss_addr;			/* lock */
 	u64 identity_map_addr;		/* lock */
 
-	struct mutex slots_lock;	/* serializes memslot updates */
+	struct mutex slots_lock;	/* serializes memslot updates, dirty log ioctls */
 	struct srcu_struct srcu;	/* readers of memslots */
 	struct kvm_memslots __rcu *memslots;	/* slots_lock to write, srcu to read */
+	/* KVM_DIRTY_LOG_* flags of KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 (dirty.c); slots_lock */
+	u64 manual_dirty_log_protect;
 
 	/* follows kvm->mm for the nested page tables (mmu_notifier.c); registered once */
 	struct mmu_notifier mmu_notifier;
@@ -88,12 +90,12 @@ void kvm_arch_vcpu_put(struct kvm_vcpu *vcpu);
 int kvm_arch_check_gfn_range(struct kvm *kvm, u64 base_gfn, u64 npages);
 
 /*
- * The arch MMU (arch/x86/kvm/mmu/tdp.c), for memslot updates and the MMU notifier. gfn
- * ranges are [start, end). None of these sleeps unless may_sleep says it may:
+ * The arch MMU (arch/x86/kvm/mmu/tdp.c), for memslot updates, the MMU notifier and dirty
+ * logging. gfn ranges are [start, end). None of these sleeps unless may_sleep says it may:
  * MMU notifiers call them under the host's page table locks.
  *
  * invalidate_begin/end bracket every change to what a gfn maps to (the host changing the
- * pages of [hva_start, hva_end), a slot going away: all addresses): in
+ * pages of [hva_start, hva_end), a slot going away or starting to log: all addresses): in
  * between no fault for an address in the range installs an entry, and the end makes faults
  * that looked a page up before it retry.
  */
@@ -102,8 +104,12 @@ void kvm_arch_mmu_invalidate_begin(struct kvm *kvm, unsigned long hva_start,
 void kvm_arch_mmu_invalidate_end(struct kvm *kvm);
 /* Drop every mapping of [start, end) (a 2 MiB leaf overlapping it goes whole). */
 void kvm_arch_unmap_gfn_range(struct kvm *kvm, u64 start, u64 end, bool may_sleep);
+/* Make [start, end) read-only (2 MiB leaves are dropped). */
+void kvm_arch_write_protect_range(struct kvm *kvm, u64 start, u64 end, bool may_sleep);
+/* Make base + i read-only for every bit i set in mask (2 MiB leaves are dropped). */
+void kvm_arch_write_protect_gfns(struct kvm *kvm, u64 base, unsigned long mask);
 /*
- * After unmap: return once no vCPU's TLB can use what it removed.
+ * After unmap or write-protect: return once no vCPU's TLB can use what they removed.
  * Spins (IPIs) but does not sleep; needs interrupts enabled.
  */
 void kvm_arch_flush_remote_tlbs(struct kvm *kvm);
@@ -137,5 +143,10 @@ void kvm_put_vm(struct kvm *kvm);
 /* MMU notifier on the creator's mm: virt/kvm/mmu_notifier.c */
 int kvm_mmu_notifier_register(struct kvm *kvm);
 void kvm_mmu_notifier_unregister(struct kvm *kvm);
+
+/* Dirty logging: virt/kvm/dirty.c (the slot side is in memslot.h) */
+int kvm_vm_ioctl_enable_dirty_log_cap(struct kvm *kvm, u64 flags);
+long kvm_vm_ioctl_get_dirty_log(struct kvm *kvm, void __user *argp);
+long kvm_vm_ioctl_clear_dirty_log(struct kvm *kvm, void __user *argp);
 
 #endif

@@ -68,11 +68,15 @@ static long kvm_check_extension(struct kvm *kvm, long cap)
 	case KVM_CAP_USER_MEMORY:
 	case KVM_CAP_DESTROY_MEMORY_REGION_WORKS:
 	case KVM_CAP_JOIN_MEMORY_REGIONS_WORKS:
+	case KVM_CAP_ENABLE_CAP_VM:
 	/* guest memory follows the host mm (mmu_notifier.c): api.rst 4.35 */
 	case KVM_CAP_SYNC_MMU:
 		return 1;
 	case KVM_CAP_NR_MEMSLOTS:
 		return KVM_USER_MEM_SLOTS;
+	/* api.rst 7.18: the flags KVM_ENABLE_CAP accepts */
+	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
+		return KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | KVM_DIRTY_LOG_INITIALLY_SET;
 
 	default:
 		return kvm_arch_check_extension(kvm, cap);
@@ -94,6 +98,26 @@ static long kvm_vm_ioctl_set_user_memory_region(struct kvm *kvm, void __user *ar
 	return kvm_vm_ioctl_set_memory_region(kvm, &mem);
 }
 
+/*
+ * api.rst 4.37 KVM_ENABLE_CAP on a VM fd: flags must be 0; unknown capabilities are EINVAL
+ * (x86 KVM enables its own ones here too, none of which is implemented yet).
+ */
+static long kvm_vm_ioctl_enable_cap(struct kvm *kvm, void __user *argp)
+{
+	struct kvm_enable_cap cap;
+
+	if (copy_from_user(&cap, argp, sizeof(cap)))
+		return -EFAULT;
+	if (cap.flags)
+		return -EINVAL;
+	switch (cap.cap) {
+	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
+		return kvm_vm_ioctl_enable_dirty_log_cap(kvm, cap.args[0]);
+	default:
+		return -EINVAL;
+	}
+}
+
 static long kvm_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg)
 {
 	struct kvm *kvm = filp->private_data;
@@ -112,6 +136,12 @@ static long kvm_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long ar
 		return kvm_vm_ioctl_set_user_memory_region(kvm, (void __user *)arg);
 	case KVM_CREATE_VCPU:
 		return kvm_vm_ioctl_create_vcpu(kvm, arg);
+	case KVM_ENABLE_CAP:
+		return kvm_vm_ioctl_enable_cap(kvm, (void __user *)arg);
+	case KVM_GET_DIRTY_LOG:
+		return kvm_vm_ioctl_get_dirty_log(kvm, (void __user *)arg);
+	case KVM_CLEAR_DIRTY_LOG:
+		return kvm_vm_ioctl_clear_dirty_log(kvm, (void __user *)arg);
 	default:
 		return kvm_arch_vm_ioctl(filp, ioctl, arg);
 	}

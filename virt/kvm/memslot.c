@@ -13,8 +13,8 @@
 
 #include "kvm_core.h"
 
-/* Flags a slot may carry; others are EINVAL. Dirty logging and read-only come later. */
-#define KVM_MEM_FLAGS_SUPPORTED		0
+/* Flags a slot may carry; others are EINVAL. Read-only slots come later. */
+#define KVM_MEM_FLAGS_SUPPORTED		KVM_MEM_LOG_DIRTY_PAGES
 
 static struct kvm_memslots *memslots_alloc(int nr)
 {
@@ -45,7 +45,12 @@ int kvm_memslots_init(struct kvm *kvm)
 void kvm_memslots_destroy(struct kvm *kvm)
 {
 	/* no reader is left: the last reference to the VM is gone */
-	kvfree(rcu_dereference_protected(kvm->memslots, 1));
+	struct kvm_memslots *slots = rcu_dereference_protected(kvm->memslots, 1);
+	int i;
+
+	for (i = 0; i < slots->nr; i++)
+		kvm_dirty_bitmap_free(slots->slots[i].dirty_bitmap);
+	kvfree(slots);
 }
 
 const struct kvm_memory_slot *kvm_gfn_to_memslot(struct kvm *kvm, u64 gfn)
@@ -76,6 +81,11 @@ static const struct kvm_memory_slot *find_slot_by_id(const struct kvm_memslots *
 		if (slots->slots[i].id == id)
 			return &slots->slots[i];
 	return NULL;
+}
+
+const struct kvm_memory_slot *kvm_id_to_memslot(struct kvm *kvm, u16 id)
+{
+	return find_slot_by_id(memslots_locked(kvm), id);
 }
 
 /* Does [base, base + npages) overlap a slot other than the one with id skip_id? */
@@ -146,25 +156,33 @@ static int check_region(const struct kvm_userspace_memory_region *mem)
 
 /*
  * Make slots the VM's slot set, old (NULL: none) being replaced by new (NULL: deleted).
- * When what a gfn maps to changes (old deleted or moved away), the change is made inside an
- * invalidation (kvm_arch_mmu_invalidate_begin/end): faults that looked the old set up
- * cannot install anything, and the departing slot's mappings and their TLB entries are
- * gone before the new set is visible (so an MMU notifier that reads the new set misses
- * nothing).
+ * When what a gfn maps to changes (old deleted or moved away) or a slot starts to log, the
+ * change is made inside an invalidation (kvm_arch_mmu_invalidate_begin/end): faults that
+ * looked the old set up cannot install anything, the departing slot's mappings and their
+ * TLB entries are gone before the new set is visible (so an MMU notifier that reads the new
+ * set misses nothing), and a slot that starts logging is write-protected.
  */
 static void memslots_publish(struct kvm *kvm, const struct kvm_memory_slot *old,
 			     const struct kvm_memory_slot *new, struct kvm_memslots *slots)
 {
 	bool gone = old && (!new || new->base_gfn != old->base_gfn);
+	bool logs = old && new && !old->dirty_bitmap && new->dirty_bitmap;
 
-	if (!gone) {
+	if (!gone && !logs) {
 		rcu_assign_pointer(kvm->memslots, slots);
 		return;
 	}
 	kvm_arch_mmu_invalidate_begin(kvm, 0, ULONG_MAX);
-	kvm_arch_unmap_gfn_range(kvm, old->base_gfn, old->base_gfn + old->npages, true);
-	kvm_arch_flush_remote_tlbs(kvm);
+	if (gone) {
+		kvm_arch_unmap_gfn_range(kvm, old->base_gfn, old->base_gfn + old->npages, true);
+		kvm_arch_flush_remote_tlbs(kvm);
+	}
 	rcu_assign_pointer(kvm->memslots, slots);
+	/* with KVM_DIRTY_LOG_INITIALLY_SET every page reads dirty: KVM_CLEAR_DIRTY_LOG protects */
+	if (logs && !kvm_dirty_log_initially_set(kvm)) {
+		kvm_arch_write_protect_range(kvm, new->base_gfn, new->base_gfn + new->npages, true);
+		kvm_arch_flush_remote_tlbs(kvm);
+	}
 	kvm_arch_mmu_invalidate_end(kvm);
 }
 
@@ -218,15 +236,33 @@ int kvm_vm_ioctl_set_memory_region(struct kvm *kvm,
 			goto out_unlock;
 	}
 
+	/* the log survives a move and a flags change that keeps logging (as Linux KVM's) */
+	if (new.npages && (new.flags & KVM_MEM_LOG_DIRTY_PAGES)) {
+		if (old && old->dirty_bitmap) {
+			new.dirty_bitmap = old->dirty_bitmap;
+		} else {
+			r = kvm_dirty_bitmap_alloc(kvm, &new);
+			if (r)
+				goto out_unlock;
+		}
+	}
+
 	r = -ENOMEM;
 	new_slots = memslots_replace(old_slots, id, new.npages ? &new : NULL);
 	if (!new_slots)
-		goto out_unlock;
+		goto err_bitmap;
 	memslots_publish(kvm, old, new.npages ? &new : NULL, new_slots);
-	/* after this no reader can still be using the old set */
+	/* after this no reader can still be using the old set (nor the old slot's log) */
 	synchronize_srcu(&kvm->srcu);
+	if (old && old->dirty_bitmap != new.dirty_bitmap)
+		kvm_dirty_bitmap_free(old->dirty_bitmap);
 	kvfree(old_slots);
 	r = 0;
+	goto out_unlock;
+
+err_bitmap:
+	if (!old || new.dirty_bitmap != old->dirty_bitmap)
+		kvm_dirty_bitmap_free(new.dirty_bitmap);
 out_unlock:
 	mutex_unlock(&kvm->slots_lock);
 	return r;
@@ -247,6 +283,9 @@ static int guest_page_copy(struct kvm *kvm, u64 gpa, void *data, unsigned long l
 				      offset_in_page(gpa));
 		if (write ? !copy_to_user(hva, data, len) : !copy_from_user(data, hva, len))
 			r = 0;
+		/* even a partial copy may have changed the page */
+		if (write)
+			kvm_mark_page_dirty_in_slot(slot, gpa >> PAGE_SHIFT);
 	}
 	srcu_read_unlock(&kvm->srcu, idx);
 	return r;

@@ -18,7 +18,9 @@
  *
  * Read-only leaves: a page the host maps read-only (the zero page, a KSM page, a page
  * shared copy-on-write) is mapped read-only and the first guest write faults again, this
- * time asking the host for write access.
+ * time asking the host for write access. Slots with dirty logging (virt/kvm/dirty.c) are
+ * mapped read-only and with 4 KiB leaves only; a write fault marks the page dirty and makes
+ * its leaf writable.
  *
  * Locking: tdp.lock (a spinlock) protects the tables, mmu_seq and mmu_in_progress; it is
  * taken inside the host's mm locks (notifiers run under them) and nothing that may sleep or
@@ -252,16 +254,18 @@ out:
 }
 
 /*
- * Can gfn be mapped with one 2 MiB leaf onto the host page pfn belongs to? The slot must
- * cover the whole aligned 2 MiB guest range, guest and host offsets within 2 MiB must
- * agree, and the host must map hva with a huge page (then the pfns of the range are
- * contiguous and 2 MiB aligned).
+ * Can gfn be mapped with one 2 MiB leaf onto the host page pfn belongs to? Not while the
+ * slot is dirty-logged (the log is per 4 KiB page). The slot must cover the whole aligned
+ * 2 MiB guest range, guest and host offsets within 2 MiB must agree, and the host must map
+ * hva with a huge page (then the pfns of the range are contiguous and 2 MiB aligned).
  */
 static bool tdp_huge_ok(struct kvm *kvm, const struct kvm_memory_slot *slot, u64 gfn,
 			unsigned long hva, u64 pfn)
 {
 	u64 base = gfn & ~(u64)(PAGES_PER_2M - 1);
 
+	if (slot->dirty_bitmap)
+		return false;
 	if (base < slot->base_gfn || base + PAGES_PER_2M > slot->base_gfn + slot->npages)
 		return false;
 	if ((((hva >> PAGE_SHIFT) ^ gfn) | (pfn ^ gfn)) & (PAGES_PER_2M - 1))
@@ -329,11 +333,13 @@ int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code)
 	/*
 	 * A write asks the host for write access (breaking copy-on-write or KSM sharing). A
 	 * read takes write access only where the host already grants it, so that reads leave
-	 * the zero page, KSM pages and copy-on-write pages shared.
+	 * the zero page, KSM pages and copy-on-write pages shared; in a dirty-logged slot it
+	 * maps read-only, so that the first write is seen.
 	 */
 	if (write) {
 		got = get_user_pages_fast(hva, 1, FOLL_WRITE, &page);
-	} else if (get_user_pages_fast_only(hva, 1, FOLL_WRITE, &page) == 1) {
+	} else if (!slot->dirty_bitmap &&
+		   get_user_pages_fast_only(hva, 1, FOLL_WRITE, &page) == 1) {
 		got = 1;
 		writable = true;
 	} else {
@@ -368,6 +374,9 @@ int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code)
 				 pfn & ~(u64)(PAGES_PER_2M - 1), 2, writable);
 	if (mapped == -EEXIST)
 		tdp_map(tdp, &vcpu->arch, gfn, pfn, 1, writable);
+	/* after the leaf became writable: a log collected in between sees it (dirty.c) */
+	if (write)
+		kvm_mark_page_dirty_in_slot(slot, gfn);
 	spin_unlock(&tdp->lock);
 out_put:
 	/* the entry holds no reference: the MMU notifier follows the page from now on */
@@ -379,19 +388,45 @@ out_srcu:
 }
 EXPORT_SYMBOL_GPL(kvm_tdp_page_fault);
 
+/* The leaf mapping gfn (4 KiB, or the 2 MiB one covering it), or NULL. Under the lock. */
+static u64 *tdp_leaf(struct kvm_tdp *tdp, u64 gfn)
+{
+	u64 *table = tdp->root, *e;
+	int level;
+
+	for (level = TDP_LEVELS; ; level--) {
+		e = &table[tdp_index(gfn, level)];
+		if (!(*e & tdp->present_mask))
+			return NULL;
+		if (level == 1 || (*e & TDP_LARGE))
+			return e;
+		table = tdp_table(*e);
+	}
+}
+
 enum tdp_op {
 	TDP_OP_ZAP,		/* drop the leaf */
+	TDP_OP_WRPROT,		/* make it read-only; a 2 MiB leaf is dropped whole */
 	TDP_OP_AGE,		/* test and clear accessed */
 	TDP_OP_TEST_AGE,	/* test accessed */
 };
 
 /*
- * Apply op to one present leaf. Returns whether it counts (dropped, or accessed); sets
- * *changed when a TLB may hold what the entry lost.
+ * Apply op to one present leaf. Returns whether it counts (dropped, write-protected, or
+ * accessed); sets *changed when a TLB may hold what the entry lost.
  */
 static bool tdp_leaf_op(struct kvm_tdp *tdp, u64 *e, enum tdp_op op, bool *changed)
 {
 	switch (op) {
+	case TDP_OP_WRPROT:
+		if (!(*e & TDP_LARGE)) {
+			if (!(*e & TDP_WRITABLE))
+				return false;
+			clear_bit(TDP_WRITABLE_BIT, (unsigned long *)e);
+			*changed = true;
+			return true;
+		}
+		fallthrough;	/* faults in a logged slot map 4 KiB leaves again */
 	case TDP_OP_ZAP:
 		WRITE_ONCE(*e, 0);
 		tdp->nr_pages_mapped--;
@@ -488,6 +523,29 @@ static unsigned long tdp_op_range(struct kvm *kvm, u64 start, u64 end, enum tdp_
 void kvm_arch_unmap_gfn_range(struct kvm *kvm, u64 start, u64 end, bool may_sleep)
 {
 	tdp_op_range(kvm, start, end, TDP_OP_ZAP, may_sleep);
+}
+
+void kvm_arch_write_protect_range(struct kvm *kvm, u64 start, u64 end, bool may_sleep)
+{
+	tdp_op_range(kvm, start, end, TDP_OP_WRPROT, may_sleep);
+}
+
+void kvm_arch_write_protect_gfns(struct kvm *kvm, u64 base, unsigned long mask)
+{
+	struct kvm_tdp *tdp = &kvm->arch.tdp;
+	bool changed = false;
+	unsigned int i;
+	u64 *e;
+
+	spin_lock(&tdp->lock);
+	for_each_set_bit(i, &mask, BITS_PER_LONG) {
+		e = tdp_leaf(tdp, base + i);
+		if (e)
+			tdp_leaf_op(tdp, e, TDP_OP_WRPROT, &changed);
+	}
+	if (changed)
+		tdp_changed(tdp);
+	spin_unlock(&tdp->lock);
 }
 
 bool kvm_arch_age_gfn_range(struct kvm *kvm, u64 start, u64 end, bool clear)
