@@ -77,7 +77,7 @@ $(KSFT_INC)/kselftest.h:
 	mv $@.tmp $@
 
 selftests: $(KSFT_INC)/kselftest.h
-	$(MAKE) -C tools/testing/selftests/kvm OUTPUT=$(SELFTESTS) KSFT_INC=$(KSFT_INC)
+	$(MAKE) -C tools/testing/selftests/kvm OUTPUT=$(SELFTESTS) KSFT_INC=$(KSFT_INC) KVER=$(KVER)
 	$(MAKE) -C tools/kvm-info OUTPUT=$(SELFTESTS)
 
 check: modules selftests
