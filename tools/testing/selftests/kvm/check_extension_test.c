@@ -4,6 +4,7 @@
  * unsupported"). For each capability below a probe exercises the feature on a fresh VM:
  * a reported capability must work, and an unreported one must not (so nothing works that
  * is not announced). The VM fd (KVM_CAP_CHECK_EXTENSION_VM) must answer like /dev/kvm.
+ * (probe_sync_mmu runs a guest of its own, in a VM of its own.)
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -12,7 +13,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "kvm_util.h"
+#include "x86_guest.h"
 
 struct probe_ctx {
 	int kvm, vm;
@@ -225,6 +226,85 @@ static bool probe_set_guest_debug2(struct probe_ctx *c)
 	return ok;
 }
 
+/* KVM_ENABLE_CAP on a VM fd exists: an unknown capability is EINVAL, not ENOTTY */
+static bool probe_enable_cap_vm(struct probe_ctx *c)
+{
+	struct kvm_enable_cap cap = { .cap = 0 };
+
+	return ioctl(c->vm, KVM_ENABLE_CAP, &cap) == -1 && errno == EINVAL;
+}
+
+/*
+ * api.rst 7.18: the value is the flags KVM_ENABLE_CAP accepts; with manual protection a
+ * KVM_GET_DIRTY_LOG leaves the log set and KVM_CLEAR_DIRTY_LOG clears it.
+ */
+static bool probe_manual_dirty_log(struct probe_ctx *c)
+{
+	void *mem = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct kvm_userspace_memory_region r = {
+		.slot = 0, .flags = KVM_MEM_LOG_DIRTY_PAGES, .guest_phys_addr = 0x100000,
+		.memory_size = 0x10000, .userspace_addr = (uintptr_t)mem,
+	};
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
+		.args = { KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | KVM_DIRTY_LOG_INITIALLY_SET },
+	};
+	uint64_t bm = 0, ones = ~0ULL;
+	struct kvm_dirty_log get = { .slot = 0, .dirty_bitmap = &bm };
+	struct kvm_clear_dirty_log clear = { .slot = 0, .num_pages = 16, .dirty_bitmap = &ones };
+
+	TEST_ASSERT(mem != MAP_FAILED, "mmap");
+	if (ioctl(c->vm, KVM_ENABLE_CAP, &cap) ||
+	    ioctl(c->vm, KVM_SET_USER_MEMORY_REGION, &r) ||
+	    ioctl(c->vm, KVM_GET_DIRTY_LOG, &get) || bm != 0xffff ||
+	    ioctl(c->vm, KVM_GET_DIRTY_LOG, &get) || bm != 0xffff ||
+	    ioctl(c->vm, KVM_CLEAR_DIRTY_LOG, &clear) ||
+	    ioctl(c->vm, KVM_GET_DIRTY_LOG, &get) || bm != 0)
+		return false;
+	return c->value == (KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | KVM_DIRTY_LOG_INITIALLY_SET);
+}
+
+/* the guest reads a word of its memory, over and over, reporting it */
+static void guest_read_loop(volatile uint64_t *p)
+{
+	for (;;)
+		GUEST_SYNC(*p);
+}
+
+static uint64_t guest_reads(struct kvm_vcpu *vcpu)
+{
+	struct ucall uc;
+
+	vcpu_run_expect_ucall(vcpu, UCALL_SYNC, &uc);
+	return uc.args[0];
+}
+
+/*
+ * api.rst 4.35: with KVM_CAP_SYNC_MMU "changes in the backing of the memory region are
+ * automatically reflected into the guest": once the guest has read a page, the VMM maps
+ * another page over it (mmap MAP_FIXED), then discards that one (MADV_DONTNEED); the guest
+ * must read the new contents, then zero.
+ */
+static bool probe_sync_mmu(struct probe_ctx *c)
+{
+	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
+	struct kvm_vcpu *vcpu = guest_vcpu_add(vm, 0, (uint64_t)guest_read_loop);
+	uint64_t gpa = vm_alloc_pages(vm, 1), *hva = addr_gpa2hva(vm, gpa);
+	bool ok;
+
+	vcpu_set_args(vcpu, gpa);
+	*hva = 1;
+	ok = guest_reads(vcpu) == 1;
+	TEST_ASSERT(mmap(hva, PAGE_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == hva, "mmap");
+	*hva = 2;
+	ok &= guest_reads(vcpu) == 2;
+	TEST_ASSERT(!madvise(hva, PAGE_SIZE, MADV_DONTNEED), "madvise");
+	ok &= guest_reads(vcpu) == 0;
+	kvm_vm_free(vm);
+	return ok;
+}
+
 #define CAP(name, fn) { KVM_CAP_##name, #name, fn }
 static const struct {
 	long cap;
@@ -250,6 +330,9 @@ static const struct {
 	CAP(USER_NMI, probe_user_nmi),
 	CAP(SET_GUEST_DEBUG, probe_set_guest_debug),
 	CAP(SET_GUEST_DEBUG2, probe_set_guest_debug2),
+	CAP(ENABLE_CAP_VM, probe_enable_cap_vm),
+	CAP(MANUAL_DIRTY_LOG_PROTECT2, probe_manual_dirty_log),
+	CAP(SYNC_MMU, probe_sync_mmu),
 };
 
 int main(void)
