@@ -34,6 +34,11 @@
 #define TOUCH_BYTES		(256 * MiB)
 #define TOUCH_GPA		(1024 * MiB)	/* slot 1, 2 MiB aligned */
 #define TOUCH_SLOT		1
+#define LOG_BYTES		(1024 * MiB)
+#define LOG_GPA			(1024 * MiB)	/* slot 1, 1 GiB aligned: one guest PD maps it */
+#define LOG_SLOT		1
+#define LOG_STRIDE		16		/* the guest dirties every 16th page */
+#define LOG_ROUNDS		4		/* dirty + collect rounds per batch */
 #define VM_CYCLES		20
 #define VM_VCPUS		4
 #define DEFAULT_REPS		5
@@ -79,6 +84,19 @@ static void guest_touch(uint64_t base, uint64_t size)
 		*(volatile uint8_t *)p = 1;
 	GUEST_SYNC();
 	GUEST_DONE();
+}
+
+/* One write to every stride-th 4 KiB page of [base, base + size) per SYNC, forever. */
+static void guest_dirty(uint64_t base, uint64_t size, uint64_t stride)
+{
+	uint64_t p, round = 0;
+
+	for (;;) {
+		round++;
+		for (p = base; p < base + size; p += stride * PAGE_SIZE)
+			*(volatile uint64_t *)p = round;
+		GUEST_SYNC(round);
+	}
 }
 
 /* --- benchmarks: each returns the time of one operation in ns for one batch --- */
@@ -202,6 +220,86 @@ static double bench_touch_thp(void)
 	return bench_touch(MADV_HUGEPAGE);
 }
 
+/* Guest page tables for [gpa, gpa + 1 GiB) (1 GiB aligned): 2 MiB pages, identity mapped. */
+static void map_1g(struct kvm_vm *vm, uint64_t gpa)
+{
+	uint64_t *pml4 = addr_gpa2hva(vm, vm->pml4), *pdpt, *pd, pd_gpa, off;
+
+	TEST_ASSERT(pml4[0] & 1, "no PML4 entry for the low 512 GiB");
+	pdpt = addr_gpa2hva(vm, pml4[0] & 0x000ffffffffff000ULL);
+	TEST_ASSERT(!(pdpt[gpa >> 30] & 1), "the 1 GiB at %#llx is mapped already",
+		    (unsigned long long)gpa);
+	pd_gpa = vm_alloc_pages(vm, 1);
+	pdpt[gpa >> 30] = pd_gpa | 3;		/* present, writable */
+	pd = addr_gpa2hva(vm, pd_gpa);
+	for (off = 0; off < 1024 * MiB; off += 2 * MiB)
+		pd[(gpa + off) >> 21 & 511] = (gpa + off) | 0x83;	/* P, W, PS */
+}
+
+/*
+ * Collecting the dirty log of a 1 GiB slot after the guest wrote every 16th page of it
+ * (16384 pages, 64 MiB resident: the emulated host has 2 GiB). manual: KVM_GET_DIRTY_LOG
+ * with KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE, then KVM_CLEAR_DIRTY_LOG of the whole slot;
+ * else the classic KVM_GET_DIRTY_LOG, which collects and re-protects in one call. Only the
+ * collection is timed; the guest dirties the same pages again before each one.
+ */
+static double bench_dirty_log(bool manual)
+{
+	static struct kvm_vm *vm;
+	static struct kvm_vcpu *vcpu;
+	static uint64_t *bitmap;
+	struct kvm_dirty_log get = { .slot = LOG_SLOT };
+	struct kvm_clear_dirty_log clear = {
+		.slot = LOG_SLOT, .first_page = 0, .num_pages = LOG_BYTES / PAGE_SIZE,
+	};
+	long long t0, t = 0;
+	uint64_t i, n;
+	int round;
+
+	if (!vm) {
+		struct kvm_enable_cap cap = {
+			.cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
+			.args = { KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE },
+		};
+		uint8_t *mem = mmap_aligned(LOG_BYTES, 2 * MiB);
+
+		TEST_ASSERT(!madvise(mem, LOG_BYTES, MADV_NOHUGEPAGE), "madvise");
+		vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
+		if (manual)
+			vm_ioctl(vm, KVM_ENABLE_CAP, &cap);
+		vm_set_slot(vm, LOG_SLOT, KVM_MEM_LOG_DIRTY_PAGES, LOG_GPA, LOG_BYTES, mem);
+		map_1g(vm, LOG_GPA);
+		vcpu = guest_vcpu_add(vm, 0, (uint64_t)guest_dirty);
+		vcpu_set_args(vcpu, LOG_GPA, LOG_BYTES, LOG_STRIDE);
+		bitmap = calloc(LOG_BYTES / PAGE_SIZE / 8, 1);
+		TEST_ASSERT(bitmap, "calloc");
+	}
+	get.dirty_bitmap = bitmap;
+	clear.dirty_bitmap = bitmap;
+	for (round = 0; round < LOG_ROUNDS; round++) {
+		vcpu_run_expect_ucall(vcpu, UCALL_SYNC, NULL);
+		t0 = now_ns();
+		vm_ioctl(vm, KVM_GET_DIRTY_LOG, &get);
+		if (manual)
+			vm_ioctl(vm, KVM_CLEAR_DIRTY_LOG, &clear);
+		t += now_ns() - t0;
+		for (i = 0, n = 0; i < LOG_BYTES / PAGE_SIZE / 64; i++)
+			n += __builtin_popcountll(bitmap[i]);
+		TEST_ASSERT_EQ(LOG_BYTES / PAGE_SIZE / LOG_STRIDE, n);
+	}
+	return (double)t / LOG_ROUNDS;
+}
+
+static double bench_dirty_log_get(void)
+{
+	return bench_dirty_log(false);
+}
+
+static double bench_dirty_log_get_clear(void)
+{
+	return bench_dirty_log(true);
+}
+
 /* KVM_CREATE_VM, 4 x KVM_CREATE_VCPU, close them all (vCPUs first). */
 static double bench_vm_create(void)
 {
@@ -238,6 +336,10 @@ static const struct bench {
 	  "guest writes 256 MiB once, 4 KiB host pages (65536 nested page faults), per 256 MiB" },
 	{ "first_touch_256m_thp", bench_touch_thp, 3,
 	  "guest writes 256 MiB once, transparent huge pages in the host, per 256 MiB" },
+	{ "dirty_log_get_1g", bench_dirty_log_get, 0,
+	  "KVM_GET_DIRTY_LOG of a 1 GiB slot with 16384 dirty pages, per collection" },
+	{ "dirty_log_get_clear_1g", bench_dirty_log_get_clear, 0,
+	  "manual protect: KVM_GET_DIRTY_LOG + KVM_CLEAR_DIRTY_LOG of 1 GiB, 16384 dirty pages" },
 	{ "vm_create_destroy_4vcpu", bench_vm_create, 0,
 	  "KVM_CREATE_VM + 4 x KVM_CREATE_VCPU + close them, per VM" },
 };
