@@ -124,13 +124,13 @@ static volatile sig_atomic_t native_signal;
 
 static void on_signal(int sig, siginfo_t *si, void *uc)
 {
-	(void)si;
 	(void)uc;
-	native_signal = sig;
+	/* SIGSEGV is a #GP when the kernel sent it, a #PF otherwise */
+	native_signal = sig == SIGSEGV && si->si_code != SI_KERNEL ? -SIGSEGV : sig;
 	siglongjmp(native_jmp, 1);
 }
 
-/* run @insn natively on @cpu; 0, or the signal it raised */
+/* run @insn natively on @cpu; 0, or the signal it raised (-SIGSEGV for a page fault) */
 static int native_run(struct cpu *cpu, const u8 *insn, unsigned int len)
 {
 	u8 *code = (u8 *)CODE;
@@ -332,6 +332,19 @@ static void guest_init(struct guest *g, enum x86emul_mode mode)
 	g->io_read = -1;
 }
 
+static const char *hex(const u8 *b, unsigned int n)
+{
+	static char buf[4][64];
+	static int which;
+	char *s = buf[which++ & 3];
+	unsigned int i;
+
+	s[0] = 0;
+	for (i = 0; i < n && i < 20; i++)
+		sprintf(s + 3 * i, "%02x%s", b[i], i + 1 < n ? " " : "");
+	return s;
+}
+
 /* ---- TAP ---- */
 
 static bool verbose;
@@ -384,26 +397,14 @@ static void case_fail(const char *desc, const char *fmt, ...)
 		printf("#   FAIL [%s] %s\n", desc, msg);
 }
 
-static void case_done(const char *desc)
+static void case_done(const char *desc, const u8 *insn, unsigned int len, const char *outcome)
 {
 	grp_cases++;
 	cases_total++;
 	if (verbose)
-		printf("#   case [%s]\n", desc);
+		printf("#   case [%s] %s: %s\n", desc, hex(insn, len), outcome);
 }
 
-static const char *hex(const u8 *b, unsigned int n)
-{
-	static char buf[4][64];
-	static int which;
-	char *s = buf[which++ & 3];
-	unsigned int i;
-
-	s[0] = 0;
-	for (i = 0; i < n && i < 20; i++)
-		sprintf(s + 3 * i, "%02x%s", b[i], i + 1 < n ? " " : "");
-	return s;
-}
 
 /* ---- encoding the instructions under test ---- */
 
@@ -418,6 +419,8 @@ struct mem {
 struct ins {
 	const char *pfx;	/* legacy prefixes, as a C string of bytes */
 	bool w, rex;		/* REX.W; a REX even without bits (SPL..DIL) */
+	int vex;		/* 0: legacy; 2 or 3: a VEX of that many bytes, map 0F, op[0] */
+	u8 vex_pp, vex_l, vex_vvvv;	/* VEX.pp, VEX.L, VEX.vvvv (not inverted; 0: none) */
 	u8 op[3];
 	unsigned int nop;
 	int reg;		/* ModRM.reg: a register or the /digit; -1: no ModRM */
@@ -459,9 +462,21 @@ static unsigned int encode(const struct ins *s, u8 *o, bool *has_rex)
 	} else if (s->reg >= 0 && s->rm >= 8) {
 		rex |= 1;
 	}
-	*has_rex = rex != 0x40 || s->rex;
+	*has_rex = !s->vex && (rex != 0x40 || s->rex);
 	if (*has_rex)
 		o[n++] = rex;
+	if (s->vex == 2) {
+		/* C5: R vvvv L pp, R and vvvv inverted */
+		o[n++] = 0xc5;
+		o[n++] = (rex & 4 ? 0 : 0x80) | ((~s->vex_vvvv & 15) << 3) | (s->vex_l << 2) |
+			 s->vex_pp;
+	} else if (s->vex == 3) {
+		/* C4: R X B inverted, map 00001 (0F); W vvvv L pp */
+		o[n++] = 0xc4;
+		o[n++] = ((~rex & 7) << 5) | 1;
+		o[n++] = (rex & 8 ? 0x80 : 0) | ((~s->vex_vvvv & 15) << 3) | (s->vex_l << 2) |
+			 s->vex_pp;
+	}
 	for (i = 0; i < s->nop; i++)
 		o[n++] = s->op[i];
 	if (s->reg >= 0) {
@@ -730,7 +745,8 @@ static int vector_of_signal(int sig)
 	switch (sig) {
 	case SIGILL: return 6;		/* #UD */
 	case SIGBUS: return 12;		/* #SS */
-	case SIGSEGV: return 13;	/* #GP (the data page is mapped: no #PF here) */
+	case SIGSEGV: return 13;	/* #GP */
+	case -SIGSEGV: return 14;	/* #PF */
 	}
 	return -1;
 }
@@ -745,6 +761,7 @@ static void run_case(struct tcase *tc)
 	static struct guest g;
 	unsigned int iter = 0, nreads = 0, i;
 	bool wrote = false;
+	char outcome[64];
 	int sig, rc;
 	u64 diff;
 
@@ -828,7 +845,13 @@ static void run_case(struct tcase *tc)
 	}
 	check_all_or_nothing(tc, nreads, wrote);
 out:
-	case_done(tc->desc);
+	if (rc == X86EMUL_EXCEPTION)
+		snprintf(outcome, sizeof(outcome), "EXCEPTION %u, CPU signal %d",
+			 g.ctxt.exception.vector, sig);
+	else
+		snprintf(outcome, sizeof(outcome), "%s after %u runs, CPU signal %d",
+			 rc_name(rc), iter, sig);
+	case_done(tc->desc, tc->insn, tc->len, outcome);
 }
 
 /* ---- the instruction classes ---- */
@@ -1393,6 +1416,450 @@ static void test_bt(void)
 	}
 }
 
+/*
+ * STOS LODS MOVS (AA-AD, A4/A5) in every size, without and with REP (F3, and F2, which acts
+ * the same on them), DF clear and set, counts 0-6; with 67 (ESI, EDI, ECX, with garbage in
+ * bits 63:32 of RSI RDI RCX) and with a GS or FS override of the source. The emulator runs
+ * one iteration per call and is called until RIP moves; the end state must be the CPU's.
+ * No flags change: all are compared.
+ */
+static void test_string(void)
+{
+	static const struct { const char *name; u8 op8; bool src, dst; } str[] = {
+		{ "stos", 0xaa, false, true },
+		{ "lods", 0xac, true, false },
+		{ "movs", 0xa4, true, true },
+	};
+	unsigned int k, bi, bytes, i, rep;
+	struct tcase tc;
+
+	for (k = 0; k < 3; k++)
+	for (rep = 0; rep < 2; rep++) {
+		for_each_size(bi, bytes, 0) {
+			group("%s%s%s (%s%02X)", rep ? "rep " : "", str[k].name,
+			      bytes == 1 ? "b" : bytes == 2 ? "w" : bytes == 4 ? "d" : "q",
+			      rep ? "F3 " : "", str[k].op8 | (bytes > 1));
+			for (i = 0; i < 48; i++) {
+				bool a32 = i % 4 == 3, df = i & 1;
+				int seg = str[k].src && i % 6 == 2 ? 0x65 : str[k].src && i % 6 == 4 &&
+					  !a32 ? 0x64 : 0;
+				u64 count = rep ? i % 7 : 1, upper = a32 ? rnd() << 32 : 0;
+				u64 src = rand_target(), dst = rand_target();
+				unsigned int n = 0;
+
+				tcase_init(&tc);
+				tc.in.rflags = (tc.in.rflags & ~DF) | (df ? DF : 0);
+				if (seg)
+					tc.insn[n++] = seg;
+				if (a32)
+					tc.insn[n++] = 0x67;
+				if (rep)
+					tc.insn[n++] = i % 5 == 1 ? 0xf2 : 0xf3;
+				if (bytes == 2)
+					tc.insn[n++] = 0x66;
+				if (bytes == 8)
+					tc.insn[n++] = 0x48;
+				tc.insn[n++] = str[k].op8 | (bytes > 1);
+				tc.len = n;
+				tc.rep = rep;
+				if (rep)
+					tc.in.r[RCX] = upper | count;
+				if (str[k].src)
+					tc.in.r[RSI] = upper | (u32)(src - (seg == 0x65 ? gs_base :
+								      seg == 0x64 ? fs_base : 0));
+				if (str[k].src && !a32)
+					tc.in.r[RSI] = src - (seg == 0x65 ? gs_base :
+							      seg == 0x64 ? fs_base : 0);
+				if (str[k].dst)
+					tc.in.r[RDI] = upper | dst;
+				snprintf(tc.desc, sizeof(tc.desc), "%s%s%scount %" PRIu64 " df=%d",
+					 seg == 0x65 ? "gs " : seg == 0x64 ? "fs " : "",
+					 a32 ? "a32 " : "", tc.insn[a32 + !!seg] == 0xf2 ? "repne " : "",
+					 count, df);
+				run_case(&tc);
+			}
+			group_end();
+		}
+	}
+}
+
+/* the vector moves: name, prefix (0 none, 1 66, 2 F3, 3 F2), opcode, memory bytes (0: the
+ * whole register), store, aligned, REX.W/VEX.W, VEX (0: legacy only, 1: both, 2: VEX only) */
+struct vmove {
+	const char *name;
+	u8 pfx, op, size;
+	bool store, aligned, w;
+	u8 vex;
+};
+
+static const struct vmove vmoves[] = {
+	{ "movups x, m (0F 10)", 0, 0x10, 0, false, false, false, 1 },
+	{ "movups m, x (0F 11)", 0, 0x11, 0, true, false, false, 1 },
+	{ "movupd x, m (66 0F 10)", 1, 0x10, 0, false, false, false, 1 },
+	{ "movupd m, x (66 0F 11)", 1, 0x11, 0, true, false, false, 1 },
+	{ "movss x, m32 (F3 0F 10)", 2, 0x10, 4, false, false, false, 1 },
+	{ "movss m32, x (F3 0F 11)", 2, 0x11, 4, true, false, false, 1 },
+	{ "movsd x, m64 (F2 0F 10)", 3, 0x10, 8, false, false, false, 1 },
+	{ "movsd m64, x (F2 0F 11)", 3, 0x11, 8, true, false, false, 1 },
+	{ "movaps x, m (0F 28)", 0, 0x28, 0, false, true, false, 1 },
+	{ "movaps m, x (0F 29)", 0, 0x29, 0, true, true, false, 1 },
+	{ "movapd x, m (66 0F 28)", 1, 0x28, 0, false, true, false, 1 },
+	{ "movapd m, x (66 0F 29)", 1, 0x29, 0, true, true, false, 1 },
+	{ "movntps m, x (0F 2B)", 0, 0x2b, 0, true, true, false, 1 },
+	{ "movntpd m, x (66 0F 2B)", 1, 0x2b, 0, true, true, false, 1 },
+	{ "movd x, m32 (66 0F 6E)", 1, 0x6e, 4, false, false, false, 1 },
+	{ "movq x, m64 (66 W1 0F 6E)", 1, 0x6e, 8, false, false, true, 1 },
+	{ "movdqa x, m (66 0F 6F)", 1, 0x6f, 0, false, true, false, 1 },
+	{ "movdqu x, m (F3 0F 6F)", 2, 0x6f, 0, false, false, false, 1 },
+	{ "movd m32, x (66 0F 7E)", 1, 0x7e, 4, true, false, false, 1 },
+	{ "movq m64, x (66 W1 0F 7E)", 1, 0x7e, 8, true, false, true, 1 },
+	{ "movq x, m64 (F3 0F 7E)", 2, 0x7e, 8, false, false, false, 1 },
+	{ "movdqa m, x (66 0F 7F)", 1, 0x7f, 0, true, true, false, 1 },
+	{ "movdqu m, x (F3 0F 7F)", 2, 0x7f, 0, true, false, false, 1 },
+	{ "movq m64, x (66 0F D6)", 1, 0xd6, 8, true, false, false, 1 },
+	{ "movntdq m, x (66 0F E7)", 1, 0xe7, 0, true, true, false, 1 },
+};
+
+/* an SSE or AVX move (@vex: 0 legacy, else VEX with L = @l) between memory and a random
+ * register, the memory operand at @target */
+static void vmove_case(struct tcase *tc, const struct vmove *v, int vex, unsigned int l,
+		       u64 target)
+{
+	static const char *const pfx[] = { NULL, "\x66", "\xf3", "\xf2" };
+	struct ins s = { .reg = pick_reg(0), .w = v->w };
+	struct mem m;
+
+	m = rand_mem(&tc->in, target, 0);
+	s.m = &m;
+	if (vex) {
+		s.vex = (v->w || m.base >= 8 || m.index >= 8 || (rnd() & 1)) ? 3 : 2;
+		s.vex_pp = v->pfx;
+		s.vex_l = l;
+		s.op[s.nop++] = v->op;
+	} else {
+		s.pfx = pfx[v->pfx];
+		s.op[s.nop++] = 0x0f;
+		s.op[s.nop++] = v->op;
+	}
+	tcase_encode(tc, &s, NULL);
+	tc->vec = true;
+	tc->flags_mask = ARITH | DF;
+}
+
+/*
+ * The SSE moves and their VEX.128 and VEX.256 forms (the scalar ones only VEX.L0), between
+ * memory and XMM/YMM 0-15, the aligned ones on aligned addresses. YMM0-15 are compared: a
+ * legacy load keeps bits 255:128, a VEX one clears them, scalar loads clear the rest of XMM.
+ */
+static void test_sse(void)
+{
+	unsigned int k, vex, i;
+	struct tcase tc;
+
+	for (k = 0; k < sizeof(vmoves) / sizeof(vmoves[0]); k++) {
+		const struct vmove *v = &vmoves[k];
+
+		for (vex = 0; vex < 3; vex++) {
+			unsigned int l = vex == 2, full = l ? 32 : 16;
+
+			if ((vex == 0 && v->vex == 2) || (vex && !v->vex) || (l && v->size))
+				continue;
+			group("%s%s%s", vex ? "v" : "", v->name, vex == 2 ? ", VEX.256" :
+			      vex ? ", VEX.128" : "");
+			for (i = 0; i < 24; i++) {
+				u64 target = rand_target();
+
+				if (v->aligned)
+					target &= ~(u64)(full - 1);
+				tcase_init(&tc);
+				vmove_case(&tc, v, vex, l, target);
+				snprintf(tc.desc, sizeof(tc.desc), "at +%#" PRIx64, target - DATA);
+				run_case(&tc);
+			}
+			group_end();
+		}
+	}
+}
+
+/*
+ * 64-bit addressing, natively: every base register with no, 8- and 32-bit displacement, every
+ * index register and scale, SIB without base, absolute disp32, RIP-relative; the same with 67
+ * (32-bit addresses: garbage in bits 63:32 of the registers is ignored, sums wrap at 4 GiB);
+ * segment overrides: FS and GS add their bases, ES CS SS DS are ignored.
+ */
+static void test_addressing(void)
+{
+	unsigned int a32, base, index, i, k;
+	struct tcase tc;
+
+	for (a32 = 0; a32 < 2; a32++) {
+		group("mov r, [base + disp] and add [base + disp], r, all bases%s",
+		      a32 ? ", 67 (32-bit)" : "");
+		for (base = 0; base < 16; base++) {
+			for (k = 0; k < 6; k++) {
+				struct ins s = { .op = { k & 1 ? 0x01 : 0x8b }, .nop = 1 };
+				struct mem m = { .base = base, .index = NOREG, .scale = 1 };
+				u64 target = rand_target();
+
+				tcase_init(&tc);
+				s.w = rnd() & 1;
+				s.pfx = a32 ? "\x67" : NULL;
+				s.reg = pick_reg(reg_bit(base));
+				m.disp = k < 2 ? 0 : k < 4 ? (s8)rnd() : (s32)rnd();
+				m.dsize = k < 4 ? 0 : 4;
+				tc.in.r[base] = target - m.disp;
+				if (a32) {
+					/* wrap around 4 GiB now and then */
+					if (k >= 4)
+						m.disp = (s32)(0x80000000u | (u32)rnd());
+					tc.in.r[base] = (rnd() << 32) | (u32)(target - m.disp);
+				}
+				s.m = &m;
+				tcase_encode(&tc, &s, NULL);
+				put_data(target, rnd(), 8);
+				snprintf(tc.desc, sizeof(tc.desc), "base %s disp %#" PRIx64,
+					 reg_names[base], (u64)m.disp);
+				run_case(&tc);
+			}
+		}
+		group_end();
+
+		group("mov r, [base + index * scale + disp], all indexes and scales%s",
+		      a32 ? ", 67 (32-bit)" : "");
+		for (index = 0; index < 16; index++) {
+			if (index == RSP)
+				continue;
+			for (k = 0; k < 8; k++) {
+				struct ins s = { .op = { 0x8b }, .nop = 1, .w = true };
+				struct mem m = { .index = index, .scale = 1 << (k & 3) };
+				u64 target = rand_target(), idx = rnd() % 64;
+
+				tcase_init(&tc);
+				s.pfx = a32 ? "\x67" : NULL;
+				m.base = k < 4 ? pick_reg(reg_bit(index)) : NOREG;
+				m.disp = (s8)rnd();
+				if (rnd() & 1)
+					idx = -idx;
+				tc.in.r[index] = a32 ? (rnd() << 32) | (u32)idx : idx;
+				if (m.base == NOREG)
+					m.disp = (s64)(target - idx * m.scale);
+				else if (a32)
+					tc.in.r[m.base] = (rnd() << 32) |
+							  (u32)(target - m.disp - idx * m.scale);
+				else
+					tc.in.r[m.base] = target - m.disp - idx * m.scale;
+				if (m.base == NOREG && a32)
+					m.disp = (s32)(u32)(target - idx * m.scale);
+				s.reg = pick_reg(reg_bit(index) | reg_bit(m.base));
+				s.m = &m;
+				tcase_encode(&tc, &s, NULL);
+				snprintf(tc.desc, sizeof(tc.desc), "index %s*%d base %s",
+					 reg_names[index], m.scale,
+					 m.base == NOREG ? "none" : reg_names[m.base]);
+				run_case(&tc);
+			}
+		}
+		group_end();
+
+		group("mov r, [disp32] and [rip + disp32]%s", a32 ? ", 67 (32-bit)" : "");
+		for (i = 0; i < 32; i++) {
+			struct ins s = { .op = { i & 2 ? 0x89 : 0x8b }, .nop = 1 };
+			struct mem m = { .base = i & 1 ? RIPREL : NOREG, .index = NOREG, .scale = 1 };
+			u64 target = rand_target();
+
+			tcase_init(&tc);
+			s.pfx = a32 ? "\x67" : NULL;
+			s.w = rnd() & 1;
+			s.reg = pick_reg(0);
+			m.disp = (s64)target;
+			s.m = &m;
+			tcase_encode(&tc, &s, NULL);
+			snprintf(tc.desc, sizeof(tc.desc), "%s %#" PRIx64,
+				 i & 1 ? "rip-relative" : "absolute", target);
+			run_case(&tc);
+		}
+		group_end();
+	}
+
+	group("segment override prefixes in 64-bit mode (FS GS add a base; ES CS SS DS do not)");
+	for (i = 0; i < 64; i++) {
+		static const char *const pfx[] = {
+			"\x65", "\x64", "\x26", "\x2e", "\x36", "\x3e", "\x65\x3e", "\x3e\x65",
+			"\x64\x65", "\x65\x64", "\x26\x64", "\x64\x26\x3e", "\x67\x65", "\x65\x67",
+			"\x36\x65", "\x65\x36",
+		};
+		const char *p = pfx[i % 16];
+		struct ins s = { .op = { i & 1 ? 0x01 : 0x8b }, .nop = 1, .pfx = p };
+		int last = 0;
+		u64 target = rand_target(), base;
+		bool a32 = strchr(p, 0x67);
+		struct mem m;
+
+		for (k = 0; p[k]; k++)
+			if (p[k] == 0x64 || p[k] == 0x65)
+				last = p[k];
+		/* which base the CPU adds: the oracle decides, the case only aims at DATA */
+		base = last == 0x65 ? gs_base : last == 0x64 ? fs_base : 0;
+		if (a32 && last == 0x64)
+			continue;
+		tcase_init(&tc);
+		s.w = rnd() & 1;
+		s.reg = pick_reg(0);
+		m = rand_mem(&tc.in, target - base, reg_bit(s.reg));
+		if (a32) {
+			m.index = NOREG;
+			m.disp = 0;
+			m.dsize = 0;
+			tc.in.r[m.base] = (rnd() << 32) | (u32)(target - base);
+		}
+		s.m = &m;
+		tcase_encode(&tc, &s, NULL);
+		snprintf(tc.desc, sizeof(tc.desc), "prefixes %s", hex((const u8 *)p, strlen(p)));
+		run_case(&tc);
+	}
+	group_end();
+}
+
+/*
+ * Addresses that are not canonical: #GP(0), or #SS(0) when the segment is SS (base RSP or
+ * RBP), natively and in the emulator; for every base register, with a DS override now and
+ * then, and through the GS base.
+ */
+static void test_canonical(void)
+{
+	unsigned int base, k;
+	struct tcase tc;
+
+	group("non-canonical addresses: #GP(0), #SS(0) for stack references");
+	for (base = 0; base < 16; base++) {
+		for (k = 0; k < 6; k++) {
+			struct ins s = { .op = { k & 1 ? 0x01 : 0x8b }, .nop = 1 };
+			struct mem m = { .base = base, .index = NOREG, .scale = 1 };
+
+			tcase_init(&tc);
+			s.reg = pick_reg(reg_bit(base));
+			s.pfx = k == 2 ? "\x3e" : k == 3 ? "\x36" : NULL;
+			m.disp = (s8)rnd();
+			tc.in.r[base] = (k & 4 ? 0xffff000000000000ULL : 0x0000800000000000ULL) ^
+					(rnd() & 0x00007fffffffffffULL);
+			if (k & 4)
+				tc.in.r[base] &= ~(1ULL << 47);
+			s.m = &m;
+			tcase_encode(&tc, &s, NULL);
+			snprintf(tc.desc, sizeof(tc.desc), "base %s = %#" PRIx64, reg_names[base],
+				 tc.in.r[base]);
+			run_case(&tc);
+		}
+	}
+	group_end();
+}
+
+/*
+ * Encodings the emulator must refuse with #UD, as the CPU does: LOCK on register forms, on
+ * MOV, CMP, TEST, BT and on the string moves; 82 in 64-bit mode; FE /2-/7, FF /7, C6/C7 /1-/6,
+ * 0F BA /0-/3; MOVNTI to a register; VEX with a register in vvvv, with VEX.L1 on VMOVD/VMOVQ,
+ * with 66 or REX before it. And the ones that run, as a check on the checks: LOCK on memory
+ * read-modify-write forms. An instruction of 16 bytes is #GP(0) on the CPU as well.
+ */
+static void test_ud(void)
+{
+	static const struct { const char *name; const char *bytes; unsigned int len; } ud[] = {
+		{ "lock add r, r", "\xf0\x01\xd8", 3 },
+		{ "lock add r8, imm8 (80 mod 3)", "\xf0\x80\xc0\x01", 4 },
+		{ "lock inc r", "\xf0\xff\xc0", 3 },
+		{ "lock xchg r, r", "\xf0\x87\xc8", 3 },
+		{ "lock cmpxchg r, r", "\xf0\x0f\xb1\xc8", 4 },
+		{ "lock bts r, r", "\xf0\x0f\xab\xc8", 4 },
+		{ "lock mov m, r", "\xf0\x89\x03", 3 },
+		{ "lock mov r, m", "\xf0\x8b\x03", 3 },
+		{ "lock cmp m, r", "\xf0\x39\x03", 3 },
+		{ "lock cmp m, imm8 (83 /7)", "\xf0\x83\x3b\x01", 4 },
+		{ "lock test m, r", "\xf0\x85\x03", 3 },
+		{ "lock bt m, r", "\xf0\x0f\xa3\x03", 4 },
+		{ "lock bt m, imm8 (0F BA /4)", "\xf0\x0f\xba\x23\x01", 5 },
+		{ "lock movzx r, m8", "\xf0\x0f\xb6\x03", 4 },
+		{ "lock stosb", "\xf0\xaa", 2 },
+		{ "lock movsb", "\xf0\xa4", 2 },
+		{ "lock movdqu x, m", "\xf0\xf3\x0f\x6f\x03", 5 },
+		{ "82 /0 in 64-bit mode", "\x82\x03\x01", 3 },
+		{ "fe /2", "\xfe\x13", 2 },
+		{ "fe /7", "\xfe\x3b", 2 },
+		{ "ff /7", "\xff\x3b", 2 },
+		{ "c6 /1", "\xc6\x0b\x01", 3 },
+		{ "c7 /5", "\xc7\x2b\x01\x00\x00\x00", 6 },
+		{ "0f ba /0", "\x0f\xba\x03\x01", 4 },
+		{ "0f ba /3", "\x0f\xba\x1b\x01", 4 },
+		{ "movnti r, r (0F C3 mod 3)", "\x0f\xc3\xc8", 3 },
+		{ "vmovdqu with vvvv = 1", "\xc5\xf2\x6f\x03", 4 },
+		{ "vmovups with vvvv = 15 (C4)", "\xc4\xe1\x40\x10\x03", 5 },
+		{ "vmovd with VEX.L1", "\xc5\xfd\x6e\x03", 4 },
+		{ "vmovq (F3 0F 7E) with VEX.L1", "\xc5\xfe\x7e\x03", 4 },
+		{ "66 before VEX", "\x66\xc5\xfa\x6f\x03", 5 },
+		{ "F3 before VEX", "\xf3\xc5\xf9\x6f\x03", 5 },
+		{ "REX before VEX", "\x40\xc5\xfa\x6f\x03", 5 },
+		{ "lock before VEX", "\xf0\xc5\xfa\x6f\x03", 5 },
+		{ "lock add m, r (runs)", "\xf0\x01\x03", 3 },
+		{ "lock sub m, imm8 (runs)", "\xf0\x83\x2b\x05", 4 },
+		{ "lock not m (runs)", "\xf0\xf7\x13", 3 },
+		{ "lock neg m8 (runs)", "\xf0\xf6\x1b", 3 },
+		{ "lock dec m (runs)", "\xf0\xff\x0b", 3 },
+		{ "lock btc m, imm8 (runs)", "\xf0\x48\x0f\xba\x3b\x05", 6 },
+		{ "lock xadd m, r (runs)", "\xf0\x0f\xc1\x03", 4 },
+		{ "lock cmpxchg m, r (runs)", "\xf0\x0f\xb1\x0b", 4 },
+		{ "16 bytes: 14 x 66, 8b 03 (#GP)",
+		  "\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x8b\x03", 16 },
+		{ "15 bytes: 13 x 66, 8b 03 (runs)",
+		  "\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x8b\x03", 15 },
+		{ "16 bytes: 11 x 2e, 48 c7 03 imm32 (#GP)",
+		  "\x2e\x2e\x2e\x2e\x2e\x2e\x2e\x2e\x2e\x2e\x2e\x48\xc7\x03\x01\x02", 16 },
+	};
+	unsigned int i;
+	struct tcase tc;
+
+	group("#UD for illegal LOCK and undefined encodings, #GP for more than 15 bytes");
+	for (i = 0; i < sizeof(ud) / sizeof(ud[0]); i++) {
+		tcase_init(&tc);
+		memcpy(tc.insn, ud[i].bytes, ud[i].len);
+		tc.len = ud[i].len;
+		/* every memory operand above is [rbx] */
+		tc.in.r[RBX] = rand_target() & ~31ULL;
+		tc.vec = true;
+		snprintf(tc.desc, sizeof(tc.desc), "%s", ud[i].name);
+		run_case(&tc);
+	}
+	group_end();
+}
+
+/* the aligned moves on a misaligned address: #GP(0), natively and in the emulator */
+static void test_misaligned(void)
+{
+	unsigned int k, vex, i;
+	struct tcase tc;
+
+	group("aligned SSE/AVX moves on misaligned addresses: #GP(0)");
+	for (k = 0; k < sizeof(vmoves) / sizeof(vmoves[0]); k++) {
+		const struct vmove *v = &vmoves[k];
+
+		if (!v->aligned)
+			continue;
+		for (vex = 0; vex < 3; vex++) {
+			for (i = 0; i < 4; i++) {
+				u64 target = (rand_target() & ~31ULL) + (i == 3 ? 16 : 1 + rnd() % 15);
+
+				/* 16 off a 32-byte boundary is misaligned for VEX.256 only */
+				if (i == 3 && vex != 2)
+					continue;
+				tcase_init(&tc);
+				vmove_case(&tc, v, vex, vex == 2, target);
+				snprintf(tc.desc, sizeof(tc.desc), "%s%s at +%#" PRIx64,
+					 vex ? "v" : "", v->name, target - DATA);
+				run_case(&tc);
+			}
+		}
+	}
+	group_end();
+}
+
 static void usage(const char *prog)
 {
 	fprintf(stderr, "usage: %s [-v]\n", prog);
@@ -1431,6 +1898,12 @@ int main(int argc, char **argv)
 	test_movx();
 	test_setcc();
 	test_bt();
+	test_string();
+	test_sse();
+	test_addressing();
+	test_canonical();
+	test_ud();
+	test_misaligned();
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("1..%u\n", tap_n);
