@@ -114,7 +114,7 @@ struct x86emul_ctxt {
 	/* out */
 	struct x86emul_exception exception;	/* X86EMUL_EXCEPTION */
 	u8 insn[15];		/* the bytes fetched at rip (KVM_INTERNAL_ERROR_EMULATION) */
-	u8 insn_len;		/* how many: those decoded, more up to the page end, at most 15 */
+	u8 insn_len;		/* those decoded, and more up to the page end; at most 15 */
 };
 
 /*
