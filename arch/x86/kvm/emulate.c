@@ -18,6 +18,10 @@
  * Not modelled: segment limits and access rights, and alignment checking (#AC): the access
  * that exited had passed them on the CPU. CMPS/SCAS, x87/MMX and everything not listed in the
  * opcode tables below give X86EMUL_UNHANDLEABLE.
+ *
+ * tools/testing/emulator/emulate_test.c builds this file in userspace and checks it against
+ * the CPU running the same instructions; keep it building there (no kernel headers beyond
+ * the types and memcpy/memset, no global state).
  */
 #include "emulate.h"
 
@@ -897,7 +901,8 @@ static void set_flags(struct decoded *d, u64 which, u64 val)
 
 /*
  * ADD OR ADC SBB AND SUB XOR CMP. The logical ones clear CF and OF; their AF is undefined in
- * the SDM and the APM, and the CPUs we checked (AMD Zen 4, Intel Core) clear it: so do we.
+ * the SDM and the APM, and AMD Zen 4 clears it (tools/testing/emulator shows what the CPU it
+ * runs on does): so do we.
  */
 static u64 alu(struct decoded *d, unsigned int op, u64 a, u64 b, unsigned int bytes)
 {
@@ -1255,7 +1260,7 @@ static int exec_setcc(struct decoded *d)
 
 /*
  * BT BTS BTR BTC (@which 0-3). CF gets the bit; ZF is kept; OF SF AF PF are undefined and
- * AMD Zen 4 keeps them too (measured), so do we. With a register offset and a memory operand
+ * AMD Zen 4 keeps them too (tools/testing/emulator), so do we. With a register offset and a memory operand
  * the offset is signed and may leave the operand: the bit is in the operand-sized word at
  * ea + size * floor(offset / bits) (SDM vol. 2 "BT", "Bit(BitBase, BitOffset)"). An
  * immediate offset, or a register operand, takes the offset modulo the operand size.
