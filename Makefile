@@ -53,7 +53,8 @@ help:
 	@echo 'Targets:'
 	@echo '  make [modules]      build kvm.ko, kvm-amd.ko, kvm-intel.ko against KDIR ($(KDIR))'
 	@echo '  make C=2            ... with sparse on every file'
-	@echo '  make check          build, boot the emulated host, run the selftests there'
+	@echo '  make emulator-test  the instruction emulator checked against this CPU, in userspace'
+	@echo '  make check          emulator-test, then build, boot the emulated host, run the selftests'
 	@echo '  make check-intel    the whole suite on the Intel host (Bochs, slow)'
 	@echo '  make run            show the modules working in the emulated host'
 	@echo '  make shell          a shell in the emulated host with /dev/kvm ready'
@@ -80,7 +81,11 @@ selftests: $(KSFT_INC)/kselftest.h
 	$(MAKE) -C tools/testing/selftests/kvm OUTPUT=$(SELFTESTS) KSFT_INC=$(KSFT_INC) KVER=$(KVER)
 	$(MAKE) -C tools/kvm-info OUTPUT=$(SELFTESTS)
 
-check: modules selftests
+# The instruction emulator built in userspace, checked against this CPU: no kernel, no VM.
+emulator-test:
+	$(MAKE) -C tools/testing/emulator OUTPUT=$(BUILD)/emulator V=$(V) run
+
+check: emulator-test modules selftests
 	$(VMTEST) $(VMTEST_ARGS)
 
 check-intel:
@@ -112,4 +117,4 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	rm -rf $(BUILD)
 
-.PHONY: all help modules selftests check check-intel run shell bench bench-build install clean
+.PHONY: all help modules selftests emulator-test check check-intel run shell bench bench-build install clean

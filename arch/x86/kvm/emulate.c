@@ -1,0 +1,1614 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * x86 instruction emulator for the guest accesses that exit to the host (MMIO through nested
+ * paging): the moves, ALU operations, bit tests, string moves and SSE/AVX moves a driver uses
+ * on device memory, with their memory operand in any addressing form of any mode.
+ *
+ * Decoding follows Intel SDM vol. 2 chapter 2 (prefixes, REX, VEX, ModRM/SIB: tables 2-1 to
+ * 2-3) and appendix A (opcode maps), and AMD APM vol. 3 chapter 1; what each instruction does
+ * to its operands and to RFLAGS comes from its page in SDM vol. 2 chapters 3-5.
+ *
+ * One x86emul_run() decodes the instruction at rip, fetching its bytes as decoding reaches
+ * them, and runs it on a copy of the registers that goes back to the caller only when the
+ * instruction completed. An op that needs userspace (IO_NEEDED) or faults leaves the caller's
+ * state as it was, and the caller runs the whole instruction again later; so all reads come
+ * first and the one write, if any, is the last op called (a read-modify-write reads, computes,
+ * writes).
+ *
+ * Not modelled: segment limits and access rights, and alignment checking (#AC): the access
+ * that exited had passed them on the CPU. CMPS/SCAS, x87/MMX and everything not listed in the
+ * opcode tables below give X86EMUL_UNHANDLEABLE.
+ *
+ * tools/testing/emulator/emulate_test.c builds this file in userspace and checks it against
+ * the CPU running the same instructions; keep it building there (no kernel headers beyond
+ * the types and memcpy/memset, no global state).
+ */
+#include "emulate.h"
+
+#define FL_CF		0x0001ULL
+#define FL_PF		0x0004ULL
+#define FL_AF		0x0010ULL
+#define FL_ZF		0x0040ULL
+#define FL_SF		0x0080ULL
+#define FL_DF		0x0400ULL
+#define FL_OF		0x0800ULL
+#define FL_ARITH	(FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
+
+#define CR0_EM		(1ULL << 2)
+#define CR0_TS		(1ULL << 3)
+#define CR4_OSFXSR	(1ULL << 9)
+#define CR4_LA57	(1ULL << 12)
+#define CR4_OSXSAVE	(1ULL << 18)
+#define XCR0_SSE_YMM	0x6ULL
+
+#define VEC_UD		6
+#define VEC_NM		7
+#define VEC_SS		12
+#define VEC_GP		13
+
+#define MAX_INSN_LEN	15
+#define EMU_PAGE_SIZE	4096
+
+#define REX_B		0x01
+#define REX_X		0x02
+#define REX_R		0x04
+#define REX_W		0x08
+
+/* decode flags of an opcode table entry */
+#define D_MODRM		0x01	/* has a ModRM byte */
+#define D_BYTE		0x02	/* 8-bit operands */
+#define D_IMM8		0x04	/* imm8, sign-extended */
+#define D_IMMZ		0x08	/* imm16 or imm32 by operand size, sign-extended */
+#define D_MOFFS		0x10	/* an offset of address size */
+
+/* what runs an opcode; H_NONE: not emulated */
+enum handler {
+	H_NONE,
+	H_ALU,		/* 00-3D: ADD OR ADC SBB AND SUB XOR CMP */
+	H_GRP1,		/* 80-83: the same with an immediate */
+	H_TEST,		/* 84, 85 */
+	H_XCHG,		/* 86, 87 */
+	H_MOV,		/* 88-8B */
+	H_MOV_IMM,	/* C6, C7 */
+	H_MOFFS,	/* A0-A3 */
+	H_MOVS,		/* A4, A5 */
+	H_STOS,		/* AA, AB */
+	H_LODS,		/* AC, AD */
+	H_GRP3,		/* F6, F7: TEST NOT NEG */
+	H_GRP4,		/* FE: INC DEC */
+	H_GRP5,		/* FF: INC DEC */
+	H_MOVSXD,	/* 63 in 64-bit mode */
+	H_MOVX,		/* 0F B6 B7 BE BF: MOVZX, MOVSX */
+	H_SETCC,	/* 0F 90-9F */
+	H_BT,		/* 0F A3 AB B3 BB */
+	H_GRP8,		/* 0F BA */
+	H_CMPXCHG,	/* 0F B0, B1 */
+	H_XADD,		/* 0F C0, C1 */
+	H_MOVNTI,	/* 0F C3 */
+	H_MOVBE,	/* 0F 38 F0, F1 */
+	H_SSE,		/* the SSE/AVX moves */
+};
+
+struct opcode {
+	u8 flags;
+	u8 handler;
+};
+
+/* ALU operations in encoding order (opcode bits 5:3, group 1's ModRM.reg) */
+enum { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP };
+
+#define ALU_ROW(op)						\
+	[(op) + 0] = { D_MODRM | D_BYTE, H_ALU },		\
+	[(op) + 1] = { D_MODRM, H_ALU },			\
+	[(op) + 2] = { D_MODRM | D_BYTE, H_ALU },		\
+	[(op) + 3] = { D_MODRM, H_ALU },			\
+	[(op) + 4] = { D_BYTE | D_IMM8, H_ALU },		\
+	[(op) + 5] = { D_IMMZ, H_ALU }
+
+/* one-byte opcode map (SDM vol. 2 table A-2) */
+static const struct opcode map_1byte[256] = {
+	ALU_ROW(0x00), ALU_ROW(0x08), ALU_ROW(0x10), ALU_ROW(0x18),
+	ALU_ROW(0x20), ALU_ROW(0x28), ALU_ROW(0x30), ALU_ROW(0x38),
+	[0x63] = { D_MODRM, H_MOVSXD },
+	[0x80] = { D_MODRM | D_BYTE | D_IMM8, H_GRP1 },
+	[0x81] = { D_MODRM | D_IMMZ, H_GRP1 },
+	[0x82] = { D_MODRM | D_BYTE | D_IMM8, H_GRP1 },
+	[0x83] = { D_MODRM | D_IMM8, H_GRP1 },
+	[0x84] = { D_MODRM | D_BYTE, H_TEST },
+	[0x85] = { D_MODRM, H_TEST },
+	[0x86] = { D_MODRM | D_BYTE, H_XCHG },
+	[0x87] = { D_MODRM, H_XCHG },
+	[0x88] = { D_MODRM | D_BYTE, H_MOV },
+	[0x89] = { D_MODRM, H_MOV },
+	[0x8a] = { D_MODRM | D_BYTE, H_MOV },
+	[0x8b] = { D_MODRM, H_MOV },
+	[0xa0] = { D_MOFFS | D_BYTE, H_MOFFS },
+	[0xa1] = { D_MOFFS, H_MOFFS },
+	[0xa2] = { D_MOFFS | D_BYTE, H_MOFFS },
+	[0xa3] = { D_MOFFS, H_MOFFS },
+	[0xa4] = { D_BYTE, H_MOVS },
+	[0xa5] = { 0, H_MOVS },
+	[0xaa] = { D_BYTE, H_STOS },
+	[0xab] = { 0, H_STOS },
+	[0xac] = { D_BYTE, H_LODS },
+	[0xad] = { 0, H_LODS },
+	[0xc6] = { D_MODRM | D_BYTE | D_IMM8, H_MOV_IMM },
+	[0xc7] = { D_MODRM | D_IMMZ, H_MOV_IMM },
+	[0xf6] = { D_MODRM | D_BYTE, H_GRP3 },	/* the immediate only with /0 */
+	[0xf7] = { D_MODRM, H_GRP3 },
+	[0xfe] = { D_MODRM | D_BYTE, H_GRP4 },
+	[0xff] = { D_MODRM, H_GRP5 },
+};
+
+/* two-byte opcode map, 0F xx (SDM vol. 2 table A-3) */
+static const struct opcode map_0f[256] = {
+	[0x10] = { D_MODRM, H_SSE },
+	[0x11] = { D_MODRM, H_SSE },
+	[0x28] = { D_MODRM, H_SSE },
+	[0x29] = { D_MODRM, H_SSE },
+	[0x2b] = { D_MODRM, H_SSE },
+	[0x6e] = { D_MODRM, H_SSE },
+	[0x6f] = { D_MODRM, H_SSE },
+	[0x7e] = { D_MODRM, H_SSE },
+	[0x7f] = { D_MODRM, H_SSE },
+	[0xd6] = { D_MODRM, H_SSE },
+	[0xe7] = { D_MODRM, H_SSE },
+	[0x90 ... 0x9f] = { D_MODRM | D_BYTE, H_SETCC },
+	[0xa3] = { D_MODRM, H_BT },
+	[0xab] = { D_MODRM, H_BT },
+	[0xb3] = { D_MODRM, H_BT },
+	[0xbb] = { D_MODRM, H_BT },
+	[0xb0] = { D_MODRM | D_BYTE, H_CMPXCHG },
+	[0xb1] = { D_MODRM, H_CMPXCHG },
+	[0xb6] = { D_MODRM, H_MOVX },
+	[0xb7] = { D_MODRM, H_MOVX },
+	[0xbe] = { D_MODRM, H_MOVX },
+	[0xbf] = { D_MODRM, H_MOVX },
+	[0xba] = { D_MODRM | D_IMM8, H_GRP8 },
+	[0xc0] = { D_MODRM | D_BYTE, H_XADD },
+	[0xc1] = { D_MODRM, H_XADD },
+	[0xc3] = { D_MODRM, H_MOVNTI },
+};
+
+/* an operand of the instruction: a general-purpose register or memory */
+struct operand {
+	bool mem;
+	u8 bytes;
+	u8 reg;		/* !mem */
+	u8 seg;		/* mem */
+	u64 ea;		/* mem: effective address */
+};
+
+/* the instruction being decoded and run */
+struct decoded {
+	struct x86emul_ctxt *c;
+	/* working copy of the caller's state, copied back when the instruction completed */
+	u64 regs[X86EMUL_NR_REGS];
+	u64 rip, rflags;
+
+	u8 len;			/* bytes decoded so far */
+	u8 op_bytes, ad_bytes;
+	u8 rex;			/* REX prefix (or VEX's R X B W in 64-bit mode); 0: none */
+	u8 rep;			/* 0xf2 or 0xf3, the last of them; 0: none */
+	bool opsize, adsize, lock;
+	bool vex;
+	u8 vex_l;
+	u8 vex_v;		/* register named by VEX.vvvv (0: none, as the moves require) */
+	int seg_override;	/* -1: none */
+	u8 map;			/* 0: one-byte, 1: 0F, 2: 0F 38 */
+	u8 opcode;
+	struct opcode op;
+	u8 modrm, mod, reg, rm;	/* reg and rm (mod == 3) extended by REX.R/REX.B */
+	bool rip_rel;
+	u8 ea_seg;
+	u64 ea;
+	u64 imm;
+};
+
+static bool mode64(const struct decoded *d)
+{
+	return d->c->mode == X86EMUL_MODE_PROT64;
+}
+
+static u64 mask_of(unsigned int bytes)
+{
+	return bytes >= 8 ? ~0ULL : (1ULL << (8 * bytes)) - 1;
+}
+
+static u64 sign_of(unsigned int bytes)
+{
+	return 1ULL << (8 * bytes - 1);
+}
+
+static u64 sext(u64 val, unsigned int bytes)
+{
+	unsigned int shift = 64 - 8 * bytes;
+
+	return (u64)((s64)(val << shift) >> shift);
+}
+
+static int fault(struct decoded *d, u8 vector, bool has_error, u32 error)
+{
+	struct x86emul_exception *e = &d->c->exception;
+
+	e->vector = vector;
+	e->error_code_valid = has_error;
+	e->error_code = error;
+	e->address = 0;
+	return X86EMUL_EXCEPTION;
+}
+
+static int raise_ud(struct decoded *d)
+{
+	return fault(d, VEC_UD, false, 0);
+}
+
+static int raise_gp0(struct decoded *d)
+{
+	return fault(d, VEC_GP, true, 0);
+}
+
+/* ---- instruction fetch ---- */
+
+/* how the instruction pointer wraps: by the code segment's size */
+static u64 ip_mask(const struct x86emul_ctxt *c)
+{
+	switch (c->mode) {
+	case X86EMUL_MODE_PROT64:
+		return ~0ULL;
+	case X86EMUL_MODE_PROT32:
+		return 0xffffffffULL;
+	default:
+		return 0xffff;
+	}
+}
+
+/*
+ * Make the first @want bytes of the instruction available in c->insn. Each fetch reaches to
+ * the end of its page (or of the 15 bytes) at most, so that an instruction which ends before a
+ * page boundary never touches the next page, even if that one is not mapped.
+ */
+static int fetch_upto(struct decoded *d, unsigned int want)
+{
+	struct x86emul_ctxt *c = d->c;
+	u64 mask = ip_mask(c);
+
+	/* SDM vol. 2 2.3.11: more than 15 bytes is #GP(0) */
+	if (want > MAX_INSN_LEN)
+		return raise_gp0(d);
+	while (c->insn_len < want) {
+		u64 ip = (c->rip + c->insn_len) & mask, lin;
+		unsigned int n = MAX_INSN_LEN - c->insn_len;
+		int rc;
+
+		if (c->mode == X86EMUL_MODE_PROT64)
+			lin = ip;
+		else
+			lin = (u32)(c->seg_base[X86EMUL_SEG_CS] + ip);
+		if (n > EMU_PAGE_SIZE - (lin & (EMU_PAGE_SIZE - 1)))
+			n = EMU_PAGE_SIZE - (lin & (EMU_PAGE_SIZE - 1));
+		/* 16-bit IP wraps within the code segment */
+		if (mask != ~0ULL && n > mask - ip + 1)
+			n = mask - ip + 1;
+		rc = c->ops->fetch(c, lin, c->insn + c->insn_len, n);
+		if (rc != X86EMUL_CONTINUE)
+			return rc;
+		c->insn_len += n;
+	}
+	return X86EMUL_CONTINUE;
+}
+
+static int next_u8(struct decoded *d, u8 *byte)
+{
+	int rc = fetch_upto(d, d->len + 1);
+
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	*byte = d->c->insn[d->len++];
+	return X86EMUL_CONTINUE;
+}
+
+/* a little-endian immediate or displacement of @bytes, sign- or zero-extended */
+static int next_imm(struct decoded *d, unsigned int bytes, bool sign, u64 *val)
+{
+	int rc = fetch_upto(d, d->len + bytes);
+	unsigned int i;
+	u64 v = 0;
+
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	for (i = 0; i < bytes; i++)
+		v |= (u64)d->c->insn[d->len + i] << (8 * i);
+	d->len += bytes;
+	*val = sign ? sext(v, bytes) : v;
+	return X86EMUL_CONTINUE;
+}
+
+/* ---- decoding ---- */
+
+/*
+ * Legacy prefixes in any order, then REX (64-bit mode) right before the opcode: a REX followed
+ * by another prefix is ignored (SDM vol. 2 2.2.1). Returns the first byte after the prefixes.
+ */
+static int decode_prefixes(struct decoded *d, u8 *byte)
+{
+	int rc;
+
+	for (;;) {
+		rc = next_u8(d, byte);
+		if (rc != X86EMUL_CONTINUE)
+			return rc;
+		switch (*byte) {
+		case 0x66:
+			d->opsize = true;
+			break;
+		case 0x67:
+			d->adsize = true;
+			break;
+		case 0x26:
+		case 0x2e:
+		case 0x36:
+		case 0x3e:
+			/* ES CS SS DS: bits 4:3 are the segment; null prefixes in 64-bit mode */
+			if (!mode64(d))
+				d->seg_override = (*byte >> 3) & 3;
+			break;
+		case 0x64:
+			d->seg_override = X86EMUL_SEG_FS;
+			break;
+		case 0x65:
+			d->seg_override = X86EMUL_SEG_GS;
+			break;
+		case 0xf0:
+			d->lock = true;
+			break;
+		case 0xf2:
+		case 0xf3:
+			d->rep = *byte;
+			break;
+		default:
+			if (mode64(d) && (*byte & 0xf0) == 0x40) {
+				d->rex = *byte;
+				continue;
+			}
+			return X86EMUL_CONTINUE;
+		}
+		d->rex = 0;
+	}
+}
+
+static void set_sizes(struct decoded *d)
+{
+	switch (d->c->mode) {
+	case X86EMUL_MODE_PROT64:
+		d->op_bytes = (d->rex & REX_W) ? 8 : d->opsize ? 2 : 4;
+		d->ad_bytes = d->adsize ? 4 : 8;
+		break;
+	case X86EMUL_MODE_PROT32:
+		d->op_bytes = d->opsize ? 2 : 4;
+		d->ad_bytes = d->adsize ? 2 : 4;
+		break;
+	default:
+		d->op_bytes = d->opsize ? 4 : 2;
+		d->ad_bytes = d->adsize ? 4 : 2;
+		break;
+	}
+}
+
+/*
+ * VEX (SDM vol. 2 2.3.5): C5 = 2-byte form (map 0F), C4 = 3-byte form. Outside 64-bit mode the
+ * same bytes are LES/LDS unless the next byte has ModRM.mod == 3, which LES/LDS cannot use.
+ */
+static int decode_vex(struct decoded *d, u8 first)
+{
+	struct x86emul_ctxt *c = d->c;
+	u8 b1, b2, map = 1;
+	u8 rex = 0;
+	int rc;
+
+	rc = fetch_upto(d, d->len + 1);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	b1 = c->insn[d->len];
+	if (!mode64(d) && (b1 & 0xc0) != 0xc0)
+		return X86EMUL_UNHANDLEABLE;		/* LES, LDS */
+	if (c->mode == X86EMUL_MODE_REAL || c->mode == X86EMUL_MODE_VM86)
+		return raise_ud(d);
+	/* a VEX instruction must not have 66, F2, F3, LOCK or REX before VEX */
+	if (d->opsize || d->rep || d->lock || d->rex)
+		return raise_ud(d);
+	d->len++;
+	if (first == 0xc4) {
+		/* R X B inverted, then the map; W vvvv L pp in the next byte */
+		rex = ((~b1 >> 5) & 7) | 0x40;
+		map = b1 & 0x1f;
+		rc = next_u8(d, &b2);
+		if (rc != X86EMUL_CONTINUE)
+			return rc;
+		if (b2 & 0x80)
+			rex |= REX_W;
+	} else {
+		rex = 0x40 | ((~b1 >> 5) & 4);
+		b2 = b1;
+	}
+	/* outside 64-bit mode R and X are 1 (checked above), B and W are ignored */
+	d->rex = mode64(d) ? rex : 0;
+	d->vex_v = (~b2 >> 3) & (mode64(d) ? 0xf : 0x7);
+	d->vex_l = (b2 >> 2) & 1;
+	switch (b2 & 3) {
+	case 1:
+		d->opsize = true;
+		break;
+	case 2:
+		d->rep = 0xf3;
+		break;
+	case 3:
+		d->rep = 0xf2;
+		break;
+	}
+	d->vex = true;
+	if (map != 1)
+		return X86EMUL_UNHANDLEABLE;	/* 0F 38 / 0F 3A: nothing emulated */
+	d->map = 1;
+	return next_u8(d, &d->opcode);
+}
+
+/* 16-bit addressing, SDM vol. 2 table 2-1: BP-based forms default to SS */
+static int decode_ea16(struct decoded *d)
+{
+	const u64 *r = d->regs;
+	u64 ea = 0, disp = 0;
+	bool ss = false;
+	int rc = X86EMUL_CONTINUE;
+
+	switch (d->rm) {
+	case 0:
+		ea = r[X86EMUL_REG_RBX] + r[X86EMUL_REG_RSI];
+		break;
+	case 1:
+		ea = r[X86EMUL_REG_RBX] + r[X86EMUL_REG_RDI];
+		break;
+	case 2:
+		ea = r[X86EMUL_REG_RBP] + r[X86EMUL_REG_RSI];
+		ss = true;
+		break;
+	case 3:
+		ea = r[X86EMUL_REG_RBP] + r[X86EMUL_REG_RDI];
+		ss = true;
+		break;
+	case 4:
+		ea = r[X86EMUL_REG_RSI];
+		break;
+	case 5:
+		ea = r[X86EMUL_REG_RDI];
+		break;
+	case 6:
+		/* mod == 0: a bare disp16 instead of [BP] */
+		if (d->mod == 0) {
+			rc = next_imm(d, 2, false, &disp);
+		} else {
+			ea = r[X86EMUL_REG_RBP];
+			ss = true;
+		}
+		break;
+	case 7:
+		ea = r[X86EMUL_REG_RBX];
+		break;
+	}
+	if (rc == X86EMUL_CONTINUE && d->mod == 1)
+		rc = next_imm(d, 1, true, &disp);
+	else if (rc == X86EMUL_CONTINUE && d->mod == 2)
+		rc = next_imm(d, 2, true, &disp);
+	d->ea = ea + disp;
+	d->ea_seg = ss ? X86EMUL_SEG_SS : X86EMUL_SEG_DS;
+	return rc;
+}
+
+/* 32/64-bit addressing, SDM vol. 2 tables 2-2 and 2-3, 2.2.1.6 (RIP-relative) */
+static int decode_ea32(struct decoded *d)
+{
+	u64 ea = 0, disp = 0;
+	int base = d->rm | ((d->rex & REX_B) ? 8 : 0);
+	int rc;
+
+	if (d->rm == 4) {
+		u8 sib;
+		unsigned int index;
+
+		rc = next_u8(d, &sib);
+		if (rc != X86EMUL_CONTINUE)
+			return rc;
+		index = ((sib >> 3) & 7) | ((d->rex & REX_X) ? 8 : 0);
+		base = (sib & 7) | ((d->rex & REX_B) ? 8 : 0);
+		/* index 100b means none; with REX.X it is R12 */
+		if (index != 4)
+			ea = d->regs[index] << (sib >> 6);
+		/* base 101b with mod 0 (also with REX.B): disp32, no base */
+		if ((sib & 7) == 5 && d->mod == 0) {
+			rc = next_imm(d, 4, true, &disp);
+			if (rc != X86EMUL_CONTINUE)
+				return rc;
+			base = -1;
+		}
+	} else if (d->rm == 5 && d->mod == 0) {
+		/* disp32: absolute outside 64-bit mode, RIP-relative in it */
+		rc = next_imm(d, 4, true, &disp);
+		if (rc != X86EMUL_CONTINUE)
+			return rc;
+		base = -1;
+		d->rip_rel = mode64(d);
+	}
+	d->ea_seg = X86EMUL_SEG_DS;
+	if (base >= 0) {
+		ea += d->regs[base];
+		if (base == X86EMUL_REG_RSP || base == X86EMUL_REG_RBP)
+			d->ea_seg = X86EMUL_SEG_SS;
+	}
+	if (d->mod == 1 || d->mod == 2) {
+		rc = next_imm(d, d->mod == 1 ? 1 : 4, true, &disp);
+		if (rc != X86EMUL_CONTINUE)
+			return rc;
+	}
+	d->ea = ea + disp;
+	return X86EMUL_CONTINUE;
+}
+
+static int decode_modrm(struct decoded *d)
+{
+	int rc = next_u8(d, &d->modrm);
+
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	d->mod = d->modrm >> 6;
+	d->reg = ((d->modrm >> 3) & 7) | ((d->rex & REX_R) ? 8 : 0);
+	d->rm = d->modrm & 7;
+	if (d->mod == 3) {
+		d->rm |= (d->rex & REX_B) ? 8 : 0;
+		return X86EMUL_CONTINUE;
+	}
+	return d->ad_bytes == 2 ? decode_ea16(d) : decode_ea32(d);
+}
+
+static unsigned int modrm_ext(const struct decoded *d)
+{
+	return (d->modrm >> 3) & 7;
+}
+
+/* the operand size of the instruction's main operands */
+static unsigned int opsz(const struct decoded *d)
+{
+	return (d->op.flags & D_BYTE) ? 1 : d->op_bytes;
+}
+
+static int decode_immediates(struct decoded *d)
+{
+	u8 flags = d->op.flags;
+
+	/* group 3: only TEST (/0, and its alias /1) has an immediate */
+	if (d->op.handler == H_GRP3 && modrm_ext(d) < 2)
+		flags |= (flags & D_BYTE) ? D_IMM8 : D_IMMZ;
+	if (flags & D_IMM8)
+		return next_imm(d, 1, true, &d->imm);
+	if (flags & D_IMMZ)
+		return next_imm(d, d->op_bytes == 2 ? 2 : 4, true, &d->imm);
+	if (flags & D_MOFFS)
+		return next_imm(d, d->ad_bytes, false, &d->imm);
+	return X86EMUL_CONTINUE;
+}
+
+static int decode(struct decoded *d)
+{
+	u8 byte;
+	int rc;
+
+	rc = decode_prefixes(d, &byte);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	if (byte == 0xc4 || byte == 0xc5) {
+		rc = decode_vex(d, byte);
+		if (rc != X86EMUL_CONTINUE)
+			return rc;
+		d->op = map_0f[d->opcode];
+		/* of the 0F map, VEX has only the SSE moves */
+		if (d->op.handler != H_SSE)
+			return X86EMUL_UNHANDLEABLE;
+	} else if (byte == 0x0f) {
+		rc = next_u8(d, &d->opcode);
+		if (rc != X86EMUL_CONTINUE)
+			return rc;
+		d->map = 1;
+		if (d->opcode == 0x38) {
+			rc = next_u8(d, &d->opcode);
+			if (rc != X86EMUL_CONTINUE)
+				return rc;
+			d->map = 2;
+			if (d->opcode != 0xf0 && d->opcode != 0xf1)
+				return X86EMUL_UNHANDLEABLE;
+			d->op.flags = D_MODRM;
+			d->op.handler = H_MOVBE;
+		} else {
+			d->op = map_0f[d->opcode];
+		}
+	} else {
+		d->opcode = byte;
+		d->op = map_1byte[byte];
+	}
+	if (d->op.handler == H_NONE)
+		return X86EMUL_UNHANDLEABLE;
+	set_sizes(d);
+	if (d->op.flags & D_MODRM) {
+		rc = decode_modrm(d);
+		if (rc != X86EMUL_CONTINUE)
+			return rc;
+	}
+	rc = decode_immediates(d);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	/* now that the length is known: RIP-relative is from the next instruction */
+	d->rip = (d->c->rip + d->len) & ip_mask(d->c);
+	if (d->rip_rel)
+		d->ea += d->rip;
+	d->ea &= mask_of(d->ad_bytes);
+	if (d->seg_override >= 0)
+		d->ea_seg = d->seg_override;
+	return X86EMUL_CONTINUE;
+}
+
+/*
+ * LOCK is allowed only on the read-modify-write instructions the SDM lists under LOCK, and
+ * only with a memory destination; elsewhere it is #UD.
+ */
+static bool lock_allowed(const struct decoded *d)
+{
+	unsigned int ext = modrm_ext(d);
+
+	if (!(d->op.flags & D_MODRM) || d->mod == 3 || d->vex)
+		return false;
+	if (d->map == 0) {
+		if (d->opcode < 0x40)
+			return (d->opcode & 7) < 2 && (d->opcode >> 3) != ALU_CMP;
+		switch (d->opcode) {
+		case 0x80 ... 0x83:
+			return ext != ALU_CMP;
+		case 0x86:
+		case 0x87:
+			return true;
+		case 0xf6:
+		case 0xf7:
+			return ext == 2 || ext == 3;
+		case 0xfe:
+		case 0xff:
+			return ext < 2;
+		}
+		return false;
+	}
+	if (d->map == 1) {
+		switch (d->opcode) {
+		case 0xab:
+		case 0xb3:
+		case 0xbb:
+		case 0xb0:
+		case 0xb1:
+		case 0xc0:
+		case 0xc1:
+			return true;
+		case 0xba:
+			return ext >= 5;
+		}
+	}
+	return false;
+}
+
+/* ---- registers and memory ---- */
+
+/* without any REX prefix, byte registers 4-7 are AH CH DH BH */
+static bool is_high8(const struct decoded *d, unsigned int reg, unsigned int bytes)
+{
+	return bytes == 1 && !d->rex && reg >= 4 && reg < 8;
+}
+
+static u64 reg_get(const struct decoded *d, unsigned int reg, unsigned int bytes)
+{
+	if (is_high8(d, reg, bytes))
+		return (d->regs[reg - 4] >> 8) & 0xff;
+	return d->regs[reg] & mask_of(bytes);
+}
+
+/*
+ * 8- and 16-bit writes keep the rest of the register, 32-bit writes zero-extend it (SDM vol. 1
+ * 3.4.1.1). Outside 64-bit mode the SDM leaves the upper half undefined; CPUs zero it as well.
+ */
+static void reg_set(struct decoded *d, unsigned int reg, unsigned int bytes, u64 val)
+{
+	u64 *r = &d->regs[reg];
+
+	if (is_high8(d, reg, bytes)) {
+		r = &d->regs[reg - 4];
+		*r = (*r & ~0xff00ULL) | ((val & 0xff) << 8);
+	} else if (bytes == 4) {
+		*r = (u32)val;
+	} else {
+		*r = (*r & ~mask_of(bytes)) | (val & mask_of(bytes));
+	}
+}
+
+static bool canonical(const struct x86emul_ctxt *c, u64 la)
+{
+	unsigned int shift = (c->cr4 & CR4_LA57) ? 64 - 57 : 64 - 48;
+
+	return (u64)((s64)(la << shift) >> shift) == la;
+}
+
+/*
+ * seg:ea -> linear. In 64-bit mode only FS and GS have a base, and an address that is not
+ * canonical is #GP(0), #SS(0) for a stack reference (SDM vol. 3A 3.3.7.1, 6.15).
+ */
+static int linearize(struct decoded *d, u8 seg, u64 ea, unsigned int bytes, unsigned int align,
+		     u64 *la)
+{
+	const struct x86emul_ctxt *c = d->c;
+
+	if (c->mode == X86EMUL_MODE_PROT64) {
+		if (seg == X86EMUL_SEG_FS || seg == X86EMUL_SEG_GS)
+			ea += c->seg_base[seg];
+		if (!canonical(c, ea) || !canonical(c, ea + bytes - 1))
+			return fault(d, seg == X86EMUL_SEG_SS ? VEC_SS : VEC_GP, true, 0);
+		*la = ea;
+	} else {
+		*la = (u32)(c->seg_base[seg] + ea);
+	}
+	/* the aligned SSE/AVX moves: #GP(0) on a misaligned linear address */
+	if (align && (*la & (align - 1)))
+		return raise_gp0(d);
+	return X86EMUL_CONTINUE;
+}
+
+static int mem_read(struct decoded *d, u8 seg, u64 ea, void *buf, unsigned int bytes,
+		    unsigned int align)
+{
+	u64 la;
+	int rc = linearize(d, seg, ea, bytes, align, &la);
+
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	return d->c->ops->read(d->c, la, buf, bytes);
+}
+
+static int mem_write(struct decoded *d, u8 seg, u64 ea, const void *buf, unsigned int bytes,
+		     unsigned int align)
+{
+	u64 la;
+	int rc = linearize(d, seg, ea, bytes, align, &la);
+
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	return d->c->ops->write(d->c, la, buf, bytes);
+}
+
+/* x86 hosts only: a u64 holds its value's bytes little-endian */
+static int mem_read_val(struct decoded *d, u8 seg, u64 ea, unsigned int bytes, u64 *val)
+{
+	u64 v = 0;
+	int rc = mem_read(d, seg, ea, &v, bytes, 0);
+
+	*val = v;
+	return rc;
+}
+
+static int mem_write_val(struct decoded *d, u8 seg, u64 ea, unsigned int bytes, u64 val)
+{
+	return mem_write(d, seg, ea, &val, bytes, 0);
+}
+
+/* the ModRM r/m operand, and the ModRM reg operand */
+static void rm_operand(const struct decoded *d, struct operand *o, unsigned int bytes)
+{
+	o->bytes = bytes;
+	o->mem = d->mod != 3;
+	o->reg = d->rm;
+	o->seg = d->ea_seg;
+	o->ea = d->ea;
+}
+
+static void reg_operand(const struct decoded *d, struct operand *o, unsigned int bytes)
+{
+	o->bytes = bytes;
+	o->mem = false;
+	o->reg = d->reg;
+}
+
+static int opnd_read(struct decoded *d, const struct operand *o, u64 *val)
+{
+	if (!o->mem) {
+		*val = reg_get(d, o->reg, o->bytes);
+		return X86EMUL_CONTINUE;
+	}
+	return mem_read_val(d, o->seg, o->ea, o->bytes, val);
+}
+
+/* a memory destination is the instruction's one write: call it last */
+static int opnd_write(struct decoded *d, const struct operand *o, u64 val)
+{
+	if (!o->mem) {
+		reg_set(d, o->reg, o->bytes, val);
+		return X86EMUL_CONTINUE;
+	}
+	return mem_write_val(d, o->seg, o->ea, o->bytes, val);
+}
+
+/* ---- flags (SDM vol. 1 3.4.3.1 and appendix A) ---- */
+
+static u64 flags_szp(u64 res, unsigned int bytes)
+{
+	u8 p = res;
+	u64 fl = 0;
+
+	res &= mask_of(bytes);
+	if (!res)
+		fl |= FL_ZF;
+	if (res & sign_of(bytes))
+		fl |= FL_SF;
+	/* PF: even number of 1s in the low byte only */
+	p ^= p >> 4;
+	p ^= p >> 2;
+	p ^= p >> 1;
+	if (!(p & 1))
+		fl |= FL_PF;
+	return fl;
+}
+
+/* a + b + carry_in in @bytes: the result, and CF PF AF ZF SF OF in *fl */
+static u64 do_add(u64 a, u64 b, bool cin, unsigned int bytes, u64 *fl)
+{
+	u64 m = mask_of(bytes), res;
+
+	a &= m;
+	b &= m;
+	res = (a + b + cin) & m;
+	*fl = flags_szp(res, bytes);
+	/* carry out: the sum wrapped below a (or to a itself, when b + cin filled the width) */
+	if (res < a || (cin && res == a))
+		*fl |= FL_CF;
+	if ((a ^ res) & (b ^ res) & sign_of(bytes))
+		*fl |= FL_OF;
+	if ((a ^ b ^ res) & 0x10)
+		*fl |= FL_AF;
+	return res;
+}
+
+/* a - b - borrow_in in @bytes, flags as do_add */
+static u64 do_sub(u64 a, u64 b, bool bin, unsigned int bytes, u64 *fl)
+{
+	u64 m = mask_of(bytes), res;
+
+	a &= m;
+	b &= m;
+	res = (a - b - bin) & m;
+	*fl = flags_szp(res, bytes);
+	if (a < b || (bin && a == b))
+		*fl |= FL_CF;
+	if ((a ^ b) & (a ^ res) & sign_of(bytes))
+		*fl |= FL_OF;
+	if ((a ^ b ^ res) & 0x10)
+		*fl |= FL_AF;
+	return res;
+}
+
+static void set_flags(struct decoded *d, u64 which, u64 val)
+{
+	d->rflags = (d->rflags & ~which) | (val & which);
+}
+
+/*
+ * ADD OR ADC SBB AND SUB XOR CMP. The logical ones clear CF and OF; their AF is undefined in
+ * the SDM and the APM, and AMD Zen 4 clears it (tools/testing/emulator shows what the CPU it
+ * runs on does): so do we.
+ */
+static u64 alu(struct decoded *d, unsigned int op, u64 a, u64 b, unsigned int bytes)
+{
+	bool cf = d->rflags & FL_CF;
+	u64 res, fl;
+
+	switch (op) {
+	case ALU_ADD:
+		res = do_add(a, b, false, bytes, &fl);
+		break;
+	case ALU_ADC:
+		res = do_add(a, b, cf, bytes, &fl);
+		break;
+	case ALU_SBB:
+		res = do_sub(a, b, cf, bytes, &fl);
+		break;
+	case ALU_SUB:
+	case ALU_CMP:
+		res = do_sub(a, b, false, bytes, &fl);
+		break;
+	case ALU_OR:
+		res = a | b;
+		fl = flags_szp(res, bytes);
+		break;
+	case ALU_AND:
+		res = a & b;
+		fl = flags_szp(res, bytes);
+		break;
+	default:
+		res = a ^ b;
+		fl = flags_szp(res, bytes);
+		break;
+	}
+	set_flags(d, FL_ARITH, fl);
+	return res & mask_of(bytes);
+}
+
+/* ---- execution ---- */
+
+/* dst = dst op src; CMP and TEST (write == false) only set the flags */
+static int alu_rmw(struct decoded *d, unsigned int op, const struct operand *dst, u64 src,
+		   bool write)
+{
+	u64 a, res;
+	int rc = opnd_read(d, dst, &a);
+
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	res = alu(d, op, a, src, dst->bytes);
+	if (!write)
+		return X86EMUL_CONTINUE;
+	return opnd_write(d, dst, res);
+}
+
+/* 00-3D: r/m,reg  reg,r/m  acc,imm in byte and full size */
+static int exec_alu(struct decoded *d)
+{
+	unsigned int op = d->opcode >> 3, bytes = opsz(d);
+	struct operand dst, src;
+	u64 val;
+	int rc;
+
+	switch (d->opcode & 7) {
+	case 0:
+	case 1:
+		rm_operand(d, &dst, bytes);
+		val = reg_get(d, d->reg, bytes);
+		break;
+	case 2:
+	case 3:
+		reg_operand(d, &dst, bytes);
+		rm_operand(d, &src, bytes);
+		rc = opnd_read(d, &src, &val);
+		if (rc != X86EMUL_CONTINUE)
+			return rc;
+		break;
+	default:
+		dst.mem = false;
+		dst.reg = X86EMUL_REG_RAX;
+		dst.bytes = bytes;
+		val = d->imm;
+		break;
+	}
+	return alu_rmw(d, op, &dst, val, op != ALU_CMP);
+}
+
+static int exec_grp1(struct decoded *d)
+{
+	struct operand dst;
+
+	/* 82 is 80's alias, invalid in 64-bit mode */
+	if (d->opcode == 0x82 && mode64(d))
+		return raise_ud(d);
+	rm_operand(d, &dst, opsz(d));
+	return alu_rmw(d, modrm_ext(d), &dst, d->imm, modrm_ext(d) != ALU_CMP);
+}
+
+static int exec_test(struct decoded *d)
+{
+	struct operand dst;
+
+	rm_operand(d, &dst, opsz(d));
+	return alu_rmw(d, ALU_AND, &dst, reg_get(d, d->reg, opsz(d)), false);
+}
+
+/* XCHG r/m, reg: both are read, then the register is set and memory written */
+static int exec_xchg(struct decoded *d)
+{
+	unsigned int bytes = opsz(d);
+	struct operand dst;
+	u64 old, val = reg_get(d, d->reg, bytes);
+	int rc;
+
+	rm_operand(d, &dst, bytes);
+	rc = opnd_read(d, &dst, &old);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	reg_set(d, d->reg, bytes, old);
+	return opnd_write(d, &dst, val);
+}
+
+static int exec_mov(struct decoded *d)
+{
+	unsigned int bytes = opsz(d);
+	struct operand rm;
+	u64 val;
+	int rc;
+
+	rm_operand(d, &rm, bytes);
+	if (!(d->opcode & 2))
+		return opnd_write(d, &rm, reg_get(d, d->reg, bytes));
+	rc = opnd_read(d, &rm, &val);
+	if (rc == X86EMUL_CONTINUE)
+		reg_set(d, d->reg, bytes, val);
+	return rc;
+}
+
+/* C6 /0, C7 /0; the rest of group 11 is XABORT/XBEGIN (/7 with mod 3) or #UD */
+static int exec_mov_imm(struct decoded *d)
+{
+	struct operand dst;
+
+	if (modrm_ext(d) == 7 && d->modrm == 0xf8)
+		return X86EMUL_UNHANDLEABLE;
+	if (modrm_ext(d) != 0)
+		return raise_ud(d);
+	rm_operand(d, &dst, opsz(d));
+	return opnd_write(d, &dst, d->imm);
+}
+
+/* A0-A3: MOV between the accumulator and an address-sized offset in DS (or the override) */
+static int exec_moffs(struct decoded *d)
+{
+	unsigned int bytes = opsz(d);
+	u8 seg = d->seg_override >= 0 ? d->seg_override : X86EMUL_SEG_DS;
+	u64 val;
+	int rc;
+
+	if (d->opcode & 2)
+		return mem_write_val(d, seg, d->imm, bytes, reg_get(d, X86EMUL_REG_RAX, bytes));
+	rc = mem_read_val(d, seg, d->imm, bytes, &val);
+	if (rc == X86EMUL_CONTINUE)
+		reg_set(d, X86EMUL_REG_RAX, bytes, val);
+	return rc;
+}
+
+/* rSI/rDI += the element size, or -= with DF; only the address-size part of the register */
+static void string_advance(struct decoded *d, unsigned int reg, unsigned int bytes)
+{
+	u64 val = d->regs[reg];
+
+	val = (d->rflags & FL_DF) ? val - bytes : val + bytes;
+	reg_set(d, reg, d->ad_bytes, val);
+}
+
+/*
+ * MOVS, STOS, LODS (SDM vol. 2 "REP/REPE/REPZ/REPNE/REPNZ"): one element per call. With a REP
+ * prefix (F3, or F2, which acts as F3 on these), a count of 0 does nothing but advance rip,
+ * otherwise rCX drops by one and rip stays on the instruction until rCX reaches 0, so the
+ * guest runs the remaining iterations (or exits again for them).
+ */
+static int exec_string(struct decoded *d)
+{
+	unsigned int bytes = opsz(d);
+	u64 am = mask_of(d->ad_bytes), val = 0, count;
+	u8 src_seg = d->seg_override >= 0 ? d->seg_override : X86EMUL_SEG_DS;
+	int rc = X86EMUL_CONTINUE;
+
+	if (d->rep && !(d->regs[X86EMUL_REG_RCX] & am))
+		return X86EMUL_CONTINUE;
+	/* the destination is always ES:rDI, the source rSI in DS or the override */
+	switch (d->op.handler) {
+	case H_MOVS:
+		rc = mem_read_val(d, src_seg, d->regs[X86EMUL_REG_RSI] & am, bytes, &val);
+		if (rc == X86EMUL_CONTINUE)
+			rc = mem_write_val(d, X86EMUL_SEG_ES, d->regs[X86EMUL_REG_RDI] & am,
+					   bytes, val);
+		string_advance(d, X86EMUL_REG_RSI, bytes);
+		string_advance(d, X86EMUL_REG_RDI, bytes);
+		break;
+	case H_STOS:
+		val = reg_get(d, X86EMUL_REG_RAX, bytes);
+		rc = mem_write_val(d, X86EMUL_SEG_ES, d->regs[X86EMUL_REG_RDI] & am, bytes, val);
+		string_advance(d, X86EMUL_REG_RDI, bytes);
+		break;
+	default:
+		rc = mem_read_val(d, src_seg, d->regs[X86EMUL_REG_RSI] & am, bytes, &val);
+		reg_set(d, X86EMUL_REG_RAX, bytes, val);
+		string_advance(d, X86EMUL_REG_RSI, bytes);
+		break;
+	}
+	if (d->rep) {
+		count = (d->regs[X86EMUL_REG_RCX] - 1) & am;
+		reg_set(d, X86EMUL_REG_RCX, d->ad_bytes, count);
+		if (count)
+			d->rip = d->c->rip;
+	}
+	return rc;
+}
+
+/*
+ * F6/F7: /0 TEST imm, /2 NOT, /3 NEG; MUL/IMUL/DIV/IDIV are not emulated. /1 is TEST as well:
+ * the APM's table A-6 says so, the SDM's leaves the cell blank, and Intel CPUs run it as TEST.
+ */
+static int exec_grp3(struct decoded *d)
+{
+	struct operand dst;
+	u64 val, fl;
+	int rc;
+
+	rm_operand(d, &dst, opsz(d));
+	switch (modrm_ext(d)) {
+	case 0:
+	case 1:
+		return alu_rmw(d, ALU_AND, &dst, d->imm, false);
+	case 2:
+	case 3:
+		break;
+	default:
+		return X86EMUL_UNHANDLEABLE;
+	}
+	rc = opnd_read(d, &dst, &val);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	if (modrm_ext(d) == 2)
+		return opnd_write(d, &dst, ~val);
+	/* NEG: 0 - val; CF is set unless val is 0 */
+	val = do_sub(0, val, false, dst.bytes, &fl);
+	set_flags(d, FL_ARITH, fl);
+	return opnd_write(d, &dst, val);
+}
+
+/* FE/FF /0 INC, /1 DEC: as ADD/SUB 1, but CF is kept */
+static int exec_incdec(struct decoded *d)
+{
+	unsigned int ext = modrm_ext(d);
+	struct operand dst;
+	u64 val, fl;
+	int rc;
+
+	if (ext >= 2) {
+		/* FF /2-/6: CALL, JMP, PUSH; FE /2-/7 and FF /7 are #UD */
+		if (d->op.handler == H_GRP5 && ext < 7)
+			return X86EMUL_UNHANDLEABLE;
+		return raise_ud(d);
+	}
+	rm_operand(d, &dst, opsz(d));
+	rc = opnd_read(d, &dst, &val);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	if (ext == 0)
+		val = do_add(val, 1, false, dst.bytes, &fl);
+	else
+		val = do_sub(val, 1, false, dst.bytes, &fl);
+	set_flags(d, FL_ARITH & ~FL_CF, fl);
+	return opnd_write(d, &dst, val);
+}
+
+/* 63 in 64-bit mode (ARPL elsewhere): sign-extend a doubleword (REX.W) */
+static int exec_movsxd(struct decoded *d)
+{
+	unsigned int src_bytes = d->op_bytes == 8 ? 4 : d->op_bytes;
+	struct operand src;
+	u64 val;
+	int rc;
+
+	if (!mode64(d))
+		return X86EMUL_UNHANDLEABLE;
+	rm_operand(d, &src, src_bytes);
+	rc = opnd_read(d, &src, &val);
+	if (rc == X86EMUL_CONTINUE)
+		reg_set(d, d->reg, d->op_bytes, sext(val, src_bytes));
+	return rc;
+}
+
+/* 0F B6/B7 MOVZX, 0F BE/BF MOVSX: a byte or word into a register of operand size */
+static int exec_movx(struct decoded *d)
+{
+	unsigned int src_bytes = (d->opcode & 1) ? 2 : 1;
+	struct operand src;
+	u64 val;
+	int rc;
+
+	rm_operand(d, &src, src_bytes);
+	rc = opnd_read(d, &src, &val);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	if (d->opcode & 8)
+		val = sext(val, src_bytes);
+	reg_set(d, d->reg, d->op_bytes, val);
+	return X86EMUL_CONTINUE;
+}
+
+/* the condition of Jcc/SETcc/CMOVcc number cc (SDM vol. 1 appendix B) */
+static bool condition(u64 fl, unsigned int cc)
+{
+	bool sf_ne_of = !(fl & FL_SF) != !(fl & FL_OF), res;
+
+	switch (cc >> 1) {
+	case 0:
+		res = fl & FL_OF;
+		break;
+	case 1:
+		res = fl & FL_CF;
+		break;
+	case 2:
+		res = fl & FL_ZF;
+		break;
+	case 3:
+		res = fl & (FL_CF | FL_ZF);
+		break;
+	case 4:
+		res = fl & FL_SF;
+		break;
+	case 5:
+		res = fl & FL_PF;
+		break;
+	case 6:
+		res = sf_ne_of;
+		break;
+	default:
+		res = sf_ne_of || (fl & FL_ZF);
+		break;
+	}
+	return res != (cc & 1);
+}
+
+static int exec_setcc(struct decoded *d)
+{
+	struct operand dst;
+
+	rm_operand(d, &dst, 1);
+	return opnd_write(d, &dst, condition(d->rflags, d->opcode & 0xf));
+}
+
+/*
+ * BT BTS BTR BTC (@which 0-3). CF gets the bit; ZF is kept; OF SF AF PF are undefined and
+ * AMD Zen 4 keeps them too (tools/testing/emulator), so do we. With a register offset and a memory operand
+ * the offset is signed and may leave the operand: the bit is in the operand-sized word at
+ * ea + size * floor(offset / bits) (SDM vol. 2 "BT", "Bit(BitBase, BitOffset)"). An
+ * immediate offset, or a register operand, takes the offset modulo the operand size.
+ */
+static int exec_bt_common(struct decoded *d, unsigned int which, u64 offset, bool reg_offset)
+{
+	unsigned int bytes = d->op_bytes, shift = bytes == 2 ? 4 : bytes == 4 ? 5 : 6;
+	struct operand dst;
+	u64 val, bit = offset & (8 * bytes - 1);
+	int rc;
+
+	rm_operand(d, &dst, bytes);
+	if (dst.mem && reg_offset) {
+		s64 word = (s64)sext(offset, bytes) >> shift;
+
+		dst.ea = (dst.ea + (u64)word * bytes) & mask_of(d->ad_bytes);
+	}
+	rc = opnd_read(d, &dst, &val);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	set_flags(d, FL_CF, (val >> bit) & 1);
+	switch (which) {
+	case 0:
+		return X86EMUL_CONTINUE;
+	case 1:
+		val |= 1ULL << bit;
+		break;
+	case 2:
+		val &= ~(1ULL << bit);
+		break;
+	default:
+		val ^= 1ULL << bit;
+		break;
+	}
+	return opnd_write(d, &dst, val);
+}
+
+/* 0F A3 BT, AB BTS, B3 BTR, BB BTC: opcode bits 4:3 */
+static int exec_bt(struct decoded *d)
+{
+	return exec_bt_common(d, (d->opcode >> 3) & 3, reg_get(d, d->reg, d->op_bytes), true);
+}
+
+/* 0F BA /4-/7 ib */
+static int exec_grp8(struct decoded *d)
+{
+	if (modrm_ext(d) < 4)
+		return raise_ud(d);
+	return exec_bt_common(d, modrm_ext(d) - 4, d->imm, false);
+}
+
+/*
+ * CMPXCHG r/m, reg: flags as CMP accumulator, r/m. Equal: r/m = reg. Not equal: accumulator =
+ * r/m, and r/m is written back with its own value: the SDM says the destination "receives a
+ * write cycle without regard to the result of the comparison", so a device sees the read and
+ * the write it would see on bare metal. For a register destination that write zero-extends a
+ * 32-bit one, as on Intel CPUs (AMD CPUs leave a register alone there).
+ */
+static int exec_cmpxchg(struct decoded *d)
+{
+	unsigned int bytes = opsz(d);
+	struct operand dst;
+	u64 val, acc = reg_get(d, X86EMUL_REG_RAX, bytes), fl;
+	int rc;
+
+	rm_operand(d, &dst, bytes);
+	rc = opnd_read(d, &dst, &val);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	do_sub(acc, val, false, bytes, &fl);
+	set_flags(d, FL_ARITH, fl);
+	if (acc == val)
+		return opnd_write(d, &dst, reg_get(d, d->reg, bytes));
+	reg_set(d, X86EMUL_REG_RAX, bytes, val);
+	return opnd_write(d, &dst, val);
+}
+
+/* XADD r/m, reg: reg = old r/m, r/m = sum (written last, so it wins when both are one reg) */
+static int exec_xadd(struct decoded *d)
+{
+	unsigned int bytes = opsz(d);
+	struct operand dst;
+	u64 val, src = reg_get(d, d->reg, bytes), fl, sum;
+	int rc;
+
+	rm_operand(d, &dst, bytes);
+	rc = opnd_read(d, &dst, &val);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	sum = do_add(val, src, false, bytes, &fl);
+	set_flags(d, FL_ARITH, fl);
+	reg_set(d, d->reg, bytes, val);
+	return opnd_write(d, &dst, sum);
+}
+
+/* 0F C3 MOVNTI m32/m64, reg: memory only */
+static int exec_movnti(struct decoded *d)
+{
+	struct operand dst;
+
+	if (d->mod == 3)
+		return raise_ud(d);
+	if (d->op_bytes == 2)
+		return X86EMUL_UNHANDLEABLE;
+	rm_operand(d, &dst, d->op_bytes);
+	return opnd_write(d, &dst, reg_get(d, d->reg, d->op_bytes));
+}
+
+static u64 byte_swap(u64 val, unsigned int bytes)
+{
+	u64 res = 0;
+	unsigned int i;
+
+	for (i = 0; i < bytes; i++)
+		res |= ((val >> (8 * i)) & 0xff) << (8 * (bytes - 1 - i));
+	return res;
+}
+
+/* 0F 38 F0 MOVBE reg, m; F1 MOVBE m, reg. With F2 they are CRC32. */
+static int exec_movbe(struct decoded *d)
+{
+	unsigned int bytes = d->op_bytes;
+	struct operand mem;
+	u64 val;
+	int rc;
+
+	if (d->rep)
+		return X86EMUL_UNHANDLEABLE;
+	if (d->mod == 3)
+		return raise_ud(d);
+	rm_operand(d, &mem, bytes);
+	if (d->opcode & 1)
+		return opnd_write(d, &mem, byte_swap(reg_get(d, d->reg, bytes), bytes));
+	rc = opnd_read(d, &mem, &val);
+	if (rc == X86EMUL_CONTINUE)
+		reg_set(d, d->reg, bytes, byte_swap(val, bytes));
+	return rc;
+}
+
+/* ---- SSE/AVX moves ---- */
+
+/* size of a vector move's memory operand: a whole register, or a scalar */
+enum { VM_FULL, VM_4, VM_8, VM_W };	/* VM_W: 4 bytes, 8 with (REX/VEX).W */
+
+struct vec_move {
+	bool store;
+	bool aligned;
+	u8 size;
+	bool scalar;	/* VEX.L must be 0 (MOVD/MOVQ); other scalars ignore it */
+};
+
+/*
+ * Which move 0F @opcode is with mandatory prefix @pfx (0 none, 1 66, 2 F3, 3 F2); false for
+ * the forms not emulated (MMX and the rest). SDM vol. 2: MOVUPS MOVUPD MOVSS MOVSD MOVAPS
+ * MOVAPD MOVNTPS MOVNTPD MOVD/MOVQ MOVDQA MOVDQU MOVQ MOVNTDQ and their VEX forms.
+ */
+static bool vec_move_of(u8 opcode, unsigned int pfx, struct vec_move *m)
+{
+	m->store = false;
+	m->aligned = false;
+	m->scalar = false;
+	m->size = VM_FULL;
+	switch (opcode) {
+	case 0x10:
+	case 0x11:
+		m->store = opcode == 0x11;
+		if (pfx == 2)
+			m->size = VM_4;
+		else if (pfx == 3)
+			m->size = VM_8;
+		return true;
+	case 0x29:
+	case 0x2b:
+		m->store = true;
+		m->aligned = true;
+		return pfx < 2;
+	case 0x28:
+		m->aligned = true;
+		return pfx < 2;
+	case 0x6f:
+	case 0x7f:
+		m->store = opcode == 0x7f;
+		m->aligned = pfx == 1;
+		return pfx == 1 || pfx == 2;
+	case 0x6e:
+		m->size = VM_W;
+		m->scalar = true;
+		return pfx == 1;
+	case 0x7e:
+		m->scalar = true;
+		m->store = pfx == 1;
+		m->size = pfx == 1 ? VM_W : VM_8;
+		return pfx == 1 || pfx == 2;
+	case 0xd6:
+		m->store = true;
+		m->size = VM_8;
+		m->scalar = true;
+		return pfx == 1;
+	case 0xe7:
+		m->store = true;
+		m->aligned = true;
+		return pfx == 1;
+	}
+	return false;
+}
+
+/*
+ * SDM vol. 2 2.4 and 2.8 (exception classes of SSE and AVX instructions): SSE is #UD with
+ * CR0.EM or without CR4.OSFXSR; AVX is #UD without CR4.OSXSAVE, with XCR0 lacking SSE or YMM
+ * state, with VEX.vvvv naming a register or with VEX.L = 1 on MOVD/MOVQ; then both are #NM
+ * with CR0.TS.
+ */
+static int vec_check(struct decoded *d, const struct vec_move *m)
+{
+	const struct x86emul_ctxt *c = d->c;
+
+	if (d->vex) {
+		if (!(c->cr4 & CR4_OSXSAVE) || (c->xcr0 & XCR0_SSE_YMM) != XCR0_SSE_YMM)
+			return raise_ud(d);
+		if (d->vex_v || (m->scalar && d->vex_l))
+			return raise_ud(d);
+	} else if ((c->cr0 & CR0_EM) || !(c->cr4 & CR4_OSFXSR)) {
+		return raise_ud(d);
+	}
+	if (c->cr0 & CR0_TS)
+		return fault(d, VEC_NM, false, 0);
+	return X86EMUL_CONTINUE;
+}
+
+static int exec_sse(struct decoded *d)
+{
+	struct x86emul_ctxt *c = d->c;
+	unsigned int pfx = d->rep == 0xf3 ? 2 : d->rep == 0xf2 ? 3 : d->opsize ? 1 : 0;
+	unsigned int full = d->vex && d->vex_l ? 32 : 16, bytes;
+	struct vec_move m;
+	u8 buf[32];
+	int rc;
+
+	if (!vec_move_of(d->opcode, pfx, &m))
+		return X86EMUL_UNHANDLEABLE;
+	/* register-to-register forms never touch memory: not emulated */
+	if (d->mod == 3)
+		return X86EMUL_UNHANDLEABLE;
+	rc = vec_check(d, &m);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	switch (m.size) {
+	case VM_4:
+		bytes = 4;
+		break;
+	case VM_8:
+		bytes = 8;
+		break;
+	case VM_W:
+		bytes = (d->rex & REX_W) ? 8 : 4;
+		break;
+	default:
+		bytes = full;
+		break;
+	}
+	memset(buf, 0, sizeof(buf));
+	if (m.store) {
+		c->ops->get_vreg(c, d->reg, buf, full);
+		return mem_write(d, d->ea_seg, d->ea, buf, bytes, m.aligned ? bytes : 0);
+	}
+	rc = mem_read(d, d->ea_seg, d->ea, buf, bytes, m.aligned ? bytes : 0);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	/*
+	 * A load fills the register: a scalar one zeroes the rest of the XMM register; legacy SSE
+	 * keeps bits 255:128, VEX zeroes them (SDM vol. 1 14.1.3).
+	 */
+	c->ops->set_vreg(c, d->reg, buf, d->vex ? 32 : 16);
+	return X86EMUL_CONTINUE;
+}
+
+static int execute(struct decoded *d)
+{
+	switch (d->op.handler) {
+	case H_ALU:
+		return exec_alu(d);
+	case H_GRP1:
+		return exec_grp1(d);
+	case H_TEST:
+		return exec_test(d);
+	case H_XCHG:
+		return exec_xchg(d);
+	case H_MOV:
+		return exec_mov(d);
+	case H_MOV_IMM:
+		return exec_mov_imm(d);
+	case H_MOFFS:
+		return exec_moffs(d);
+	case H_MOVS:
+	case H_STOS:
+	case H_LODS:
+		return exec_string(d);
+	case H_GRP3:
+		return exec_grp3(d);
+	case H_GRP4:
+	case H_GRP5:
+		return exec_incdec(d);
+	case H_MOVSXD:
+		return exec_movsxd(d);
+	case H_MOVX:
+		return exec_movx(d);
+	case H_SETCC:
+		return exec_setcc(d);
+	case H_BT:
+		return exec_bt(d);
+	case H_GRP8:
+		return exec_grp8(d);
+	case H_CMPXCHG:
+		return exec_cmpxchg(d);
+	case H_XADD:
+		return exec_xadd(d);
+	case H_MOVNTI:
+		return exec_movnti(d);
+	case H_MOVBE:
+		return exec_movbe(d);
+	case H_SSE:
+		return exec_sse(d);
+	}
+	return X86EMUL_UNHANDLEABLE;
+}
+
+int x86emul_run(struct x86emul_ctxt *ctxt)
+{
+	struct decoded d;
+	int rc;
+
+	memset(&d, 0, sizeof(d));
+	d.c = ctxt;
+	d.seg_override = -1;
+	memcpy(d.regs, ctxt->regs, sizeof(d.regs));
+	d.rflags = ctxt->rflags;
+	ctxt->insn_len = 0;
+
+	rc = decode(&d);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	if (d.lock && !lock_allowed(&d))
+		return raise_ud(&d);
+	rc = execute(&d);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	memcpy(ctxt->regs, d.regs, sizeof(ctxt->regs));
+	ctxt->rip = d.rip;
+	ctxt->rflags = d.rflags;
+	return X86EMUL_CONTINUE;
+}
