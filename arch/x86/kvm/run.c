@@ -79,6 +79,9 @@ static int vcpu_enter_guest(struct kvm_vcpu *vcpu)
 		return 0;
 	}
 	kvm_inject_events(vcpu);
+	/* a context switch since KVM_RUN began saved the guest's FPU registers: back in */
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
 
 	switch_xcr0 = host_xcr0 && vcpu->arch.xcr0 != host_xcr0;
 	if (switch_xcr0)
