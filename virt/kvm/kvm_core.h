@@ -45,6 +45,11 @@ struct kvm {
 	/* KVM_DIRTY_LOG_* flags of KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 (dirty.c); slots_lock */
 	u64 manual_dirty_log_protect;
 
+	/* coalesced MMIO/PIO (coalesced_mmio.c): the ring page, its zones (lock to replace) */
+	struct kvm_coalesced_mmio_ring *coalesced_ring;	/* immutable */
+	spinlock_t coalesced_lock;			/* writers of the ring */
+	struct kvm_coalesced_zones __rcu *coalesced_zones;
+
 	/* follows kvm->mm for the nested page tables (mmu_notifier.c); registered once */
 	struct mmu_notifier mmu_notifier;
 
@@ -148,5 +153,14 @@ void kvm_mmu_notifier_unregister(struct kvm *kvm);
 int kvm_vm_ioctl_enable_dirty_log_cap(struct kvm *kvm, u64 flags);
 long kvm_vm_ioctl_get_dirty_log(struct kvm *kvm, void __user *argp);
 long kvm_vm_ioctl_clear_dirty_log(struct kvm *kvm, void __user *argp);
+
+/* coalesced_mmio.c */
+int kvm_coalesced_mmio_init(struct kvm *kvm);
+void kvm_coalesced_mmio_destroy(struct kvm *kvm);
+long kvm_vm_ioctl_coalesced_mmio(struct kvm *kvm, void __user *argp, bool reg);
+struct page *kvm_coalesced_mmio_page(struct kvm *kvm);
+/* a guest write to device memory (a port when pio) the ring took: no exit needed */
+bool kvm_coalesced_mmio_write(struct kvm *kvm, bool pio, u64 addr, unsigned int len,
+			      const void *data);
 
 #endif

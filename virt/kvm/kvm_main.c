@@ -44,6 +44,7 @@ static void kvm_destroy_vm(struct kvm *kvm)
 	kvm_destroy_vcpus(kvm);
 	kvm_arch_destroy_vm(kvm);
 	kvm_memslots_destroy(kvm);
+	kvm_coalesced_mmio_destroy(kvm);
 	cleanup_srcu_struct(&kvm->srcu);
 	mmdrop(kvm->mm);
 	kfree(kvm);
@@ -71,7 +72,13 @@ static long kvm_check_extension(struct kvm *kvm, long cap)
 	case KVM_CAP_ENABLE_CAP_VM:
 	/* guest memory follows the host mm (mmu_notifier.c): api.rst 4.35 */
 	case KVM_CAP_SYNC_MMU:
+	/* guest writes to a KVM_MEM_READONLY slot exit as MMIO (arch/x86/kvm/mmio.c) */
+	case KVM_CAP_READONLY_MEM:
+	case KVM_CAP_COALESCED_PIO:
 		return 1;
+	/* api.rst 4.116: where the ring is in the vCPU mmap area */
+	case KVM_CAP_COALESCED_MMIO:
+		return KVM_COALESCED_MMIO_PAGE_OFFSET;
 	case KVM_CAP_NR_MEMSLOTS:
 		return KVM_USER_MEM_SLOTS;
 	/* api.rst 7.18: the flags KVM_ENABLE_CAP accepts */
@@ -142,6 +149,10 @@ static long kvm_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long ar
 		return kvm_vm_ioctl_get_dirty_log(kvm, (void __user *)arg);
 	case KVM_CLEAR_DIRTY_LOG:
 		return kvm_vm_ioctl_clear_dirty_log(kvm, (void __user *)arg);
+	case KVM_REGISTER_COALESCED_MMIO:
+	case KVM_UNREGISTER_COALESCED_MMIO:
+		return kvm_vm_ioctl_coalesced_mmio(kvm, (void __user *)arg,
+						   ioctl == KVM_REGISTER_COALESCED_MMIO);
 	default:
 		return kvm_arch_vm_ioctl(filp, ioctl, arg);
 	}
@@ -178,9 +189,12 @@ static int kvm_create_vm(unsigned long type)
 	r = init_srcu_struct(&kvm->srcu);
 	if (r)
 		goto err_module;
+	r = kvm_coalesced_mmio_init(kvm);
+	if (r)
+		goto err_coalesced;
 	r = kvm_memslots_init(kvm);
 	if (r)
-		goto err_srcu;
+		goto err_coalesced;
 	r = kvm_arch_init_vm(kvm, type);
 	if (r)
 		goto err_memslots;
@@ -220,7 +234,8 @@ err_arch:
 	kvm_arch_destroy_vm(kvm);
 err_memslots:
 	kvm_memslots_destroy(kvm);
-err_srcu:
+err_coalesced:
+	kvm_coalesced_mmio_destroy(kvm);
 	cleanup_srcu_struct(&kvm->srcu);
 err_module:
 	module_put(kvm->owner);

@@ -14,7 +14,7 @@
 #include "kvm_core.h"
 
 /* Flags a slot may carry; others are EINVAL. Read-only slots come later. */
-#define KVM_MEM_FLAGS_SUPPORTED		KVM_MEM_LOG_DIRTY_PAGES
+#define KVM_MEM_FLAGS_SUPPORTED		(KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY)
 
 static struct kvm_memslots *memslots_alloc(int nr)
 {
@@ -278,7 +278,8 @@ static int guest_page_copy(struct kvm *kvm, u64 gpa, void *data, unsigned long l
 
 	idx = srcu_read_lock(&kvm->srcu);
 	slot = kvm_gfn_to_memslot(kvm, gpa >> PAGE_SHIFT);
-	if (slot) {
+	/* the guest cannot write a read-only slot: such a write is the VMM's to handle */
+	if (slot && !(write && (slot->flags & KVM_MEM_READONLY))) {
 		hva = (void __user *)(kvm_memslot_gfn_to_hva(slot, gpa >> PAGE_SHIFT) +
 				      offset_in_page(gpa));
 		if (write ? !copy_to_user(hva, data, len) : !copy_from_user(data, hva, len))

@@ -55,7 +55,8 @@ const struct kvm_memory_slot *kvm_id_to_memslot(struct kvm *kvm, u16 id);
 
 /*
  * Copy to or from guest-physical memory through the memslots, as the guest would see it.
- * -EFAULT when part of the range has no slot or the host memory is not accessible.
+ * -EFAULT when part of the range has no slot or the host memory is not accessible, and for
+ * a write into a KVM_MEM_READONLY slot.
  */
 int kvm_read_guest(struct kvm *kvm, u64 gpa, void *data, unsigned long len);
 int kvm_write_guest(struct kvm *kvm, u64 gpa, const void *data, unsigned long len);

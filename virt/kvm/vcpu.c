@@ -100,8 +100,10 @@ static vm_fault_t kvm_vcpu_fault(struct vm_fault *vmf)
 	case KVM_PIO_PAGE_OFFSET:
 		page = vcpu->pio_page;
 		break;
+	case KVM_COALESCED_MMIO_PAGE_OFFSET:
+		page = kvm_coalesced_mmio_page(vcpu->kvm);
+		break;
 	default:
-		/* the coalesced MMIO ring: not implemented (KVM_CAP_COALESCED_MMIO is 0) */
 		return VM_FAULT_SIGBUS;
 	}
 	get_page(page);

@@ -94,6 +94,29 @@ struct kvm_pio_string {
 	u64 next_rip;
 };
 
+/*
+ * An instruction emulated for MMIO (arch/x86/kvm/mmio.c); vcpu. It is run again from the
+ * start after each read userspace answers, taking the reads answered so far from reads[] in
+ * order; the writes of a completed instruction go out one exit at a time. Pieces are at most
+ * 8 bytes (run->mmio.data) and never cross a page.
+ */
+#define KVM_MMIO_MAX_PIECES	8
+struct kvm_mmio_piece {
+	u64 gpa;
+	u8 len;
+	u8 data[8];
+};
+
+struct kvm_mmio_state {
+	u8 nr_reads;			/* reads[] answered */
+	u8 read_pos;			/* during a run: the next read's index */
+	bool read_pending;		/* reads[nr_reads] waits for run->mmio.data */
+	u8 nr_writes, write_pos;	/* writes[write_pos..nr_writes) still to go out */
+	bool trap_after;		/* single-step trap once the writes are out */
+	struct kvm_mmio_piece reads[KVM_MMIO_MAX_PIECES];
+	struct kvm_mmio_piece writes[KVM_MMIO_MAX_PIECES];
+};
+
 struct kvm_vcpu_arch {
 	void *vendor;				/* the backend's vCPU (struct vcpu_svm, ...) */
 	unsigned long regs[NR_VCPU_REGS];	/* vcpu */
@@ -128,6 +151,7 @@ struct kvm_vcpu_arch {
 	bool pio_in_pending;
 	u8 pio_size;
 	struct kvm_pio_string pio_string;
+	struct kvm_mmio_state mmio;
 };
 
 #endif

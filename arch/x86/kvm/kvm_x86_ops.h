@@ -99,6 +99,12 @@ struct kvm_x86_ops {
 	 */
 	void (*run)(struct kvm_vcpu *vcpu);
 	int (*handle_exit)(struct kvm_vcpu *vcpu);
+	/*
+	 * The last exit as Linux KVM reports it with an emulation failure (api.rst
+	 * "KVM_EXIT_INTERNAL_ERROR"): reason, qualification / exit_info_1, exit_info_2 /
+	 * guest-physical address, interruption info, its error code.
+	 */
+	void (*get_exit_info)(struct kvm_vcpu *vcpu, u64 info[5]);
 
 	/*
 	 * Events. events.c decides what the next entry delivers; these program it. Called

@@ -122,8 +122,14 @@ long kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 	sigset_activate(vcpu);
 	fpu_swap_kvm_fpstate(&vcpu->arch.guest_fpu, true);
 
-	/* api.rst: a pending IN completes even when the guest is not entered */
+	/*
+	 * api.rst "KVM_RUN": a pending IN or MMIO access completes even when the guest is not
+	 * entered (immediate_exit); an instruction with more MMIO to do exits again at once.
+	 */
 	kvm_complete_pio(vcpu);
+	r = kvm_complete_mmio(vcpu);
+	if (r <= 0)
+		goto out;
 	if (run->immediate_exit) {
 		run->exit_reason = KVM_EXIT_INTR;
 		r = -EINTR;

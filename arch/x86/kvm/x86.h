@@ -43,13 +43,23 @@ void kvm_complete_pio(struct kvm_vcpu *vcpu);
 int kvm_tdp_init(struct kvm *kvm);
 void kvm_tdp_destroy(struct kvm *kvm);
 /*
- * A nested page fault / EPT violation. error_code has the #PF error code's layout; the
- * only bit used is TDP_FAULT_WRITE (the access was a write). SVM's exit_info_1 is in that
- * format already (APM 15.25.6); VMX translates its exit qualification (SDM 27.2.1).
+ * A nested page fault / EPT violation. error_code has the layout of SVM's exit_info_1 (APM
+ * 15.25.6: the #PF error code, bit 33 when the fault hit the guest's own page tables during
+ * its walk); VMX translates its exit qualification into it (SDM 27.2.1).
  */
 #define TDP_FAULT_WRITE		BIT_ULL(1)
+#define TDP_FAULT_FETCH		BIT_ULL(4)
+#define TDP_FAULT_PT_WALK	BIT_ULL(33)
 int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code);
 void kvm_tdp_vcpu_free(struct kvm_vcpu *vcpu);
+
+/*
+ * mmio.c: emulate the instruction that faulted on device memory at gpa (no slot, or a write
+ * to a read-only slot); at the start of KVM_RUN, finish what the last MMIO exit left (1: go
+ * on into the guest, 0: exit to userspace again).
+ */
+int kvm_mmio_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code);
+int kvm_complete_mmio(struct kvm_vcpu *vcpu);
 
 /* mmu/guest_walk.c: 0, or -EFAULT/-EACCES with the #PF error code in *pf_error */
 int kvm_gva_to_gpa(struct kvm_vcpu *vcpu, u64 gva, unsigned int access, u64 *gpa,

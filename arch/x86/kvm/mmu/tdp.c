@@ -283,16 +283,11 @@ static bool tdp_invalidating(struct kvm_tdp *tdp, unsigned long start, unsigned 
 	       end > READ_ONCE(tdp->mmu_inv_start);
 }
 
-static int tdp_fault_no_slot(struct kvm_vcpu *vcpu, u64 gpa)
-{
-	/* MMIO needs the instruction emulator, which does not exist yet */
-	return kvm_exit_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION, gpa);
-}
-
 /*
- * A nested page fault at gpa; error_code in #PF format (only TDP_FAULT_WRITE is used).
- * Returns 1 to re-enter the guest (also after a retry), 0 with an exit for userspace,
- * or a negative errno.
+ * A nested page fault at gpa; error_code in the TDP_FAULT_* format (x86.h). An address no
+ * slot backs, and a write to a read-only slot, are device accesses: the instruction is
+ * emulated (mmio.c). Returns 1 to re-enter the guest (also after a retry), 0 with an exit
+ * for userspace, or a negative errno.
  */
 int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code)
 {
@@ -316,9 +311,9 @@ int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code)
 
 	idx = srcu_read_lock(&kvm->srcu);
 	slot = kvm_gfn_to_memslot(kvm, gfn);
-	if (!slot) {
-		r = tdp_fault_no_slot(vcpu, gpa);
-		goto out_srcu;
+	if (!slot || (write && (slot->flags & KVM_MEM_READONLY))) {
+		srcu_read_unlock(&kvm->srcu, idx);
+		return kvm_mmio_fault(vcpu, gpa, error_code);
 	}
 	hva = kvm_memslot_gfn_to_hva(slot, gfn);
 	/*
@@ -334,11 +329,12 @@ int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code)
 	 * A write asks the host for write access (breaking copy-on-write or KSM sharing). A
 	 * read takes write access only where the host already grants it, so that reads leave
 	 * the zero page, KSM pages and copy-on-write pages shared; in a dirty-logged slot it
-	 * maps read-only, so that the first write is seen.
+	 * maps read-only, so that the first write is seen, and in a read-only slot so that
+	 * every write exits.
 	 */
 	if (write) {
 		got = get_user_pages_fast(hva, 1, FOLL_WRITE, &page);
-	} else if (!slot->dirty_bitmap &&
+	} else if (!slot->dirty_bitmap && !(slot->flags & KVM_MEM_READONLY) &&
 		   get_user_pages_fast_only(hva, 1, FOLL_WRITE, &page) == 1) {
 		got = 1;
 		writable = true;

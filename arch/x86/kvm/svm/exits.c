@@ -159,8 +159,8 @@ static int svm_exit_xsetbv(struct kvm_vcpu *vcpu)
 }
 
 /*
- * APM 15.25.6: exit_info_1 is the page-fault error code (bit 1 = write, as the TDP fault
- * path wants it), exit_info_2 the guest-physical address
+ * APM 15.25.6: exit_info_1 is the page-fault error code with bits 32/33 (final address /
+ * guest page-table walk), the TDP fault path's format; exit_info_2 the guest-physical address
  */
 static int svm_exit_npf(struct kvm_vcpu *vcpu)
 {
@@ -213,6 +213,17 @@ static const svm_exit_handler svm_exit_handlers[SVM_EXIT_MAX] = {
 	[SVM_EXIT_XSETBV]	= svm_exit_xsetbv,
 	[SVM_EXIT_NPF]		= svm_exit_npf,
 };
+
+void svm_get_exit_info(struct kvm_vcpu *vcpu, u64 info[5])
+{
+	const struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
+
+	info[0] = (u32)c->exit_code;
+	info[1] = c->exit_info_1;
+	info[2] = c->exit_info_2;
+	info[3] = (u32)c->exit_int_info;
+	info[4] = c->exit_int_info >> 32;
+}
 
 int svm_handle_exit(struct kvm_vcpu *vcpu)
 {

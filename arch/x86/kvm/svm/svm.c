@@ -277,6 +277,7 @@ static const struct kvm_x86_ops svm_x86_ops = {
 	.set_msr		= svm_set_msr,
 	.run			= svm_vcpu_run,
 	.handle_exit		= svm_handle_exit,
+	.get_exit_info		= svm_get_exit_info,
 	.inject_exception	= svm_inject_exception,
 	.inject_irq		= svm_inject_irq,
 	.inject_nmi		= svm_inject_nmi,

@@ -79,6 +79,7 @@ void svm_update_exception_intercepts(struct kvm_vcpu *vcpu);
 
 /* exits.c */
 int svm_handle_exit(struct kvm_vcpu *vcpu);
+void svm_get_exit_info(struct kvm_vcpu *vcpu, u64 info[5]);
 
 /* vmenter.S */
 void svm_vmrun(u64 vmcb_pa, unsigned long *regs, u64 host_save_pa);

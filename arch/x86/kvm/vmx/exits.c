@@ -249,14 +249,21 @@ static int vmx_exit_dr(struct kvm_vcpu *vcpu)
 /*
  * 27.2.1 table 27-7: the guest-physical address is in its own field; qualification bit 1
  * says the access was a write (a data write, or an accessed/dirty flag update of a guest
- * paging structure), which the TDP fault path wants in #PF error code form.
+ * paging structure), bit 2 an instruction fetch; bit 7 set with bit 8 clear, an access to
+ * the guest's own paging structures. The TDP fault path wants SVM's format (x86.h).
  */
 static int vmx_exit_ept_violation(struct kvm_vcpu *vcpu)
 {
 	struct vcpu_vmx *vmx = to_vmx(vcpu);
+	u64 q = vmx->exit_qual, code = 0;
 
-	return kvm_tdp_page_fault(vcpu, vmx->guest_phys,
-				  (vmx->exit_qual & EPT_VIOLATION_WRITE) ? TDP_FAULT_WRITE : 0);
+	if (q & EPT_VIOLATION_WRITE)
+		code |= TDP_FAULT_WRITE;
+	if (q & EPT_VIOLATION_FETCH)
+		code |= TDP_FAULT_FETCH;
+	if ((q & EPT_VIOLATION_GLA_VALID) && !(q & EPT_VIOLATION_GLA_FINAL))
+		code |= TDP_FAULT_PT_WALK;
+	return kvm_tdp_page_fault(vcpu, vmx->guest_phys, code);
 }
 
 static int vmx_exit_ept_misconfig(struct kvm_vcpu *vcpu)
@@ -303,6 +310,17 @@ static const vmx_exit_handler vmx_exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_XSETBV]		= vmx_exit_xsetbv,
 	[EXIT_REASON_VMFUNC]		= vmx_exit_ud,
 };
+
+void vmx_get_exit_info(struct kvm_vcpu *vcpu, u64 info[5])
+{
+	const struct vcpu_vmx *vmx = to_vmx(vcpu);
+
+	info[0] = vmx->exit_reason;
+	info[1] = vmx->exit_qual;
+	info[2] = vmx->guest_phys;
+	info[3] = vmx->exit_intr_info;
+	info[4] = vmx->exit_intr_error;
+}
 
 int vmx_handle_exit(struct kvm_vcpu *vcpu)
 {

@@ -477,6 +477,7 @@ static const struct kvm_x86_ops vmx_x86_ops = {
 	.set_msr		= vmx_set_msr,
 	.run			= vmx_vcpu_run,
 	.handle_exit		= vmx_handle_exit,
+	.get_exit_info		= vmx_get_exit_info,
 	.inject_exception	= vmx_inject_exception,
 	.inject_irq		= vmx_inject_irq,
 	.inject_nmi		= vmx_inject_nmi,

@@ -193,7 +193,11 @@
 #define EXIT_REASON_MONITOR		39
 #define EXIT_REASON_MCE_DURING_ENTRY	41
 #define EXIT_REASON_EPT_VIOLATION	48
-#define EPT_VIOLATION_WRITE		BIT(1)	/* exit qualification (27.2.1 table 27-7) */
+/* EPT violation exit qualification (SDM 27.2.1 table 27-7) */
+#define EPT_VIOLATION_WRITE		BIT(1)
+#define EPT_VIOLATION_FETCH		BIT(2)
+#define EPT_VIOLATION_GLA_VALID		BIT(7)	/* a guest linear address caused it */
+#define EPT_VIOLATION_GLA_FINAL		BIT(8)	/* ... its translation, not a paging structure */
 #define EXIT_REASON_EPT_MISCONFIG	49
 #define EXIT_REASON_INVEPT		50
 #define EXIT_REASON_PREEMPTION_TIMER	52
@@ -318,6 +322,7 @@ void vmx_update_exception_intercepts(struct kvm_vcpu *vcpu);
 
 /* exits.c */
 int vmx_handle_exit(struct kvm_vcpu *vcpu);
+void vmx_get_exit_info(struct kvm_vcpu *vcpu, u64 info[5]);
 
 /* vmenter.S: 0 after a VM exit, 1 on VMfail (VM-instruction error in the VMCS or none) */
 int vmx_vmenter(unsigned long *regs, bool launched);

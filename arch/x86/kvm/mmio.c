@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * MMIO (api.rst "KVM_EXIT_MMIO"): a guest access to a guest-physical address with no memslot,
+ * or a write to a read-only slot, faults in the nested page tables; the instruction is run by
+ * the emulator (emulate.c) with its memory accesses going through the ops below: RAM through
+ * the memslots, the rest to userspace one piece of at most 8 bytes per exit (an SSE/AVX move
+ * of 16 or 32 bytes takes 2 or 4 exits, as on Linux KVM).
+ *
+ * A read makes the instruction wait: KVM_RUN returns with the exit, and the next KVM_RUN puts
+ * the data userspace left in run->mmio.data into the read log and runs the whole instruction
+ * again, which takes its earlier reads from the log, so that a device sees every read once.
+ * The guest's registers are untouched until the instruction completes. Writes come last
+ * (emulate.h): once the instruction completed they go out, one exit each, before the guest
+ * runs again; a write into a coalesced zone goes to the ring instead (coalesced_mmio.c).
+ *
+ * An instruction the emulator does not know ends in KVM_EXIT_INTERNAL_ERROR with
+ * KVM_INTERNAL_ERROR_EMULATION and its bytes (api.rst "KVM_EXIT_INTERNAL_ERROR"), and #UD is
+ * queued for the guest, as Linux KVM does; at CPL > 0 the guest only gets the #UD.
+ */
+#include <linux/mm.h>
+#include <asm/fpu/api.h>
+
+#include "emulate.h"
+#include "x86.h"
+
+#define PFERR_WRITE	BIT(1)
+#define PFERR_USER	BIT(2)
+#define PFERR_FETCH	BIT(4)
+#define DR6_BS		BIT(14)		/* single step (SDM 17.2.3) */
+#define DR6_FIXED_1	0xffff0ff0ULL	/* bits that read as 1 */
+
+struct mmio_emul {
+	struct x86emul_ctxt ctxt;
+	struct kvm_vcpu *vcpu;
+	unsigned int user;		/* PFERR_USER at CPL 3 */
+};
+
+static struct kvm_vcpu *emul_vcpu(struct x86emul_ctxt *ctxt)
+{
+	return container_of(ctxt, struct mmio_emul, ctxt)->vcpu;
+}
+
+/* linear -> guest-physical; a failed walk becomes the #PF the instruction raises */
+static int emul_translate(struct x86emul_ctxt *ctxt, u64 linear, unsigned int access, u64 *gpa)
+{
+	struct mmio_emul *e = container_of(ctxt, struct mmio_emul, ctxt);
+	u32 pf_error;
+
+	if (!kvm_gva_to_gpa(e->vcpu, linear, access | e->user, gpa, &pf_error))
+		return X86EMUL_CONTINUE;
+	ctxt->exception.vector = PF_VECTOR;
+	ctxt->exception.error_code_valid = true;
+	ctxt->exception.error_code = pf_error;
+	ctxt->exception.address = linear;
+	return X86EMUL_EXCEPTION;
+}
+
+static unsigned int page_rest(u64 addr, unsigned int len)
+{
+	return min_t(unsigned int, len, PAGE_SIZE - offset_in_page(addr));
+}
+
+static int emul_fetch(struct x86emul_ctxt *ctxt, u64 linear, void *buf, unsigned int len)
+{
+	unsigned int done, n;
+	u64 gpa;
+	int r;
+
+	for (done = 0; done < len; done += n) {
+		n = page_rest(linear + done, len - done);
+		r = emul_translate(ctxt, linear + done, PFERR_FETCH, &gpa);
+		if (r)
+			return r;
+		/* code in device memory: not something a VMM can answer (as Linux KVM) */
+		if (kvm_read_guest(emul_vcpu(ctxt)->kvm, gpa, buf + done, n))
+			return X86EMUL_UNHANDLEABLE;
+	}
+	return X86EMUL_CONTINUE;
+}
+
+/* One piece of device read: from the log when it was answered before, else ask userspace. */
+static int mmio_read_piece(struct kvm_vcpu *vcpu, u64 gpa, void *buf, unsigned int len)
+{
+	struct kvm_mmio_state *st = &vcpu->arch.mmio;
+	struct kvm_mmio_piece *p;
+	unsigned int i = st->read_pos++;
+
+	if (i >= KVM_MMIO_MAX_PIECES)
+		return X86EMUL_UNHANDLEABLE;
+	p = &st->reads[i];
+	if (i < st->nr_reads) {
+		if (p->gpa == gpa && p->len == len) {
+			memcpy(buf, p->data, len);
+			return X86EMUL_CONTINUE;
+		}
+		/* the guest's page tables changed under the instruction: ask again from here */
+		st->nr_reads = i;
+	}
+	p->gpa = gpa;
+	p->len = len;
+	st->read_pending = true;
+	return X86EMUL_IO_NEEDED;
+}
+
+static int emul_read(struct x86emul_ctxt *ctxt, u64 linear, void *buf, unsigned int len)
+{
+	struct kvm_vcpu *vcpu = emul_vcpu(ctxt);
+	unsigned int done, n, k;
+	u64 gpa;
+	int r;
+
+	for (done = 0; done < len; done += n) {
+		n = page_rest(linear + done, len - done);
+		r = emul_translate(ctxt, linear + done, 0, &gpa);
+		if (r)
+			return r;
+		if (!kvm_read_guest(vcpu->kvm, gpa, buf + done, n))
+			continue;
+		for (k = 0; k < n; k += 8) {
+			r = mmio_read_piece(vcpu, gpa + k, buf + done + k, min(8u, n - k));
+			if (r)
+				return r;
+		}
+	}
+	return X86EMUL_CONTINUE;
+}
+
+static int mmio_queue_write(struct kvm_vcpu *vcpu, u64 gpa, const void *buf, unsigned int len)
+{
+	struct kvm_mmio_state *st = &vcpu->arch.mmio;
+	struct kvm_mmio_piece *p;
+
+	if (st->nr_writes >= KVM_MMIO_MAX_PIECES)
+		return X86EMUL_UNHANDLEABLE;
+	p = &st->writes[st->nr_writes++];
+	p->gpa = gpa;
+	p->len = len;
+	memcpy(p->data, buf, len);
+	return X86EMUL_CONTINUE;
+}
+
+/* The last op of an instruction: translate every page first, so a #PF changes nothing. */
+static int emul_write(struct x86emul_ctxt *ctxt, u64 linear, const void *buf, unsigned int len)
+{
+	struct kvm_vcpu *vcpu = emul_vcpu(ctxt);
+	u64 gpa[2];
+	unsigned int done, n, k, i;
+	int r;
+
+	for (done = 0, i = 0; done < len; done += n, i++) {
+		n = page_rest(linear + done, len - done);
+		r = emul_translate(ctxt, linear + done, PFERR_WRITE, &gpa[i]);
+		if (r)
+			return r;
+	}
+	for (done = 0, i = 0; done < len; done += n, i++) {
+		n = page_rest(linear + done, len - done);
+		/* RAM (not a read-only slot: kvm_write_guest refuses those) */
+		if (!kvm_write_guest(vcpu->kvm, gpa[i], buf + done, n))
+			continue;
+		for (k = 0; k < n; k += 8) {
+			r = mmio_queue_write(vcpu, gpa[i] + k, buf + done + k, min(8u, n - k));
+			if (r)
+				return r;
+		}
+	}
+	return X86EMUL_CONTINUE;
+}
+
+/*
+ * The vector registers hold the guest's values while KVM_RUN runs (the guest FPU state is
+ * loaded for the whole ioctl, run.c), unless a context switch saved them: load them back.
+ * A legacy-SSE move writes XMM and keeps bits 255:128, a VEX one zeroes what is above its
+ * width (SDM vol. 1, 14.1.2): the CPU's own moves do exactly that.
+ */
+#define XMM_CASE(n, insn, ptr) case n: asm volatile(insn : : "r"(ptr) : "memory"); break
+#define VREG_SWITCH(idx, fmt_from, fmt_to, ptr)						\
+	switch (idx) {									\
+	XMM_CASE(0, fmt_from "0" fmt_to, ptr);  XMM_CASE(1, fmt_from "1" fmt_to, ptr);	\
+	XMM_CASE(2, fmt_from "2" fmt_to, ptr);  XMM_CASE(3, fmt_from "3" fmt_to, ptr);	\
+	XMM_CASE(4, fmt_from "4" fmt_to, ptr);  XMM_CASE(5, fmt_from "5" fmt_to, ptr);	\
+	XMM_CASE(6, fmt_from "6" fmt_to, ptr);  XMM_CASE(7, fmt_from "7" fmt_to, ptr);	\
+	XMM_CASE(8, fmt_from "8" fmt_to, ptr);  XMM_CASE(9, fmt_from "9" fmt_to, ptr);	\
+	XMM_CASE(10, fmt_from "10" fmt_to, ptr); XMM_CASE(11, fmt_from "11" fmt_to, ptr); \
+	XMM_CASE(12, fmt_from "12" fmt_to, ptr); XMM_CASE(13, fmt_from "13" fmt_to, ptr); \
+	XMM_CASE(14, fmt_from "14" fmt_to, ptr); XMM_CASE(15, fmt_from "15" fmt_to, ptr); \
+	}
+
+static void vreg_lock(void)
+{
+	fpregs_lock();
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+}
+
+static void emul_get_vreg(struct x86emul_ctxt *ctxt, int idx, void *buf, unsigned int len)
+{
+	vreg_lock();
+	if (len == 32)
+		VREG_SWITCH(idx, "vmovdqu %%ymm", ", (%0)", buf)
+	else
+		VREG_SWITCH(idx, "movdqu %%xmm", ", (%0)", buf)
+	fpregs_unlock();
+}
+
+static void emul_set_vreg(struct x86emul_ctxt *ctxt, int idx, const void *buf, unsigned int len)
+{
+	vreg_lock();
+	if (len == 32)
+		VREG_SWITCH(idx, "vmovdqu (%0), %%ymm", "", buf)
+	else
+		VREG_SWITCH(idx, "movdqu (%0), %%xmm", "", buf)
+	fpregs_unlock();
+}
+
+static const struct x86emul_ops mmio_emul_ops = {
+	.fetch = emul_fetch,
+	.read = emul_read,
+	.write = emul_write,
+	.get_vreg = emul_get_vreg,
+	.set_vreg = emul_set_vreg,
+};
+
+static void emul_init(struct mmio_emul *e, struct kvm_vcpu *vcpu)
+{
+	const struct kvm_x86_ops *ops = kvm_x86_vendor;
+	struct x86emul_ctxt *ctxt = &e->ctxt;
+	struct kvm_segment cs, ss, s;
+	int i;
+
+	memset(e, 0, sizeof(*e));
+	e->vcpu = vcpu;
+	ctxt->ops = &mmio_emul_ops;
+	ctxt->cr0 = ops->get_cr(vcpu, 0);
+	ctxt->cr4 = ops->get_cr(vcpu, 4);
+	ctxt->xcr0 = vcpu->arch.xcr0;
+	ctxt->rflags = kvm_get_rflags(vcpu);
+	ctxt->rip = vcpu->arch.regs[VCPU_REGS_RIP];
+	for (i = 0; i < X86EMUL_NR_REGS; i++)
+		ctxt->regs[i] = vcpu->arch.regs[i];
+	for (i = 0; i < X86EMUL_NR_SEGS; i++) {
+		/* emulate.h numbers ES CS SS DS FS GS, as enum kvm_sreg does */
+		ops->get_segment(vcpu, &s, i);
+		ctxt->seg_base[i] = s.base;
+	}
+	ops->get_segment(vcpu, &cs, VCPU_SREG_CS);
+	ops->get_segment(vcpu, &ss, VCPU_SREG_SS);
+	if (!(ctxt->cr0 & X86_CR0_PE))
+		ctxt->mode = X86EMUL_MODE_REAL;
+	else if (ctxt->rflags & X86_EFLAGS_VM)
+		ctxt->mode = X86EMUL_MODE_VM86;
+	else if ((ops->get_efer(vcpu) & EFER_LMA) && cs.l)
+		ctxt->mode = X86EMUL_MODE_PROT64;
+	else
+		ctxt->mode = cs.db ? X86EMUL_MODE_PROT32 : X86EMUL_MODE_PROT16;
+	/* the CPL is SS.DPL (SDM 5.5; VM86: 3); real mode is 0 whatever the descriptor says */
+	if (ctxt->mode == X86EMUL_MODE_VM86 ||
+	    (ctxt->mode != X86EMUL_MODE_REAL && ss.dpl == 3))
+		e->user = PFERR_USER;
+}
+
+/* api.rst "KVM_EXIT_INTERNAL_ERROR": the emulation-failure layout, with the bytes fetched */
+static int mmio_emulation_failed(struct kvm_vcpu *vcpu, struct mmio_emul *e)
+{
+	struct kvm_run *run = vcpu->run;
+	u64 info[5] = { 0 };
+
+	vcpu->arch.mmio.nr_reads = 0;
+	kvm_queue_exception(vcpu, UD_VECTOR, false, 0);
+	if (e->user)
+		return 1;
+	kvm_x86_vendor->get_exit_info(vcpu, info);
+	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	run->emulation_failure.suberror = KVM_INTERNAL_ERROR_EMULATION;
+	run->emulation_failure.flags = 0;
+	if (e->ctxt.insn_len) {
+		run->emulation_failure.flags = KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES;
+		run->emulation_failure.insn_size = e->ctxt.insn_len;
+		memset(run->emulation_failure.insn_bytes, 0x90,
+		       sizeof(run->emulation_failure.insn_bytes));
+		memcpy(run->emulation_failure.insn_bytes, e->ctxt.insn, e->ctxt.insn_len);
+	}
+	/* data[0] flags, data[1-2] the bytes, data[3-7] the exit that led here */
+	memcpy(&run->internal.data[3], info, sizeof(info));
+	run->emulation_failure.ndata = 3 + ARRAY_SIZE(info);
+	return 0;
+}
+
+static void mmio_exit(struct kvm_vcpu *vcpu, const struct kvm_mmio_piece *p, bool write)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->exit_reason = KVM_EXIT_MMIO;
+	run->mmio.phys_addr = p->gpa;
+	run->mmio.len = p->len;
+	run->mmio.is_write = write;
+	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	if (write)
+		memcpy(run->mmio.data, p->data, p->len);
+}
+
+/* A single-step trap after an emulated instruction (SDM 17.3.1.4): the guest's, or ours. */
+static int mmio_single_step(struct kvm_vcpu *vcpu)
+{
+	if (vcpu->arch.guest_debug & KVM_GUESTDBG_SINGLESTEP)
+		return kvm_exit_debug(vcpu, DB_VECTOR, DR6_FIXED_1 | DR6_BS);
+	kvm_x86_vendor->set_dr(vcpu, 6, kvm_x86_vendor->get_dr(vcpu, 6) | DR6_BS);
+	kvm_queue_exception(vcpu, DB_VECTOR, false, 0);
+	return 1;
+}
+
+/* Hand the completed instruction's writes out: 1 when all are out, 0 with an exit. */
+static int mmio_flush_writes(struct kvm_vcpu *vcpu)
+{
+	struct kvm_mmio_state *st = &vcpu->arch.mmio;
+
+	while (st->write_pos < st->nr_writes) {
+		const struct kvm_mmio_piece *p = &st->writes[st->write_pos++];
+
+		if (kvm_coalesced_mmio_write(vcpu->kvm, false, p->gpa, p->len, p->data))
+			continue;
+		mmio_exit(vcpu, p, true);
+		return 0;
+	}
+	st->nr_writes = st->write_pos = 0;
+	if (st->trap_after) {
+		st->trap_after = false;
+		return mmio_single_step(vcpu);
+	}
+	return 1;
+}
+
+static int mmio_emulate(struct kvm_vcpu *vcpu)
+{
+	struct kvm_mmio_state *st = &vcpu->arch.mmio;
+	struct mmio_emul e;
+	bool tf;
+	int i, r;
+
+	emul_init(&e, vcpu);
+	tf = (e.ctxt.rflags & X86_EFLAGS_TF) ||
+	     (vcpu->arch.guest_debug & KVM_GUESTDBG_SINGLESTEP);
+	st->read_pos = 0;
+	st->read_pending = false;
+	st->nr_writes = st->write_pos = 0;
+	r = x86emul_run(&e.ctxt);
+	switch (r) {
+	case X86EMUL_CONTINUE:
+		break;
+	case X86EMUL_IO_NEEDED:
+		st->nr_writes = 0;
+		mmio_exit(vcpu, &st->reads[st->nr_reads], false);
+		return 0;
+	case X86EMUL_EXCEPTION:
+		st->nr_reads = st->nr_writes = 0;
+		if (e.ctxt.exception.vector == PF_VECTOR)
+			kvm_x86_vendor->set_cr(vcpu, 2, e.ctxt.exception.address);
+		kvm_queue_exception(vcpu, e.ctxt.exception.vector,
+				    e.ctxt.exception.error_code_valid, e.ctxt.exception.error_code);
+		return 1;
+	default:
+		st->nr_writes = 0;
+		return mmio_emulation_failed(vcpu, &e);
+	}
+
+	/* completed: the guest's state moves on */
+	st->nr_reads = 0;
+	for (i = 0; i < X86EMUL_NR_REGS; i++)
+		vcpu->arch.regs[i] = e.ctxt.regs[i];
+	vcpu->arch.regs[VCPU_REGS_RIP] = e.ctxt.rip;
+	kvm_set_rflags(vcpu, e.ctxt.rflags);
+	/* an STI / MOV SS shadow covered this instruction and ends with it */
+	kvm_x86_vendor->set_interrupt_shadow(vcpu, 0);
+	st->trap_after = tf;
+	return mmio_flush_writes(vcpu);
+}
+
+/*
+ * A nested page fault at gpa that no slot backs (or a write to a read-only slot). A fault
+ * while the CPU walked the guest's own page tables (TDP_FAULT_PT_WALK) cannot be emulated:
+ * page tables in device memory.
+ */
+int kvm_mmio_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code)
+{
+	if (error_code & TDP_FAULT_PT_WALK)
+		return kvm_exit_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION, gpa);
+	vcpu->arch.mmio.nr_reads = 0;
+	return mmio_emulate(vcpu);
+}
+
+/* At the start of KVM_RUN: finish what the last MMIO exit left. 1 to go on, 0 to exit again. */
+int kvm_complete_mmio(struct kvm_vcpu *vcpu)
+{
+	struct kvm_mmio_state *st = &vcpu->arch.mmio;
+
+	if (st->read_pending) {
+		struct kvm_mmio_piece *p = &st->reads[st->nr_reads++];
+
+		memcpy(p->data, vcpu->run->mmio.data, p->len);
+		st->read_pending = false;
+		return mmio_emulate(vcpu);
+	}
+	if (st->write_pos < st->nr_writes || st->trap_after)
+		return mmio_flush_writes(vcpu);
+	return 1;
+}
