@@ -1598,10 +1598,12 @@ int x86emul_run(struct x86emul_ctxt *ctxt)
 	memcpy(d.regs, ctxt->regs, sizeof(d.regs));
 	d.rflags = ctxt->rflags;
 	ctxt->insn_len = 0;
+	ctxt->two_mem_operands = false;
 
 	rc = decode(&d);
 	if (rc != X86EMUL_CONTINUE)
 		return rc;
+	ctxt->two_mem_operands = d.op.handler == H_MOVS;
 	if (d.lock && !lock_allowed(&d))
 		return raise_ud(&d);
 	rc = execute(&d);

@@ -112,6 +112,11 @@ struct x86emul_ctxt {
 	u64 rip, rflags;
 
 	/* out */
+	/*
+	 * Set once decoded, before the first read or write op: the instruction has two memory
+	 * operands (MOVS), so its accesses may be to two different pages.
+	 */
+	bool two_mem_operands;
 	struct x86emul_exception exception;	/* X86EMUL_EXCEPTION */
 	u8 insn[15];		/* the bytes fetched at rip (KVM_INTERNAL_ERROR_EMULATION) */
 	u8 insn_len;		/* those decoded, and more up to the page end; at most 15 */

@@ -107,7 +107,31 @@ struct kvm_mmio_piece {
 	u8 data[8];
 };
 
+#define KVM_MMIO_MAX_XLAT	4
 struct kvm_mmio_state {
+	/*
+	 * The faulting guest-physical address: the one memory operand of the instruction is
+	 * there when the page offsets match (the CPU translated it and faulted on it), which
+	 * saves a walk of the guest's page tables.
+	 */
+	u64 fault_gpa;
+	bool fault_gpa_valid;
+	bool fault_no_slot;		/* no slot there (not a read-only one): skip the lookup */
+	/*
+	 * The instruction's bytes and page translations from its first run, reused by the runs
+	 * that complete its reads (the guest has not run in between, as on Linux KVM, which
+	 * keeps its decoded instruction).
+	 */
+	bool cache_valid;
+	u8 fetch_len;
+	u8 nr_xlat;
+	u64 fetch_linear;
+	u8 fetch_bytes[15];
+	struct {
+		u64 linear_page, gpa_page;
+		u32 access;
+	} xlat[KVM_MMIO_MAX_XLAT];
+
 	u8 nr_reads;			/* reads[] answered */
 	u8 read_pos;			/* during a run: the next read's index */
 	bool read_pending;		/* reads[nr_reads] waits for run->mmio.data */

@@ -44,15 +44,39 @@ static struct kvm_vcpu *emul_vcpu(struct x86emul_ctxt *ctxt)
 static int emul_translate(struct x86emul_ctxt *ctxt, u64 linear, unsigned int access, u64 *gpa)
 {
 	struct mmio_emul *e = container_of(ctxt, struct mmio_emul, ctxt);
+	struct kvm_mmio_state *st = &e->vcpu->arch.mmio;
+	u64 page = linear & PAGE_MASK;
 	u32 pf_error;
+	int i;
 
-	if (!kvm_gva_to_gpa(e->vcpu, linear, access | e->user, gpa, &pf_error))
-		return X86EMUL_CONTINUE;
+	access |= e->user;
+	if (st->cache_valid) {
+		for (i = 0; i < st->nr_xlat; i++) {
+			if (st->xlat[i].linear_page == page && st->xlat[i].access == access) {
+				*gpa = st->xlat[i].gpa_page | offset_in_page(linear);
+				return X86EMUL_CONTINUE;
+			}
+		}
+	}
+	if (!(access & PFERR_FETCH) && st->fault_gpa_valid && !ctxt->two_mem_operands &&
+	    offset_in_page(linear) == offset_in_page(st->fault_gpa)) {
+		*gpa = st->fault_gpa;
+		goto record;
+	}
+	if (!kvm_gva_to_gpa(e->vcpu, linear, access, gpa, &pf_error))
+		goto record;
 	ctxt->exception.vector = PF_VECTOR;
 	ctxt->exception.error_code_valid = true;
 	ctxt->exception.error_code = pf_error;
 	ctxt->exception.address = linear;
 	return X86EMUL_EXCEPTION;
+record:
+	if (st->nr_xlat < KVM_MMIO_MAX_XLAT) {
+		st->xlat[st->nr_xlat].linear_page = page;
+		st->xlat[st->nr_xlat].gpa_page = *gpa & PAGE_MASK;
+		st->xlat[st->nr_xlat++].access = access;
+	}
+	return X86EMUL_CONTINUE;
 }
 
 static unsigned int page_rest(u64 addr, unsigned int len)
@@ -62,10 +86,16 @@ static unsigned int page_rest(u64 addr, unsigned int len)
 
 static int emul_fetch(struct x86emul_ctxt *ctxt, u64 linear, void *buf, unsigned int len)
 {
+	struct kvm_mmio_state *st = &emul_vcpu(ctxt)->arch.mmio;
 	unsigned int done, n;
 	u64 gpa;
 	int r;
 
+	if (st->cache_valid && linear >= st->fetch_linear &&
+	    linear + len <= st->fetch_linear + st->fetch_len) {
+		memcpy(buf, st->fetch_bytes + (linear - st->fetch_linear), len);
+		return X86EMUL_CONTINUE;
+	}
 	for (done = 0; done < len; done += n) {
 		n = page_rest(linear + done, len - done);
 		r = emul_translate(ctxt, linear + done, PFERR_FETCH, &gpa);
@@ -75,7 +105,30 @@ static int emul_fetch(struct x86emul_ctxt *ctxt, u64 linear, void *buf, unsigned
 		if (kvm_read_guest(emul_vcpu(ctxt)->kvm, gpa, buf + done, n))
 			return X86EMUL_UNHANDLEABLE;
 	}
+	/* the emulator asks for the bytes in order, at most 15 from rip */
+	if (!st->fetch_len)
+		st->fetch_linear = linear;
+	if (linear == st->fetch_linear + st->fetch_len &&
+	    st->fetch_len + len <= sizeof(st->fetch_bytes)) {
+		memcpy(st->fetch_bytes + st->fetch_len, buf, len);
+		st->fetch_len += len;
+	}
 	return X86EMUL_CONTINUE;
+}
+
+/*
+ * Is gpa (a page the instruction accesses) known to be device memory without a lookup: the
+ * page that faulted for want of a slot, or the one of the next logged read.
+ */
+static bool known_device(struct kvm_vcpu *vcpu, u64 gpa, bool write)
+{
+	const struct kvm_mmio_state *st = &vcpu->arch.mmio;
+
+	if (st->fault_gpa_valid && st->fault_no_slot &&
+	    (gpa & PAGE_MASK) == (st->fault_gpa & PAGE_MASK))
+		return true;
+	return !write && st->read_pos < st->nr_reads &&
+	       (gpa & PAGE_MASK) == (st->reads[st->read_pos].gpa & PAGE_MASK);
 }
 
 /* One piece of device read: from the log when it was answered before, else ask userspace. */
@@ -114,7 +167,8 @@ static int emul_read(struct x86emul_ctxt *ctxt, u64 linear, void *buf, unsigned 
 		r = emul_translate(ctxt, linear + done, 0, &gpa);
 		if (r)
 			return r;
-		if (!kvm_read_guest(vcpu->kvm, gpa, buf + done, n))
+		if (!known_device(vcpu, gpa, false) &&
+		    !kvm_read_guest(vcpu->kvm, gpa, buf + done, n))
 			continue;
 		for (k = 0; k < n; k += 8) {
 			r = mmio_read_piece(vcpu, gpa + k, buf + done + k, min(8u, n - k));
@@ -156,7 +210,8 @@ static int emul_write(struct x86emul_ctxt *ctxt, u64 linear, const void *buf, un
 	for (done = 0, i = 0; done < len; done += n, i++) {
 		n = page_rest(linear + done, len - done);
 		/* RAM (not a read-only slot: kvm_write_guest refuses those) */
-		if (!kvm_write_guest(vcpu->kvm, gpa[i], buf + done, n))
+		if (!known_device(vcpu, gpa[i], true) &&
+		    !kvm_write_guest(vcpu->kvm, gpa[i], buf + done, n))
 			continue;
 		for (k = 0; k < n; k += 8) {
 			r = mmio_queue_write(vcpu, gpa[i] + k, buf + done + k, min(8u, n - k));
@@ -225,7 +280,7 @@ static void emul_init(struct mmio_emul *e, struct kvm_vcpu *vcpu)
 {
 	const struct kvm_x86_ops *ops = kvm_x86_vendor;
 	struct x86emul_ctxt *ctxt = &e->ctxt;
-	struct kvm_segment cs, ss, s;
+	struct kvm_segment seg[X86EMUL_NR_SEGS], *cs, *ss;
 	int i;
 
 	memset(e, 0, sizeof(*e));
@@ -240,22 +295,22 @@ static void emul_init(struct mmio_emul *e, struct kvm_vcpu *vcpu)
 		ctxt->regs[i] = vcpu->arch.regs[i];
 	for (i = 0; i < X86EMUL_NR_SEGS; i++) {
 		/* emulate.h numbers ES CS SS DS FS GS, as enum kvm_sreg does */
-		ops->get_segment(vcpu, &s, i);
-		ctxt->seg_base[i] = s.base;
+		ops->get_segment(vcpu, &seg[i], i);
+		ctxt->seg_base[i] = seg[i].base;
 	}
-	ops->get_segment(vcpu, &cs, VCPU_SREG_CS);
-	ops->get_segment(vcpu, &ss, VCPU_SREG_SS);
+	cs = &seg[VCPU_SREG_CS];
+	ss = &seg[VCPU_SREG_SS];
 	if (!(ctxt->cr0 & X86_CR0_PE))
 		ctxt->mode = X86EMUL_MODE_REAL;
 	else if (ctxt->rflags & X86_EFLAGS_VM)
 		ctxt->mode = X86EMUL_MODE_VM86;
-	else if ((ops->get_efer(vcpu) & EFER_LMA) && cs.l)
+	else if ((ops->get_efer(vcpu) & EFER_LMA) && cs->l)
 		ctxt->mode = X86EMUL_MODE_PROT64;
 	else
-		ctxt->mode = cs.db ? X86EMUL_MODE_PROT32 : X86EMUL_MODE_PROT16;
+		ctxt->mode = cs->db ? X86EMUL_MODE_PROT32 : X86EMUL_MODE_PROT16;
 	/* the CPL is SS.DPL (SDM 5.5; VM86: 3); real mode is 0 whatever the descriptor says */
 	if (ctxt->mode == X86EMUL_MODE_VM86 ||
-	    (ctxt->mode != X86EMUL_MODE_REAL && ss.dpl == 3))
+	    (ctxt->mode != X86EMUL_MODE_REAL && ss->dpl == 3))
 		e->user = PFERR_USER;
 }
 
@@ -343,14 +398,22 @@ static int mmio_emulate(struct kvm_vcpu *vcpu)
 	st->read_pos = 0;
 	st->read_pending = false;
 	st->nr_writes = st->write_pos = 0;
+	if (!st->cache_valid)
+		st->fetch_len = st->nr_xlat = 0;
 	r = x86emul_run(&e.ctxt);
+	if (r == X86EMUL_IO_NEEDED) {
+		/* the next KVM_RUN runs this instruction again with the data */
+		st->nr_writes = 0;
+		st->cache_valid = true;
+		mmio_exit(vcpu, &st->reads[st->nr_reads], false);
+		return 0;
+	}
+	/* the instruction is over, one way or another */
+	st->cache_valid = false;
+	st->fault_gpa_valid = false;
 	switch (r) {
 	case X86EMUL_CONTINUE:
 		break;
-	case X86EMUL_IO_NEEDED:
-		st->nr_writes = 0;
-		mmio_exit(vcpu, &st->reads[st->nr_reads], false);
-		return 0;
 	case X86EMUL_EXCEPTION:
 		st->nr_reads = st->nr_writes = 0;
 		if (e.ctxt.exception.vector == PF_VECTOR)
@@ -380,11 +443,24 @@ static int mmio_emulate(struct kvm_vcpu *vcpu)
  * while the CPU walked the guest's own page tables (TDP_FAULT_PT_WALK) cannot be emulated:
  * page tables in device memory.
  */
-int kvm_mmio_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code)
+int kvm_mmio_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code, bool no_slot)
 {
+	const struct kvm_vcpu_event_state *ev = &vcpu->arch.events;
+	struct kvm_mmio_state *st = &vcpu->arch.mmio;
+
 	if (error_code & TDP_FAULT_PT_WALK)
 		return kvm_exit_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION, gpa);
-	vcpu->arch.mmio.nr_reads = 0;
+	/*
+	 * The exit cut short the delivery of an event (kvm_event_interrupted() ran): the CPU
+	 * was reading the IDT or pushing onto the stack, not running the instruction at RIP.
+	 */
+	if (ev->exception.injected || ev->interrupt.injected || ev->nmi_injected)
+		return kvm_exit_internal_error(vcpu, KVM_INTERNAL_ERROR_DELIVERY_EV, gpa);
+	st->nr_reads = 0;
+	st->cache_valid = false;
+	st->fault_gpa = gpa;
+	st->fault_gpa_valid = !(error_code & TDP_FAULT_FETCH);
+	st->fault_no_slot = no_slot;
 	return mmio_emulate(vcpu);
 }
 

@@ -55,10 +55,10 @@ void kvm_tdp_vcpu_free(struct kvm_vcpu *vcpu);
 
 /*
  * mmio.c: emulate the instruction that faulted on device memory at gpa (no slot, or a write
- * to a read-only slot); at the start of KVM_RUN, finish what the last MMIO exit left (1: go
+ * to a read-only slot: no_slot false); at the start of KVM_RUN, finish what the last MMIO exit left (1: go
  * on into the guest, 0: exit to userspace again).
  */
-int kvm_mmio_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code);
+int kvm_mmio_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code, bool no_slot);
 int kvm_complete_mmio(struct kvm_vcpu *vcpu);
 
 /* mmu/guest_walk.c: 0, or -EFAULT/-EACCES with the #PF error code in *pf_error */

@@ -30,6 +30,8 @@
 
 #define BENCH_PORT		0xe3	/* not UCALL_PORT: plain exits, no ucall */
 #define PIO_EXITS		2000
+#define MMIO_EXITS		2000
+#define MMIO_GPA		(3072 * MiB)	/* no slot: device memory */
 #define CPUID_LOOPS		2000
 #define TOUCH_BYTES		(256 * MiB)
 #define TOUCH_GPA		(1024 * MiB)	/* slot 1, 2 MiB aligned */
@@ -59,6 +61,17 @@ static void guest_pio_loop(void)
 {
 	for (;;)
 		asm volatile("outb %%al, %0" : : "i"(BENCH_PORT), "a"(0));
+}
+
+/* A 32-bit store to device memory, or a load from it, forever. */
+static void guest_mmio_loop(uint64_t addr, uint64_t read)
+{
+	for (;;) {
+		if (read)
+			asm volatile("movl (%0), %%eax" : : "r"(addr) : "eax", "memory");
+		else
+			asm volatile("movl %%eax, (%0)" : : "r"(addr), "a"(0x5a5a5a5a) : "memory");
+	}
 }
 
 /* CPUID leaf 0 as many times as the host's reply to each SYNC says. */
@@ -121,6 +134,43 @@ static double bench_pio(void)
 			vcpu_assert_exit(vcpu, KVM_EXIT_IO);	/* fails with the details */
 	}
 	return (double)(now_ns() - t0) / PIO_EXITS;
+}
+
+/*
+ * A guest access to a page without a slot: nested page fault, the instruction emulated,
+ * KVM_EXIT_MMIO to userspace and KVM_RUN back in (a read completes on that KVM_RUN).
+ */
+static double bench_mmio(bool read)
+{
+	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
+	struct kvm_vcpu *vcpu = guest_vcpu_add(vm, 0, (uint64_t)guest_mmio_loop);
+	long long t0;
+	double ns;
+	int i;
+
+	guest_map_range(vm, MMIO_GPA, MMIO_GPA, PAGE_SIZE);
+	vcpu_set_args(vcpu, MMIO_GPA, read);
+	vcpu_run(vcpu);		/* first entry: loads the vCPU, faults in the code */
+	t0 = now_ns();
+	for (i = 0; i < MMIO_EXITS; i++) {
+		vcpu_run(vcpu);
+		if (vcpu->run->exit_reason != KVM_EXIT_MMIO ||
+		    vcpu->run->mmio.phys_addr != MMIO_GPA || vcpu->run->mmio.is_write == read)
+			vcpu_assert_exit(vcpu, KVM_EXIT_MMIO);	/* fails with the details */
+	}
+	ns = (double)(now_ns() - t0) / MMIO_EXITS;
+	kvm_vm_free(vm);
+	return ns;
+}
+
+static double bench_mmio_write(void)
+{
+	return bench_mmio(false);
+}
+
+static double bench_mmio_read(void)
+{
+	return bench_mmio(true);
 }
 
 /* Time of one KVM_RUN that does n CPUIDs between two SYNCs. */
@@ -331,6 +381,10 @@ static const struct bench {
 } benches[] = {
 	{ "pio_exit_roundtrip", bench_pio, 0,
 	  "OUT exit to userspace and back into the guest, per exit" },
+	{ "mmio_write_roundtrip", bench_mmio_write, 0,
+	  "32-bit store to memory without a slot: KVM_EXIT_MMIO and back, per exit" },
+	{ "mmio_read_roundtrip", bench_mmio_read, 0,
+	  "32-bit load from memory without a slot: KVM_EXIT_MMIO, completed on re-entry" },
 	{ "cpuid_exit_kernel", bench_cpuid, 0, "CPUID handled in the kernel, per instruction" },
 	{ "first_touch_256m_4k", bench_touch_4k, 3,
 	  "guest writes 256 MiB once, 4 KiB host pages (65536 nested page faults), per 256 MiB" },

@@ -313,7 +313,7 @@ int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code)
 	slot = kvm_gfn_to_memslot(kvm, gfn);
 	if (!slot || (write && (slot->flags & KVM_MEM_READONLY))) {
 		srcu_read_unlock(&kvm->srcu, idx);
-		return kvm_mmio_fault(vcpu, gpa, error_code);
+		return kvm_mmio_fault(vcpu, gpa, error_code, !slot);
 	}
 	hva = kvm_memslot_gfn_to_hva(slot, gfn);
 	/*
