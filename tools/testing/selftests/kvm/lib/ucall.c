@@ -175,6 +175,24 @@ uint64_t vcpu_run_ucall(struct kvm_vcpu *vcpu, struct ucall *uc)
 	}
 }
 
+void vcpu_run_exit(struct kvm_vcpu *vcpu)
+{
+	struct ucall uc;
+
+	for (;;) {
+		vcpu_run(vcpu);
+		switch (get_ucall(vcpu, &uc)) {
+		case UCALL_ABORT:
+			report_guest_abort(vcpu, &uc);
+		case UCALL_PRINTF:
+			print_guest(vcpu, &uc);
+			continue;
+		default:
+			return;
+		}
+	}
+}
+
 void __vcpu_run_expect_ucall(struct kvm_vcpu *vcpu, uint64_t cmd, struct ucall *uc,
 			     const char *name, const char *file, int line)
 {

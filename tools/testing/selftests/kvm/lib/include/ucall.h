@@ -113,6 +113,12 @@ uint64_t vcpu_run_ucall(struct kvm_vcpu *vcpu, struct ucall *uc);
 	__vcpu_run_expect_ucall(vcpu, cmd, uc, #cmd, __FILE__, __LINE__)
 void __vcpu_run_expect_ucall(struct kvm_vcpu *vcpu, uint64_t cmd, struct ucall *uc,
 			     const char *name, const char *file, int line);
+/*
+ * KVM_RUN for a test that expects an exit other than a ucall next (KVM_EXIT_MMIO, ...):
+ * UCALL_PRINTF is printed and the vCPU run again, UCALL_ABORT fails the test with the
+ * guest's message; any other exit is left in kvm_run for the caller to check.
+ */
+void vcpu_run_exit(struct kvm_vcpu *vcpu);
 /* "UCALL_SYNC", ... */
 const char *ucall_name(uint64_t cmd);
 
