@@ -19,7 +19,7 @@
 /* entries in the page after the ring's header (as Linux KVM's KVM_COALESCED_MMIO_MAX) */
 #define RING_ENTRIES	((PAGE_SIZE - sizeof(struct kvm_coalesced_mmio_ring)) / \
 			 sizeof(struct kvm_coalesced_mmio))
-/* zones per VM: Linux KVM's limit of devices on one bus (NR_IOBUS_DEVS) */
+/* MMIO zones and PIO zones per VM: Linux KVM's limit of devices on one bus (NR_IOBUS_DEVS) */
 #define MAX_ZONES	1000
 
 struct kvm_coalesced_zones {
@@ -111,14 +111,16 @@ static struct kvm_coalesced_zones *zones_alloc(unsigned int nr)
 static long zone_register(struct kvm *kvm, const struct kvm_coalesced_mmio_zone *zone)
 {
 	struct kvm_coalesced_zones *old, *new;
-	unsigned int nr;
+	unsigned int nr, i, same_kind = 0;
 
 	if (zone->pio > 1)
 		return -EINVAL;
 	mutex_lock(&kvm->lock);
 	old = rcu_dereference_protected(kvm->coalesced_zones, lockdep_is_held(&kvm->lock));
 	nr = old ? old->nr : 0;
-	if (nr >= MAX_ZONES) {
+	for (i = 0; i < nr; i++)
+		same_kind += old->zone[i].pio == zone->pio;
+	if (same_kind >= MAX_ZONES) {
 		mutex_unlock(&kvm->lock);
 		return -ENOSPC;
 	}
