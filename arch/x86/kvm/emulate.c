@@ -72,6 +72,9 @@ enum handler {
 	H_MOV_IMM,	/* C6, C7 */
 	H_MOFFS,	/* A0-A3 */
 	H_MOVS,		/* A4, A5 */
+	H_CMPS,		/* A6, A7 */
+	H_SCAS,		/* AE, AF */
+	H_CMPXCHG8B,	/* 0F C7 /1: CMPXCHG8B, CMPXCHG16B */
 	H_STOS,		/* AA, AB */
 	H_LODS,		/* AC, AD */
 	H_GRP3,		/* F6, F7: TEST NOT NEG */
@@ -128,10 +131,14 @@ static const struct opcode map_1byte[256] = {
 	[0xa3] = { D_MOFFS, H_MOFFS },
 	[0xa4] = { D_BYTE, H_MOVS },
 	[0xa5] = { 0, H_MOVS },
+	[0xa6] = { D_BYTE, H_CMPS },
+	[0xa7] = { 0, H_CMPS },
 	[0xaa] = { D_BYTE, H_STOS },
 	[0xab] = { 0, H_STOS },
 	[0xac] = { D_BYTE, H_LODS },
 	[0xad] = { 0, H_LODS },
+	[0xae] = { D_BYTE, H_SCAS },
+	[0xaf] = { 0, H_SCAS },
 	[0xc6] = { D_MODRM | D_BYTE | D_IMM8, H_MOV_IMM },
 	[0xc7] = { D_MODRM | D_IMMZ, H_MOV_IMM },
 	[0xf6] = { D_MODRM | D_BYTE, H_GRP3 },	/* the immediate only with /0 */
@@ -168,6 +175,7 @@ static const struct opcode map_0f[256] = {
 	[0xc0] = { D_MODRM | D_BYTE, H_XADD },
 	[0xc1] = { D_MODRM, H_XADD },
 	[0xc3] = { D_MODRM, H_MOVNTI },
+	[0xc7] = { D_MODRM, H_CMPXCHG8B },
 };
 
 /* an operand of the instruction: a general-purpose register or memory */
@@ -694,6 +702,8 @@ static bool lock_allowed(const struct decoded *d)
 			return true;
 		case 0xba:
 			return ext >= 5;
+		case 0xc7:
+			return ext == 1;
 		}
 	}
 	return false;
@@ -1079,15 +1089,17 @@ static void string_advance(struct decoded *d, unsigned int reg, unsigned int byt
 }
 
 /*
- * MOVS, STOS, LODS (SDM vol. 2 "REP/REPE/REPZ/REPNE/REPNZ"): one element per call. With a REP
- * prefix (F3, or F2, which acts as F3 on these), a count of 0 does nothing but advance rip,
- * otherwise rCX drops by one and rip stays on the instruction until rCX reaches 0, so the
- * guest runs the remaining iterations (or exits again for them).
+ * MOVS, STOS, LODS, CMPS, SCAS (SDM vol. 2 "REP/REPE/REPZ/REPNE/REPNZ"): one element per call.
+ * With a REP prefix (F3, or F2, which acts as F3 on MOVS/STOS/LODS), a count of 0 does nothing
+ * but advance rip, otherwise rCX drops by one and rip stays on the instruction until rCX
+ * reaches 0, or for CMPS/SCAS until ZF says the comparison ended the loop (REPE: ZF clear,
+ * REPNE: ZF set), so the guest runs the remaining iterations (or exits again for them).
+ * CMPS compares [rSI] - [ES:rDI], SCAS rAX - [ES:rDI], setting the flags as SUB.
  */
 static int exec_string(struct decoded *d)
 {
 	unsigned int bytes = opsz(d);
-	u64 am = mask_of(d->ad_bytes), val = 0, count;
+	u64 am = mask_of(d->ad_bytes), val = 0, other = 0, count, fl;
 	u8 src_seg = d->seg_override >= 0 ? d->seg_override : X86EMUL_SEG_DS;
 	int rc = X86EMUL_CONTINUE;
 
@@ -1108,6 +1120,22 @@ static int exec_string(struct decoded *d)
 		rc = mem_write_val(d, X86EMUL_SEG_ES, d->regs[X86EMUL_REG_RDI] & am, bytes, val);
 		string_advance(d, X86EMUL_REG_RDI, bytes);
 		break;
+	case H_CMPS:
+		rc = mem_read_val(d, src_seg, d->regs[X86EMUL_REG_RSI] & am, bytes, &val);
+		if (rc == X86EMUL_CONTINUE)
+			rc = mem_read_val(d, X86EMUL_SEG_ES, d->regs[X86EMUL_REG_RDI] & am, bytes,
+					  &other);
+		do_sub(val, other, false, bytes, &fl);
+		set_flags(d, FL_ARITH, fl);
+		string_advance(d, X86EMUL_REG_RSI, bytes);
+		string_advance(d, X86EMUL_REG_RDI, bytes);
+		break;
+	case H_SCAS:
+		rc = mem_read_val(d, X86EMUL_SEG_ES, d->regs[X86EMUL_REG_RDI] & am, bytes, &other);
+		do_sub(reg_get(d, X86EMUL_REG_RAX, bytes), other, false, bytes, &fl);
+		set_flags(d, FL_ARITH, fl);
+		string_advance(d, X86EMUL_REG_RDI, bytes);
+		break;
 	default:
 		rc = mem_read_val(d, src_seg, d->regs[X86EMUL_REG_RSI] & am, bytes, &val);
 		reg_set(d, X86EMUL_REG_RAX, bytes, val);
@@ -1115,9 +1143,12 @@ static int exec_string(struct decoded *d)
 		break;
 	}
 	if (d->rep) {
+		bool cmp = d->op.handler == H_CMPS || d->op.handler == H_SCAS;
+		bool zf = d->rflags & FL_ZF;
+
 		count = (d->regs[X86EMUL_REG_RCX] - 1) & am;
 		reg_set(d, X86EMUL_REG_RCX, d->ad_bytes, count);
-		if (count)
+		if (count && !(cmp && (d->rep == 0xf3 ? !zf : zf)))
 			d->rip = d->c->rip;
 	}
 	return rc;
@@ -1319,6 +1350,43 @@ static int exec_grp8(struct decoded *d)
  * the write it would see on bare metal. For a register destination that write zero-extends a
  * 32-bit one, as on Intel CPUs (AMD CPUs leave a register alone there).
  */
+/*
+ * CMPXCHG8B m64 / CMPXCHG16B m128 (REX.W, 16-byte aligned or #GP(0)): rDX:rAX against the
+ * memory; equal: ZF set and rCX:rBX stored; else ZF clear, the memory loaded into rDX:rAX and
+ * written back unchanged (SDM vol. 2 "CMPXCHG8B/CMPXCHG16B"). Only ZF changes.
+ */
+static int exec_cmpxchg8b(struct decoded *d)
+{
+	unsigned int half = (d->rex & REX_W) ? 8 : 4;
+	u64 lo, hi, mem[2] = { 0, 0 };
+	bool equal;
+	int rc;
+
+	if (d->mod == 3 || modrm_ext(d) != 1 || d->rep)
+		return d->mod == 3 && modrm_ext(d) == 1 ? raise_ud(d) : X86EMUL_UNHANDLEABLE;
+	rc = mem_read(d, d->ea_seg, d->ea, mem, 2 * half, half == 8 ? 16 : 0);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	if (half == 4) {
+		mem[1] = mem[0] >> 32;
+		mem[0] &= 0xffffffffULL;
+	}
+	lo = reg_get(d, X86EMUL_REG_RAX, half);
+	hi = reg_get(d, X86EMUL_REG_RDX, half);
+	equal = lo == mem[0] && hi == mem[1];
+	set_flags(d, FL_ZF, equal ? FL_ZF : 0);
+	if (equal) {
+		mem[0] = reg_get(d, X86EMUL_REG_RBX, half);
+		mem[1] = reg_get(d, X86EMUL_REG_RCX, half);
+	} else {
+		reg_set(d, X86EMUL_REG_RAX, half, mem[0]);
+		reg_set(d, X86EMUL_REG_RDX, half, mem[1]);
+	}
+	if (half == 4)
+		mem[0] |= mem[1] << 32;
+	return mem_write(d, d->ea_seg, d->ea, mem, 2 * half, half == 8 ? 16 : 0);
+}
+
 static int exec_cmpxchg(struct decoded *d)
 {
 	unsigned int bytes = opsz(d);
@@ -1557,7 +1625,11 @@ static int execute(struct decoded *d)
 	case H_MOVS:
 	case H_STOS:
 	case H_LODS:
+	case H_CMPS:
+	case H_SCAS:
 		return exec_string(d);
+	case H_CMPXCHG8B:
+		return exec_cmpxchg8b(d);
 	case H_GRP3:
 		return exec_grp3(d);
 	case H_GRP4:
@@ -1603,7 +1675,7 @@ int x86emul_run(struct x86emul_ctxt *ctxt)
 	rc = decode(&d);
 	if (rc != X86EMUL_CONTINUE)
 		return rc;
-	ctxt->two_mem_operands = d.op.handler == H_MOVS;
+	ctxt->two_mem_operands = d.op.handler == H_MOVS || d.op.handler == H_CMPS;
 	if (d.lock && !lock_allowed(&d))
 		return raise_ud(&d);
 	rc = execute(&d);

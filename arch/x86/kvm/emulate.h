@@ -114,7 +114,7 @@ struct x86emul_ctxt {
 	/* out */
 	/*
 	 * Set once decoded, before the first read or write op: the instruction has two memory
-	 * operands (MOVS), so its accesses may be to two different pages.
+	 * operands (MOVS, CMPS), so its accesses may be to two different pages.
 	 */
 	bool two_mem_operands;
 	struct x86emul_exception exception;	/* X86EMUL_EXCEPTION */

@@ -1514,11 +1514,12 @@ static void test_bt(void)
 }
 
 /*
- * STOS LODS MOVS (AA-AD, A4/A5) in every size, without and with REP (F3, and F2, which acts
- * the same on them), DF clear and set, counts 0-6; with 67 (ESI, EDI, ECX, with garbage in
- * bits 63:32 of RSI RDI RCX) and with a GS or FS override of the source. The emulator runs
- * one iteration per call and is called until RIP moves; the end state must be the CPU's.
- * No flags change: all are compared.
+ * STOS LODS MOVS CMPS SCAS (AA-AF, A4-A7) in every size, without and with REP (F3, and F2,
+ * which acts the same on the first three and is REPNE on CMPS/SCAS), DF clear and set, counts
+ * 0-6; with 67 (ESI, EDI, ECX, with garbage in bits 63:32 of RSI RDI RCX) and with a GS or FS
+ * override of the source. The emulator runs one iteration per call and is called until RIP
+ * moves; the end state must be the CPU's, flags included (random data ends most REPE loops
+ * at the first element and lets REPNE ones run to the count).
  */
 struct strop {
 	const char *name;
@@ -1569,11 +1570,13 @@ static void test_string(void)
 		{ "stos", 0xaa, false, true },
 		{ "lods", 0xac, true, false },
 		{ "movs", 0xa4, true, true },
+		{ "cmps", 0xa6, true, true },
+		{ "scas", 0xae, false, true },
 	};
 	static const char suffix[] = { 0, 'b', 'w', 0, 'd', 0, 0, 0, 'q' };
 	unsigned int k, bi, bytes, i, rep;
 
-	for (k = 0; k < 3; k++) {
+	for (k = 0; k < sizeof(str) / sizeof(str[0]); k++) {
 		for (rep = 0; rep < 2; rep++) {
 			for_each_size(bi, bytes, 0) {
 				group("%s%s%c (%s%02X)", rep ? "rep " : "", str[k].name,
@@ -2544,15 +2547,12 @@ static void test_unhandleable(void)
 		{ "call [rbx]", "\xff\x13", 2 },
 		{ "push qword [rbx]", "\xff\x33", 2 },
 		{ "mov ds, [rbx]", "\x8e\x1b", 2 },
-		{ "cmpsb", "\xa6", 1 },
-		{ "rep scasd", "\xf3\xaf", 2 },
 		{ "in al, dx", "\xec", 1 },
 		{ "movdqa xmm0, xmm1 (register form)", "\x66\x0f\x6f\xc1", 4 },
 		{ "movq mm0, [rbx] (MMX)", "\x0f\x6f\x03", 3 },
 		{ "pshufb xmm0, [rbx] (0F 38)", "\x66\x0f\x38\x00\x03", 5 },
 		{ "vbroadcastss ymm0, [rbx] (VEX 0F 38)", "\xc4\xe2\x7d\x18\x03", 5 },
 		{ "crc32 eax, byte [rbx]", "\xf2\x0f\x38\xf0\x03", 5 },
-		{ "cmpxchg16b [rbx]", "\x48\x0f\xc7\x0b", 4 },
 		{ "xbegin", "\xc7\xf8\x00\x00\x00\x00", 6 },
 	};
 	unsigned int i;
