@@ -17,6 +17,12 @@
 #define KVM_MAX_VCPUS		1024
 #define KVM_MAX_VCPU_IDS	4096
 #define KVM_MAX_CPUID_ENTRIES	256
+/* api.rst 4.105: banks a vCPU's machine-check architecture may have (KVM_CAP_MCE) */
+#define KVM_MAX_MCE_BANKS	32
+/* api.rst 4.52: entries of a GSI routing table (KVM_CAP_IRQ_ROUTING) */
+#define KVM_MAX_IRQ_ROUTES	4096
+/* MCG_CAP bits KVM_X86_SETUP_MCE accepts: MCG_CTL_P, MCG_SER_P */
+#define KVM_MCE_CAP_SUPPORTED	(BIT_ULL(8) | BIT_ULL(24))
 /* table pages one nested page fault may need (every level below the root) */
 #define KVM_TDP_CACHE_PAGES	3
 
@@ -157,6 +163,12 @@ struct kvm_vcpu_arch {
 	u64 mtrr_fixed[11];
 	u64 mtrr_var[16];		/* base/mask pairs */
 	u64 xcr0;
+	u64 hwcr;			/* AMD MSR_K7_HWCR: McStatusWrEn only */
+	/* machine-check architecture (mce.c): MCG_* and CTL/STATUS/ADDR/MISC per bank */
+	u64 mcg_cap, mcg_status, mcg_ctl;
+	u64 mce_banks[KVM_MAX_MCE_BANKS * 4];
+	/* kvmclock MSRs as last written by the VMM: kvmclock itself is not offered */
+	u64 kvm_wall_clock, kvm_system_time;
 	u64 db[4];			/* vcpu: guest DR0-3 */
 	bool dr_passthrough;		/* vcpu: DR accesses not intercepted until the next exit */
 	u32 guest_debug;		/* vcpu: KVM_GUESTDBG_* from KVM_SET_GUEST_DEBUG */

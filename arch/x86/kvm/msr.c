@@ -8,6 +8,7 @@
 #include <linux/module.h>
 #include <linux/uaccess.h>
 #include <asm/msr-index.h>
+#include <asm/kvm_para.h>
 
 #include "x86.h"
 
@@ -27,8 +28,14 @@
 /* bits 7:0 and 9 reserved, 10 (x2APIC) without an in-kernel APIC, and above MAXPHYADDR */
 #define APIC_BASE_RESERVED	(GENMASK_ULL(7, 0) | BIT_ULL(9) | BIT_ULL(10))
 #define APIC_DEFAULT_BASE	0xfee00000ULL
-/* AMD HWCR bits a guest may write (McStatusWrEn, TscFreqSel), as Linux KVM */
-#define HWCR_WRITABLE		(BIT_ULL(18) | BIT_ULL(24))
+/*
+ * AMD HWCR (APM vol. 2 3.2.10): McStatusWrEn (bit 18) is kept; the flush filter, IGNNE and
+ * TLB cache disable bits are accepted and ignored, as Linux KVM does (Linux writes 0x40).
+ */
+#define HWCR_KEPT		BIT_ULL(18)
+#define HWCR_IGNORED		(BIT_ULL(3) | BIT_ULL(6) | BIT_ULL(8))
+/* kvmclock (Documentation/virt/kvm/x86/msr.rst), bit 0 of the system-time MSR enables it */
+#define KVM_SYSTEM_TIME_ENABLE	BIT_ULL(0)
 
 /* What KVM_GET_MSR_INDEX_LIST reports: the MSRs a VMM saves and restores. */
 static const u32 msrs_to_save[] = {
@@ -48,6 +55,78 @@ void kvm_msr_reset(struct kvm_vcpu *vcpu)
 	vcpu->arch.mtrr_def_type = 0;
 	memset(vcpu->arch.mtrr_fixed, 0, sizeof(vcpu->arch.mtrr_fixed));
 	memset(vcpu->arch.mtrr_var, 0, sizeof(vcpu->arch.mtrr_var));
+	vcpu->arch.hwcr = 0;
+	vcpu->arch.kvm_wall_clock = 0;
+	vcpu->arch.kvm_system_time = 0;
+	kvm_mce_reset(vcpu);
+}
+
+/*
+ * Performance counters without a virtual PMU (no PMU in the guest's CPUID), and AMD
+ * configuration MSRs guests read on their way up (SYSCFG for the MTRR setup, DE_CFG for
+ * LFENCE, NB_CFG, TSEG, INT_PENDING_MSG): read as 0, writes dropped, as Linux KVM does.
+ */
+static bool msr_reads_zero(u32 index)
+{
+	switch (index) {
+	case MSR_K7_EVNTSEL0 ... MSR_K7_PERFCTR3:
+	case MSR_P6_PERFCTR0:
+	case MSR_P6_PERFCTR1:
+	case MSR_P6_EVNTSEL0:
+	case MSR_P6_EVNTSEL1:
+	case MSR_AMD64_SYSCFG:
+	case MSR_AMD64_DE_CFG:
+	case MSR_AMD64_NB_CFG:
+	case MSR_K8_TSEG_ADDR:
+	case MSR_K8_INT_PENDING_MSG:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool msr_write_dropped(u32 index)
+{
+	switch (index) {
+	case MSR_K7_EVNTSEL0 ... MSR_K7_PERFCTR3:
+	case MSR_P6_PERFCTR0:
+	case MSR_P6_PERFCTR1:
+	case MSR_P6_EVNTSEL0:
+	case MSR_P6_EVNTSEL1:
+	case MSR_AMD64_NB_CFG:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * The kvmclock MSRs (old and new numbers): kvmclock is not offered (no KVM_FEATURE_CLOCKSOURCE
+ * in CPUID 0x40000001), so the guest gets #GP; the VMM may save and restore them as long as
+ * they stay off (QEMU writes 0 to both at every reset).
+ */
+static int kvmclock_msr(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool write, bool host)
+{
+	u64 *slot = index == MSR_KVM_WALL_CLOCK || index == MSR_KVM_WALL_CLOCK_NEW ?
+		    &vcpu->arch.kvm_wall_clock : &vcpu->arch.kvm_system_time;
+
+	if (!host)
+		return 1;
+	if (!write) {
+		*data = *slot;
+		return 0;
+	}
+	/* a wall clock at an address, or an enabled system time, would need kvmclock */
+	if (slot == &vcpu->arch.kvm_wall_clock ? *data : (*data & KVM_SYSTEM_TIME_ENABLE))
+		return 1;
+	*slot = *data;
+	return 0;
+}
+
+static bool is_kvmclock_msr(u32 index)
+{
+	return index == MSR_KVM_WALL_CLOCK || index == MSR_KVM_SYSTEM_TIME ||
+	       index == MSR_KVM_WALL_CLOCK_NEW || index == MSR_KVM_SYSTEM_TIME_NEW;
 }
 
 static u64 *mtrr_fixed_slot(struct kvm_vcpu *vcpu, u32 index)
@@ -68,6 +147,15 @@ int kvm_msr_read(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool host)
 
 	if (r != -ENOENT)
 		return r ? 1 : 0;
+	r = kvm_mce_get_msr(vcpu, index, data, host);
+	if (r != -ENOENT)
+		return r;
+	if (is_kvmclock_msr(index))
+		return kvmclock_msr(vcpu, index, data, false, host);
+	if (msr_reads_zero(index)) {
+		*data = 0;
+		return 0;
+	}
 	switch (index) {
 	case MSR_EFER:
 		*data = kvm_x86_vendor->get_efer(vcpu);
@@ -93,9 +181,11 @@ int kvm_msr_read(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool host)
 	case MSR_IA32_UCODE_REV:
 		*data = UCODE_REV_VALUE;
 		return 0;
+	case MSR_K7_HWCR:
+		*data = vcpu->arch.hwcr;
+		return 0;
 	case MSR_IA32_PLATFORM_ID:
 	case MSR_IA32_DEBUGCTLMSR:
-	case MSR_K7_HWCR:
 		*data = 0;
 		return 0;
 	}
@@ -174,6 +264,13 @@ int kvm_msr_write(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host)
 
 	if (r != -ENOENT)
 		return r ? 1 : 0;
+	r = kvm_mce_set_msr(vcpu, index, data, host);
+	if (r != -ENOENT)
+		return r;
+	if (is_kvmclock_msr(index))
+		return kvmclock_msr(vcpu, index, &data, true, host);
+	if (msr_write_dropped(index))
+		return 0;
 	switch (index) {
 	case MSR_EFER:
 		return set_efer(vcpu, data, host);
@@ -203,7 +300,11 @@ int kvm_msr_write(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host)
 	case MSR_IA32_DEBUGCTLMSR:
 		return data ? 1 : 0;	/* no LBR or BTF for guests */
 	case MSR_K7_HWCR:
-		return (data & ~HWCR_WRITABLE) ? 1 : 0;
+		data &= ~HWCR_IGNORED;
+		if (data & ~HWCR_KEPT)
+			return 1;
+		vcpu->arch.hwcr = data;
+		return 0;
 	}
 	slot = mtrr_fixed_slot(vcpu, index);
 	if (slot) {

@@ -418,6 +418,10 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 	case KVM_SET_XSAVE:
 		r = set_xsave(vcpu, argp);
 		break;
+	case KVM_X86_SETUP_MCE:
+	case KVM_X86_SET_MCE:
+		r = kvm_vcpu_ioctl_mce(vcpu, ioctl, argp);
+		break;
 	default:
 		r = -EINVAL;
 		break;

@@ -43,6 +43,17 @@ long kvm_arch_check_extension(struct kvm *kvm, long cap)
 		return vcpus;
 	case KVM_CAP_SET_GUEST_DEBUG2:	/* the control bits KVM_SET_GUEST_DEBUG accepts */
 		return vcpus ? KVM_GUESTDBG_SUPPORTED : 0;
+	case KVM_CAP_MP_STATE:		/* api.rst 4.38/4.39 */
+		return vcpus;
+	case KVM_CAP_MCE:		/* api.rst 4.104-4.106: the banks a vCPU may have */
+		return vcpus ? KVM_MAX_MCE_BANKS : 0;
+	/*
+	 * api.rst 4.52: the routing table size. KVM_SET_GSI_ROUTING needs an in-kernel irqchip
+	 * (EINVAL without one, as on Linux KVM); QEMU asks for the capability at startup even
+	 * with kernel-irqchip=off.
+	 */
+	case KVM_CAP_IRQ_ROUTING:
+		return KVM_MAX_IRQ_ROUTES;
 	default:
 		/* api.rst 4.4: 0 for everything not implemented */
 		return 0;
@@ -59,6 +70,8 @@ long kvm_arch_dev_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg
 		return kvm_dev_ioctl_get_supported_cpuid(argp);
 	case KVM_GET_MSR_INDEX_LIST:
 		return kvm_dev_ioctl_get_msr_index_list(argp);
+	case KVM_X86_GET_MCE_CAP_SUPPORTED:
+		return kvm_dev_ioctl_get_mce_cap(argp);
 	default:
 		return -EINVAL;
 	}
@@ -93,11 +106,23 @@ static long kvm_vm_ioctl_set_identity_map_addr(struct kvm *kvm, void __user *arg
 	return r;
 }
 
+/* api.rst 4.52: routes GSIs to an in-kernel irqchip; without one (none yet) EINVAL, as KVM */
+static long kvm_vm_ioctl_set_gsi_routing(void __user *argp)
+{
+	struct kvm_irq_routing routing;
+
+	if (copy_from_user(&routing, argp, sizeof(routing)))
+		return -EFAULT;
+	return -EINVAL;
+}
+
 long kvm_arch_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg)
 {
 	struct kvm *kvm = filp->private_data;
 
 	switch (ioctl) {
+	case KVM_SET_GSI_ROUTING:
+		return kvm_vm_ioctl_set_gsi_routing((void __user *)arg);
 	case KVM_SET_TSS_ADDR:
 		return kvm_vm_ioctl_set_tss_addr(kvm, arg);
 	case KVM_SET_IDENTITY_MAP_ADDR:

@@ -95,6 +95,13 @@ long kvm_vcpu_ioctl_nmi(struct kvm_vcpu *vcpu);
 long kvm_vcpu_ioctl_get_vcpu_events(struct kvm_vcpu *vcpu, struct kvm_vcpu_events __user *u);
 long kvm_vcpu_ioctl_set_vcpu_events(struct kvm_vcpu *vcpu, struct kvm_vcpu_events __user *u);
 
+/* mce.c: 0, 1 for #GP, -ENOENT for an MSR not of the machine-check architecture */
+void kvm_mce_reset(struct kvm_vcpu *vcpu);
+int kvm_mce_get_msr(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool host);
+int kvm_mce_set_msr(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host);
+long kvm_vcpu_ioctl_mce(struct kvm_vcpu *vcpu, unsigned int ioctl, void __user *argp);
+long kvm_dev_ioctl_get_mce_cap(u64 __user *argp);
+
 /* pv.c: hypercall number and arguments in the vCPU's registers, result to RAX */
 void kvm_emulate_hypercall(struct kvm_vcpu *vcpu, int cpl);
 

@@ -166,6 +166,47 @@ static bool probe_adjust_clock(struct probe_ctx *c)
 	return ioctl(c->vm, KVM_GET_CLOCK, &data) == 0;
 }
 
+/* api.rst 4.38/4.39: the state of a fresh vCPU reads back and can be set */
+static bool probe_mp_state(struct probe_ctx *c)
+{
+	struct kvm_mp_state mp = { .mp_state = 0xff };
+	int vcpu = ioctl(c->vm, KVM_CREATE_VCPU, 0);
+	bool ok;
+
+	if (vcpu < 0)
+		return false;
+	ok = ioctl(vcpu, KVM_GET_MP_STATE, &mp) == 0 && mp.mp_state == KVM_MP_STATE_RUNNABLE &&
+	     ioctl(vcpu, KVM_SET_MP_STATE, &mp) == 0;
+	close(vcpu);
+	return ok;
+}
+
+/*
+ * api.rst 4.104/4.105: the value is the number of banks; a vCPU takes that many with the
+ * supported capability bits, and then its MCG_CAP MSR says so; one more bank is EINVAL.
+ */
+static bool probe_mce(struct probe_ctx *c)
+{
+	int vcpu = ioctl(c->vm, KVM_CREATE_VCPU, 0);
+	uint64_t sup = 0, cap, too_many;
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} m = { .hdr.nmsrs = 1, .e.index = 0x179 /* MCG_CAP */ };
+	bool ok;
+
+	if (vcpu < 0)
+		return false;
+	ok = ioctl(c->kvm, KVM_X86_GET_MCE_CAP_SUPPORTED, &sup) == 0 && c->value > 0;
+	cap = (sup & ~0xffULL) | c->value;
+	too_many = (sup & ~0xffULL) | (c->value + 1);
+	ok = ok && ioctl(vcpu, KVM_X86_SETUP_MCE, &cap) == 0 &&
+	     ioctl(vcpu, KVM_GET_MSRS, &m) == 1 && m.e.data == cap &&
+	     ioctl(vcpu, KVM_X86_SETUP_MCE, &too_many) == -1 && errno == EINVAL;
+	close(vcpu);
+	return ok;
+}
+
 /* a vCPU ioctl on a fresh vCPU succeeds */
 static bool vcpu_ioctl_works(struct probe_ctx *c, unsigned long cmd, void *arg)
 {
@@ -327,6 +368,8 @@ static const struct {
 	CAP(COALESCED_MMIO, probe_coalesced_mmio),
 	CAP(ADJUST_CLOCK, probe_adjust_clock),
 	CAP(VCPU_EVENTS, probe_vcpu_events),
+	CAP(MP_STATE, probe_mp_state),
+	CAP(MCE, probe_mce),
 	CAP(USER_NMI, probe_user_nmi),
 	CAP(SET_GUEST_DEBUG, probe_set_guest_debug),
 	CAP(SET_GUEST_DEBUG2, probe_set_guest_debug2),
