@@ -111,6 +111,8 @@ elif [ "$rc" != 0 ]; then
 	fail "the guest reached userspace, but QEMU exited with status $rc after $secs s (not a clean power-off)"
 fi
 echo "# guest console: ${marker#*"vmtest-guest: "}"
+# warnings that did not stop the boot, for the reader (QEMU's feature warnings, MSR errors)
+tr -d '\r' <"$LOG" | grep -E -e "$NOTABLE" | head -n 20 | sed 's/^/# notable: /'
 echo "# QEMU start to guest power-off: $secs s"
 echo "ok 1 qemu_boot # $secs s"
 exit 0
