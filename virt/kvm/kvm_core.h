@@ -163,4 +163,16 @@ struct page *kvm_coalesced_mmio_page(struct kvm *kvm);
 bool kvm_coalesced_mmio_write(struct kvm *kvm, bool pio, u64 addr, unsigned int len,
 			      const void *data);
 
+/*
+ * stats.c: exit counters in debugfs (kvm/exit_stats). The backend counts its exits in slots
+ * 0 .. KVM_STAT_VENDOR_SLOTS - 1 of its own numbering and names them (NULL: none) while it is
+ * registered; the core counts returns to userspace by KVM_EXIT_* reason.
+ */
+#define KVM_STAT_VENDOR_SLOTS	512
+void kvm_stats_init(void);
+void kvm_stats_exit(void);
+void kvm_stat_user_exit(u32 reason);
+void kvm_stat_vendor_exit(unsigned int slot);
+void kvm_stat_set_vendor_names(const char *prefix, const char *const *names, unsigned int nr);
+
 #endif

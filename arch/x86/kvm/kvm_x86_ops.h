@@ -24,6 +24,14 @@ enum kvm_sreg {
 struct kvm_x86_ops {
 	/* Short name used in log lines, e.g. "kvm_amd". */
 	const char *name;
+	/*
+	 * Exit statistics (virt/kvm/stats.c): handle_exit counts each exit with
+	 * kvm_stat_vendor_exit(slot); exit_names[slot] names it in kvm/exit_stats as
+	 * "exit_prefix:name" (NULL entries, and slots beyond nr_exit_names, print as numbers).
+	 */
+	const char *exit_prefix;
+	const char *const *exit_names;
+	unsigned int nr_exit_names;
 	/* The backend module: pinned by /dev/kvm opens and by every VM. */
 	struct module *owner;
 	/*

@@ -154,6 +154,8 @@ long kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 		}
 	}
 out:
+	if (r == 0 || r == -EINTR)
+		kvm_stat_user_exit(run->exit_reason);
 	/* api.rst "kvm_run": state userspace reads after every KVM_RUN */
 	run->ready_for_interrupt_injection = kvm_ready_for_interrupt_injection(vcpu);
 	run->if_flag = !!(kvm_get_rflags(vcpu) & X86_EFLAGS_IF);

@@ -201,6 +201,7 @@ int kvm_x86_vendor_register(const struct kvm_x86_ops *ops)
 	if (r)
 		goto err_disable;
 
+	kvm_stat_set_vendor_names(ops->exit_prefix, ops->exit_names, ops->nr_exit_names);
 	pr_info("kvm: %s ready: /dev/kvm (API version %d)\n", ops->name,
 		KVM_API_VERSION_NUMBER);
 	mutex_unlock(&kvm_vendor_lock);
@@ -222,6 +223,7 @@ void kvm_x86_vendor_unregister(const struct kvm_x86_ops *ops)
 	mutex_lock(&kvm_vendor_lock);
 	if (!WARN_ON_ONCE(kvm_x86_vendor != ops)) {
 		kvm_core_unregister();
+		kvm_stat_set_vendor_names(NULL, NULL, 0);
 		kvm_hardware_disable_all();
 		ops->hardware_unsetup();
 		kvm_x86_vendor = NULL;
@@ -233,11 +235,13 @@ EXPORT_SYMBOL_GPL(kvm_x86_vendor_unregister);
 static int __init kvm_x86_init(void)
 {
 	kvm_run_init();
+	kvm_stats_init();
 	return 0;
 }
 module_init(kvm_x86_init);
 
 static void __exit kvm_x86_exit(void)
 {
+	kvm_stats_exit();
 }
 module_exit(kvm_x86_exit);

@@ -225,10 +225,27 @@ void svm_get_exit_info(struct kvm_vcpu *vcpu, u64 info[5])
 	info[4] = c->exit_int_info >> 32;
 }
 
+const char *const svm_exit_names[SVM_NR_EXIT_NAMES] = {
+	[SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR0 + 15] = "dr_read",
+	[SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR0 + 15] = "dr_write",
+	[SVM_EXIT_EXCP_BASE + DB_VECTOR] = "excp_db",
+	[SVM_EXIT_EXCP_BASE + BP_VECTOR] = "excp_bp",
+	[SVM_EXIT_INTR] = "intr", [SVM_EXIT_NMI] = "nmi", [SVM_EXIT_SMI] = "smi",
+	[SVM_EXIT_INIT] = "init", [SVM_EXIT_VINTR] = "vintr", [SVM_EXIT_CPUID] = "cpuid",
+	[SVM_EXIT_IRET] = "iret", [SVM_EXIT_INVD] = "invd", [SVM_EXIT_HLT] = "hlt",
+	[SVM_EXIT_IOIO] = "io", [SVM_EXIT_MSR] = "msr", [SVM_EXIT_TASK_SWITCH] = "task_switch",
+	[SVM_EXIT_SHUTDOWN] = "shutdown", [SVM_EXIT_VMMCALL] = "vmmcall",
+	[SVM_EXIT_RDTSCP] = "rdtscp", [SVM_EXIT_XSETBV] = "xsetbv",
+	[SVM_STAT_NPF] = "npf", [SVM_STAT_OTHER] = "other",
+};
+
 int svm_handle_exit(struct kvm_vcpu *vcpu)
 {
 	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
 	u64 code = c->exit_code;
+
+	kvm_stat_vendor_exit(code < 0x100 ? code : code == SVM_EXIT_NPF ? SVM_STAT_NPF :
+			     SVM_STAT_OTHER);
 
 	/* an event cut short in delivery (e.g. by a nested page fault on the IDT or stack) */
 	svm_events_after_exit(vcpu);

@@ -80,6 +80,11 @@ void svm_update_exception_intercepts(struct kvm_vcpu *vcpu);
 /* exits.c */
 int svm_handle_exit(struct kvm_vcpu *vcpu);
 void svm_get_exit_info(struct kvm_vcpu *vcpu, u64 info[5]);
+/* exit_stats slots: codes below 0x100 as they are, then NPF, then anything else */
+#define SVM_STAT_NPF		0x100
+#define SVM_STAT_OTHER		0x101
+#define SVM_NR_EXIT_NAMES	(SVM_STAT_OTHER + 1)
+extern const char *const svm_exit_names[SVM_NR_EXIT_NAMES];
 
 /* vmenter.S */
 void svm_vmrun(u64 vmcb_pa, unsigned long *regs, u64 host_save_pa);

@@ -322,11 +322,30 @@ void vmx_get_exit_info(struct kvm_vcpu *vcpu, u64 info[5])
 	info[4] = vmx->exit_intr_error;
 }
 
+const char *const vmx_exit_names[VMX_NR_EXIT_NAMES] = {
+	[EXIT_REASON_EXCEPTION_NMI] = "exception_nmi",
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = "external_interrupt",
+	[EXIT_REASON_TRIPLE_FAULT] = "triple_fault",
+	[EXIT_REASON_INTERRUPT_WINDOW] = "interrupt_window",
+	[EXIT_REASON_NMI_WINDOW] = "nmi_window", [EXIT_REASON_TASK_SWITCH] = "task_switch",
+	[EXIT_REASON_CPUID] = "cpuid", [EXIT_REASON_HLT] = "hlt", [EXIT_REASON_INVD] = "invd",
+	[EXIT_REASON_VMCALL] = "vmcall", [EXIT_REASON_CR_ACCESS] = "cr_access",
+	[EXIT_REASON_DR_ACCESS] = "dr_access", [EXIT_REASON_IO_INSTRUCTION] = "io",
+	[EXIT_REASON_MSR_READ] = "rdmsr", [EXIT_REASON_MSR_WRITE] = "wrmsr",
+	[EXIT_REASON_EPT_VIOLATION] = "ept_violation",
+	[EXIT_REASON_EPT_MISCONFIG] = "ept_misconfig",
+	[EXIT_REASON_PREEMPTION_TIMER] = "preemption_timer",
+	[EXIT_REASON_XSETBV] = "xsetbv", [VMX_STAT_FAILED_ENTRY] = "failed_entry",
+};
+
 int vmx_handle_exit(struct kvm_vcpu *vcpu)
 {
 	struct vcpu_vmx *vmx = to_vmx(vcpu);
 	u32 reason = vmx->exit_reason;
 	u32 basic = (u16)reason;
+
+	kvm_stat_vendor_exit(reason & EXIT_REASON_FAILED_ENTRY ? VMX_STAT_FAILED_ENTRY :
+			     min_t(u32, basic, VMX_STAT_FAILED_ENTRY - 1));
 
 	/* an event cut short in delivery (e.g. by an EPT violation on the IDT or stack) */
 	vmx_events_after_exit(vcpu);

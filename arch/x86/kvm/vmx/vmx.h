@@ -323,6 +323,10 @@ void vmx_update_exception_intercepts(struct kvm_vcpu *vcpu);
 /* exits.c */
 int vmx_handle_exit(struct kvm_vcpu *vcpu);
 void vmx_get_exit_info(struct kvm_vcpu *vcpu, u64 info[5]);
+/* exit_stats slots: basic exit reasons (the last one: all those above), failed entries */
+#define VMX_STAT_FAILED_ENTRY	(EXIT_REASON_MAX + 1)
+#define VMX_NR_EXIT_NAMES	(VMX_STAT_FAILED_ENTRY + 1)
+extern const char *const vmx_exit_names[VMX_NR_EXIT_NAMES];
 
 /* vmenter.S: 0 after a VM exit, 1 on VMfail (VM-instruction error in the VMCS or none) */
 int vmx_vmenter(unsigned long *regs, bool launched);
