@@ -49,6 +49,8 @@ struct kvm {
 	struct kvm_coalesced_mmio_ring *coalesced_ring;	/* immutable */
 	spinlock_t coalesced_lock;			/* writers of the ring */
 	struct kvm_coalesced_zones __rcu *coalesced_zones;
+	/* KVM_IOEVENTFD doorbells (eventfd.c); lock to replace, RCU to read */
+	struct kvm_ioeventfds __rcu *ioeventfds;
 
 	/* follows kvm->mm for the nested page tables (mmu_notifier.c); registered once */
 	struct mmu_notifier mmu_notifier;
@@ -174,5 +176,18 @@ void kvm_stats_exit(void);
 void kvm_stat_user_exit(u32 reason);
 void kvm_stat_vendor_exit(unsigned int slot);
 void kvm_stat_set_vendor_names(const char *prefix, const char *const *names, unsigned int nr);
+
+/* eventfd.c: a guest write (a port when pio) an ioeventfd took: no exit needed */
+long kvm_vm_ioctl_ioeventfd(struct kvm *kvm, void __user *argp);
+void kvm_ioeventfd_destroy(struct kvm *kvm);
+bool kvm_ioeventfd_write(struct kvm *kvm, bool pio, u64 addr, unsigned int len,
+			 const void *data);
+/* A guest write to device memory or a port that the kernel completes (ioeventfd, ring) */
+static inline bool kvm_io_write_in_kernel(struct kvm *kvm, bool pio, u64 addr,
+					  unsigned int len, const void *data)
+{
+	return kvm_ioeventfd_write(kvm, pio, addr, len, data) ||
+	       kvm_coalesced_mmio_write(kvm, pio, addr, len, data);
+}
 
 #endif

@@ -45,6 +45,7 @@ static void kvm_destroy_vm(struct kvm *kvm)
 	kvm_arch_destroy_vm(kvm);
 	kvm_memslots_destroy(kvm);
 	kvm_coalesced_mmio_destroy(kvm);
+	kvm_ioeventfd_destroy(kvm);
 	cleanup_srcu_struct(&kvm->srcu);
 	mmdrop(kvm->mm);
 	kfree(kvm);
@@ -75,6 +76,10 @@ static long kvm_check_extension(struct kvm *kvm, long cap)
 	/* guest writes to a KVM_MEM_READONLY slot exit as MMIO (arch/x86/kvm/mmio.c) */
 	case KVM_CAP_READONLY_MEM:
 	case KVM_CAP_COALESCED_PIO:
+	/* api.rst 4.59: doorbells of any length too (eventfd.c) */
+	case KVM_CAP_IOEVENTFD:
+	case KVM_CAP_IOEVENTFD_ANY_LENGTH:
+	case KVM_CAP_IOEVENTFD_NO_LENGTH:
 		return 1;
 	/* api.rst 4.116: where the ring is in the vCPU mmap area */
 	case KVM_CAP_COALESCED_MMIO:
@@ -149,6 +154,8 @@ static long kvm_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long ar
 		return kvm_vm_ioctl_get_dirty_log(kvm, (void __user *)arg);
 	case KVM_CLEAR_DIRTY_LOG:
 		return kvm_vm_ioctl_clear_dirty_log(kvm, (void __user *)arg);
+	case KVM_IOEVENTFD:
+		return kvm_vm_ioctl_ioeventfd(kvm, (void __user *)arg);
 	case KVM_REGISTER_COALESCED_MMIO:
 	case KVM_UNREGISTER_COALESCED_MMIO:
 		return kvm_vm_ioctl_coalesced_mmio(kvm, (void __user *)arg,
@@ -236,6 +243,7 @@ err_memslots:
 	kvm_memslots_destroy(kvm);
 err_coalesced:
 	kvm_coalesced_mmio_destroy(kvm);
+	kvm_ioeventfd_destroy(kvm);
 	cleanup_srcu_struct(&kvm->srcu);
 err_module:
 	module_put(kvm->owner);

@@ -11,7 +11,8 @@
  * again, which takes its earlier reads from the log, so that a device sees every read once.
  * The guest's registers are untouched until the instruction completes. Writes come last
  * (emulate.h): once the instruction completed they go out, one exit each, before the guest
- * runs again; a write into a coalesced zone goes to the ring instead (coalesced_mmio.c).
+ * runs again; one an ioeventfd or a coalesced zone takes completes in the kernel (eventfd.c,
+ * coalesced_mmio.c).
  *
  * An instruction the emulator does not know ends in KVM_EXIT_INTERNAL_ERROR with
  * KVM_INTERNAL_ERROR_EMULATION and its bytes (api.rst "KVM_EXIT_INTERNAL_ERROR"), and #UD is
@@ -372,7 +373,7 @@ static int mmio_flush_writes(struct kvm_vcpu *vcpu)
 	while (st->write_pos < st->nr_writes) {
 		const struct kvm_mmio_piece *p = &st->writes[st->write_pos++];
 
-		if (kvm_coalesced_mmio_write(vcpu->kvm, false, p->gpa, p->len, p->data))
+		if (kvm_io_write_in_kernel(vcpu->kvm, false, p->gpa, p->len, p->data))
 			continue;
 		mmio_exit(vcpu, p, true);
 		return 0;

@@ -18,8 +18,8 @@ static int pio_exit(struct kvm_vcpu *vcpu, bool in, u16 port, unsigned int size)
 {
 	struct kvm_run *run = vcpu->run;
 
-	/* an OUT into a coalesced PIO zone (coalesced_mmio.c) goes to the ring, no exit */
-	if (!in && kvm_coalesced_mmio_write(vcpu->kvm, true, port, size, pio_data(vcpu)))
+	/* an OUT to an ioeventfd or a coalesced PIO zone completes in the kernel, no exit */
+	if (!in && kvm_io_write_in_kernel(vcpu->kvm, true, port, size, pio_data(vcpu)))
 		return 1;
 	run->exit_reason = KVM_EXIT_IO;
 	run->io.direction = in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
