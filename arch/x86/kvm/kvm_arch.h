@@ -172,6 +172,12 @@ struct kvm_vcpu_arch {
 	u64 db[4];			/* vcpu: guest DR0-3 */
 	bool dr_passthrough;		/* vcpu: DR accesses not intercepted until the next exit */
 	u32 guest_debug;		/* vcpu: KVM_GUESTDBG_* from KVM_SET_GUEST_DEBUG */
+	/*
+	 * vcpu: with KVM_GUESTDBG_USE_HW_BP the debugger's DR0-3 and DR7 are in the hardware
+	 * (DR7 in the VMCB/VMCS) and the guest's DR7 waits here; guest DR accesses are emulated
+	 */
+	u64 hwbp_db[4];
+	u64 guest_dr7;
 
 	struct kvm_vcpu_event_state events;
 

@@ -74,8 +74,11 @@ long kvm_vcpu_ioctl_get_debugregs(struct kvm_vcpu *vcpu, struct kvm_debugregs __
 long kvm_vcpu_ioctl_set_debugregs(struct kvm_vcpu *vcpu, struct kvm_debugregs __user *udr);
 /* what KVM_SET_GUEST_DEBUG accepts (KVM_CAP_SET_GUEST_DEBUG2) */
 #define KVM_GUESTDBG_SUPPORTED	(KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP | \
-				 KVM_GUESTDBG_USE_SW_BP | KVM_GUESTDBG_INJECT_DB | \
-				 KVM_GUESTDBG_INJECT_BP | KVM_GUESTDBG_BLOCKIRQ)
+				 KVM_GUESTDBG_USE_SW_BP | KVM_GUESTDBG_USE_HW_BP | \
+				 KVM_GUESTDBG_INJECT_DB | KVM_GUESTDBG_INJECT_BP | \
+				 KVM_GUESTDBG_BLOCKIRQ)
+/* a #DB the backend intercepted with these DR6 bits: the debugger's (1), or the guest's */
+bool kvm_db_is_debuggers(struct kvm_vcpu *vcpu, u64 dr6);
 long kvm_vcpu_ioctl_set_guest_debug(struct kvm_vcpu *vcpu, struct kvm_guest_debug __user *u);
 u64 kvm_get_rflags(struct kvm_vcpu *vcpu);
 void kvm_set_rflags(struct kvm_vcpu *vcpu, u64 rflags);

@@ -79,7 +79,7 @@ void svm_update_exception_intercepts(struct kvm_vcpu *vcpu)
 	u32 *bits = &svm->vmcb->control.intercept_exceptions;
 
 	*bits &= ~(BIT(DB_VECTOR) | BIT(BP_VECTOR));
-	if (svm->nmi_singlestep || (dbg & KVM_GUESTDBG_SINGLESTEP))
+	if (svm->nmi_singlestep || (dbg & (KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_USE_HW_BP)))
 		*bits |= BIT(DB_VECTOR);
 	if (dbg & KVM_GUESTDBG_USE_SW_BP)
 		*bits |= BIT(BP_VECTOR);
@@ -257,7 +257,8 @@ int svm_exit_db(struct kvm_vcpu *vcpu)
 		}
 		return 1;
 	}
-	if (vcpu->arch.guest_debug & KVM_GUESTDBG_SINGLESTEP)
+	if ((vcpu->arch.guest_debug & KVM_GUESTDBG_SINGLESTEP) ||
+	    kvm_db_is_debuggers(vcpu, svm->vmcb->save.dr6))
 		return kvm_exit_debug(vcpu, DB_VECTOR, svm->vmcb->save.dr6);
 	kvm_queue_exception(vcpu, DB_VECTOR, false, 0);
 	return 1;

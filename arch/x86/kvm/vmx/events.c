@@ -15,6 +15,7 @@
 #include "x86.h"
 
 #define DR6_ACTIVE_LOW_BITS	0xffff0ff0ULL	/* DR6 bits that read as 1 (SDM 17.2.3) */
+#define DR6_EXIT_QUAL_BITS	(0xfULL | BIT_ULL(13) | BIT_ULL(14))	/* B0-3, BD, BS */
 
 void vmx_inject_exception(struct kvm_vcpu *vcpu, u8 nr, bool has_error, u32 error_code)
 {
@@ -151,13 +152,17 @@ int vmx_exit_nmi_window(struct kvm_vcpu *vcpu)
 	return 1;
 }
 
-/* #DB while the debugger single-steps, #BP with its software breakpoints (api.rst 4.87) */
+/*
+ * #DB while the debugger single-steps or has hardware breakpoints, #BP with its software
+ * breakpoints (api.rst 4.87)
+ */
 void vmx_update_exception_intercepts(struct kvm_vcpu *vcpu)
 {
 	struct vcpu_vmx *vmx = to_vmx(vcpu);
 	u32 dbg = vcpu->arch.guest_debug;
 
-	vmx->exception_bitmap = (dbg & KVM_GUESTDBG_SINGLESTEP ? BIT(DB_VECTOR) : 0) |
+	vmx->exception_bitmap = (dbg & (KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_USE_HW_BP) ?
+				 BIT(DB_VECTOR) : 0) |
 				(dbg & KVM_GUESTDBG_USE_SW_BP ? BIT(BP_VECTOR) : 0);
 }
 
@@ -174,13 +179,17 @@ int vmx_exit_exception_nmi(struct kvm_vcpu *vcpu)
 
 	if (!(info & INTR_INFO_VALID) || ((info >> INTR_INFO_TYPE_SHIFT) & 7) == INTR_TYPE_NMI)
 		return 1;
-	if (nr == DB_VECTOR && (vcpu->arch.guest_debug & KVM_GUESTDBG_SINGLESTEP))
+	if (nr == DB_VECTOR && ((vcpu->arch.guest_debug & KVM_GUESTDBG_SINGLESTEP) ||
+				kvm_db_is_debuggers(vcpu, vmx->exit_qual)))
 		return kvm_exit_debug(vcpu, DB_VECTOR, DR6_ACTIVE_LOW_BITS | vmx->exit_qual);
 	if (nr == BP_VECTOR && (vcpu->arch.guest_debug & KVM_GUESTDBG_USE_SW_BP))
 		return kvm_exit_debug(vcpu, BP_VECTOR, 0);
 	/* not the debugger's: the guest gets it as the hardware raised it */
 	if (nr == BP_VECTOR)
 		return 1;	/* RIP is at the INT3: it runs again without the intercept */
+	/* a #DB that exits leaves DR6 alone (27.1): the guest's gets the qualification's bits */
+	if (nr == DB_VECTOR)
+		vmx->dr6 |= vmx->exit_qual & DR6_EXIT_QUAL_BITS;
 	kvm_queue_exception(vcpu, nr, info & INTR_INFO_DELIVER_CODE, vmx->exit_intr_error);
 	return 1;
 }

@@ -8,6 +8,10 @@
  * INT3's address and the guest never sees it (skipped where the host is QEMU TCG, which
  * does not apply the #BP intercept to INT3). KVM_GUESTDBG_INJECT_BP delivers #BP to the
  * guest's own handler. KVM_CAP_SET_GUEST_DEBUG2 reports the control bits used.
+ * Hardware breakpoints (KVM_GUESTDBG_USE_HW_BP): an instruction breakpoint exits at its
+ * address with B0, a write watchpoint after the write with B1, while the guest's own MOVs to
+ * and from DR0/DR7 see its own values, not the debugger's (the breakpoints themselves are
+ * skipped under QEMU TCG, whose VMRUN does not arm DR7 from the VMCB).
  */
 #include <sys/ioctl.h>
 
@@ -17,8 +21,17 @@
 #define DR6_BS		(1ULL << 14)
 #define RFLAGS_TF	(1ULL << 8)
 
+#define DR6_B0		(1ULL << 0)
+#define DR6_B1		(1ULL << 1)
+#define DR7_RESET	0x400ULL
+/* DR7 (SDM 17.2.4): L0, an instruction breakpoint; L1 with R/W1 = 01 (writes), LEN1 = 10 (8) */
+#define DR7_L0_EXEC	(1ULL << 0)
+#define DR7_L1_WRITE8	((1ULL << 2) | (1ULL << 20) | (2ULL << 22))
+#define GUEST_DR0	0x1234ULL
+
 extern char out_insn[], bp_insn[], ss_0[], ss_1[], ss_2[], ss_3[], ss_5[], ss_end[];
-static volatile uint64_t bp_count, bp_rip;
+extern char hw_exec_insn[], hw_after_write[];
+static volatile uint64_t bp_count, bp_rip, watched;
 
 static void bp_handler(struct ex_regs *regs)
 {
@@ -56,6 +69,24 @@ static void guest_code(void)
 	GUEST_DONE();
 }
 
+/* The guest's own DR0/DR7 accesses around a breakpoint and a watchpoint of the debugger's. */
+static void hw_guest_code(void)
+{
+	uint64_t dr0, dr7;
+
+	asm volatile("mov %%dr7, %0\n\tmov %%dr0, %1" : "=r"(dr7), "=r"(dr0));
+	GUEST_SYNC(1, dr7, dr0);
+	asm volatile("mov %0, %%dr0" : : "r"(GUEST_DR0));
+	asm volatile(".global hw_exec_insn\n"
+		     "hw_exec_insn: nop\n\t"
+		     "movq $0x55, (%0)\n\t"
+		     ".global hw_after_write\n"
+		     "hw_after_write: nop\n\t" : : "r"(&watched) : "memory");
+	asm volatile("mov %%dr0, %0" : "=r"(dr0));
+	GUEST_SYNC(2, dr0, watched);
+	GUEST_DONE();
+}
+
 /* QEMU TCG as the host's CPU: hypervisor leaf signature "TCGTCGTCGTCG" */
 static bool host_is_tcg(void)
 {
@@ -68,6 +99,17 @@ static bool host_is_tcg(void)
 static void set_debug(struct kvm_vcpu *vcpu, uint32_t control)
 {
 	struct kvm_guest_debug dbg = { .control = control };
+
+	vcpu_ioctl(vcpu, KVM_SET_GUEST_DEBUG, &dbg);
+}
+
+static void set_hw_debug(struct kvm_vcpu *vcpu, uint64_t dr7)
+{
+	struct kvm_guest_debug dbg = {
+		.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP,
+		.arch.debugreg = { (uint64_t)hw_exec_insn, (uint64_t)&watched, 0, 0, 0, 0, 0,
+				   dr7 },
+	};
 
 	vcpu_ioctl(vcpu, KVM_SET_GUEST_DEBUG, &dbg);
 }
@@ -86,6 +128,60 @@ static void expect_debug(struct kvm_vcpu *vcpu, uint32_t exception, const char *
 			    (unsigned long long)run->debug.arch.dr6);
 }
 
+static void test_hw_breakpoints(void)
+{
+	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
+	struct kvm_vcpu *vcpu = guest_vcpu_add(vm, 0, (uint64_t)hw_guest_code);
+	struct kvm_debugregs dregs;
+	struct ucall uc;
+	bool tcg = host_is_tcg();
+
+	set_hw_debug(vcpu, DR7_L0_EXEC | DR7_L1_WRITE8);
+	vcpu_run_expect_ucall(vcpu, UCALL_SYNC, &uc);
+	TEST_ASSERT_EQ(1, uc.args[0]);
+	TEST_ASSERT_EQ(DR7_RESET, uc.args[1]);		/* its own DR7, not the debugger's */
+	TEST_ASSERT_EQ(0, uc.args[2]);
+	if (!tcg) {
+		vcpu_run(vcpu);
+		vcpu_assert_exit(vcpu, KVM_EXIT_DEBUG);
+		TEST_ASSERT_EQ(1, vcpu->run->debug.arch.exception);
+		TEST_ASSERT_EQ((uint64_t)hw_exec_insn, vcpu->run->debug.arch.pc);
+		TEST_ASSERT(vcpu->run->debug.arch.dr6 & DR6_B0, "DR6 %#llx without B0",
+			    (unsigned long long)vcpu->run->debug.arch.dr6);
+		TEST_ASSERT_EQ(DR7_L0_EXEC | DR7_L1_WRITE8,
+			       vcpu->run->debug.arch.dr7 & (DR7_L0_EXEC | DR7_L1_WRITE8));
+		/* the guest's DR0 write went to its own register, shown by KVM_GET_DEBUGREGS */
+		vcpu_ioctl(vcpu, KVM_GET_DEBUGREGS, &dregs);
+		TEST_ASSERT_EQ(GUEST_DR0, dregs.db[0]);
+		TEST_ASSERT_EQ(DR7_RESET, dregs.dr7);
+		/* an instruction breakpoint is a fault: drop it to go on, keep the watchpoint */
+		set_hw_debug(vcpu, DR7_L1_WRITE8);
+		vcpu_run(vcpu);
+		vcpu_assert_exit(vcpu, KVM_EXIT_DEBUG);
+		TEST_ASSERT_EQ((uint64_t)hw_after_write, vcpu->run->debug.arch.pc);
+		TEST_ASSERT(vcpu->run->debug.arch.dr6 & DR6_B1, "DR6 %#llx without B1",
+			    (unsigned long long)vcpu->run->debug.arch.dr6);
+		ksft_test_result_pass("USE_HW_BP: instruction breakpoint at its address (B0), "
+				      "write watchpoint after the write (B1)\n");
+	} else {
+		ksft_test_result_skip("USE_HW_BP breakpoints: QEMU TCG's VMRUN does not arm "
+				      "DR7 from the VMCB\n");
+	}
+	set_debug(vcpu, 0);
+	vcpu_run_expect_ucall(vcpu, UCALL_SYNC, &uc);
+	TEST_ASSERT_EQ(2, uc.args[0]);
+	TEST_ASSERT_EQ(GUEST_DR0, uc.args[1]);
+	TEST_ASSERT_EQ(0x55, uc.args[2]);
+	vcpu_ioctl(vcpu, KVM_GET_DEBUGREGS, &dregs);
+	TEST_ASSERT_EQ(DR7_RESET, dregs.dr7);
+	vcpu_run_expect_ucall(vcpu, UCALL_DONE, NULL);
+	TEST_ASSERT_EQ(KVM_GUESTDBG_USE_HW_BP,
+		       kvm_check_cap(vm->fd, KVM_CAP_SET_GUEST_DEBUG2) & KVM_GUESTDBG_USE_HW_BP);
+	ksft_test_result_pass("USE_HW_BP: the guest's MOV to/from DR0 and DR7 see its own "
+			      "values, and keep them when the debugger is gone\n");
+	kvm_vm_free(vm);
+}
+
 int main(void)
 {
 	const char *steps[] = { ss_0, ss_1, ss_2, ss_3, ss_5, ss_end };
@@ -98,7 +194,7 @@ int main(void)
 	uint64_t rip;
 
 	ksft_print_header();
-	ksft_set_plan(4);
+	ksft_set_plan(6);
 	vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
 	vcpu = guest_vcpu_add(vm, 0, (uint64_t)guest_code);
 	vm_install_exception_handler(vm, BP_VECTOR, bp_handler);
@@ -171,5 +267,7 @@ int main(void)
 			      "bits used\n");
 
 	kvm_vm_free(vm);
+
+	test_hw_breakpoints();
 	ksft_finished();
 }
