@@ -40,6 +40,11 @@ struct kvm_x86_ops {
 	 * 15.25), true for Intel EPT (SDM 28.2: R/W/X in bits 2:0, memory type in leaves).
 	 */
 	bool tdp_ept;
+	/*
+	 * MCG_CAP bits the vendor's CPUs define, kept from what KVM_X86_SETUP_MCE asks for
+	 * (mce.c): AMD defines bits 8:0 only (APM vol. 2 9.3.1), so MCG_SER_P goes, as on KVM.
+	 */
+	u64 mcg_cap_mask;
 
 	/*
 	 * Called once at registration, in process context, before anything is allocated.

@@ -113,7 +113,7 @@ static long setup_mce(struct kvm_vcpu *vcpu, u64 __user *argp)
 		return -EINVAL;
 	if (cap & ~(KVM_MCE_CAP_SUPPORTED | MCG_BANKS_MASK | MCG_EXT_CNT_MASK))
 		return -EINVAL;
-	vcpu->arch.mcg_cap = cap;
+	vcpu->arch.mcg_cap = cap & kvm_x86_vendor->mcg_cap_mask;
 	if (cap & MCG_CTL_P)
 		vcpu->arch.mcg_ctl = ~0ULL;
 	for (bank = 0; bank < (cap & MCG_BANKS_MASK); bank++)

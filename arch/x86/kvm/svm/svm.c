@@ -279,6 +279,7 @@ static const struct kvm_x86_ops svm_x86_ops = {
 	.handle_exit		= svm_handle_exit,
 	.get_exit_info		= svm_get_exit_info,
 	.exit_prefix		= "svm",
+	.mcg_cap_mask		= 0x1ff,
 	.exit_names		= svm_exit_names,
 	.nr_exit_names		= SVM_NR_EXIT_NAMES,
 	.inject_exception	= svm_inject_exception,

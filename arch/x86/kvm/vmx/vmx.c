@@ -479,6 +479,7 @@ static const struct kvm_x86_ops vmx_x86_ops = {
 	.handle_exit		= vmx_handle_exit,
 	.get_exit_info		= vmx_get_exit_info,
 	.exit_prefix		= "vmx",
+	.mcg_cap_mask		= ~0ULL,
 	.exit_names		= vmx_exit_names,
 	.nr_exit_names		= VMX_NR_EXIT_NAMES,
 	.inject_exception	= vmx_inject_exception,

@@ -183,7 +183,8 @@ static bool probe_mp_state(struct probe_ctx *c)
 
 /*
  * api.rst 4.104/4.105: the value is the number of banks; a vCPU takes that many with the
- * supported capability bits, and then its MCG_CAP MSR says so; one more bank is EINVAL.
+ * supported capability bits, and then its MCG_CAP MSR has them and MCG_CTL_P (AMD keeps
+ * only bits 8:0, dropping MCG_SER_P); one more bank is EINVAL.
  */
 static bool probe_mce(struct probe_ctx *c)
 {
@@ -201,7 +202,7 @@ static bool probe_mce(struct probe_ctx *c)
 	cap = (sup & ~0xffULL) | c->value;
 	too_many = (sup & ~0xffULL) | (c->value + 1);
 	ok = ok && ioctl(vcpu, KVM_X86_SETUP_MCE, &cap) == 0 &&
-	     ioctl(vcpu, KVM_GET_MSRS, &m) == 1 && m.e.data == cap &&
+	     ioctl(vcpu, KVM_GET_MSRS, &m) == 1 && (m.e.data & 0x1ff) == (cap & 0x1ff) &&
 	     ioctl(vcpu, KVM_X86_SETUP_MCE, &too_many) == -1 && errno == EINVAL;
 	close(vcpu);
 	return ok;
