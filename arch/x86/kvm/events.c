@@ -100,14 +100,28 @@ void kvm_event_interrupted(struct kvm_vcpu *vcpu, enum kvm_event_kind kind, u8 n
 }
 EXPORT_SYMBOL_GPL(kvm_event_interrupted);
 
-/* After an entry: what was injected reached the guest unless handle_exit says otherwise. */
+/*
+ * After an entry: what was given to the hardware reached the guest unless handle_exit says
+ * otherwise (kvm_event_interrupted). An event that had to wait (an interrupt from
+ * KVM_INTERRUPT behind an exception, or until RFLAGS.IF allows it) stays for a later entry:
+ * dropping it would lose an interrupt userspace's PIC already acknowledged.
+ */
 void kvm_events_delivered(struct kvm_vcpu *vcpu)
 {
 	struct kvm_vcpu_event_state *ev = &vcpu->arch.events;
 
-	ev->exception.injected = false;
-	ev->interrupt.injected = false;
-	ev->nmi_injected = false;
+	switch (ev->in_hw) {
+	case KVM_EVENT_IN_HW_EXCEPTION:
+		ev->exception.injected = false;
+		break;
+	case KVM_EVENT_IN_HW_NMI:
+		ev->nmi_injected = false;
+		break;
+	case KVM_EVENT_IN_HW_IRQ:
+		ev->interrupt.injected = false;
+		break;
+	}
+	ev->in_hw = KVM_EVENT_IN_HW_NONE;
 }
 
 static bool event_in_delivery(struct kvm_vcpu_event_state *ev)
@@ -129,21 +143,26 @@ void kvm_inject_events(struct kvm_vcpu *vcpu)
 		ev->exception.pending = false;
 		ev->exception.injected = true;
 	}
+	ev->in_hw = KVM_EVENT_IN_HW_NONE;
 	if (ev->exception.injected) {
 		ops->inject_exception(vcpu, ev->exception.nr, ev->exception.has_error_code,
 				      ev->exception.error_code);
+		ev->in_hw = KVM_EVENT_IN_HW_EXCEPTION;
 	} else if (ev->nmi_injected) {
 		ops->inject_nmi(vcpu);
+		ev->in_hw = KVM_EVENT_IN_HW_NMI;
 	} else if (ev->interrupt.injected) {
 		/*
 		 * From KVM_INTERRUPT, or cut short in delivery. Userspace should inject only
 		 * when ready_for_interrupt_injection said so; if it did not, the interrupt
 		 * waits for the window rather than break VM entry (SDM 26.2.1.3).
 		 */
-		if (ops->interrupt_allowed(vcpu))
+		if (ops->interrupt_allowed(vcpu)) {
 			ops->inject_irq(vcpu, ev->interrupt.nr);
-		else
+			ev->in_hw = KVM_EVENT_IN_HW_IRQ;
+		} else {
 			irq_window = true;
+		}
 	} else {
 		busy = false;
 	}
@@ -156,9 +175,14 @@ void kvm_inject_events(struct kvm_vcpu *vcpu)
 		ev->nmi_injected = true;
 		ops->set_nmi_mask(vcpu, true);
 		ops->inject_nmi(vcpu);
+		ev->in_hw = KVM_EVENT_IN_HW_NMI;
 	}
-	/* api.rst "kvm_run": userspace waits for the window (request_interrupt_window) */
-	if (vcpu->run->request_interrupt_window && !ev->interrupt.injected)
+	/*
+	 * api.rst "kvm_run": userspace waits for the window (request_interrupt_window), or an
+	 * interrupt waits behind the event injected now
+	 */
+	if ((vcpu->run->request_interrupt_window && !ev->interrupt.injected) ||
+	    (ev->interrupt.injected && ev->in_hw != KVM_EVENT_IN_HW_IRQ))
 		irq_window = true;
 	ops->set_nmi_window(vcpu, ev->nmi_pending);
 	ops->set_irq_window(vcpu, irq_window);

@@ -75,6 +75,9 @@ struct kvm_arch {
  * means given to the hardware for the next entry, or interrupted in delivery by the last
  * exit and to be given again; it is cleared once an entry delivered it.
  */
+enum { KVM_EVENT_IN_HW_NONE, KVM_EVENT_IN_HW_EXCEPTION, KVM_EVENT_IN_HW_NMI,
+       KVM_EVENT_IN_HW_IRQ };
+
 struct kvm_vcpu_event_state {
 	struct {
 		bool pending;		/* raised by KVM or userspace, not injected yet */
@@ -89,6 +92,11 @@ struct kvm_vcpu_event_state {
 	} interrupt;
 	bool nmi_injected;
 	u8 nmi_pending;			/* NMIs waiting for NMI blocking to end (at most 2) */
+	/*
+	 * The one event given to the hardware for the current entry (KVM_EVENT_IN_HW_*): only
+	 * it is delivered by the entry; another one marked injected waits for a later entry.
+	 */
+	u8 in_hw;
 	bool triple_fault;		/* an exception during #DF delivery: shutdown */
 };
 
