@@ -23,8 +23,12 @@
 
 #include "kvm_core.h"
 
-#define IOEVENTFD_FLAGS	(KVM_IOEVENTFD_FLAG_DATAMATCH | KVM_IOEVENTFD_FLAG_PIO | \
-			 KVM_IOEVENTFD_FLAG_DEASSIGN)
+/*
+ * The flags Linux KVM accepts on x86: bits 0-4. VIRTIO_CCW_NOTIFY (s390's subchannel
+ * notification) puts the ioeventfd on a bus of its own that nothing writes here; bit 4 (KVM's
+ * internal fast-MMIO bus number) is accepted and means nothing.
+ */
+#define IOEVENTFD_FLAGS	0x1fU
 
 struct kvm_ioeventfd_entry {
 	struct eventfd_ctx *eventfd;
@@ -32,6 +36,7 @@ struct kvm_ioeventfd_entry {
 	u64 datamatch;
 	u32 len;		/* 0: any */
 	bool pio;
+	bool ccw;		/* KVM_IOEVENTFD_FLAG_VIRTIO_CCW_NOTIFY: never written on x86 */
 	bool wildcard;		/* no datamatch */
 };
 
@@ -62,7 +67,7 @@ bool kvm_ioeventfd_write(struct kvm *kvm, bool pio, u64 addr, unsigned int len,
 	for (i = 0; set && i < set->nr; i++) {
 		const struct kvm_ioeventfd_entry *e = &set->e[i];
 
-		if (e->pio != pio || e->addr != addr)
+		if (e->ccw || e->pio != pio || e->addr != addr)
 			continue;
 		if (e->len && (e->len != len || (!e->wildcard && !value_matches(e, data))))
 			continue;
@@ -77,7 +82,7 @@ bool kvm_ioeventfd_write(struct kvm *kvm, bool pio, u64 addr, unsigned int len,
 static bool could_match_same_write(const struct kvm_ioeventfd_entry *a,
 				   const struct kvm_ioeventfd_entry *b)
 {
-	if (a->pio != b->pio || a->addr != b->addr)
+	if (a->pio != b->pio || a->ccw != b->ccw || a->addr != b->addr)
 		return false;
 	if (!a->len || !b->len)
 		return true;
@@ -108,6 +113,7 @@ static long ioeventfd_assign(struct kvm *kvm, const struct kvm_ioeventfd *args)
 {
 	struct kvm_ioeventfd_entry n = {
 		.addr = args->addr, .len = args->len, .pio = args->flags & KVM_IOEVENTFD_FLAG_PIO,
+		.ccw = args->flags & KVM_IOEVENTFD_FLAG_VIRTIO_CCW_NOTIFY,
 		.wildcard = !(args->flags & KVM_IOEVENTFD_FLAG_DATAMATCH),
 	};
 	struct kvm_ioeventfds *old, *new;
@@ -161,6 +167,7 @@ fail:
 static long ioeventfd_deassign(struct kvm *kvm, const struct kvm_ioeventfd *args)
 {
 	bool pio = args->flags & KVM_IOEVENTFD_FLAG_PIO;
+	bool ccw = args->flags & KVM_IOEVENTFD_FLAG_VIRTIO_CCW_NOTIFY;
 	bool wildcard = !(args->flags & KVM_IOEVENTFD_FLAG_DATAMATCH);
 	struct kvm_ioeventfds *old, *new;
 	struct eventfd_ctx *ctx, *gone = NULL;
@@ -180,7 +187,8 @@ static long ioeventfd_deassign(struct kvm *kvm, const struct kvm_ioeventfd *args
 	for (i = 0; old && i < old->nr; i++) {
 		const struct kvm_ioeventfd_entry *e = &old->e[i];
 
-		if (!gone && e->eventfd == ctx && e->pio == pio && e->addr == args->addr &&
+		if (!gone && e->eventfd == ctx && e->pio == pio && e->ccw == ccw &&
+		    e->addr == args->addr &&
 		    e->len == args->len && e->wildcard == wildcard &&
 		    (wildcard || e->datamatch == args->datamatch)) {
 			gone = e->eventfd;

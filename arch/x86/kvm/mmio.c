@@ -10,9 +10,9 @@
  * the data userspace left in run->mmio.data into the read log and runs the whole instruction
  * again, which takes its earlier reads from the log, so that a device sees every read once.
  * The guest's registers are untouched until the instruction completes. Writes come last
- * (emulate.h): once the instruction completed they go out, one exit each, before the guest
- * runs again; one an ioeventfd or a coalesced zone takes completes in the kernel (eventfd.c,
- * coalesced_mmio.c).
+ * (emulate.h): those an ioeventfd or a coalesced zone takes complete in the kernel (eventfd.c,
+ * coalesced_mmio.c), the others go out once the instruction completed, one exit each,
+ * before the guest runs again.
  *
  * An instruction the emulator does not know ends in KVM_EXIT_INTERNAL_ERROR with
  * KVM_INTERNAL_ERROR_EMULATION and its bytes (api.rst "KVM_EXIT_INTERNAL_ERROR"), and #UD is
@@ -214,10 +214,21 @@ static int emul_write(struct x86emul_ctxt *ctxt, u64 linear, const void *buf, un
 		if (!known_device(vcpu, gpa[i], true) &&
 		    !kvm_write_guest(vcpu->kvm, gpa[i], buf + done, n))
 			continue;
+		/*
+		 * Device memory: 8-byte pieces go to the kernel's handlers (ioeventfd, coalesced
+		 * ring) until one is not theirs; from there the rest of the page goes to userspace,
+		 * as Linux KVM does (a device that got part of a write gets all of it).
+		 */
 		for (k = 0; k < n; k += 8) {
-			r = mmio_queue_write(vcpu, gpa[i] + k, buf + done + k, min(8u, n - k));
-			if (r)
-				return r;
+			if (kvm_io_write_in_kernel(vcpu->kvm, false, gpa[i] + k, min(8u, n - k),
+						   buf + done + k))
+				continue;
+			for (; k < n; k += 8) {
+				r = mmio_queue_write(vcpu, gpa[i] + k, buf + done + k,
+						     min(8u, n - k));
+				if (r)
+					return r;
+			}
 		}
 	}
 	return X86EMUL_CONTINUE;
@@ -370,12 +381,8 @@ static int mmio_flush_writes(struct kvm_vcpu *vcpu)
 {
 	struct kvm_mmio_state *st = &vcpu->arch.mmio;
 
-	while (st->write_pos < st->nr_writes) {
-		const struct kvm_mmio_piece *p = &st->writes[st->write_pos++];
-
-		if (kvm_io_write_in_kernel(vcpu->kvm, false, p->gpa, p->len, p->data))
-			continue;
-		mmio_exit(vcpu, p, true);
+	if (st->write_pos < st->nr_writes) {
+		mmio_exit(vcpu, &st->writes[st->write_pos++], true);
 		return 0;
 	}
 	st->nr_writes = st->write_pos = 0;
