@@ -22,6 +22,29 @@
 
 #define KVM_API_VERSION_NUMBER	12
 
+struct kvm_vcpu;
+
+/*
+ * A device the kernel emulates on the port (pio) or memory bus, at [addr, addr + len)
+ * (iodev.c). read/write return 0 when they completed the access, nonzero to let it go on to
+ * userspace (say, a width the device does not decode). Called in vCPU context, preemptible.
+ */
+struct kvm_io_device;
+struct kvm_io_device_ops {
+	int (*read)(struct kvm_vcpu *vcpu, struct kvm_io_device *dev, u64 addr,
+		    unsigned int len, void *val);
+	int (*write)(struct kvm_vcpu *vcpu, struct kvm_io_device *dev, u64 addr,
+		     unsigned int len, const void *val);
+};
+
+struct kvm_io_device {
+	const struct kvm_io_device_ops *ops;
+	bool pio;
+	u64 addr, len;
+};
+
+#define KVM_MAX_IO_DEVICES	8
+
 /*
  * One virtual machine. Lives as long as its VM file descriptor and every other holder of a
  * reference (kvm_get_vm/kvm_put_vm); freed by the last put.
@@ -51,6 +74,9 @@ struct kvm {
 	struct kvm_coalesced_zones __rcu *coalesced_zones;
 	/* KVM_IOEVENTFD doorbells (eventfd.c); lock to replace, RCU to read */
 	struct kvm_ioeventfds __rcu *ioeventfds;
+	/* in-kernel devices (iodev.c): lock to add, never removed before the VM goes */
+	struct kvm_io_device *io_devices[KVM_MAX_IO_DEVICES];
+	int nr_io_devices;		/* smp_store_release / smp_load_acquire */
 
 	/* follows kvm->mm for the nested page tables (mmu_notifier.c); registered once */
 	struct mmu_notifier mmu_notifier;
@@ -182,12 +208,36 @@ long kvm_vm_ioctl_ioeventfd(struct kvm *kvm, void __user *argp);
 void kvm_ioeventfd_destroy(struct kvm *kvm);
 bool kvm_ioeventfd_write(struct kvm *kvm, bool pio, u64 addr, unsigned int len,
 			 const void *data);
-/* A guest write to device memory or a port that the kernel completes (ioeventfd, ring) */
-static inline bool kvm_io_write_in_kernel(struct kvm *kvm, bool pio, u64 addr,
+/* iodev.c: in-kernel devices (PIC, IOAPIC, PIT); kvm->lock held to register */
+int kvm_io_device_register(struct kvm *kvm, struct kvm_io_device *dev);
+bool kvm_io_device_read(struct kvm_vcpu *vcpu, bool pio, u64 addr, unsigned int len,
+			void *val);
+bool kvm_io_device_write(struct kvm_vcpu *vcpu, bool pio, u64 addr, unsigned int len,
+			 const void *val);
+
+/*
+ * Device memory or a port the kernel answers (an in-kernel device, then an ioeventfd or the
+ * coalesced ring for writes): no exit to userspace needed. arch code may answer first
+ * (kvm_arch_io_read/write: the local APIC's page, which moves with each vCPU's APIC base).
+ */
+bool kvm_arch_io_read(struct kvm_vcpu *vcpu, bool pio, u64 addr, unsigned int len, void *val);
+bool kvm_arch_io_write(struct kvm_vcpu *vcpu, bool pio, u64 addr, unsigned int len,
+		       const void *val);
+
+static inline bool kvm_io_read_in_kernel(struct kvm_vcpu *vcpu, bool pio, u64 addr,
+					 unsigned int len, void *val)
+{
+	return kvm_arch_io_read(vcpu, pio, addr, len, val) ||
+	       kvm_io_device_read(vcpu, pio, addr, len, val);
+}
+
+static inline bool kvm_io_write_in_kernel(struct kvm_vcpu *vcpu, bool pio, u64 addr,
 					  unsigned int len, const void *data)
 {
-	return kvm_ioeventfd_write(kvm, pio, addr, len, data) ||
-	       kvm_coalesced_mmio_write(kvm, pio, addr, len, data);
+	return kvm_arch_io_write(vcpu, pio, addr, len, data) ||
+	       kvm_io_device_write(vcpu, pio, addr, len, data) ||
+	       kvm_ioeventfd_write(vcpu->kvm, pio, addr, len, data) ||
+	       kvm_coalesced_mmio_write(vcpu->kvm, pio, addr, len, data);
 }
 
 #endif

@@ -68,6 +68,7 @@ struct kvm_tdp {
 
 struct kvm_arch {
 	struct kvm_tdp tdp;
+	int irqchip_mode;		/* enum kvm_irqchip_mode (irq.h) */
 };
 
 /*

@@ -152,6 +152,15 @@ static int mmio_read_piece(struct kvm_vcpu *vcpu, u64 gpa, void *buf, unsigned i
 	}
 	p->gpa = gpa;
 	p->len = len;
+	/*
+	 * An in-kernel device answers at once; its answer is logged like userspace's, so a
+	 * run of the instruction that later exits for another piece does not read it twice.
+	 */
+	if (kvm_io_read_in_kernel(vcpu, false, gpa, len, p->data)) {
+		st->nr_reads = i + 1;
+		memcpy(buf, p->data, len);
+		return X86EMUL_CONTINUE;
+	}
 	st->read_pending = true;
 	return X86EMUL_IO_NEEDED;
 }
@@ -220,7 +229,7 @@ static int emul_write(struct x86emul_ctxt *ctxt, u64 linear, const void *buf, un
 		 * as Linux KVM does (a device that got part of a write gets all of it).
 		 */
 		for (k = 0; k < n; k += 8) {
-			if (kvm_io_write_in_kernel(vcpu->kvm, false, gpa[i] + k, min(8u, n - k),
+			if (kvm_io_write_in_kernel(vcpu, false, gpa[i] + k, min(8u, n - k),
 						   buf + done + k))
 				continue;
 			for (; k < n; k += 8) {

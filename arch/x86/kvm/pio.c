@@ -18,9 +18,18 @@ static int pio_exit(struct kvm_vcpu *vcpu, bool in, u16 port, unsigned int size)
 {
 	struct kvm_run *run = vcpu->run;
 
-	/* an OUT to an ioeventfd or a coalesced PIO zone completes in the kernel, no exit */
-	if (!in && kvm_io_write_in_kernel(vcpu->kvm, true, port, size, pio_data(vcpu)))
+	/*
+	 * An in-kernel device (PIC, PIT...), an ioeventfd or a coalesced PIO zone completes
+	 * the access in the kernel: no exit. An IN completes as if userspace had answered.
+	 */
+	if (!in && kvm_io_write_in_kernel(vcpu, true, port, size, pio_data(vcpu)))
 		return 1;
+	if (in && kvm_io_read_in_kernel(vcpu, true, port, size, pio_data(vcpu))) {
+		vcpu->arch.pio_in_pending = true;
+		vcpu->arch.pio_size = size;
+		kvm_complete_pio(vcpu);
+		return 1;
+	}
 	run->exit_reason = KVM_EXIT_IO;
 	run->io.direction = in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
 	run->io.size = size;

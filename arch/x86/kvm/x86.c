@@ -155,6 +155,21 @@ void kvm_arch_destroy_vm(struct kvm *kvm)
 	kvm_tdp_destroy(kvm);
 }
 
+/*
+ * Port and memory accesses the x86 code answers before the VM's in-kernel devices
+ * (kvm_core.h): none yet; the local APIC's page will be one.
+ */
+bool kvm_arch_io_read(struct kvm_vcpu *vcpu, bool pio, u64 addr, unsigned int len, void *val)
+{
+	return false;
+}
+
+bool kvm_arch_io_write(struct kvm_vcpu *vcpu, bool pio, u64 addr, unsigned int len,
+		       const void *val)
+{
+	return false;
+}
+
 int kvm_arch_hardware_enable(void)
 {
 	return kvm_x86_vendor->hardware_enable();
