@@ -6,21 +6,42 @@ VMHOST ?= amd
 # What each goal needs installed: scripts/setup-deps runs (fast when nothing is missing) before
 # KVER is computed, so a fresh machine gets its kernel pair before make looks for it.
 GOALS := $(or $(MAKECMDGOALS),all)
-ifneq ($(filter check check-intel run shell selftests bench,$(GOALS)),)
+ifneq ($(filter check check-intel run shell selftests bench kunit,$(GOALS)),)
 DEPS_LEVEL := $(if $(filter intel,$(VMHOST)) $(filter check-intel,$(GOALS)),--intel,--test)
 else ifneq ($(filter all modules install,$(GOALS)),)
 DEPS_LEVEL := --build
 endif
 ifdef DEPS_LEVEL
-ifneq ($(shell scripts/setup-deps $(DEPS_LEVEL) >&2 && echo ok),ok)
+ifneq ($(shell scripts/setup-deps $(DEPS_LEVEL) $(if $(filter debug,$(VMKERNEL)),--debug) >&2 && echo ok),ok)
 $(error scripts/setup-deps $(DEPS_LEVEL) failed)
 endif
+endif
+
+# VMKERNEL=debug: the emulated host boots the debug kernel (scripts/debug-kernel: KASAN,
+# lockdep, kmemleak, UBSAN, KUnit), built once into a cache outside the tree (a first build
+# takes long); the modules build against its tree, the KUnit suites (tools/testing/kunit) run
+# before the selftests and a kmemleak scan after them. VMKERNEL=stock (default): Debian's.
+VMKERNEL ?= stock
+ifeq ($(VMKERNEL),debug)
+ifneq ($(filter-out help clean,$(GOALS)),)
+DEBUG_KERNEL := $(shell scripts/debug-kernel $(if $(filter 1,$(DEBUG_KERNEL_CACHED_ONLY)),--cached-only))
+ifeq ($(DEBUG_KERNEL),)
+$(error scripts/debug-kernel found or built no debug kernel)
+endif
+KVER := $(shell cat $(DEBUG_KERNEL)/kernel.release)
+KDIR := $(DEBUG_KERNEL)/build
+KROOT := $(DEBUG_KERNEL)/root
+endif
+else ifneq ($(VMKERNEL),stock)
+$(error VMKERNEL must be stock or debug, not '$(VMKERNEL)')
 endif
 
 # The Debian kernel the emulated host boots (the modules build against its headers); on a
 # machine without that pair (a real host), the running kernel.
 KVER ?= $(or $(shell scripts/kver 2>/dev/null),$(shell uname -r))
 KDIR ?= /lib/modules/$(KVER)/build
+# where the host kernel's modules are (zram.ko for swap_test)
+HOST_MODDIR := $(KROOT)/lib/modules/$(KVER)
 KVM ?= ours
 TESTS ?=
 V ?= 0
@@ -42,12 +63,21 @@ ifeq ($(WERROR),1)
 KBUILD_EXTRA := KCFLAGS=-Werror
 endif
 
+KUNIT_DIR := tools/testing/kunit
+KUNIT_KO := $(CURDIR)/$(KUNIT_DIR)/kvm_kunit.ko
+
 # vmtest's work directory (its default, spelled out: make run reads the console log there)
 VM_WORKDIR = $(or $(WORKDIR),$(BUILD)/vmtest/$(VMHOST)-$(KVM))
 VMTEST_ARGS = --host $(VMHOST) --kvm $(KVM) --kver $(KVER) --ours $(CURDIR) \
 	      --tests-dir $(SELFTESTS) --timeout $(TIMEOUT) \
 	      $(if $(TESTS),--tests "$(TESTS)") $(if $(filter 1,$(V)),--verbose) \
-	      --workdir $(VM_WORKDIR)
+	      --workdir $(VM_WORKDIR) \
+	      $(if $(filter debug,$(VMKERNEL)),--kroot $(KROOT) --append log_buf_len=8M \
+		$(if $(filter check,$(GOALS)),--kmemleak $(if $(filter 0,$(KUNIT)),,--kunit $(KUNIT_KO))))
+# The debug kernel boots slower and kmemleak scans take a while: more time for the host.
+ifeq ($(VMKERNEL),debug)
+export VMTEST_BOOT_SECS ?= 600
+endif
 
 # make run: Debian's QEMU boots a Linux guest on /dev/kvm in the emulated host, through the
 # nested QEMU bundle's qemu-boot-guest (tools/testing/vmtest). QEMU_STAGE picks its command
@@ -74,7 +104,11 @@ help:
 	@echo '  make install        install the modules under updates/ and the /dev/kvm udev rule'
 	@echo '  make selftests      build the selftests (static) into build/selftests'
 	@echo '  make clean'
+	@echo '  make kunit          the KUnit test module (VMKERNEL=debug: needs CONFIG_KUNIT)'
 	@echo 'Variables: VMHOST=amd|intel  KVM=ours|stock  TESTS="a b"  V=1  TIMEOUT=s  KDIR=  KVER='
+	@echo '           VMKERNEL=stock|debug (debug: KASAN/lockdep/kmemleak/UBSAN host kernel,'
+	@echo '           built once into /var/cache/kvm-ours; KUnit suites and a kmemleak scan'
+	@echo '           in make check; KUNIT=0 skips the suites)'
 	@echo '           WORKDIR=dir (the harness work directory: one per concurrent run)'
 	@echo '           QEMU_STAGE=1|2 (make run: the guest'"'"'s QEMU command line, issue 8 stage;'
 	@echo '           2 needs the in-kernel irqchip, which our module lacks so far)'
@@ -92,14 +126,22 @@ $(KSFT_INC)/kselftest.h:
 	mv $@.tmp $@
 
 selftests: $(KSFT_INC)/kselftest.h
-	$(MAKE) -C tools/testing/selftests/kvm OUTPUT=$(SELFTESTS) KSFT_INC=$(KSFT_INC) KVER=$(KVER)
+	$(MAKE) -C tools/testing/selftests/kvm OUTPUT=$(SELFTESTS) KSFT_INC=$(KSFT_INC) \
+		HOST_MODDIR=$(HOST_MODDIR)
 	$(MAKE) -C tools/kvm-info OUTPUT=$(SELFTESTS)
 
 # The instruction emulator built in userspace, checked against this CPU: no kernel, no VM.
 emulator-test:
 	$(MAKE) -C tools/testing/emulator OUTPUT=$(BUILD)/emulator V=$(V) run
 
-check: emulator-test modules selftests
+# KUnit suites of the module's logic, a module of their own (tools/testing/kunit): it runs
+# only on a kernel with CONFIG_KUNIT (VMKERNEL=debug); against Debian's headers, whose kernel
+# has no KUnit, this is a compile check (modpost lets the KUnit symbols stay undefined).
+kunit:
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(KUNIT_DIR) $(KBUILD_EXTRA) \
+		$(if $(filter debug,$(VMKERNEL)),,KBUILD_MODPOST_WARN=1) modules
+
+check: emulator-test modules selftests $(if $(filter debug,$(VMKERNEL)),$(if $(filter 0,$(KUNIT)),,kunit))
 	$(VMTEST) $(VMTEST_ARGS)
 
 check-intel:
@@ -131,6 +173,7 @@ install: modules
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(KUNIT_DIR) clean 2>/dev/null || true
 	rm -rf $(BUILD)
 
-.PHONY: all help modules selftests emulator-test check check-intel run shell bench bench-build install clean
+.PHONY: all help modules selftests emulator-test kunit check check-intel run shell bench bench-build install clean
