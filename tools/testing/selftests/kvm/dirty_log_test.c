@@ -340,7 +340,13 @@ static void concurrent(bool manual)
 		    (unsigned long long)count_bits(bm[round % 3], DATA_PAGES));
 	TEST_ASSERT(!memcmp(vals[round % 3], vals[(round - 1) % 3], DATA_PAGES * 8),
 		    "pages changed with every vCPU stopped");
-	TEST_ASSERT(changed > round, "only %llu page changes seen in %llu rounds",
+	/*
+	 * The vCPUs made progress while the rounds went by: more page changes than rounds (a
+	 * quarter of that on the debug kernel, whose write faults are many times slower while
+	 * an empty round costs little more).
+	 */
+	TEST_ASSERT(changed > (host_is_debug_kernel() ? round / 4 : round),
+		    "only %llu page changes seen in %llu rounds",
 		    (unsigned long long)changed, (unsigned long long)round);
 	ksft_print_msg("%llu rounds, %llu guest writes, %llu page changes seen, %llu pages logged\n",
 		       (unsigned long long)round, (unsigned long long)writes,

@@ -52,8 +52,13 @@ struct mem_snapshot {
 	long long percpu_kb;
 };
 
+/*
+ * The host runs the debug kernel (make check VMKERNEL=debug: KASAN, lockdep, kmemleak), where
+ * memory use and timing are far from a production kernel's: recognized by kmemleak.
+ */
+bool host_is_debug_kernel(void);
 void mem_snapshot_take(struct mem_snapshot *s);
-/* Prints the deltas; asserts none grew by more than the given bounds. */
+/* Prints the deltas; asserts none grew by more than the given bounds (see the .c). */
 void mem_snapshot_assert_growth(const struct mem_snapshot *before, const char *what,
 				long long max_pages, long long max_slab_bytes,
 				long long max_vmalloc_kb);
