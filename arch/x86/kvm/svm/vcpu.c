@@ -323,6 +323,7 @@ void svm_vcpu_run(struct kvm_vcpu *vcpu)
 	struct vmcb *vmcb = svm->vmcb;
 	unsigned long *regs = vcpu->arch.regs;
 	int cpu = smp_processor_id();
+	u64 host_save_pa = svm_host_save_pa();
 
 	vmcb->save.rax = regs[VCPU_REGS_RAX];
 	vmcb->save.rsp = regs[VCPU_REGS_RSP];
@@ -335,9 +336,14 @@ void svm_vcpu_run(struct kvm_vcpu *vcpu)
 		svm_flush_asid(svm);
 	}
 
+	/*
+	 * With GIF clear nothing can interrupt or preempt us between here and VMRUN, but to
+	 * the scheduler's debug checks the code is preemptible once IF is set: per-CPU reads
+	 * happen before (host_save_pa above).
+	 */
 	asm volatile("clgi" ::: "memory");
 	local_irq_enable();
-	svm_vmrun(svm->vmcb_pa, regs, svm_host_save_pa());
+	svm_vmrun(svm->vmcb_pa, regs, host_save_pa);
 	local_irq_disable();
 	asm volatile("stgi" ::: "memory");
 
