@@ -39,6 +39,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "guest_access.h"
 #include "x86_guest.h"
 
 #define MMIO_BASE	0xc0000000ULL	/* a guest-physical hole: no slot up here */
@@ -77,52 +78,6 @@ struct step {
 #define STEP_SYNC	{ SYNC, 0, 0, 0 }
 #define STEP_DONE	{ DONE, 0, 0, 0 }
 
-static void mmio_write(uint64_t gpa, int len, uint64_t val)
-{
-	switch (len) {
-	case 1: *(volatile uint8_t *)gpa = val; break;
-	case 2: *(volatile uint16_t *)gpa = val; break;
-	case 4: *(volatile uint32_t *)gpa = val; break;
-	default: *(volatile uint64_t *)gpa = val; break;
-	}
-}
-
-static uint64_t mmio_read(uint64_t gpa, int len)
-{
-	switch (len) {
-	case 1: return *(volatile uint8_t *)gpa;
-	case 2: return *(volatile uint16_t *)gpa;
-	case 4: return *(volatile uint32_t *)gpa;
-	default: return *(volatile uint64_t *)gpa;
-	}
-}
-
-static void pio_out(uint16_t port, int len, uint32_t val)
-{
-	switch (len) {
-	case 1: asm volatile("outb %b0, %w1" : : "a"(val), "Nd"(port)); break;
-	case 2: asm volatile("outw %w0, %w1" : : "a"(val), "Nd"(port)); break;
-	default: asm volatile("outl %0, %w1" : : "a"(val), "Nd"(port)); break;
-	}
-}
-
-static uint32_t pio_in(uint16_t port, int len)
-{
-	uint32_t v = 0;
-
-	switch (len) {
-	case 1: asm volatile("inb %w1, %b0" : "+a"(v) : "Nd"(port)); break;
-	case 2: asm volatile("inw %w1, %w0" : "+a"(v) : "Nd"(port)); break;
-	default: asm volatile("inl %w1, %0" : "=a"(v) : "Nd"(port)); break;
-	}
-	return v;
-}
-
-static uint64_t len_mask(int len)
-{
-	return len >= 8 ? ~0ULL : (1ULL << (8 * len)) - 1;
-}
-
 static void guest_script(const struct step *script)
 {
 	const struct step *s;
@@ -131,31 +86,26 @@ static void guest_script(const struct step *script)
 	for (s = script;; s++) {
 		switch (s->kind) {
 		case MMIO_WRITE:
-			mmio_write(s->addr, s->len, s->val);
+			guest_mmio_write(s->addr, s->len, s->val);
 			break;
 		case MMIO_READ:
-			got = mmio_read(s->addr, s->len);
+			got = guest_mmio_read(s->addr, s->len);
 			__GUEST_ASSERT(got == s->val, "MMIO read",
 				       "%d bytes at %#llx: expected %#llx, got %#llx",
 				       s->len, s->addr, s->val, got);
 			break;
 		case PIO_OUT:
-			pio_out(s->addr, s->len, s->val);
+			guest_pio_out(s->addr, s->len, s->val);
 			break;
 		case PIO_IN:
-			got = pio_in(s->addr, s->len);
+			got = guest_pio_in(s->addr, s->len);
 			__GUEST_ASSERT(got == s->val, "port read",
 				       "%d bytes from port %#llx: expected %#llx, got %#llx",
 				       s->len, s->addr, s->val, got);
 			break;
-		case PIO_OUTSB: {
-			const void *src = &s->val;
-			uint64_t n = s->len;
-
-			asm volatile("rep outsb" : "+S"(src), "+c"(n) : "d"((uint16_t)s->addr)
-				     : "memory");
+		case PIO_OUTSB:
+			guest_rep_outsb(s->addr, &s->val, s->len);
 			break;
-		}
 		case SYNC:
 			GUEST_SYNC(nsync++);
 			break;
@@ -167,53 +117,6 @@ static void guest_script(const struct step *script)
 }
 
 /* --- host side: exits --- */
-
-/*
- * KVM_RUN; the exit must be KVM_EXIT_MMIO of (is_write, gpa, len), with data val for a
- * write. A read is answered with val (api.rst 5: userspace fills mmio.data, and the next
- * KVM_RUN completes the instruction).
- */
-static void expect_mmio(struct kvm_vcpu *vcpu, bool is_write, uint64_t gpa, uint32_t len,
-			uint64_t val, const char *what)
-{
-	struct kvm_run *run = vcpu->run;
-	uint64_t data = 0;
-
-	vcpu_run_exit(vcpu);
-	vcpu_assert_exit(vcpu, KVM_EXIT_MMIO);
-	if (run->mmio.len <= sizeof(data))
-		memcpy(&data, run->mmio.data, run->mmio.len);
-	TEST_ASSERT(run->mmio.is_write == is_write && run->mmio.phys_addr == gpa &&
-		    run->mmio.len == len && (!is_write || data == (val & len_mask(len))),
-		    "%s: expected an MMIO %s of %u bytes %#llx at %#llx, got a %s of %u bytes %#llx at %#llx",
-		    what, is_write ? "write" : "read", len, (unsigned long long)val,
-		    (unsigned long long)gpa, run->mmio.is_write ? "write" : "read", run->mmio.len,
-		    (unsigned long long)data, (unsigned long long)run->mmio.phys_addr);
-	if (!is_write)
-		memcpy(run->mmio.data, &val, sizeof(val));
-}
-
-/* KVM_RUN; the exit must be KVM_EXIT_IO of one element; an IN is answered with val. */
-static void expect_pio(struct kvm_vcpu *vcpu, uint8_t direction, uint16_t port, uint8_t size,
-		       uint32_t val, const char *what)
-{
-	struct kvm_run *run = vcpu->run;
-	uint32_t data = 0;
-
-	vcpu_run_exit(vcpu);
-	vcpu_assert_exit(vcpu, KVM_EXIT_IO);
-	if (run->io.size <= sizeof(data))
-		memcpy(&data, vcpu_io_data(vcpu), run->io.size);
-	TEST_ASSERT(run->io.direction == direction && run->io.port == port &&
-		    run->io.size == size && run->io.count == 1 &&
-		    (direction == KVM_EXIT_IO_IN || data == (val & len_mask(size))),
-		    "%s: expected %s of %u bytes %#x at port %#x, got %s of %u bytes (count %u) %#x at port %#x",
-		    what, direction == KVM_EXIT_IO_OUT ? "OUT" : "IN", size, val, port,
-		    run->io.direction == KVM_EXIT_IO_OUT ? "OUT" : "IN", run->io.size,
-		    run->io.count, data, run->io.port);
-	if (direction == KVM_EXIT_IO_IN)
-		memcpy(vcpu_io_data(vcpu), &val, size);
-}
 
 static void expect_sync(struct kvm_vcpu *vcpu, uint64_t n)
 {
@@ -415,12 +318,12 @@ static void test_mmio(void)
 	expect_sync(vcpu, 0);
 	ring_expect(ring, first_batch, ARRAY_SIZE(first_batch), "after the first writes");
 
-	expect_mmio(vcpu, false, ZONE_GPA + 0x100, 4, 0xfeedface, "read in the zone");
+	expect_mmio_exit(vcpu, false, ZONE_GPA + 0x100, 4, 0xfeedface, "read in the zone");
 	TEST_ASSERT_EQ(0, ring_used(ring));
 	/* at an exit the ring already holds the coalesced writes made before it */
-	expect_mmio(vcpu, true, OUTSIDE_GPA, 4, 0x88888888, "write outside the zone");
+	expect_mmio_exit(vcpu, true, OUTSIDE_GPA, 4, 0x88888888, "write outside the zone");
 	ring_expect(ring, &before_exit, 1, "at the exit for the write outside");
-	expect_mmio(vcpu, true, ZONE_GPA + ZONE_SIZE - 2, 4, 0x99999999,
+	expect_mmio_exit(vcpu, true, ZONE_GPA + ZONE_SIZE - 2, 4, 0x99999999,
 		    "write straddling the zone's end");
 	TEST_ASSERT_EQ(0, ring_used(ring));
 	expect_sync(vcpu, 1);
@@ -473,14 +376,14 @@ static void guest_ring_full(void)
 	uint64_t i, n;
 
 	for (i = 0; i < FULL_WRITES; i++)
-		mmio_write(full_gpa(i), 4, i);
+		guest_mmio_write(full_gpa(i), 4, i);
 	/* the host answers how many more writes fit */
 	n = GUEST_SYNC(0);
 	for (i = 0; i < n; i++)
-		mmio_write(full_gpa(FULL_WRITES + i), 4, FULL_WRITES + i);
+		guest_mmio_write(full_gpa(FULL_WRITES + i), 4, FULL_WRITES + i);
 	/* the ring is full now */
-	pio_out(PIO_PORT, 4, FULL_PIO_VAL);
-	mmio_write(ZONE_GPA, 4, FULL_MMIO_VAL);
+	guest_pio_out(PIO_PORT, 4, FULL_PIO_VAL);
+	guest_mmio_write(ZONE_GPA, 4, FULL_MMIO_VAL);
 	GUEST_SYNC(1);
 	GUEST_DONE();
 }
@@ -595,8 +498,8 @@ static void test_ring_full(void)
 	sim_fill(&sim, ~0ULL);
 	fits = sim.next - fits;
 	ucall_reply(vcpu, &uc, fits);
-	expect_pio(vcpu, KVM_EXIT_IO_OUT, PIO_PORT, 4, FULL_PIO_VAL, "OUT with the ring full");
-	expect_mmio(vcpu, true, ZONE_GPA, 4, FULL_MMIO_VAL, "write with the ring full");
+	expect_pio_exit(vcpu, KVM_EXIT_IO_OUT, PIO_PORT, 4, FULL_PIO_VAL, "OUT with the ring full");
+	expect_mmio_exit(vcpu, true, ZONE_GPA, 4, FULL_MMIO_VAL, "write with the ring full");
 	expect_sync(vcpu, 1);
 	sim_check(&sim, ring, "with the ring full");
 	vcpu_run_expect_ucall(vcpu, UCALL_DONE, NULL);
@@ -643,9 +546,9 @@ static void test_pio(void)
 
 	expect_sync(vcpu, 0);
 	ring_expect(ring, batch, ARRAY_SIZE(batch), "port writes");
-	expect_pio(vcpu, KVM_EXIT_IO_IN, PIO_PORT, 1, 0x5a, "IN from the zone");
-	expect_pio(vcpu, KVM_EXIT_IO_OUT, PIO_OUTSIDE, 1, 0x42, "OUT outside the zone");
-	expect_pio(vcpu, KVM_EXIT_IO_OUT, PIO_PORT + 6, 4, 0x12345678,
+	expect_pio_exit(vcpu, KVM_EXIT_IO_IN, PIO_PORT, 1, 0x5a, "IN from the zone");
+	expect_pio_exit(vcpu, KVM_EXIT_IO_OUT, PIO_OUTSIDE, 1, 0x42, "OUT outside the zone");
+	expect_pio_exit(vcpu, KVM_EXIT_IO_OUT, PIO_PORT + 6, 4, 0x12345678,
 		   "OUT straddling the zone's end");
 	TEST_ASSERT_EQ(0, ring_used(ring));
 	expect_sync(vcpu, 1);
@@ -697,7 +600,7 @@ static void test_unregister(void)
 	expect_sync(vcpu, 0);
 	ring_expect(ring, &e1, 1, "with zone A");
 	zone_unregister(vm, A_GPA, ZONE_SIZE, 0);
-	expect_mmio(vcpu, true, A_ONLY, 4, 2, "write after A was unregistered");
+	expect_mmio_exit(vcpu, true, A_ONLY, 4, 2, "write after A was unregistered");
 	expect_sync(vcpu, 1);
 
 	/* overlapping zones: a write in both is recorded once */
@@ -715,16 +618,16 @@ static void test_unregister(void)
 	zone_unregister(vm, OUTSIDE_GPA, 0x100, 0);
 	zone_unregister(vm, B_GPA, ZONE_SIZE, 1);
 	zone_unregister(vm, B_GPA + ZONE_SIZE - 4, 8, 0);	/* straddles B's end */
-	expect_mmio(vcpu, true, A_ONLY, 4, 6, "write where only A was");
+	expect_mmio_exit(vcpu, true, A_ONLY, 4, 6, "write where only A was");
 	expect_sync(vcpu, 3);
 	ring_expect(ring, &e7, 1, "B still there");
 
 	/* a range inside A and B removes both */
 	zone_register(vm, A_GPA, ZONE_SIZE, 0);
 	zone_unregister(vm, A_AND_B, 4, 0);
-	expect_mmio(vcpu, true, A_ONLY, 4, 8, "write in A after both went");
-	expect_mmio(vcpu, true, A_AND_B, 4, 9, "write in A and B after both went");
-	expect_mmio(vcpu, true, B_ONLY, 4, 10, "write in B after both went");
+	expect_mmio_exit(vcpu, true, A_ONLY, 4, 8, "write in A after both went");
+	expect_mmio_exit(vcpu, true, A_AND_B, 4, 9, "write in A and B after both went");
+	expect_mmio_exit(vcpu, true, B_ONLY, 4, 10, "write in B after both went");
 	expect_sync(vcpu, 4);
 	TEST_ASSERT_EQ(0, ring_used(ring));
 	vcpu_run_expect_ucall(vcpu, UCALL_DONE, NULL);
@@ -839,7 +742,7 @@ static void guest_writer(uint64_t id)
 	uint64_t i;
 
 	for (i = 0; i < WRITES_EACH; i++)
-		mmio_write(writer_gpa(id), 8, id << 32 | i);
+		guest_mmio_write(writer_gpa(id), 8, id << 32 | i);
 	GUEST_DONE();
 }
 

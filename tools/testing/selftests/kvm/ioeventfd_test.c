@@ -64,6 +64,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guest_access.h"
 #include "x86_guest.h"
 
 #define HOLE		0xc0000000ULL	/* a guest-physical hole: no slot up here */
@@ -75,11 +76,6 @@
 
 #define MAX_BELLS	16		/* outcomes '0'-'9', 'a'-'f' in scripts */
 #define IOEVENTFD_FLAG_BIT5	(1U << 5)	/* the first flag stock rejects */
-
-static uint64_t len_mask(int len)
-{
-	return len >= 8 ? ~0ULL : (1ULL << (8 * len)) - 1;
-}
 
 /* --- doorbells --- */
 
@@ -237,47 +233,6 @@ struct step {
 #define STEP_SYNC		{ SYNC, 0, false, 0, 0, "" }
 #define STEP_DONE		{ DONE, 0, false, 0, 0, "" }
 
-static void mmio_write(uint64_t gpa, int len, uint64_t val)
-{
-	switch (len) {
-	case 1: *(volatile uint8_t *)gpa = val; break;
-	case 2: *(volatile uint16_t *)gpa = val; break;
-	case 4: *(volatile uint32_t *)gpa = val; break;
-	default: *(volatile uint64_t *)gpa = val; break;
-	}
-}
-
-static uint64_t mmio_read(uint64_t gpa, int len)
-{
-	switch (len) {
-	case 1: return *(volatile uint8_t *)gpa;
-	case 2: return *(volatile uint16_t *)gpa;
-	case 4: return *(volatile uint32_t *)gpa;
-	default: return *(volatile uint64_t *)gpa;
-	}
-}
-
-static void pio_out(uint16_t port, int len, uint32_t val)
-{
-	switch (len) {
-	case 1: asm volatile("outb %b0, %w1" : : "a"(val), "Nd"(port)); break;
-	case 2: asm volatile("outw %w0, %w1" : : "a"(val), "Nd"(port)); break;
-	default: asm volatile("outl %0, %w1" : : "a"(val), "Nd"(port)); break;
-	}
-}
-
-static uint32_t pio_in(uint16_t port, int len)
-{
-	uint32_t v = 0;
-
-	switch (len) {
-	case 1: asm volatile("inb %w1, %b0" : "+a"(v) : "Nd"(port)); break;
-	case 2: asm volatile("inw %w1, %w0" : "+a"(v) : "Nd"(port)); break;
-	default: asm volatile("inl %w1, %0" : "=a"(v) : "Nd"(port)); break;
-	}
-	return v;
-}
-
 static void guest_script(const struct step *script, uint64_t is_amd)
 {
 	const struct step *s;
@@ -288,7 +243,7 @@ static void guest_script(const struct step *script, uint64_t is_amd)
 			continue;
 		switch (s->kind) {
 		case MMIO_WRITE:
-			mmio_write(s->addr, s->len, s->val);
+			guest_mmio_write(s->addr, s->len, s->val);
 			break;
 		case MMIO_WRITE16: {
 			uint64_t v[2] = { s->val, ~s->val };
@@ -298,7 +253,7 @@ static void guest_script(const struct step *script, uint64_t is_amd)
 			break;
 		}
 		case MMIO_READ:
-			got = mmio_read(s->addr, s->len);
+			got = guest_mmio_read(s->addr, s->len);
 			__GUEST_ASSERT(got == s->val, "MMIO read",
 				       "%d bytes at %#llx: expected %#llx, got %#llx",
 				       s->len, s->addr, s->val, got);
@@ -311,22 +266,17 @@ static void guest_script(const struct step *script, uint64_t is_amd)
 			break;
 		}
 		case PIO_OUT:
-			pio_out(s->addr, s->len, s->val);
+			guest_pio_out(s->addr, s->len, s->val);
 			break;
 		case PIO_IN:
-			got = pio_in(s->addr, s->len);
+			got = guest_pio_in(s->addr, s->len);
 			__GUEST_ASSERT(got == s->val, "port read",
 				       "%d bytes from port %#llx: expected %#llx, got %#llx",
 				       s->len, s->addr, s->val, got);
 			break;
-		case PIO_OUTSB: {
-			const void *src = &s->val;
-			uint64_t n = s->len;
-
-			asm volatile("rep outsb" : "+S"(src), "+c"(n) : "d"((uint16_t)s->addr)
-				     : "memory");
+		case PIO_OUTSB:
+			guest_rep_outsb(s->addr, &s->val, s->len);
 			break;
-		}
 		case SYNC:
 			GUEST_SYNC(nsync++);
 			break;
@@ -337,59 +287,7 @@ static void guest_script(const struct step *script, uint64_t is_amd)
 	}
 }
 
-/* --- host side: exits --- */
-
-/*
- * KVM_RUN; the exit must be KVM_EXIT_MMIO of (is_write, gpa, len), with data val for a
- * write. A read is answered with val.
- */
-static void expect_mmio(struct kvm_vcpu *vcpu, bool is_write, uint64_t gpa, uint32_t len,
-			uint64_t val, const char *what)
-{
-	struct kvm_run *run = vcpu->run;
-	uint64_t data = 0;
-	char buf[256];
-
-	vcpu_run_exit(vcpu);
-	TEST_ASSERT(run->exit_reason == KVM_EXIT_MMIO, "%s: expected KVM_EXIT_MMIO, got: %s",
-		    what, vcpu_exit_str(vcpu, buf, sizeof(buf)));
-	if (run->mmio.len <= sizeof(data))
-		memcpy(&data, run->mmio.data, run->mmio.len);
-	TEST_ASSERT(run->mmio.is_write == is_write && run->mmio.phys_addr == gpa &&
-		    run->mmio.len == len && (!is_write || data == (val & len_mask(len))),
-		    "%s: expected an MMIO %s of %u bytes %#llx at %#llx, got a %s of %u bytes %#llx at %#llx",
-		    what, is_write ? "write" : "read", len,
-		    (unsigned long long)(val & len_mask(len)), (unsigned long long)gpa,
-		    run->mmio.is_write ? "write" : "read", run->mmio.len,
-		    (unsigned long long)data, (unsigned long long)run->mmio.phys_addr);
-	if (!is_write)
-		memcpy(run->mmio.data, &val, sizeof(val));
-}
-
-/* KVM_RUN; the exit must be KVM_EXIT_IO of one element; an IN is answered with val. */
-static void expect_pio(struct kvm_vcpu *vcpu, uint8_t direction, uint16_t port, uint8_t size,
-		       uint32_t val, const char *what)
-{
-	struct kvm_run *run = vcpu->run;
-	uint32_t data = 0;
-	char buf[256];
-
-	vcpu_run_exit(vcpu);
-	TEST_ASSERT(run->exit_reason == KVM_EXIT_IO, "%s: expected KVM_EXIT_IO, got: %s",
-		    what, vcpu_exit_str(vcpu, buf, sizeof(buf)));
-	if (run->io.size <= sizeof(data))
-		memcpy(&data, vcpu_io_data(vcpu), run->io.size);
-	TEST_ASSERT(run->io.direction == direction && run->io.port == port &&
-		    run->io.size == size && run->io.count == 1 &&
-		    (direction == KVM_EXIT_IO_IN || data == (val & len_mask(size))),
-		    "%s: expected %s of %u bytes %#llx at port %#x, got %s of %u bytes (count %u) %#x at port %#x",
-		    what, direction == KVM_EXIT_IO_OUT ? "OUT" : "IN", size,
-		    (unsigned long long)(val & len_mask(size)), port,
-		    run->io.direction == KVM_EXIT_IO_OUT ? "OUT" : "IN", run->io.size,
-		    run->io.count, data, run->io.port);
-	if (direction == KVM_EXIT_IO_IN)
-		memcpy(vcpu_io_data(vcpu), &val, size);
-}
+/* --- host side: exits (expect_mmio_exit/expect_pio_exit: lib/guest_access.c) --- */
 
 static int step_elements(const struct step *s)
 {
@@ -415,25 +313,25 @@ static void expect_element_exit(struct kvm_vcpu *vcpu, const struct step *s, int
 {
 	switch (s->kind) {
 	case MMIO_WRITE:
-		expect_mmio(vcpu, true, s->addr, s->len, s->val, what);
+		expect_mmio_exit(vcpu, true, s->addr, s->len, s->val, what);
 		break;
 	case MMIO_WRITE16:
-		expect_mmio(vcpu, true, s->addr + 8 * i, 8, i ? ~s->val : s->val, what);
+		expect_mmio_exit(vcpu, true, s->addr + 8 * i, 8, i ? ~s->val : s->val, what);
 		break;
 	case MMIO_READ:
-		expect_mmio(vcpu, false, s->addr, s->len, s->val, what);
+		expect_mmio_exit(vcpu, false, s->addr, s->len, s->val, what);
 		break;
 	case MMIO_STOSB:
-		expect_mmio(vcpu, true, s->addr + i, 1, s->val & 0xff, what);
+		expect_mmio_exit(vcpu, true, s->addr + i, 1, s->val & 0xff, what);
 		break;
 	case PIO_OUT:
-		expect_pio(vcpu, KVM_EXIT_IO_OUT, s->addr, s->len, s->val, what);
+		expect_pio_exit(vcpu, KVM_EXIT_IO_OUT, s->addr, s->len, s->val, what);
 		break;
 	case PIO_IN:
-		expect_pio(vcpu, KVM_EXIT_IO_IN, s->addr, s->len, s->val, what);
+		expect_pio_exit(vcpu, KVM_EXIT_IO_IN, s->addr, s->len, s->val, what);
 		break;
 	case PIO_OUTSB:
-		expect_pio(vcpu, KVM_EXIT_IO_OUT, s->addr, 1, s->val >> (8 * i) & 0xff, what);
+		expect_pio_exit(vcpu, KVM_EXIT_IO_OUT, s->addr, 1, s->val >> (8 * i) & 0xff, what);
 		break;
 	}
 }
@@ -1144,10 +1042,10 @@ static void test_string_completion(void)
 	bells_assign(&b, vm->fd, db, ARRAY_SIZE(db));
 
 	/* mixed bytes: at each exit, every matching byte before it was signalled */
-	expect_pio(vcpu, KVM_EXIT_IO_OUT, OUTS_PORT_DM, 1, 0x00, "the first odd byte");
+	expect_pio_exit(vcpu, KVM_EXIT_IO_OUT, OUTS_PORT_DM, 1, 0x00, "the first odd byte");
 	b.want[0] = OUTS_ODD1;
 	bells_check(&b, "at the first odd byte's exit");
-	expect_pio(vcpu, KVM_EXIT_IO_OUT, OUTS_PORT_DM, 1, 0x11, "the second odd byte");
+	expect_pio_exit(vcpu, KVM_EXIT_IO_OUT, OUTS_PORT_DM, 1, 0x11, "the second odd byte");
 	b.want[0] = OUTS_ODD2 - 1;
 	bells_check(&b, "at the second odd byte's exit");
 	vcpu_run_expect_ucall(vcpu, UCALL_SYNC, &uc);
@@ -1235,10 +1133,10 @@ static void guest_loop(uint64_t n)
 
 	for (round = 0; round < 2; round++) {
 		for (i = 0; i < n; i++) {
-			mmio_write(HOLE + 0x000, 4, i);
-			mmio_write(HOLE + 0x010, 8, i);
-			pio_out(0x600, 1, i);
-			pio_out(0x602, 2, 7);
+			guest_mmio_write(HOLE + 0x000, 4, i);
+			guest_mmio_write(HOLE + 0x010, 8, i);
+			guest_pio_out(0x600, 1, i);
+			guest_pio_out(0x602, 2, 7);
 		}
 		GUEST_SYNC(round);
 	}
@@ -1367,10 +1265,10 @@ static void guest_stress(uint64_t id)
 
 	for (round = 0;; round++) {
 		for (i = 0; i < STRESS_ROUND; i++) {
-			mmio_write(HOLE + 0x010 * id, 4, i);
-			pio_out(0x600 + 0x10 * id, 2, i);
-			mmio_write(HOLE + 0x100, 8, i);
-			pio_out(0x620, 1, 0x5a);
+			guest_mmio_write(HOLE + 0x010 * id, 4, i);
+			guest_pio_out(0x600 + 0x10 * id, 2, i);
+			guest_mmio_write(HOLE + 0x100, 8, i);
+			guest_pio_out(0x620, 1, 0x5a);
 		}
 		if (GUEST_SYNC(round))
 			break;

@@ -32,6 +32,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "guest_access.h"
 #include "x86_guest.h"
 
 #define RO_SLOT		1
@@ -63,11 +64,6 @@ static uint64_t pattern_value(uint64_t seed, uint64_t off, int len)
 	for (i = len - 1; i >= 0; i--)
 		v = v << 8 | pattern_byte(seed, off + i);
 	return v;
-}
-
-static uint64_t len_mask(int len)
-{
-	return len == 8 ? ~0ULL : (1ULL << (8 * len)) - 1;
 }
 
 struct access {
