@@ -150,6 +150,7 @@ static void test_timer(void)
 
 	vm_ioctl(vm, KVM_ENABLE_CAP, &cap);
 	guest_map_page(vm, APIC_GPA, APIC_GPA);
+	vm_cpuid_entry(vm, 0, 0);	/* fetches vm->cpuid, which the vCPUs get */
 	if (deadline)	/* CPUID.1:ECX.TSC_Deadline, what a VMM sets with the capability */
 		cpuid2_find(vm->cpuid, 1, 0)->ecx |= 1u << 24;
 	vcpu = guest_vcpu_add(vm, 0, (uint64_t)guest_code);
