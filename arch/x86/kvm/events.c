@@ -271,8 +271,8 @@ long kvm_vcpu_ioctl_get_vcpu_events(struct kvm_vcpu *vcpu, struct kvm_vcpu_event
 	e.nmi.injected = ev->nmi_injected;
 	e.nmi.pending = ev->nmi_pending != 0;
 	e.nmi.masked = ops->get_nmi_mask(vcpu);
-	/* api.rst 4.31: the vector of the last SIPI (in-kernel local APIC only) */
-	e.sipi_vector = vcpu->arch.apic ? vcpu->arch.apic->sipi_vector : 0;
+	/* never reported, as Linux KVM: only KVM_SET_VCPU_EVENTS sets it (api.rst 4.31) */
+	e.sipi_vector = 0;
 	/* SMM is not offered (no KVM_CAP_X86_SMM): its state is reported, always zero */
 	e.flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SHADOW |
 		  KVM_VCPUEVENT_VALID_SMM;

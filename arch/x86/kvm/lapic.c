@@ -769,6 +769,18 @@ int kvm_lapic_before_entry(struct kvm_vcpu *vcpu)
 	struct kvm_lapic *apic = vcpu_apic(vcpu);
 
 	accept_events(vcpu);
+	/*
+	 * As Linux KVM: KVM_RUN of a vCPU that never got INIT waits for an event once, then
+	 * returns -EAGAIN for userspace to run it again (QEMU and the selftests loop on it)
+	 */
+	if (vcpu->arch.mp_state == KVM_MP_STATE_UNINITIALIZED) {
+		if (wait_event_interruptible(apic->wq, wakeup_pending(vcpu))) {
+			vcpu->run->exit_reason = KVM_EXIT_INTR;
+			return -EINTR;
+		}
+		accept_events(vcpu);
+		return -EAGAIN;
+	}
 	while (vcpu->arch.mp_state != KVM_MP_STATE_RUNNABLE) {
 		if (vcpu->arch.mp_state == KVM_MP_STATE_HALTED && wakeup_pending(vcpu)) {
 			vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;

@@ -91,6 +91,10 @@ static void test_migrate(void)
 	msi.flags = 0x80;
 	TEST_ASSERT_ERRNO(EINVAL, ioctl(vm->fd, KVM_SIGNAL_MSI, &msi));
 
+	/* api.rst "KVM_RUN": complete the ucall's OUT before saving the state */
+	vcpu->run->immediate_exit = 1;
+	TEST_ASSERT_ERRNO(EINTR, __vcpu_run(vcpu));
+	vcpu->run->immediate_exit = 0;
 	vcpu_ioctl(vcpu, KVM_GET_LAPIC, lapic);
 	TEST_ASSERT(irr_has(lapic, MSI_VECTOR), "IRR bit %#x not set after KVM_SIGNAL_MSI",
 		    MSI_VECTOR);
@@ -169,14 +173,14 @@ static void test_errnos_and_mp_state(void)
 	vcpu_ioctl(ap, KVM_GET_MP_STATE, &mp);
 	TEST_ASSERT_EQ(KVM_MP_STATE_HALTED, mp.mp_state);
 
-	/* the SIPI vector round trip */
+	/* the SIPI vector: set, never reported back (api.rst 4.31, as Linux KVM) */
 	vcpu_ioctl(ap, KVM_GET_VCPU_EVENTS, &events);
 	events.flags = KVM_VCPUEVENT_VALID_SIPI_VECTOR;
 	events.sipi_vector = 0x9a;
 	vcpu_ioctl(ap, KVM_SET_VCPU_EVENTS, &events);
 	memset(&events, 0, sizeof(events));
 	vcpu_ioctl(ap, KVM_GET_VCPU_EVENTS, &events);
-	TEST_ASSERT_EQ(0x9a, events.sipi_vector);
+	TEST_ASSERT_EQ(0, events.sipi_vector);
 
 	/* the LAPIC after RESET: ID = vCPU ID in bits 31:24, software disabled, LVTs masked */
 	vcpu_ioctl(ap, KVM_GET_LAPIC, lapic);
