@@ -112,6 +112,8 @@ long kvm_arch_check_extension(struct kvm *kvm, long cap);
 long kvm_arch_dev_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg);
 long kvm_arch_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg);
 int kvm_arch_init_vm(struct kvm *kvm, unsigned long type);
+/* KVM_ENABLE_CAP on a VM for a capability the core does not know (-EINVAL: none) */
+int kvm_arch_vm_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap);
 void kvm_arch_destroy_vm(struct kvm *kvm);
 int kvm_arch_vcpu_precreate(struct kvm *kvm, unsigned int id);
 int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu);

@@ -126,7 +126,7 @@ static long kvm_vm_ioctl_enable_cap(struct kvm *kvm, void __user *argp)
 	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
 		return kvm_vm_ioctl_enable_dirty_log_cap(kvm, cap.args[0]);
 	default:
-		return -EINVAL;
+		return kvm_arch_vm_enable_cap(kvm, &cap);
 	}
 }
 

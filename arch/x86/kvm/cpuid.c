@@ -99,7 +99,8 @@ static int build_basic_leaves(struct cpuid_builder *b)
 			if (!e)
 				break;
 			e->ebx &= 0xff00;	/* CLFLUSH line size only: no APIC id, no count */
-			e->ecx = (e->ecx & F1_ECX_ALLOWED) | F1_ECX_HYPERVISOR;
+			/* x2APIC (bit 21): emulated by lapic.c whatever the host has */
+			e->ecx = (e->ecx & F1_ECX_ALLOWED) | F1_ECX_HYPERVISOR | BIT(21);
 			if (!(xcr0 & XFEATURE_MASK_YMM))
 				e->ecx &= ~(BIT(28) | BIT(12) | BIT(29));	/* AVX FMA F16C */
 			e->edx &= F1_EDX_ALLOWED;

@@ -177,6 +177,22 @@ void kvm_inject_events(struct kvm_vcpu *vcpu)
 		ops->inject_nmi(vcpu);
 		ev->in_hw = KVM_EVENT_IN_HW_NMI;
 	}
+	/* in-kernel LAPIC (lapic.c): its interrupt, taken (IRR -> ISR) only when injected now */
+	if (vcpu->arch.apic && !(vcpu->arch.guest_debug & KVM_GUESTDBG_BLOCKIRQ) &&
+	    !ev->interrupt.injected && kvm_lapic_has_interrupt(vcpu)) {
+		int vec = -1;
+
+		if (ev->in_hw == KVM_EVENT_IN_HW_NONE && ops->interrupt_allowed(vcpu))
+			vec = kvm_lapic_take_interrupt(vcpu);
+		if (vec >= 0) {
+			ev->interrupt.injected = true;
+			ev->interrupt.nr = vec;
+			ops->inject_irq(vcpu, vec);
+			ev->in_hw = KVM_EVENT_IN_HW_IRQ;
+		} else {
+			irq_window = true;
+		}
+	}
 	/*
 	 * api.rst "kvm_run": userspace waits for the window (request_interrupt_window), or an
 	 * interrupt waits behind the event injected now
@@ -212,6 +228,9 @@ long kvm_vcpu_ioctl_interrupt(struct kvm_vcpu *vcpu, struct kvm_interrupt __user
 		return -EFAULT;
 	if (irq.irq >= 256)
 		return -EINVAL;
+	/* api.rst 4.16: with the PIC in the kernel the vector comes from it, not from here */
+	if (vcpu->kvm->arch.irqchip_mode == KVM_IRQCHIP_KERNEL)
+		return -ENXIO;
 	vcpu->arch.events.interrupt.injected = true;
 	vcpu->arch.events.interrupt.nr = irq.irq;
 	return 0;
@@ -252,7 +271,7 @@ long kvm_vcpu_ioctl_get_vcpu_events(struct kvm_vcpu *vcpu, struct kvm_vcpu_event
 	e.nmi.injected = ev->nmi_injected;
 	e.nmi.pending = ev->nmi_pending != 0;
 	e.nmi.masked = ops->get_nmi_mask(vcpu);
-	/* no in-kernel local APIC: no SIPI vector to report (api.rst 4.31) */
+	/* never reported, as Linux KVM: only KVM_SET_VCPU_EVENTS sets it (api.rst 4.31) */
 	e.sipi_vector = 0;
 	/* SMM is not offered (no KVM_CAP_X86_SMM): its state is reported, always zero */
 	e.flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SHADOW |
@@ -294,6 +313,8 @@ long kvm_vcpu_ioctl_set_vcpu_events(struct kvm_vcpu *vcpu, struct kvm_vcpu_event
 	if (e.flags & KVM_VCPUEVENT_VALID_NMI_PENDING)
 		ev->nmi_pending = e.nmi.pending ? 1 : 0;
 	ops->set_nmi_mask(vcpu, e.nmi.masked);
+	if ((e.flags & KVM_VCPUEVENT_VALID_SIPI_VECTOR) && vcpu->arch.apic)
+		vcpu->arch.apic->sipi_vector = e.sipi_vector;
 	ev->triple_fault = false;
 	return 0;
 }

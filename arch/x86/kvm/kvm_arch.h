@@ -69,6 +69,7 @@ struct kvm_tdp {
 struct kvm_arch {
 	struct kvm_tdp tdp;
 	int irqchip_mode;		/* enum kvm_irqchip_mode (irq.h) */
+	u32 nr_reserved_ioapic_pins;	/* kvm->lock: KVM_CAP_SPLIT_IRQCHIP args[0] */
 };
 
 /*
@@ -203,6 +204,7 @@ struct kvm_vcpu_arch {
 	u8 pio_size;
 	struct kvm_pio_string pio_string;
 	struct kvm_mmio_state mmio;
+	struct kvm_lapic *apic;		/* immutable: in-kernel local APIC (lapic.h), or NULL */
 };
 
 #endif

@@ -150,6 +150,9 @@ int kvm_msr_read(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool host)
 	r = kvm_mce_get_msr(vcpu, index, data, host);
 	if (r != -ENOENT)
 		return r;
+	r = kvm_lapic_msr(vcpu, index, data, false, host);
+	if (r != -ENOENT)
+		return r;
 	if (is_kvmclock_msr(index))
 		return kvmclock_msr(vcpu, index, data, false, host);
 	if (msr_reads_zero(index)) {
@@ -267,6 +270,9 @@ int kvm_msr_write(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host)
 	r = kvm_mce_set_msr(vcpu, index, data, host);
 	if (r != -ENOENT)
 		return r;
+	r = kvm_lapic_msr(vcpu, index, &data, true, host);
+	if (r != -ENOENT)
+		return r;
 	if (is_kvmclock_msr(index))
 		return kvmclock_msr(vcpu, index, &data, true, host);
 	if (msr_write_dropped(index))
@@ -275,6 +281,8 @@ int kvm_msr_write(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host)
 	case MSR_EFER:
 		return set_efer(vcpu, data, host);
 	case MSR_IA32_APICBASE:
+		if (vcpu->arch.apic)	/* bit 10, x2APIC, allowed (lapic.c) */
+			return kvm_lapic_set_base(vcpu, data, host);
 		if ((data & APIC_BASE_RESERVED) || (data >> kvm_guest_maxphyaddr(vcpu)))
 			return 1;
 		vcpu->arch.apic_base = data;

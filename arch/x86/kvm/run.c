@@ -22,6 +22,8 @@ void kvm_run_init(void)
 
 int kvm_emulate_halt(struct kvm_vcpu *vcpu)
 {
+	if (vcpu->arch.apic)	/* blocks in the kernel: kvm_lapic_before_entry() */
+		return kvm_lapic_halt(vcpu);
 	/* no in-kernel interrupt controller: userspace decides when the vCPU wakes up */
 	vcpu->run->exit_reason = KVM_EXIT_HLT;
 	return 0;
@@ -143,7 +145,16 @@ long kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 			break;
 		}
 		cond_resched();
+		if (vcpu->arch.apic) {
+			r = kvm_lapic_before_entry(vcpu);
+			if (r <= 0)
+				break;
+		}
 		r = vcpu_enter_guest(vcpu);
+		if (r > 0 && vcpu->arch.apic) {
+			kvm_lapic_sync_tpr(vcpu);
+			r = kvm_lapic_after_exit(vcpu);
+		}
 		if (r <= 0)
 			break;
 		/* api.rst "kvm_run": userspace asked to hear when it can inject */

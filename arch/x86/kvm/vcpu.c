@@ -25,8 +25,12 @@ int kvm_arch_vcpu_precreate(struct kvm *kvm, unsigned int id)
 	return kvm_x86_vendor->vcpu_create ? 0 : -EINVAL;
 }
 
-static void kvm_vcpu_reset(struct kvm_vcpu *vcpu)
+void kvm_vcpu_reset(struct kvm_vcpu *vcpu, bool init)
 {
+	u64 tsc = 0;
+
+	if (init)
+		kvm_msr_read(vcpu, MSR_IA32_TSC, &tsc, true);
 	memset(vcpu->arch.regs, 0, sizeof(vcpu->arch.regs));
 	vcpu->arch.regs[VCPU_REGS_RDX] = RESET_RDX;
 	kvm_x86_vendor->vcpu_reset(vcpu);
@@ -34,9 +38,15 @@ static void kvm_vcpu_reset(struct kvm_vcpu *vcpu)
 	kvm_events_reset(vcpu);
 	vcpu->arch.guest_debug = 0;
 	kvm_x86_vendor->update_exception_intercepts(vcpu);
-	kvm_msr_reset(vcpu);
+	if (init)
+		kvm_msr_write(vcpu, MSR_IA32_TSC, tsc, true);
+	else
+		kvm_msr_reset(vcpu);
+	kvm_lapic_reset(vcpu, init);
 	vcpu->arch.xcr0 = XFEATURE_MASK_FP;
-	vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
+	/* api.rst 4.38: with an in-kernel LAPIC, APs wait for INIT/SIPI */
+	vcpu->arch.mp_state = vcpu->arch.apic && !(vcpu->arch.apic_base & MSR_IA32_APICBASE_BSP) ?
+			      KVM_MP_STATE_UNINITIALIZED : KVM_MP_STATE_RUNNABLE;
 	vcpu->arch.pio_in_pending = false;
 }
 
@@ -52,12 +62,19 @@ int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 		return r;
 	}
 	vcpu->arch.last_cpu = -1;
-	kvm_vcpu_reset(vcpu);
+	r = kvm_lapic_create(vcpu);
+	if (r) {
+		kvm_x86_vendor->vcpu_free(vcpu);
+		fpu_free_guest_fpstate(&vcpu->arch.guest_fpu);
+		return r;
+	}
+	kvm_vcpu_reset(vcpu, false);
 	return 0;
 }
 
 void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu)
 {
+	kvm_lapic_free(vcpu);
 	kvm_x86_vendor->vcpu_free(vcpu);
 	kvm_tdp_vcpu_free(vcpu);
 	kvm_cpuid_free(vcpu);
@@ -311,6 +328,8 @@ static long set_mp_state(struct kvm_vcpu *vcpu, struct kvm_mp_state __user *ump)
 
 	if (copy_from_user(&mp, ump, sizeof(mp)))
 		return -EFAULT;
+	if (vcpu->arch.apic)
+		return kvm_lapic_set_mp_state(vcpu, mp.mp_state);
 	if (mp.mp_state != KVM_MP_STATE_RUNNABLE)
 		return -EINVAL;
 	vcpu->arch.mp_state = mp.mp_state;
@@ -417,6 +436,12 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 		break;
 	case KVM_SET_XSAVE:
 		r = set_xsave(vcpu, argp);
+		break;
+	case KVM_GET_LAPIC:
+		r = kvm_lapic_ioctl_get(vcpu, argp);
+		break;
+	case KVM_SET_LAPIC:
+		r = kvm_lapic_ioctl_set(vcpu, argp);
 		break;
 	case KVM_X86_SETUP_MCE:
 	case KVM_X86_SET_MCE:

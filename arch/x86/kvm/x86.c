@@ -44,6 +44,10 @@ long kvm_arch_check_extension(struct kvm *kvm, long cap)
 	case KVM_CAP_SET_GUEST_DEBUG2:	/* the control bits KVM_SET_GUEST_DEBUG accepts */
 		return vcpus ? KVM_GUESTDBG_SUPPORTED : 0;
 	case KVM_CAP_MP_STATE:		/* api.rst 4.38/4.39 */
+	/* the in-kernel local APIC (lapic.c) */
+	case KVM_CAP_SPLIT_IRQCHIP:
+	case KVM_CAP_TSC_DEADLINE_TIMER:
+	case KVM_CAP_SIGNAL_MSI:
 		return vcpus;
 	case KVM_CAP_MCE:		/* api.rst 4.104-4.106: the banks a vCPU may have */
 		return vcpus ? KVM_MAX_MCE_BANKS : 0;
@@ -123,6 +127,8 @@ long kvm_arch_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg)
 	switch (ioctl) {
 	case KVM_SET_GSI_ROUTING:
 		return kvm_vm_ioctl_set_gsi_routing((void __user *)arg);
+	case KVM_SIGNAL_MSI:
+		return kvm_vm_ioctl_signal_msi(kvm, (void __user *)arg);
 	case KVM_SET_TSS_ADDR:
 		return kvm_vm_ioctl_set_tss_addr(kvm, arg);
 	case KVM_SET_IDENTITY_MAP_ADDR:
@@ -155,19 +161,17 @@ void kvm_arch_destroy_vm(struct kvm *kvm)
 	kvm_tdp_destroy(kvm);
 }
 
-/*
- * Port and memory accesses the x86 code answers before the VM's in-kernel devices
- * (kvm_core.h): none yet; the local APIC's page will be one.
- */
-bool kvm_arch_io_read(struct kvm_vcpu *vcpu, bool pio, u64 addr, unsigned int len, void *val)
-{
-	return false;
-}
+/* kvm_arch_io_read/write (kvm_core.h): the local APIC's page, in lapic.c */
 
-bool kvm_arch_io_write(struct kvm_vcpu *vcpu, bool pio, u64 addr, unsigned int len,
-		       const void *val)
+/* api.rst 4.37 KVM_ENABLE_CAP on a VM: the x86 ones */
+int kvm_arch_vm_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap)
 {
-	return false;
+	switch (cap->cap) {
+	case KVM_CAP_SPLIT_IRQCHIP:
+		return kvm_vm_enable_split_irqchip(kvm, cap->args[0]);
+	default:
+		return -EINVAL;
+	}
 }
 
 int kvm_arch_hardware_enable(void)

@@ -9,6 +9,7 @@
 
 #include "kvm_core.h"
 #include "kvm_x86_ops.h"
+#include "lapic.h"
 
 /* cpuid.c */
 void kvm_emulate_cpuid(struct kvm_vcpu *vcpu);
@@ -110,6 +111,8 @@ void kvm_emulate_hypercall(struct kvm_vcpu *vcpu, int cpl);
 
 /* vcpu.c */
 u64 kvm_cr4_reserved(struct kvm_vcpu *vcpu);
+/* RESET, or INIT (init true: MSRs and the TSC kept, SDM 9.1 table 9-1) */
+void kvm_vcpu_reset(struct kvm_vcpu *vcpu, bool init);
 
 /* run.c */
 void kvm_run_init(void);

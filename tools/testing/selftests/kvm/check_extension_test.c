@@ -347,6 +347,58 @@ static bool probe_sync_mmu(struct probe_ctx *c)
 	return ok;
 }
 
+/* api.rst 7.x: KVM_ENABLE_CAP(SPLIT_IRQCHIP) works, and the vCPUs then have a LAPIC */
+static int split_vcpu(struct probe_ctx *c)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { 24 } };
+
+	if (ioctl(c->vm, KVM_ENABLE_CAP, &cap))
+		return -1;
+	return ioctl(c->vm, KVM_CREATE_VCPU, 0);
+}
+
+static bool probe_split_irqchip(struct probe_ctx *c)
+{
+	struct kvm_lapic_state lapic;
+	int fd = split_vcpu(c);
+	bool ok = fd >= 0 && !ioctl(fd, KVM_GET_LAPIC, &lapic);
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/*
+ * api.rst 4.71: with an in-kernel LAPIC the ioctl takes a message (EINVAL without one);
+ * delivery itself is lapic_state_test's (a vCPU that never ran may not accept it)
+ */
+static bool probe_signal_msi(struct probe_ctx *c)
+{
+	struct kvm_msi msi = { .address_lo = 0xfee00000, .data = 0x400 };
+	int fd = split_vcpu(c);
+	bool ok = fd >= 0 && (ioctl(c->vm, KVM_SIGNAL_MSI, &msi) >= 0 ||
+			      (errno != EINVAL && errno != ENOTTY));
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* IA32_TSC_DEADLINE (0x6e0) exists with an in-kernel LAPIC */
+static bool probe_tsc_deadline(struct probe_ctx *c)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} m = { .hdr.nmsrs = 1, .e.index = 0x6e0 };
+	int fd = split_vcpu(c);
+	bool ok = fd >= 0 && ioctl(fd, KVM_SET_MSRS, &m) == 1 && ioctl(fd, KVM_GET_MSRS, &m) == 1;
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
 #define CAP(name, fn) { KVM_CAP_##name, #name, fn }
 static const struct {
 	long cap;
@@ -377,6 +429,9 @@ static const struct {
 	CAP(ENABLE_CAP_VM, probe_enable_cap_vm),
 	CAP(MANUAL_DIRTY_LOG_PROTECT2, probe_manual_dirty_log),
 	CAP(SYNC_MMU, probe_sync_mmu),
+	CAP(SPLIT_IRQCHIP, probe_split_irqchip),
+	CAP(SIGNAL_MSI, probe_signal_msi),
+	CAP(TSC_DEADLINE_TIMER, probe_tsc_deadline),
 };
 
 int main(void)
