@@ -69,6 +69,9 @@ struct kvm_tdp {
 struct kvm_arch {
 	struct kvm_tdp tdp;
 	int irqchip_mode;		/* enum kvm_irqchip_mode (irq.h) */
+	/* KVM_CREATE_IRQCHIP (irqchip.c): set under kvm->lock before irqchip_mode, then immutable */
+	struct kvm_pic *vpic;
+	struct kvm_ioapic *vioapic;
 };
 
 /*
