@@ -11,8 +11,9 @@
  *
  * State in the layout of KVM_GET/SET_IRQCHIP (struct kvm_ioapic_state); irr holds a bit per
  * pin with an interrupt pending in the IOAPIC: a level pin's asserted line, an edge pin's
- * latched edge until its message went out (at once unless masked: a masked edge pin latches
- * nothing, its edge is lost, as on the 82093AA).
+ * rising edge until its message went out (at once unless masked). A masked edge pin's bit
+ * stays while its line is high and goes when it falls, as Linux KVM reports it; nothing is
+ * sent for it.
  *
  * Locking: ioapic->lock, a leaf: messages are sent (kvm_apic_deliver) and ack notifiers
  * called after it is dropped, so the LAPIC may call kvm_ioapic_eoi() under its own lock.
@@ -153,7 +154,8 @@ int kvm_ioapic_set_irq(struct kvm *kvm, int source_id, unsigned int pin, int lev
 	} else if (old) {
 		ret = 0;		/* no edge */
 	} else if (e & RTE_MASK) {
-		ret = -1;		/* the edge is lost */
+		ret = -1;		/* latched in irr while the line is high, not sent */
+		ioapic->s.irr |= BIT(pin);
 	} else {
 		ret = 1;
 		ioapic->s.irr |= BIT(pin);

@@ -120,6 +120,7 @@ static void pic_note_acked(struct kvm_pic *pic, int chip, int pin)
 
 /* drop the lock, then tell the LAPIC and the ack notifiers what changed under it */
 static void pic_unlock(struct kvm_pic *pic, unsigned long flags, bool changed)
+	__releases(&pic->lock)
 {
 	u16 acked = pic->acked;
 	int i;
@@ -202,7 +203,7 @@ int kvm_pic_set_irq(struct kvm *kvm, int source_id, unsigned int pin, int level)
 		ret = (c->s.irr & bit) ? 0 : 1;
 		c->s.irr |= bit;
 	} else {
-		ret = 0;	/* an edge pin already high: no new edge */
+		ret = 1;	/* an edge pin already high: no new edge (Linux KVM says 1) */
 	}
 	if (line)
 		c->s.last_irr |= bit;
