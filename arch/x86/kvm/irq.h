@@ -77,6 +77,8 @@ void kvm_msi_to_apic_irq(u32 address_lo, u32 address_hi, u32 data, struct kvm_ap
  * 0 coalesced (already pending), < 0 masked / no route.
  */
 int kvm_set_irq(struct kvm *kvm, int source_id, u32 gsi, int level, bool line_status);
+/* irq.c: install the routing KVM_CREATE_IRQCHIP sets up (api.rst 4.24); 0 or -errno */
+int kvm_irq_routing_default(struct kvm *kvm);
 
 /* ioapic.c / pic.c: the same, for one pin of the device (called by the routing) */
 int kvm_ioapic_set_irq(struct kvm *kvm, int source_id, unsigned int pin, int level);

@@ -70,6 +70,9 @@ struct kvm_arch {
 	struct kvm_tdp tdp;
 	int irqchip_mode;		/* enum kvm_irqchip_mode (irq.h) */
 	u32 nr_reserved_ioapic_pins;	/* kvm->lock: KVM_CAP_SPLIT_IRQCHIP args[0] */
+	/* KVM_CREATE_IRQCHIP (irqchip.c): set under kvm->lock before irqchip_mode, then immutable */
+	struct kvm_pic *vpic;
+	struct kvm_ioapic *vioapic;
 };
 
 /*

@@ -11,6 +11,7 @@
 #include <asm/processor.h>
 
 #include "x86.h"
+#include "pic.h"
 
 /* The registered backend; NULL when none. Written under kvm_vendor_lock. */
 const struct kvm_x86_ops *kvm_x86_vendor;
@@ -58,6 +59,8 @@ long kvm_arch_check_extension(struct kvm *kvm, long cap)
 	 */
 	case KVM_CAP_IRQ_ROUTING:
 		return KVM_MAX_IRQ_ROUTES;
+	case KVM_CAP_IRQCHIP:		/* api.rst 4.24-4.27 (irqchip.c) */
+		return 1;
 	default:
 		/* api.rst 4.4: 0 for everything not implemented */
 		return 0;
@@ -131,6 +134,11 @@ long kvm_arch_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg)
 		return kvm_vm_ioctl_signal_msi(kvm, (void __user *)arg);
 	case KVM_SET_TSS_ADDR:
 		return kvm_vm_ioctl_set_tss_addr(kvm, arg);
+	case KVM_CREATE_IRQCHIP:
+		return kvm_vm_ioctl_create_irqchip(kvm);
+	case KVM_GET_IRQCHIP:
+	case KVM_SET_IRQCHIP:
+		return kvm_vm_ioctl_irqchip_state(kvm, (void __user *)arg, ioctl == KVM_SET_IRQCHIP);
 	case KVM_SET_IDENTITY_MAP_ADDR:
 		return kvm_vm_ioctl_set_identity_map_addr(kvm, (void __user *)arg);
 	default:
@@ -158,6 +166,7 @@ int kvm_arch_init_vm(struct kvm *kvm, unsigned long type)
 
 void kvm_arch_destroy_vm(struct kvm *kvm)
 {
+	kvm_irqchip_destroy(kvm);
 	kvm_tdp_destroy(kvm);
 }
 
