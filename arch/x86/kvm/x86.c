@@ -106,23 +106,17 @@ static long kvm_vm_ioctl_set_identity_map_addr(struct kvm *kvm, void __user *arg
 	return r;
 }
 
-/* api.rst 4.52: routes GSIs to an in-kernel irqchip; without one (none yet) EINVAL, as KVM */
-static long kvm_vm_ioctl_set_gsi_routing(void __user *argp)
-{
-	struct kvm_irq_routing routing;
-
-	if (copy_from_user(&routing, argp, sizeof(routing)))
-		return -EFAULT;
-	return -EINVAL;
-}
-
 long kvm_arch_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg)
 {
 	struct kvm *kvm = filp->private_data;
 
 	switch (ioctl) {
 	case KVM_SET_GSI_ROUTING:
-		return kvm_vm_ioctl_set_gsi_routing((void __user *)arg);
+		return kvm_vm_ioctl_set_gsi_routing(kvm, (void __user *)arg);
+	case KVM_IRQ_LINE:
+	case KVM_IRQ_LINE_STATUS:
+		return kvm_vm_ioctl_irq_line(kvm, (void __user *)arg,
+					     ioctl == KVM_IRQ_LINE_STATUS);
 	case KVM_SET_TSS_ADDR:
 		return kvm_vm_ioctl_set_tss_addr(kvm, arg);
 	case KVM_SET_IDENTITY_MAP_ADDR:
@@ -147,12 +141,14 @@ int kvm_arch_init_vm(struct kvm *kvm, unsigned long type)
 {
 	if (type)
 		return -EINVAL;
+	kvm_irq_init(kvm);
 	return kvm_tdp_init(kvm);
 }
 
 void kvm_arch_destroy_vm(struct kvm *kvm)
 {
 	kvm_tdp_destroy(kvm);
+	kvm_irq_routing_destroy(kvm);
 }
 
 /*
@@ -251,12 +247,13 @@ static int __init kvm_x86_init(void)
 {
 	kvm_run_init();
 	kvm_stats_init();
-	return 0;
+	return kvm_irqfd_module_init();
 }
 module_init(kvm_x86_init);
 
 static void __exit kvm_x86_exit(void)
 {
+	kvm_irqfd_module_exit();
 	kvm_stats_exit();
 }
 module_exit(kvm_x86_exit);
