@@ -69,8 +69,13 @@ static int route_cmp(const void *a, const void *b)
 static int route_from_user(struct kvm *kvm, const struct kvm_irq_routing_entry *ue,
 			   struct kvm_irq_route *r)
 {
-	if (ue->gsi >= KVM_MAX_IRQ_ROUTES || ue->flags)
-		return -EINVAL;	/* KVM_MSI_VALID_DEVID included: no device IDs on x86 */
+	/*
+	 * Linux KVM (6.1) accepts KVM_MSI_VALID_DEVID on an x86 MSI route and ignores the
+	 * device ID (nothing on x86 uses it): so do we. Any other flag is EINVAL.
+	 */
+	if (ue->gsi >= KVM_MAX_IRQ_ROUTES ||
+	    (ue->flags & ~(ue->type == KVM_IRQ_ROUTING_MSI ? KVM_MSI_VALID_DEVID : 0)))
+		return -EINVAL;
 	r->gsi = ue->gsi;
 	r->type = ue->type;
 	switch (ue->type) {
