@@ -245,9 +245,14 @@ EXPORT_SYMBOL_GPL(kvm_x86_vendor_unregister);
 
 static int __init kvm_x86_init(void)
 {
+	int r;
+
 	kvm_run_init();
 	kvm_stats_init();
-	return kvm_irqfd_module_init();
+	r = kvm_irqfd_module_init();
+	if (r)
+		kvm_stats_exit();
+	return r;
 }
 module_init(kvm_x86_init);
 
