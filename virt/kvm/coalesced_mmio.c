@@ -15,6 +15,7 @@
 #include <linux/slab.h>
 
 #include "kvm_core.h"
+#include "rcu_replace.h"
 
 /* entries in the page after the ring's header (as Linux KVM's KVM_COALESCED_MMIO_MAX) */
 #define RING_ENTRIES	((PAGE_SIZE - sizeof(struct kvm_coalesced_mmio_ring)) / \
@@ -90,12 +91,7 @@ struct page *kvm_coalesced_mmio_page(struct kvm *kvm)
 
 static void zones_replace(struct kvm *kvm, struct kvm_coalesced_zones *new)
 {
-	struct kvm_coalesced_zones *old;
-
-	old = rcu_dereference_protected(kvm->coalesced_zones, lockdep_is_held(&kvm->lock));
-	rcu_assign_pointer(kvm->coalesced_zones, new);
-	if (old)
-		kfree_rcu(old, rcu);
+	kvm_rcu_replace(kvm->coalesced_zones, new, lockdep_is_held(&kvm->lock));
 }
 
 static struct kvm_coalesced_zones *zones_alloc(unsigned int nr)

@@ -22,6 +22,7 @@
 #include <linux/uaccess.h>
 
 #include "kvm_core.h"
+#include "rcu_replace.h"
 
 /*
  * The flags Linux KVM accepts on x86: bits 0-4. VIRTIO_CCW_NOTIFY (s390's subchannel
@@ -101,12 +102,7 @@ static struct kvm_ioeventfds *set_alloc(unsigned int nr)
 /* Publish new (kvm->lock held); the old array goes after readers are done with it. */
 static void set_replace(struct kvm *kvm, struct kvm_ioeventfds *new)
 {
-	struct kvm_ioeventfds *old;
-
-	old = rcu_dereference_protected(kvm->ioeventfds, lockdep_is_held(&kvm->lock));
-	rcu_assign_pointer(kvm->ioeventfds, new);
-	if (old)
-		kfree_rcu(old, rcu);
+	kvm_rcu_replace(kvm->ioeventfds, new, lockdep_is_held(&kvm->lock));
 }
 
 static long ioeventfd_assign(struct kvm *kvm, const struct kvm_ioeventfd *args)

@@ -78,6 +78,14 @@ struct kvm {
 	struct kvm_io_device *io_devices[KVM_MAX_IO_DEVICES];
 	int nr_io_devices;		/* smp_store_release / smp_load_acquire */
 
+	/* KVM_IRQFD (irqfd.c) */
+	struct kvm_irqfds {
+		struct mutex lock;		/* assign, deassign, teardown; resamplers */
+		spinlock_t items_lock;		/* items; taken in eventfd wakeups, IRQs off */
+		struct list_head items;		/* items_lock (and lock to add) */
+		struct list_head resamplers;	/* lock */
+	} irqfds;
+
 	/* follows kvm->mm for the nested page tables (mmu_notifier.c); registered once */
 	struct mmu_notifier mmu_notifier;
 
@@ -210,6 +218,12 @@ long kvm_vm_ioctl_ioeventfd(struct kvm *kvm, void __user *argp);
 void kvm_ioeventfd_destroy(struct kvm *kvm);
 bool kvm_ioeventfd_write(struct kvm *kvm, bool pio, u64 addr, unsigned int len,
 			 const void *data);
+/* irqfd.c: KVM_IRQFD (api.rst 4.75) */
+int kvm_irqfd_module_init(void);
+void kvm_irqfd_module_exit(void);
+void kvm_irqfd_init(struct kvm *kvm);
+long kvm_vm_ioctl_irqfd(struct kvm *kvm, void __user *argp);
+void kvm_irqfd_release(struct kvm *kvm);
 /* iodev.c: in-kernel devices (PIC, IOAPIC, PIT); kvm->lock held to register */
 int kvm_io_device_register(struct kvm *kvm, struct kvm_io_device *dev);
 bool kvm_io_device_read(struct kvm_vcpu *vcpu, bool pio, u64 addr, unsigned int len,

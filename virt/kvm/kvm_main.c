@@ -39,6 +39,8 @@ static void kvm_destroy_vm(struct kvm *kvm)
 	list_del(&kvm->vm_list);
 	mutex_unlock(&kvm_vm_list_lock);
 
+	/* irqfds inject into vCPUs and chips: gone first */
+	kvm_irqfd_release(kvm);
 	/* no callback runs after this, and every nested mapping is gone (release) */
 	kvm_mmu_notifier_unregister(kvm);
 	kvm_destroy_vcpus(kvm);
@@ -156,6 +158,8 @@ static long kvm_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long ar
 		return kvm_vm_ioctl_clear_dirty_log(kvm, (void __user *)arg);
 	case KVM_IOEVENTFD:
 		return kvm_vm_ioctl_ioeventfd(kvm, (void __user *)arg);
+	case KVM_IRQFD:
+		return kvm_vm_ioctl_irqfd(kvm, (void __user *)arg);
 	case KVM_REGISTER_COALESCED_MMIO:
 	case KVM_UNREGISTER_COALESCED_MMIO:
 		return kvm_vm_ioctl_coalesced_mmio(kvm, (void __user *)arg,
@@ -186,6 +190,7 @@ static int kvm_create_vm(unsigned long type)
 	INIT_LIST_HEAD(&kvm->vm_list);
 	mutex_init(&kvm->lock);
 	xa_init(&kvm->vcpus);
+	kvm_irqfd_init(kvm);
 
 	if (!try_module_get(kvm_vm_fops.owner)) {
 		r = -ENODEV;

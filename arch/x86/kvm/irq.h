@@ -80,6 +80,12 @@ int kvm_set_irq(struct kvm *kvm, int source_id, u32 gsi, int level, bool line_st
 /* irq.c: install the routing KVM_CREATE_IRQCHIP sets up (api.rst 4.24); 0 or -errno */
 int kvm_irq_routing_default(struct kvm *kvm);
 
+/*
+ * irq.c, for KVM_CREATE_IRQCHIP (kvm->lock held, mode set): install the default routes (GSI
+ * n to PIC pin n and IOAPIC pin n for n < 16, GSIs 16-23 to the IOAPIC). 0 or -errno.
+ */
+int kvm_irq_routing_default(struct kvm *kvm);
+
 /* ioapic.c / pic.c: the same, for one pin of the device (called by the routing) */
 int kvm_ioapic_set_irq(struct kvm *kvm, int source_id, unsigned int pin, int level);
 int kvm_pic_set_irq(struct kvm *kvm, int source_id, unsigned int pin, int level);

@@ -8,6 +8,7 @@
 #define ARCH_X86_KVM_KVM_ARCH_H
 
 #include <linux/kvm.h>
+#include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/atomic.h>
@@ -73,6 +74,10 @@ struct kvm_arch {
 	/* KVM_CREATE_IRQCHIP (irqchip.c): set under kvm->lock before irqchip_mode, then immutable */
 	struct kvm_pic *vpic;
 	struct kvm_ioapic *vioapic;
+	/* GSI routing (irq.c): irq_lock to replace, RCU to read */
+	struct mutex irq_lock;
+	struct kvm_irq_routing_table __rcu *irq_routing;
+	struct hlist_head irq_ack_notifiers;	/* irq_lock to change, RCU to read */
 };
 
 /*

@@ -60,6 +60,9 @@ long kvm_arch_check_extension(struct kvm *kvm, long cap)
 	case KVM_CAP_IRQ_ROUTING:
 		return KVM_MAX_IRQ_ROUTES;
 	case KVM_CAP_IRQCHIP:		/* api.rst 4.24-4.27 (irqchip.c) */
+	case KVM_CAP_IRQ_INJECT_STATUS:	/* api.rst 4.25 KVM_IRQ_LINE_STATUS (irq.c) */
+	case KVM_CAP_IRQFD:		/* api.rst 4.75 (virt/kvm/irqfd.c) */
+	case KVM_CAP_IRQFD_RESAMPLE:
 		return 1;
 	default:
 		/* api.rst 4.4: 0 for everything not implemented */
@@ -113,23 +116,17 @@ static long kvm_vm_ioctl_set_identity_map_addr(struct kvm *kvm, void __user *arg
 	return r;
 }
 
-/* api.rst 4.52: routes GSIs to an in-kernel irqchip; without one (none yet) EINVAL, as KVM */
-static long kvm_vm_ioctl_set_gsi_routing(void __user *argp)
-{
-	struct kvm_irq_routing routing;
-
-	if (copy_from_user(&routing, argp, sizeof(routing)))
-		return -EFAULT;
-	return -EINVAL;
-}
-
 long kvm_arch_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg)
 {
 	struct kvm *kvm = filp->private_data;
 
 	switch (ioctl) {
 	case KVM_SET_GSI_ROUTING:
-		return kvm_vm_ioctl_set_gsi_routing((void __user *)arg);
+		return kvm_vm_ioctl_set_gsi_routing(kvm, (void __user *)arg);
+	case KVM_IRQ_LINE:
+	case KVM_IRQ_LINE_STATUS:
+		return kvm_vm_ioctl_irq_line(kvm, (void __user *)arg,
+					     ioctl == KVM_IRQ_LINE_STATUS);
 	case KVM_SIGNAL_MSI:
 		return kvm_vm_ioctl_signal_msi(kvm, (void __user *)arg);
 	case KVM_SET_TSS_ADDR:
@@ -161,6 +158,7 @@ int kvm_arch_init_vm(struct kvm *kvm, unsigned long type)
 {
 	if (type)
 		return -EINVAL;
+	kvm_irq_init(kvm);
 	return kvm_tdp_init(kvm);
 }
 
@@ -168,6 +166,7 @@ void kvm_arch_destroy_vm(struct kvm *kvm)
 {
 	kvm_irqchip_destroy(kvm);
 	kvm_tdp_destroy(kvm);
+	kvm_irq_routing_destroy(kvm);
 }
 
 /* kvm_arch_io_read/write (kvm_core.h): the local APIC's page, in lapic.c */
@@ -262,14 +261,20 @@ EXPORT_SYMBOL_GPL(kvm_x86_vendor_unregister);
 
 static int __init kvm_x86_init(void)
 {
+	int r;
+
 	kvm_run_init();
 	kvm_stats_init();
-	return 0;
+	r = kvm_irqfd_module_init();
+	if (r)
+		kvm_stats_exit();
+	return r;
 }
 module_init(kvm_x86_init);
 
 static void __exit kvm_x86_exit(void)
 {
+	kvm_irqfd_module_exit();
 	kvm_stats_exit();
 }
 module_exit(kvm_x86_exit);

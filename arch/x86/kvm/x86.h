@@ -42,6 +42,11 @@ void kvm_complete_pio(struct kvm_vcpu *vcpu);
 
 /* mmu/tdp.c (and the kvm_arch_* MMU hooks of kvm_core.h) */
 int kvm_tdp_init(struct kvm *kvm);
+/* irq.c: GSI routing and lines (api.rst 4.52, 4.25) */
+void kvm_irq_init(struct kvm *kvm);
+void kvm_irq_routing_destroy(struct kvm *kvm);
+long kvm_vm_ioctl_set_gsi_routing(struct kvm *kvm, void __user *argp);
+long kvm_vm_ioctl_irq_line(struct kvm *kvm, void __user *argp, bool status);
 void kvm_tdp_destroy(struct kvm *kvm);
 /*
  * A nested page fault / EPT violation. error_code has the layout of SVM's exit_info_1 (APM

@@ -136,6 +136,39 @@ static bool probe_pit2(struct probe_ctx *c)
 	       ioctl(c->vm, KVM_CREATE_PIT2, &cfg) == 0;
 }
 
+/* api.rst 4.75: an irqfd needs an in-kernel irqchip (EINVAL without) */
+static bool probe_irqfd_flags(struct probe_ctx *c, __u32 flags)
+{
+	int efd = eventfd(0, EFD_CLOEXEC), rfd = eventfd(0, EFD_CLOEXEC);
+	struct kvm_irqfd irqfd = { .fd = efd, .gsi = 4, .flags = flags, .resamplefd = rfd };
+	bool ok;
+
+	TEST_ASSERT(efd >= 0 && rfd >= 0, "eventfd");
+	ok = ioctl(c->vm, KVM_CREATE_IRQCHIP, 0) == 0 && ioctl(c->vm, KVM_IRQFD, &irqfd) == 0;
+	close(efd);
+	close(rfd);
+	return ok;
+}
+
+static bool probe_irqfd(struct probe_ctx *c)
+{
+	return probe_irqfd_flags(c, 0);
+}
+
+static bool probe_irqfd_resample(struct probe_ctx *c)
+{
+	return probe_irqfd_flags(c, KVM_IRQFD_FLAG_RESAMPLE);
+}
+
+/* api.rst 4.25: KVM_IRQ_LINE_STATUS with an in-kernel irqchip (ENXIO without) */
+static bool probe_irq_inject_status(struct probe_ctx *c)
+{
+	struct kvm_irq_level line = { .irq = 4, .level = 0 };
+
+	return ioctl(c->vm, KVM_CREATE_IRQCHIP, 0) == 0 &&
+	       ioctl(c->vm, KVM_IRQ_LINE_STATUS, &line) == 0;
+}
+
 static bool probe_ioeventfd(struct probe_ctx *c)
 {
 	int efd = eventfd(0, EFD_CLOEXEC);
@@ -418,6 +451,9 @@ static const struct {
 	CAP(IRQCHIP, probe_irqchip),
 	CAP(PIT2, probe_pit2),
 	CAP(IOEVENTFD, probe_ioeventfd),
+	CAP(IRQFD, probe_irqfd),
+	CAP(IRQFD_RESAMPLE, probe_irqfd_resample),
+	CAP(IRQ_INJECT_STATUS, probe_irq_inject_status),
 	CAP(COALESCED_MMIO, probe_coalesced_mmio),
 	CAP(ADJUST_CLOCK, probe_adjust_clock),
 	CAP(VCPU_EVENTS, probe_vcpu_events),
