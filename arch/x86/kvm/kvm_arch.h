@@ -66,9 +66,12 @@ struct kvm_tdp {
 	u64 accessed_mask;		/* hardware-set accessed bit of leaves; 0: none */
 };
 
+struct kvm_pit;
+
 struct kvm_arch {
 	struct kvm_tdp tdp;
 	int irqchip_mode;		/* enum kvm_irqchip_mode (irq.h) */
+	struct kvm_pit *vpit;		/* kvm->lock to create; then immutable (pit.c) */
 };
 
 /*

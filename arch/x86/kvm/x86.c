@@ -11,6 +11,7 @@
 #include <asm/processor.h>
 
 #include "x86.h"
+#include "pit.h"
 
 /* The registered backend; NULL when none. Written under kvm_vendor_lock. */
 const struct kvm_x86_ops *kvm_x86_vendor;
@@ -54,6 +55,10 @@ long kvm_arch_check_extension(struct kvm *kvm, long cap)
 	 */
 	case KVM_CAP_IRQ_ROUTING:
 		return KVM_MAX_IRQ_ROUTES;
+	case KVM_CAP_PIT2:		/* api.rst 4.71-4.73, 4.99: the in-kernel PIT */
+	case KVM_CAP_PIT_STATE2:
+	case KVM_CAP_REINJECT_CONTROL:
+		return kvm_pit_supported();
 	default:
 		/* api.rst 4.4: 0 for everything not implemented */
 		return 0;
@@ -127,6 +132,14 @@ long kvm_arch_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg)
 		return kvm_vm_ioctl_set_tss_addr(kvm, arg);
 	case KVM_SET_IDENTITY_MAP_ADDR:
 		return kvm_vm_ioctl_set_identity_map_addr(kvm, (void __user *)arg);
+	case KVM_CREATE_PIT:
+	case KVM_CREATE_PIT2:
+	case KVM_GET_PIT:
+	case KVM_SET_PIT:
+	case KVM_GET_PIT2:
+	case KVM_SET_PIT2:
+	case KVM_REINJECT_CONTROL:
+		return kvm_pit_vm_ioctl(kvm, ioctl, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}
@@ -152,6 +165,7 @@ int kvm_arch_init_vm(struct kvm *kvm, unsigned long type)
 
 void kvm_arch_destroy_vm(struct kvm *kvm)
 {
+	kvm_pit_destroy(kvm);
 	kvm_tdp_destroy(kvm);
 }
 
