@@ -82,8 +82,11 @@ struct kvm_pit {
 
 	struct mutex lock;			/* everything below up to inj_lock */
 	struct pit_chan ch[3];
-	bool hpet_legacy;			/* KVM_PIT_FLAGS_HPET_LEGACY: no IRQ0 */
-	bool speaker_data;			/* port 0x61 bit 1 (KVM_PIT_FLAGS_SPEAKER_DATA_ON) */
+	/*
+	 * kvm_pit_state2.flags as last set, unknown bits kept as Linux KVM keeps them:
+	 * KVM_PIT_FLAGS_HPET_LEGACY (no IRQ0), KVM_PIT_FLAGS_SPEAKER_DATA_ON (port 0x61 bit 1)
+	 */
+	u32 flags;
 
 	/* counter 0's output; lock to (re)arm and cancel, the callback reads period */
 	struct hrtimer timer;
@@ -201,7 +204,7 @@ static void pit_arm_timer(struct kvm_pit *pit)
 
 	lockdep_assert_held(&pit->lock);
 	hrtimer_cancel(&pit->timer);
-	if (pit->hpet_legacy || !c->loaded)
+	if ((pit->flags & KVM_PIT_FLAGS_HPET_LEGACY) || !c->loaded)
 		return;
 	switch (eff_mode(c)) {
 	case 0:
@@ -422,7 +425,7 @@ static int speaker_io_read(struct kvm_vcpu *vcpu, struct kvm_io_device *dev, u64
 	u8 v;
 
 	mutex_lock(&pit->lock);
-	v = pit->ch[2].gate | pit->speaker_data << 1 | refresh << 4 |
+	v = pit->ch[2].gate | !!(pit->flags & KVM_PIT_FLAGS_SPEAKER_DATA_ON) << 1 | refresh << 4 |
 	    pit_out(&pit->ch[2], now) << 5;
 	mutex_unlock(&pit->lock);
 	memset(val, 0, len);
@@ -437,7 +440,9 @@ static int speaker_io_write(struct kvm_vcpu *vcpu, struct kvm_io_device *dev, u6
 	u8 v = *(const u8 *)val;
 
 	mutex_lock(&pit->lock);
-	pit->speaker_data = v & 2;
+	pit->flags &= ~KVM_PIT_FLAGS_SPEAKER_DATA_ON;
+	if (v & 2)
+		pit->flags |= KVM_PIT_FLAGS_SPEAKER_DATA_ON;
 	pit_set_gate(pit, 2, v & 1);
 	mutex_unlock(&pit->lock);
 	return 0;
@@ -559,9 +564,11 @@ static long pit_ioctl_create(struct kvm *kvm, u32 flags)
 	r = -EEXIST;
 	if (kvm->arch.vpit)
 		goto out;
-	r = -ENOENT;		/* api.rst 4.71: only after KVM_CREATE_IRQCHIP */
-	if (kvm->arch.irqchip_mode != KVM_IRQCHIP_KERNEL)
-		goto out;
+	/*
+	 * api.rst 4.71 says "only valid after KVM_CREATE_IRQCHIP", but Linux KVM creates the
+	 * PIT without one (its ticks then go nowhere: kvm_set_irq() finds no route), and so
+	 * do we: the counters and the speaker port work either way.
+	 */
 	r = -ENOMEM;
 	pit = pit_create(kvm, flags);
 	if (!pit)
@@ -647,12 +654,9 @@ static void pit_set_state(struct kvm_pit *pit, const struct kvm_pit_channel_stat
 static void pit_set_flags(struct kvm_pit *pit, u32 flags)
 {
 	mutex_lock(&pit->lock);
-	pit->speaker_data = flags & KVM_PIT_FLAGS_SPEAKER_DATA_ON;
-	if (pit->hpet_legacy != !!(flags & KVM_PIT_FLAGS_HPET_LEGACY)) {
-		/* the HPET took over IRQ0 (or gave it back): counter 0 stops interrupting */
-		pit->hpet_legacy = flags & KVM_PIT_FLAGS_HPET_LEGACY;
-		pit_arm_timer(pit);
-	}
+	/* the HPET took over IRQ0 (or gave it back): counter 0 stops interrupting */
+	pit->flags = flags;
+	pit_arm_timer(pit);
 	mutex_unlock(&pit->lock);
 }
 
@@ -704,8 +708,7 @@ long kvm_pit_vm_ioctl(struct kvm *kvm, unsigned int ioctl, void __user *argp)
 		memset(&u.state2, 0, sizeof(u.state2));
 		pit_get_state(pit, u.state2.channels);
 		mutex_lock(&pit->lock);
-		u.state2.flags = (pit->hpet_legacy ? KVM_PIT_FLAGS_HPET_LEGACY : 0) |
-				 (pit->speaker_data ? KVM_PIT_FLAGS_SPEAKER_DATA_ON : 0);
+		u.state2.flags = pit->flags;
 		mutex_unlock(&pit->lock);
 		return copy_to_user(argp, &u.state2, sizeof(u.state2)) ? -EFAULT : 0;
 	case KVM_SET_PIT2:
