@@ -67,6 +67,8 @@ struct kvm_tdp {
 	u64 accessed_mask;		/* hardware-set accessed bit of leaves; 0: none */
 };
 
+struct kvm_pit;
+
 struct kvm_arch {
 	struct kvm_tdp tdp;
 	int irqchip_mode;		/* enum kvm_irqchip_mode (irq.h) */
@@ -78,6 +80,7 @@ struct kvm_arch {
 	struct mutex irq_lock;
 	struct kvm_irq_routing_table __rcu *irq_routing;
 	struct hlist_head irq_ack_notifiers;	/* irq_lock to change, RCU to read */
+	struct kvm_pit *vpit;		/* kvm->lock to create; then immutable (pit.c) */
 };
 
 /*

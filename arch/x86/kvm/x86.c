@@ -12,6 +12,7 @@
 
 #include "x86.h"
 #include "pic.h"
+#include "pit.h"
 
 /* The registered backend; NULL when none. Written under kvm_vendor_lock. */
 const struct kvm_x86_ops *kvm_x86_vendor;
@@ -63,6 +64,10 @@ long kvm_arch_check_extension(struct kvm *kvm, long cap)
 	case KVM_CAP_IRQ_INJECT_STATUS:	/* api.rst 4.25 KVM_IRQ_LINE_STATUS (irq.c) */
 	case KVM_CAP_IRQFD:		/* api.rst 4.75 (virt/kvm/irqfd.c) */
 	case KVM_CAP_IRQFD_RESAMPLE:
+		return 1;
+	case KVM_CAP_PIT2:		/* api.rst 4.71-4.73, 4.99: the in-kernel PIT */
+	case KVM_CAP_PIT_STATE2:
+	case KVM_CAP_REINJECT_CONTROL:
 		return 1;
 	default:
 		/* api.rst 4.4: 0 for everything not implemented */
@@ -138,6 +143,14 @@ long kvm_arch_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg)
 		return kvm_vm_ioctl_irqchip_state(kvm, (void __user *)arg, ioctl == KVM_SET_IRQCHIP);
 	case KVM_SET_IDENTITY_MAP_ADDR:
 		return kvm_vm_ioctl_set_identity_map_addr(kvm, (void __user *)arg);
+	case KVM_CREATE_PIT:
+	case KVM_CREATE_PIT2:
+	case KVM_GET_PIT:
+	case KVM_SET_PIT:
+	case KVM_GET_PIT2:
+	case KVM_SET_PIT2:
+	case KVM_REINJECT_CONTROL:
+		return kvm_pit_vm_ioctl(kvm, ioctl, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}
@@ -164,6 +177,7 @@ int kvm_arch_init_vm(struct kvm *kvm, unsigned long type)
 
 void kvm_arch_destroy_vm(struct kvm *kvm)
 {
+	kvm_pit_destroy(kvm);
 	kvm_irqchip_destroy(kvm);
 	kvm_tdp_destroy(kvm);
 	kvm_irq_routing_destroy(kvm);
