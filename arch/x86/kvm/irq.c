@@ -80,8 +80,12 @@ static int route_from_user(struct kvm *kvm, const struct kvm_irq_routing_entry *
 	r->type = ue->type;
 	switch (ue->type) {
 	case KVM_IRQ_ROUTING_IRQCHIP:
-		/* split mode: the PIC and IOAPIC are in userspace, nothing to route to */
-		if (READ_ONCE(kvm->arch.irqchip_mode) != KVM_IRQCHIP_KERNEL)
+		/*
+		 * split mode: the PIC and IOAPIC are in userspace, nothing to route to. (Not
+		 * "!= KERNEL": KVM_CREATE_IRQCHIP installs the default routes before it sets
+		 * the mode; KVM_SET_GSI_ROUTING refuses a VM without a chip itself.)
+		 */
+		if (READ_ONCE(kvm->arch.irqchip_mode) == KVM_IRQCHIP_SPLIT)
 			return -EINVAL;
 		switch (ue->u.irqchip.irqchip) {
 		case KVM_IRQCHIP_PIC_MASTER:
