@@ -146,7 +146,8 @@ int kvm_ioapic_set_irq(struct kvm *kvm, int source_id, unsigned int pin, int lev
 
 	if (!line) {
 		ret = 1;
-		if (e & RTE_LEVEL)
+		/* a masked edge pin's latched request goes with its line (see the top) */
+		if (e & (RTE_LEVEL | RTE_MASK))
 			ioapic->s.irr &= ~BIT(pin);
 	} else if (e & RTE_LEVEL) {
 		ret = (e & RTE_REMOTE_IRR) ? 0 : (e & RTE_MASK) ? -1 : 1;
