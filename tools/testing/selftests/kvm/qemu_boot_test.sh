@@ -39,7 +39,7 @@ if [ ! -x "$BOOT" ]; then
 	echo "not ok 1 qemu_boot stage $stage"
 	exit 1
 fi
-report=$("$BOOT" --stage $stage --limit "$limit" --log "$LOG")
+report=$("$BOOT" --stage $stage --smp "${QEMU_BOOT_SMP:-1}" --limit "$limit" --log "$LOG")
 rc=$?
 printf '%s\n' "$report"
 if [ "$rc" != 0 ]; then
