@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 # qemu_boot_test: unmodified QEMU boots Linux on /dev/kvm, interrupt controller in userspace
-# (issue 8, stage 1).
+# (issue 8, stage 1). Installed a second time as qemu_boot_stage2_test, which boots with
+# QEMU's defaults instead: -cpu host -smp 2, in-kernel interrupt controller (stage 2).
 #
 # Debian's qemu-system-x86_64, staged in the emulated host by vmtest's nested QEMU bundle
 # (tools/testing/vmtest/README.md), boots Debian's kernel with a busybox initramfs through
@@ -19,7 +20,11 @@
 # Busybox sh: POSIX only.
 
 BOOT=/usr/bin/qemu-boot-guest
-LOG=/tmp/qemu_boot_test.console
+case "${0##*/}" in
+*stage2*) stage=2 ;;
+*) stage=1 ;;
+esac
+LOG=/tmp/qemu_boot_test.stage$stage.console
 
 limit=${QEMU_BOOT_LIMIT:-150}
 if [ -n "${VMTEST_TIMEOUT:-}" ] && [ "$limit" -gt $((VMTEST_TIMEOUT - 10)) ]; then
@@ -31,16 +36,16 @@ echo "TAP version 13"
 echo "1..1"
 if [ ! -x "$BOOT" ]; then
 	echo "# no $BOOT: the nested QEMU bundle is missing (vmtest stages it for the tests named in qemu.list, or with --qemu)"
-	echo "not ok 1 qemu_boot"
+	echo "not ok 1 qemu_boot stage $stage"
 	exit 1
 fi
-report=$("$BOOT" --stage 1 --limit "$limit" --log "$LOG")
+report=$("$BOOT" --stage $stage --smp "${QEMU_BOOT_SMP:-1}" --limit "$limit" --log "$LOG")
 rc=$?
 printf '%s\n' "$report"
 if [ "$rc" != 0 ]; then
-	echo "not ok 1 qemu_boot"
+	echo "not ok 1 qemu_boot stage $stage"
 	exit 1
 fi
 secs=$(printf '%s\n' "$report" | sed -n 's/^# QEMU start to guest power-off: //p')
-echo "ok 1 qemu_boot # $secs"
+echo "ok 1 qemu_boot stage $stage # $secs"
 exit 0
