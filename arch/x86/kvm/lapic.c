@@ -56,7 +56,7 @@ static unsigned long *vec_word(struct kvm_lapic *apic, unsigned int base, u8 vec
 	return (unsigned long *)(apic->regs + base + (vec / 32) * 0x10);
 }
 
-static int highest_vec(struct kvm_lapic *apic, unsigned int base)
+int kvm_lapic_highest_vec(struct kvm_lapic *apic, unsigned int base)
 {
 	int i;
 
@@ -73,7 +73,7 @@ static int highest_vec(struct kvm_lapic *apic, unsigned int base)
 static u32 compute_ppr(struct kvm_lapic *apic)
 {
 	u32 tpr = apic_get_reg(apic, APIC_REG_TPR) & 0xff;
-	int isr = highest_vec(apic, APIC_REG_ISR);
+	int isr = kvm_lapic_highest_vec(apic, APIC_REG_ISR);
 	u32 isrv = isr < 0 ? 0 : isr;
 
 	return (tpr & 0xf0) >= (isrv & 0xf0) ? tpr : (isrv & 0xf0);
@@ -91,7 +91,7 @@ static u32 apic_version(struct kvm_vcpu *vcpu)
 	return APIC_VERSION | (directed_eoi_supported(vcpu) ? LVR_DIRECTED_EOI : 0);
 }
 
-static void set_tpr(struct kvm_lapic *apic, u32 tpr)
+void kvm_lapic_set_tpr(struct kvm_lapic *apic, u32 tpr)
 {
 	apic_set_reg(apic, APIC_REG_TPR, tpr & 0xff);
 	/* CR8 is TPR[7:4] (SDM 10.8.6.1): one state, mirrored into the backend's V_TPR */
@@ -112,7 +112,7 @@ void kvm_lapic_sync_tpr(struct kvm_vcpu *vcpu)
 	u8 cr8 = kvm_x86_vendor->get_cr(vcpu, 8) & 0xf;
 
 	if (cr8 != apic->v_tpr_synced)
-		set_tpr(apic, cr8 << 4);
+		kvm_lapic_set_tpr(apic, cr8 << 4);
 }
 
 /*
@@ -305,7 +305,7 @@ static int deliverable_vec(struct kvm_lapic *apic)
 
 	if (!kvm_lapic_hw_enabled(apic))
 		return -1;
-	vec = highest_vec(apic, APIC_REG_IRR);
+	vec = kvm_lapic_highest_vec(apic, APIC_REG_IRR);
 	if (vec < 0 || (vec & 0xf0) <= (compute_ppr(apic) & 0xf0))
 		return -1;
 	return vec;
@@ -343,7 +343,7 @@ int kvm_lapic_take_interrupt(struct kvm_vcpu *vcpu)
 static void apic_eoi(struct kvm_lapic *apic)
 {
 	struct kvm_vcpu *vcpu = apic->vcpu;
-	int vec = highest_vec(apic, APIC_REG_ISR);
+	int vec = kvm_lapic_highest_vec(apic, APIC_REG_ISR);
 
 	if (vec < 0)
 		return;
@@ -445,7 +445,7 @@ static bool reg_write(struct kvm_lapic *apic, u32 reg, u32 val)
 		apic_set_reg(apic, reg, val & 0xff000000);
 		break;
 	case APIC_REG_TPR:
-		set_tpr(apic, val);
+		kvm_lapic_set_tpr(apic, val);
 		break;
 	case APIC_REG_EOI:
 		apic_eoi(apic);
@@ -673,7 +673,7 @@ void kvm_lapic_reset(struct kvm_vcpu *vcpu, bool init)
 		clear_bit(KVM_APIC_PENDING_SIPI, &apic->pending);
 		apic->sipi_vector = 0;
 	}
-	set_tpr(apic, 0);
+	kvm_lapic_set_tpr(apic, 0);
 }
 
 int kvm_lapic_create(struct kvm_vcpu *vcpu)
@@ -793,6 +793,7 @@ int kvm_lapic_before_entry(struct kvm_vcpu *vcpu)
 		accept_events(vcpu);
 	}
 	kvm_lapic_sync_tpr(vcpu);
+	kvm_lapic_vapic_sync_to(vcpu);
 	return 1;
 }
 
@@ -801,6 +802,7 @@ int kvm_lapic_after_exit(struct kvm_vcpu *vcpu)
 {
 	struct kvm_lapic *apic = vcpu_apic(vcpu);
 
+	kvm_lapic_vapic_sync_from(vcpu);
 	if (apic->eoi_exit_vector < 0)
 		return 1;
 	vcpu->run->exit_reason = KVM_EXIT_IOAPIC_EOI;
@@ -880,7 +882,7 @@ long kvm_lapic_ioctl_set(struct kvm_vcpu *vcpu, void __user *argp)
 	if (kvm_lapic_x2apic(apic))
 		x2apic_set_id(apic);
 	apic_set_reg(apic, APIC_REG_PPR, compute_ppr(apic));
-	set_tpr(apic, apic_get_reg(apic, APIC_REG_TPR));
+	kvm_lapic_set_tpr(apic, apic_get_reg(apic, APIC_REG_TPR));
 	kvm_lapic_timer_update(apic, true);
 	kick(vcpu);
 	return 0;

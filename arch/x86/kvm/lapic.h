@@ -79,6 +79,8 @@ struct kvm_lapic {
 	u32 divide;			/* bus clocks per count (1..128) */
 	ktime_t start;			/* when the current count was TMICT */
 	u64 tsc_deadline;		/* IA32_TSC_DEADLINE; the hrtimer clears it on expiry */
+
+	u64 vapic_addr;			/* vcpu: KVM_SET_VAPIC_ADDR (lapic_vapic.c); 0 off */
 };
 
 static inline u32 apic_get_reg(struct kvm_lapic *apic, unsigned int reg)
@@ -112,6 +114,15 @@ int kvm_lapic_halt(struct kvm_vcpu *vcpu);
 bool kvm_lapic_has_interrupt(struct kvm_vcpu *vcpu);
 int kvm_lapic_take_interrupt(struct kvm_vcpu *vcpu);
 /* ioctls */
+/* highest vector set in the 256-bit ISR/IRR/TMR at base, -1 none; set TPR (and CR8) */
+int kvm_lapic_highest_vec(struct kvm_lapic *apic, unsigned int base);
+void kvm_lapic_set_tpr(struct kvm_lapic *apic, u32 tpr);
+
+/* lapic_vapic.c: KVM_SET_VAPIC_ADDR and the word it names, synced around each entry */
+long kvm_lapic_ioctl_set_vapic_addr(struct kvm_vcpu *vcpu, void __user *argp);
+void kvm_lapic_vapic_sync_to(struct kvm_vcpu *vcpu);
+void kvm_lapic_vapic_sync_from(struct kvm_vcpu *vcpu);
+
 long kvm_lapic_ioctl_get(struct kvm_vcpu *vcpu, void __user *argp);
 long kvm_lapic_ioctl_set(struct kvm_vcpu *vcpu, void __user *argp);
 long kvm_vm_ioctl_signal_msi(struct kvm *kvm, void __user *argp);

@@ -443,6 +443,9 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 	case KVM_SET_LAPIC:
 		r = kvm_lapic_ioctl_set(vcpu, argp);
 		break;
+	case KVM_SET_VAPIC_ADDR:
+		r = kvm_lapic_ioctl_set_vapic_addr(vcpu, argp);
+		break;
 	case KVM_X86_SETUP_MCE:
 	case KVM_X86_SET_MCE:
 		r = kvm_vcpu_ioctl_mce(vcpu, ioctl, argp);

@@ -50,6 +50,7 @@ long kvm_arch_check_extension(struct kvm *kvm, long cap)
 	case KVM_CAP_SPLIT_IRQCHIP:
 	case KVM_CAP_TSC_DEADLINE_TIMER:
 	case KVM_CAP_SIGNAL_MSI:
+	case KVM_CAP_VAPIC:		/* KVM_SET_VAPIC_ADDR (lapic_vapic.c) */
 		return vcpus;
 	case KVM_CAP_MCE:		/* api.rst 4.104-4.106: the banks a vCPU may have */
 		return vcpus ? KVM_MAX_MCE_BANKS : 0;
