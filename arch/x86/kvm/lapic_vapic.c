@@ -24,12 +24,12 @@ long kvm_lapic_ioctl_set_vapic_addr(struct kvm_vcpu *vcpu, void __user *argp)
 		return -EINVAL;
 	if (copy_from_user(&va, argp, sizeof(va)))
 		return -EFAULT;
-	/* the word must be guest RAM (a slot), read and written 4 bytes at a time */
+	/* the word must be guest RAM (a slot): EINVAL otherwise, as Linux KVM */
 	if (va.vapic_addr) {
 		u32 probe;
 
 		if (kvm_read_guest(vcpu->kvm, va.vapic_addr, &probe, sizeof(probe)))
-			return -EFAULT;
+			return -EINVAL;
 	}
 	vcpu->arch.apic->vapic_addr = va.vapic_addr;
 	return 0;

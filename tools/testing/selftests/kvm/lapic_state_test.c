@@ -54,14 +54,26 @@ static void guest_code(void)
 	GUEST_DONE();
 }
 
-static struct kvm_vm *split_vm(struct kvm_vcpu **vcpu)
+/* the VAPIC word (lapic_vapic.c): byte 0 TPR, byte 1 ISR class, byte 3 highest IRR */
+static volatile uint32_t vapic_word __attribute__((aligned(4)));
+
+static void vapic_guest(void)
+{
+	apic_wr(0xf0, 0x1ff);
+	*(volatile uint8_t *)&vapic_word = 0x30;	/* TPR through the word */
+	GUEST_SYNC(1);
+	GUEST_SYNC(2);				/* interrupts off: an MSI waits in IRR */
+	GUEST_DONE();
+}
+
+static struct kvm_vm *split_vm(struct kvm_vcpu **vcpu, void (*guest)(void))
 {
 	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
 	struct kvm_enable_cap cap = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { 24 } };
 
 	vm_ioctl(vm, KVM_ENABLE_CAP, &cap);
 	guest_map_page(vm, APIC_GPA, APIC_GPA);
-	*vcpu = guest_vcpu_add(vm, 0, (uint64_t)guest_code);
+	*vcpu = guest_vcpu_add(vm, 0, (uint64_t)guest);
 	vm_install_exception_handler(vm, MSI_VECTOR, msi_handler);
 	vm_install_exception_handler(vm, TIMER_VECTOR, timer_handler);
 	return vm;
@@ -76,7 +88,7 @@ static void test_migrate(void)
 {
 	struct kvm_msi msi = { .address_lo = 0xfee00000, .data = MSI_VECTOR };
 	struct kvm_vcpu *vcpu, *vcpu2;
-	struct kvm_vm *vm = split_vm(&vcpu), *vm2;
+	struct kvm_vm *vm = split_vm(&vcpu, guest_code), *vm2;
 	struct kvm_lapic_state *lapic = calloc(1, sizeof(*lapic));
 	struct kvm_vcpu_events events;
 	struct kvm_sregs sregs;
@@ -106,7 +118,7 @@ static void test_migrate(void)
 	vcpu_ioctl(vcpu, KVM_GET_VCPU_EVENTS, &events);
 
 	/* a fresh VM with the same memory and the vCPU's state */
-	vm2 = split_vm(&vcpu2);
+	vm2 = split_vm(&vcpu2, guest_code);
 	memcpy(vm2->mem, vm->mem, vm->mem_size);
 	vcpu_set_sregs(vcpu2, &sregs);
 	vcpu_set_regs(vcpu2, &regs);
@@ -196,13 +208,66 @@ static void test_errnos_and_mp_state(void)
 	kvm_vm_free(vm);
 }
 
+static void set_vapic_addr(struct kvm_vcpu *vcpu, uint64_t gpa, int want_errno)
+{
+	struct kvm_vapic_addr va = { .vapic_addr = gpa };
+	int r = ioctl(vcpu->fd, KVM_SET_VAPIC_ADDR, &va);
+
+	TEST_ASSERT(want_errno ? r == -1 && errno == want_errno : r == 0,
+		    "KVM_SET_VAPIC_ADDR %#llx: expected %s, got %d (%s)", (unsigned long long)gpa,
+		    want_errno ? errno_name(want_errno) : "0", r, r ? errno_name(errno) : "");
+}
+
+/*
+ * KVM_SET_VAPIC_ADDR (QEMU calls it at every vCPU reset with the in-kernel irqchip): EINVAL
+ * without an in-kernel APIC or outside guest RAM; the word mirrors TPR after the guest
+ * wrote it to the APIC, and a TPR the guest wrote into the word is the APIC's after an exit.
+ */
+static void test_vapic(void)
+{
+	struct kvm_lapic_state *lapic = calloc(1, sizeof(*lapic));
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	struct kvm_msi msi = { .address_lo = 0xfee00000, .data = MSI_VECTOR };
+	struct ucall uc;
+	uint32_t word;
+
+	vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
+	vcpu = guest_vcpu_add(vm, 0, (uint64_t)vapic_guest);
+	set_vapic_addr(vcpu, 0, EINVAL);
+	kvm_vm_free(vm);
+
+	vm = split_vm(&vcpu, vapic_guest);
+	set_vapic_addr(vcpu, 0xc0000000ULL, EINVAL);	/* no slot there */
+	set_vapic_addr(vcpu, 0, 0);
+	set_vapic_addr(vcpu, (uint64_t)&vapic_word, 0);
+
+	/* the guest's TPR write into the word is the APIC's after the exit */
+	vcpu_run_expect_ucall(vcpu, UCALL_SYNC, &uc);
+	vcpu_ioctl(vcpu, KVM_GET_LAPIC, lapic);
+	TEST_ASSERT_EQ(0x30, *(uint32_t *)(lapic->regs + 0x80));
+
+	/* before the next entry the word says TPR and the highest request */
+	TEST_ASSERT_EQ(1, vm_ioctl(vm, KVM_SIGNAL_MSI, &msi));
+	vcpu_run_expect_ucall(vcpu, UCALL_SYNC, &uc);
+	memcpy(&word, addr_gva2hva(vm, (uint64_t)&vapic_word), sizeof(word));
+	TEST_ASSERT(word == (0x30 | MSI_VECTOR << 24),
+		    "VAPIC word with TPR 0x30 and vector %#x requested: expected %#x, got %#x",
+		    MSI_VECTOR, 0x30 | MSI_VECTOR << 24, word);
+	vcpu_run_expect_ucall(vcpu, UCALL_DONE, &uc);
+	free(lapic);
+	kvm_vm_free(vm);
+}
+
 int main(void)
 {
 	ksft_print_header();
-	ksft_set_plan(2);
+	ksft_set_plan(3);
 	run_subtest(test_migrate, "KVM_GET/SET_LAPIC into a fresh VM: pending IRR and periodic "
 		    "timer survive; KVM_SIGNAL_MSI delivers, bad flags EINVAL");
 	run_subtest(test_errnos_and_mp_state, "errnos without irqchip, SPLIT_IRQCHIP EEXIST/EINVAL, "
 		    "MP_STATE of BSP and AP, SIPI vector, RESET registers, KVM_INTERRUPT");
+	run_subtest(test_vapic, "KVM_SET_VAPIC_ADDR: EINVAL without APIC or RAM; the word "
+		    "carries TPR in, TPR and the highest request out");
 	ksft_finished();
 }
