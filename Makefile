@@ -81,11 +81,12 @@ endif
 
 # make run: Debian's QEMU boots a Linux guest on /dev/kvm in the emulated host, through the
 # nested QEMU bundle's qemu-boot-guest (tools/testing/vmtest). QEMU_STAGE picks its command
-# line: 1, interrupt controller in userspace (-machine pc,kernel-irqchip=off -cpu qemu64);
-# 2, QEMU's defaults (-cpu host -smp 2, in-kernel irqchip), the default once our module has
-# KVM_CREATE_IRQCHIP. The boot's limit stays under vmtest's per-command TIMEOUT.
-QEMU_STAGE ?= 1
-RUN_CMD = lsmod && qemu-boot-guest --stage $(QEMU_STAGE) --live --summary \
+# line: 2 (default), QEMU's defaults (-cpu host -smp QEMU_SMP, in-kernel irqchip); 1, the
+# interrupt controller in userspace (-machine pc,kernel-irqchip=off -cpu qemu64). The boot's
+# limit stays under vmtest's per-command TIMEOUT.
+QEMU_STAGE ?= 2
+QEMU_SMP ?= 2
+RUN_CMD = lsmod && qemu-boot-guest --stage $(QEMU_STAGE) --smp $(QEMU_SMP) --live --summary \
 	  --limit $(shell expr $(TIMEOUT) - 10)
 
 all: modules
@@ -110,8 +111,8 @@ help:
 	@echo '           built once into /var/cache/kvm-ours; KUnit suites and a kmemleak scan'
 	@echo '           in make check; KUNIT=0 skips the suites)'
 	@echo '           WORKDIR=dir (the harness work directory: one per concurrent run)'
-	@echo '           QEMU_STAGE=1|2 (make run: the guest'"'"'s QEMU command line, issue 8 stage;'
-	@echo '           2 needs the in-kernel irqchip, which our module lacks so far)'
+	@echo '           QEMU_STAGE=2|1 (make run: QEMU'"'"'s defaults with the in-kernel irqchip, or'
+	@echo '           the interrupt controller in userspace) QEMU_SMP=n (stage 2 vCPUs, default 2)'
 	@echo '           BENCH_ARGS="-r REPS NAME..." BENCH_WORKDIR=dir (make bench)'
 
 modules:
