@@ -14,6 +14,7 @@
  */
 #include <sys/ioctl.h>
 
+#include "guest_access.h"
 #include "x86_guest.h"
 
 #define IOAPIC_GPA	0xfec00000ULL
@@ -23,19 +24,6 @@
 #define LEVEL_GSI	17
 
 static volatile uint64_t pic_count, pic_vector, level_count;
-
-static inline void outb(uint16_t port, uint8_t v)
-{
-	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint8_t inb(uint16_t port)
-{
-	uint8_t v;
-
-	asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
 
 static void lapic_write(uint32_t reg, uint32_t v)
 {
@@ -58,7 +46,7 @@ static void pic_handler(struct ex_regs *regs)
 {
 	pic_count++;
 	pic_vector = regs->vector;
-	outb(0x20, 0x20);	/* OCW2 non-specific EOI */
+	guest_outb(0x20, 0x20);	/* OCW2 non-specific EOI */
 }
 
 static void level_handler(struct ex_regs *regs)
@@ -84,11 +72,11 @@ static void guest_code(void)
 	lapic_write(0x350, 0x700);
 
 	/* ICW1 edge, cascade, ICW4; ICW2 base; ICW3 cascade on IR2 / slave id 2; ICW4 8086 */
-	outb(0x20, 0x11); outb(0x21, PIC_VEC_BASE); outb(0x21, 0x04); outb(0x21, 0x01);
-	outb(0xa0, 0x11); outb(0xa1, PIC_VEC_BASE + 8); outb(0xa1, 0x02); outb(0xa1, 0x01);
-	outb(0x21, 0xf7);	/* only IRQ 3 */
-	outb(0xa1, 0xff);
-	GUEST_ASSERT_EQ(0xf7, inb(0x21));
+	guest_outb(0x20, 0x11); guest_outb(0x21, PIC_VEC_BASE); guest_outb(0x21, 0x04); guest_outb(0x21, 0x01);
+	guest_outb(0xa0, 0x11); guest_outb(0xa1, PIC_VEC_BASE + 8); guest_outb(0xa1, 0x02); guest_outb(0xa1, 0x01);
+	guest_outb(0x21, 0xf7);	/* only IRQ 3 */
+	guest_outb(0xa1, 0xff);
+	GUEST_ASSERT_EQ(0xf7, guest_inb(0x21));
 
 	asm volatile("sti");
 	GUEST_SYNC(1);		/* the host pulses IRQ 3 */
@@ -97,30 +85,30 @@ static void guest_code(void)
 	GUEST_ASSERT_EQ(PIC_VEC_BASE + 3, pic_vector);
 
 	/* ELCR (0x4d0/0x4d1): IRQ 0, 1, 2 and 8, 13 stay edge */
-	outb(0x4d0, 0xff);
-	outb(0x4d1, 0xff);
-	GUEST_ASSERT_EQ(0xf8, inb(0x4d0));
-	GUEST_ASSERT_EQ(0xde, inb(0x4d1));
-	outb(0x4d0, 0);
-	outb(0x4d1, 0);
+	guest_outb(0x4d0, 0xff);
+	guest_outb(0x4d1, 0xff);
+	GUEST_ASSERT_EQ(0xf8, guest_inb(0x4d0));
+	GUEST_ASSERT_EQ(0xde, guest_inb(0x4d1));
+	guest_outb(0x4d0, 0);
+	guest_outb(0x4d1, 0);
 
 	/* poll mode, interrupts off */
 	asm volatile("cli");
-	outb(0x21, 0xef);	/* only IRQ 4 */
+	guest_outb(0x21, 0xef);	/* only IRQ 4 */
 	GUEST_SYNC(2);		/* the host pulses IRQ 4 */
-	outb(0x20, 0x0c);	/* OCW3: poll */
-	v = inb(0x20);
+	guest_outb(0x20, 0x0c);	/* OCW3: poll */
+	v = guest_inb(0x20);
 	/* 8259A datasheet: bit 7 "I" set and the level; Linux KVM leaves bit 7 clear */
 	GUEST_ASSERT_EQ(4, v & 0x7f);
 	/* (the datasheet puts IRQ 4 in service now; Linux KVM does not: not checked) */
-	outb(0x20, 0x64);	/* specific EOI of IRQ 4 */
-	outb(0x20, 0x0b);	/* OCW3: read ISR */
-	GUEST_ASSERT_EQ(0, inb(0x20));
-	outb(0x20, 0x0c);
-	GUEST_ASSERT_EQ(0, inb(0x20) & 0x80);	/* nothing requested */
-	outb(0x20, 0x0a);	/* back to reading IRR */
-	outb(0x21, 0xff);
-	outb(0xa1, 0xff);
+	guest_outb(0x20, 0x64);	/* specific EOI of IRQ 4 */
+	guest_outb(0x20, 0x0b);	/* OCW3: read ISR */
+	GUEST_ASSERT_EQ(0, guest_inb(0x20));
+	guest_outb(0x20, 0x0c);
+	GUEST_ASSERT_EQ(0, guest_inb(0x20) & 0x80);	/* nothing requested */
+	guest_outb(0x20, 0x0a);	/* back to reading IRR */
+	guest_outb(0x21, 0xff);
+	guest_outb(0xa1, 0xff);
 
 	/* IOAPIC: version 0x11 with 24 entries; pin LEVEL_GSI level, vector, to APIC 0 */
 	GUEST_ASSERT_EQ(0x170011, ioapic_read(1));

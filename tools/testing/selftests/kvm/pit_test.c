@@ -14,24 +14,12 @@
 #include <sys/ioctl.h>
 #include <time.h>
 
+#include "guest_access.h"
 #include "x86_guest.h"
 
 #define PIT_HZ		1193182
 #define IRQ0_VECTOR	0x20
 #define APIC_GPA	0xfee00000ull
-
-static inline void outb(uint16_t port, uint8_t v)
-{
-	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint8_t inb(uint16_t port)
-{
-	uint8_t v;
-
-	asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
 
 static inline uint64_t rdtsc(void)
 {
@@ -46,24 +34,24 @@ static uint16_t latch_read(int ch)
 {
 	uint16_t lo, hi;
 
-	outb(0x43, ch << 6);
-	lo = inb(0x40 + ch);
-	hi = inb(0x40 + ch);
+	guest_outb(0x43, ch << 6);
+	lo = guest_inb(0x40 + ch);
+	hi = guest_inb(0x40 + ch);
 	return lo | hi << 8;
 }
 
 /* read-back command latching the status of one counter */
 static uint8_t status_read(int ch)
 {
-	outb(0x43, 0xe0 | 2 << ch);
-	return inb(0x40 + ch);
+	guest_outb(0x43, 0xe0 | 2 << ch);
+	return guest_inb(0x40 + ch);
 }
 
 static void load(int ch, uint8_t cmd, uint16_t count)
 {
-	outb(0x43, cmd);
-	outb(0x40 + ch, count & 0xff);
-	outb(0x40 + ch, count >> 8);
+	guest_outb(0x43, cmd);
+	guest_outb(0x40 + ch, count & 0xff);
+	guest_outb(0x40 + ch, count >> 8);
 }
 
 static uint64_t tsc_hz;
@@ -103,19 +91,19 @@ static void guest_counters(void)
 	GUEST_ASSERT_EQ(0x34, st & 0x3f);		/* RW 3, mode 2, binary */
 	GUEST_ASSERT_EQ(0, st & 0x40);			/* null count: the count is in */
 	/* read-back of count and status together: status first, then the count */
-	outb(0x43, 0xc2);
-	st = inb(0x40);
+	guest_outb(0x43, 0xc2);
+	st = guest_inb(0x40);
 	GUEST_ASSERT_EQ(0x34, st & 0x3f);
-	v = inb(0x40);
-	v |= inb(0x40) << 8;
+	v = guest_inb(0x40);
+	v |= guest_inb(0x40) << 8;
 	GUEST_ASSERT_MSG(v >= 1 && v <= 60000, "read-back count %llu", v);
 	/* a second latch before the first is read is ignored (datasheet) */
-	outb(0x43, 0x00);
+	guest_outb(0x43, 0x00);
 	for (i = 0; i < 2000; i++)
 		asm volatile("pause");
-	outb(0x43, 0x00);
-	v1 = inb(0x40);
-	v1 |= inb(0x40) << 8;
+	guest_outb(0x43, 0x00);
+	v1 = guest_inb(0x40);
+	v1 |= guest_inb(0x40) << 8;
 	v2 = latch_read(0);
 	GUEST_ASSERT_MSG(v1 >= 1 && v1 <= 60000 && (v1 - v2 + 60000) % 60000 > 0 &&
 			 (v1 - v2 + 60000) % 60000 < 30000, "latch %llu then %llu", v1, v2);
@@ -123,10 +111,10 @@ static void guest_counters(void)
 	/* counter 0, mode 3 (square wave): even counts in [2, 1000], OUT toggles */
 	load(0, 0x36, 1000);
 	for (i = 0; i < 3000 && !(seen_hi && seen_lo); i++) {
-		outb(0x43, 0xc2);
-		st = inb(0x40);
-		v = inb(0x40);
-		v |= inb(0x40) << 8;
+		guest_outb(0x43, 0xc2);
+		st = guest_inb(0x40);
+		v = guest_inb(0x40);
+		v |= guest_inb(0x40) << 8;
 		GUEST_ASSERT_EQ(0x36, st & 0x3f);
 		GUEST_ASSERT_MSG(v >= 2 && v <= 1000 && !(v & 1), "mode 3 count %llu", v);
 		if (st & 0x80)
@@ -145,27 +133,27 @@ static void guest_counters(void)
 	GUEST_ASSERT_EQ(0x35, status_read(1) & 0x3f);
 
 	/* counter 2, mode 0 (interrupt on terminal count), gate from port 0x61 bit 0 */
-	outb(0x61, inb(0x61) & ~3);
-	GUEST_ASSERT_EQ(0, inb(0x61) & 1);
-	outb(0x43, 0xb0);
+	guest_outb(0x61, guest_inb(0x61) & ~3);
+	GUEST_ASSERT_EQ(0, guest_inb(0x61) & 1);
+	guest_outb(0x43, 0xb0);
 	/*
 	 * RW 3, mode 0, binary. (OUT is not checked here: the datasheet puts it low at a
 	 * mode 0 control word, Linux KVM leaves it as the old count left it.)
 	 */
 	st = status_read(2);
 	GUEST_ASSERT_EQ(0x30, st & 0x3f);
-	outb(0x61, (inb(0x61) & ~2) | 1);
-	GUEST_ASSERT_EQ(1, inb(0x61) & 1);
-	outb(0x42, 0xff);
-	outb(0x42, 0xff);
+	guest_outb(0x61, (guest_inb(0x61) & ~2) | 1);
+	GUEST_ASSERT_EQ(1, guest_inb(0x61) & 1);
+	guest_outb(0x42, 0xff);
+	guest_outb(0x42, 0xff);
 	t0 = rdtsc();
-	GUEST_ASSERT_EQ(0, inb(0x61) & 0x20);		/* 55 ms to go */
+	GUEST_ASSERT_EQ(0, guest_inb(0x61) & 0x20);		/* 55 ms to go */
 	v1 = latch_read(2);
 	v2 = latch_read(2);
 	GUEST_ASSERT_MSG(v2 < v1, "mode 0 counts %llu then %llu", v1, v2);
 	GUEST_ASSERT_EQ(0, status_read(2) & 0x80);
 	limit = t0 + tsc_hz * 10;
-	while (!(inb(0x61) & 0x20)) {
+	while (!(guest_inb(0x61) & 0x20)) {
 		t1 = rdtsc();
 		GUEST_ASSERT_MSG(t1 < limit, "OUT2 not high after 10 s");
 	}
@@ -255,7 +243,7 @@ static void guest_read_restored(void)
 static void guest_program_only(void)
 {
 	load(0, 0x34, 60000);
-	outb(0x61, 0x03);
+	guest_outb(0x61, 0x03);
 	load(2, 0xb6, 4000);		/* counter 2, mode 3 */
 	GUEST_DONE();
 }
@@ -338,7 +326,7 @@ static void test_state(void)
 
 static void guest_speaker_port(void)
 {
-	inb(0x61);
+	guest_inb(0x61);
 	GUEST_DONE();
 }
 
@@ -370,7 +358,7 @@ static volatile uint64_t irq_count;
 static void irq0_handler(struct ex_regs *regs)
 {
 	irq_count++;
-	outb(0x20, 0x20);		/* non-specific EOI */
+	guest_outb(0x20, 0x20);		/* non-specific EOI */
 }
 
 static void guest_irq0(uint64_t interval)
@@ -380,16 +368,16 @@ static void guest_irq0(uint64_t interval)
 
 	apic[0xf0 / 4] = 0x1ff;		/* SVR: software enabled */
 	apic[0x350 / 4] = 0x700;	/* LVT0: ExtINT, unmasked (virtual wire) */
-	outb(0x20, 0x11);		/* ICW1: edge, cascade, ICW4 */
-	outb(0x21, IRQ0_VECTOR);	/* ICW2 */
-	outb(0x21, 0x04);		/* ICW3: slave on IR2 */
-	outb(0x21, 0x01);		/* ICW4: 8086 */
-	outb(0xa0, 0x11);
-	outb(0xa1, IRQ0_VECTOR + 8);
-	outb(0xa1, 0x02);
-	outb(0xa1, 0x01);
-	outb(0xa1, 0xff);
-	outb(0x21, 0xfe);		/* only IRQ0 */
+	guest_outb(0x20, 0x11);		/* ICW1: edge, cascade, ICW4 */
+	guest_outb(0x21, IRQ0_VECTOR);	/* ICW2 */
+	guest_outb(0x21, 0x04);		/* ICW3: slave on IR2 */
+	guest_outb(0x21, 0x01);		/* ICW4: 8086 */
+	guest_outb(0xa0, 0x11);
+	guest_outb(0xa1, IRQ0_VECTOR + 8);
+	guest_outb(0xa1, 0x02);
+	guest_outb(0xa1, 0x01);
+	guest_outb(0xa1, 0xff);
+	guest_outb(0x21, 0xfe);		/* only IRQ0 */
 	load(0, 0x34, 11932);		/* 100 Hz */
 	t0 = rdtsc();
 	asm volatile("sti");

@@ -60,6 +60,16 @@ static inline uint32_t guest_pio_in(uint16_t port, int len)
 	return v;
 }
 
+static inline void guest_outb(uint16_t port, uint8_t v)
+{
+	guest_pio_out(port, 1, v);
+}
+
+static inline uint8_t guest_inb(uint16_t port)
+{
+	return guest_pio_in(port, 1);
+}
+
 /* REP OUTSB of the n bytes at src to port */
 static inline void guest_rep_outsb(uint16_t port, const void *src, uint64_t n)
 {
