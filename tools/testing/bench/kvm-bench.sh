@@ -8,15 +8,15 @@
 # A measurement that failed (or a module set that did not load) shows as FAIL in its
 # column and has no ratio; the exit status is then 1.
 #
-# The Linux boot (qemu_boot_linux, which needs the nested QEMU bundle: bench passes vmtest
-# --qemu) runs after the other rows, in a kvm_bench run of its own, so that the exits counted
-# by reason in our module (/sys/kernel/debug/kvm/exit_stats, when it has that file: "NAME
-# COUNT" lines, reset by a write) are the boot's alone; the table ends with the top reasons as
-# "#" comment lines, before the worst ratio.
+# The Linux boots (qemu_boot_linux*, which need the nested QEMU bundle: bench passes vmtest
+# --qemu) run after the other rows, each in a kvm_bench run of its own, so that the exits
+# counted by reason in our module (/sys/kernel/debug/kvm/exit_stats, when it has that file:
+# "NAME COUNT" lines, reset by a write) are that boot's alone; the table ends with each boot's
+# top reasons as "#" comment lines, before the worst ratio.
 set -u
 cd "$(dirname "$0")" || exit 2
 BENCH=./kvm_bench
-BOOT=qemu_boot_linux
+BOOT_PREFIX=qemu_boot_linux	# the boot rows: qemu_boot_linux, qemu_boot_linux_irqchip
 EXIT_STATS=/sys/kernel/debug/kvm/exit_stats
 TOP_EXITS=8
 say() { echo "bench: $*"; }
@@ -47,15 +47,19 @@ for a in "$@"; do
 	esac
 done
 [ -n "$NAMES" ] || NAMES=$ALL
-# The rows in kvm_bench's order, the boot apart.
-SHORT='' RUN_BOOT=0
+# The rows in kvm_bench's order, the boots apart (last).
+SHORT='' BOOTS=''
 for n in $ALL; do
 	case " $NAMES " in
-	*" $n "*) if [ "$n" = $BOOT ]; then RUN_BOOT=1; else SHORT="$SHORT $n"; fi ;;
+	*" $n "*)
+		case "$n" in
+		"$BOOT_PREFIX"*) BOOTS="$BOOTS $n" ;;
+		*) SHORT="$SHORT $n" ;;
+		esac
+		;;
 	esac
 done
-NAMES=$SHORT
-[ "$RUN_BOOT" = 0 ] || NAMES="$NAMES $BOOT"
+NAMES="$SHORT$BOOTS"
 
 # unload_set NAMES: rmmod those of NAMES (unload order) that are loaded.
 unload_set() {
@@ -88,14 +92,15 @@ run_bench() {
 	done
 }
 
-# exit_stats_top: the top exit reasons of the counts in EXIT_STATS, as comment lines. The
+# exit_stats_top BOOT: the top exit reasons of the counts in EXIT_STATS, as comment lines. The
 # backend's exits are named VENDOR:REASON (svm:npf); the returns to userspace among them are
 # counted again as user:REASON (user:mmio), so the total is that of the others.
 exit_stats_top() {
+	boot=$1
 	awk '$2 ~ /^[0-9]+$/ { if ($1 ~ /^user:/) u += $2; else n += $2 }
 		END { printf "%d %d\n", n, u }' "$EXIT_STATS" >/tmp/bench.totals
 	read -r total user </tmp/bench.totals
-	echo "# $BOOT on ours: $total exits, $user of them to userspace ($EXIT_STATS);" \
+	echo "# $boot on ours: $total exits, $user of them to userspace ($EXIT_STATS);" \
 		"the top $TOP_EXITS reasons:"
 	sort -k2,2nr "$EXIT_STATS" | awk -v top=$TOP_EXITS -v total="$total" '
 		$2 ~ /^[0-9]+$/ && $2 > 0 && n < top {
@@ -105,7 +110,7 @@ exit_stats_top() {
 }
 
 # run_set KVM LOAD UNLOAD: results in /tmp/bench.KVM ("bench NAME ok|fail ..."); for ours,
-# the boot's exit reasons in /tmp/bench.exits.
+# each boot's exit reasons appended to /tmp/bench.exits.
 run_set() {
 	kvm=$1 load=$2 unload=$3
 	out=/tmp/bench.$kvm
@@ -121,7 +126,7 @@ run_set() {
 	say "$kvm: loaded $unload"
 	# shellcheck disable=SC2086 # word splitting wanted
 	[ -z "$SHORT" ] || run_bench "$kvm" "$out" $OPTS $SHORT
-	if [ "$RUN_BOOT" = 1 ]; then
+	for boot in $BOOTS; do
 		if [ "$kvm" = ours ]; then
 			grep -q ' /sys/kernel/debug debugfs ' /proc/mounts ||
 				mount -t debugfs debugfs /sys/kernel/debug
@@ -130,16 +135,16 @@ run_set() {
 			fi
 		fi
 		# shellcheck disable=SC2086
-		run_bench "$kvm" "$out" $OPTS $BOOT
+		run_bench "$kvm" "$out" $OPTS "$boot"
 		if [ "$kvm" = ours ]; then
 			if [ -e "$EXIT_STATS" ]; then
-				exit_stats_top >/tmp/bench.exits
+				exit_stats_top "$boot" >>/tmp/bench.exits
 			else
-				echo "# $BOOT on ours: no exit counts by reason ($EXIT_STATS does not exist)" \
-					>/tmp/bench.exits
+				echo "# $boot on ours: no exit counts by reason ($EXIT_STATS does not exist)" \
+					>>/tmp/bench.exits
 			fi
 		fi
-	fi
+	done
 	unload_set "$unload"
 	return 0
 }

@@ -15,18 +15,22 @@
  * Lines starting with "#" are comments (the failing child's messages among them).
  * Exit status 0 when every benchmark ran, 1 otherwise.
  */
+#include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "apic.h"
 #include "x86_guest.h"
 
 #define BENCH_PORT		0xe3	/* not UCALL_PORT: plain exits, no ucall */
@@ -44,11 +48,22 @@
 #define LOG_ROUNDS		4		/* dirty + collect rounds per batch */
 #define VM_CYCLES		20
 #define VM_VCPUS		4
+#define DOORBELLS		1000
+#define DOORBELL_GPA		MMIO_GPA	/* an MMIO doorbell: no slot, a KVM_IOEVENTFD */
+#define DOORBELL_VECTOR		0x50
+#define DOORBELL_GSI		40		/* above the IOAPIC's pins: an MSI route */
+#define IPI_ROUNDTRIPS		1000
+#define PING_VECTOR		0x51		/* vCPU 0 to vCPU 1 */
+#define PONG_VECTOR		0x52		/* and back */
+#define APIC_ICR		0x300
+#define APIC_ICR2		0x310
+#define WARM_OPS		10		/* untimed round trips before the timed ones */
 #define DEFAULT_REPS		5
 #define MAX_REPS		64
 #define CHILD_TIMEOUT_S		600	/* host seconds (icount: guest instructions) */
 #define QEMU_BOOT		"/usr/bin/qemu-boot-guest"
 #define QEMU_BOOT_LIMIT_S	150	/* per boot; about 7 s under -icount */
+#define SYNC_DONE		(~0ULL)	/* a reply to GUEST_SYNC: end the guest */
 /* One boot per measurement: 35 s of wall time each, and two runs agree to 1 in 10^5 anyway. */
 #define QEMU_BOOT_MAX_REPS	1
 
@@ -117,6 +132,86 @@ static void guest_dirty(uint64_t base, uint64_t size, uint64_t stride)
 	}
 }
 
+/*
+ * One doorbell at a time: a 32-bit store to the doorbell (a KVM_IOEVENTFD), then HLT with
+ * interrupts on until the interrupt the host answers with (an irqfd's MSI) was counted by
+ * apic.c's handler, which EOIs. As many as the host's reply to each SYNC says.
+ */
+static void guest_doorbell_loop(uint64_t doorbell)
+{
+	volatile uint64_t *count = &apic_irq_count[DOORBELL_VECTOR];
+	uint64_t n, i, want;
+
+	apic_guest_init();
+	for (;;) {
+		n = GUEST_SYNC(*count);
+		for (i = 0; i < n; i++) {
+			want = *count + 1;
+			*(volatile uint32_t *)doorbell = 1;
+			/* STI's shadow covers HLT: an interrupt pending already wakes it */
+			while (*count < want)
+				asm volatile("sti; hlt; cli" : : : "memory");
+		}
+	}
+}
+
+/* The IPI ping-pong: vCPU 1 answers each ping with a pong, until ipi_stop. */
+static volatile uint64_t ipi_pings, ipi_pongs, ipi_ready, ipi_stop;
+
+static void xapic_send_fixed(uint8_t dest, uint8_t vector)
+{
+	xapic_write(APIC_ICR2, (uint32_t)dest << 24);
+	xapic_write(APIC_ICR, vector);	/* fixed, physical destination, no shorthand */
+}
+
+static void ping_handler(struct ex_regs *regs)	/* vCPU 1 */
+{
+	ipi_pings++;
+	xapic_eoi();
+	if (!ipi_stop)
+		xapic_send_fixed(0, PONG_VECTOR);
+}
+
+static void pong_handler(struct ex_regs *regs)	/* vCPU 0 */
+{
+	ipi_pongs++;
+	xapic_eoi();
+}
+
+static void guest_ipi_responder(void)
+{
+	xapic_write(APIC_SPIV, APIC_SPIV_ENABLE | 0xff);
+	xapic_write(APIC_TPR, 0);
+	ipi_ready = 1;
+	while (!ipi_stop)
+		asm volatile("sti; hlt; cli" : : : "memory");
+	GUEST_DONE();
+}
+
+/* vCPU 0: as many pings as the host's reply to each SYNC says, each waited for in HLT. */
+static void guest_ipi_initiator(void)
+{
+	uint64_t n, i, want;
+
+	apic_guest_init();
+	while (!ipi_ready)	/* a fixed IPI to a software-disabled APIC is dropped */
+		asm volatile("pause");
+	for (;;) {
+		n = GUEST_SYNC(ipi_pings, ipi_pongs);
+		if (n == SYNC_DONE)
+			break;
+		for (i = 0; i < n; i++) {
+			want = ipi_pongs + 1;
+			xapic_send_fixed(1, PING_VECTOR);
+			while (ipi_pongs < want)
+				asm volatile("sti; hlt; cli" : : : "memory");
+		}
+	}
+	ipi_stop = 1;
+	xapic_send_fixed(1, PING_VECTOR);	/* wakes vCPU 1, which sees ipi_stop */
+	GUEST_DONE();
+}
+
 /* --- benchmarks: each returns the time of one operation in ns for one batch --- */
 
 /* OUT to a port without a device: KVM_EXIT_IO to userspace and KVM_RUN back in. */
@@ -178,8 +273,8 @@ static double bench_mmio_read(void)
 	return bench_mmio(true);
 }
 
-/* Time of one KVM_RUN that does n CPUIDs between two SYNCs. */
-static long long cpuid_run(struct kvm_vcpu *vcpu, struct ucall *uc, uint64_t n)
+/* Time of one KVM_RUN from the reply n to a SYNC to the next SYNC (n operations). */
+static long long sync_run(struct kvm_vcpu *vcpu, struct ucall *uc, uint64_t n)
 {
 	long long t0;
 
@@ -201,11 +296,11 @@ static double bench_cpuid(void)
 		vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
 		vcpu = guest_vcpu_add(vm, 0, (uint64_t)guest_cpuid_loop);
 		vcpu_run_expect_ucall(vcpu, UCALL_SYNC, &uc);
-		cpuid_run(vcpu, &uc, 10);	/* warm */
+		sync_run(vcpu, &uc, 10);	/* warm */
 	}
 	/* the SYNC round trip costs the same in both runs: the difference is the CPUIDs */
-	with = cpuid_run(vcpu, &uc, CPUID_LOOPS);
-	without = cpuid_run(vcpu, &uc, 0);
+	with = sync_run(vcpu, &uc, CPUID_LOOPS);
+	without = sync_run(vcpu, &uc, 0);
 	TEST_ASSERT(with > without, "%d CPUIDs took %lld ns, none %lld ns", CPUID_LOOPS, with,
 		    without);
 	return (double)(with - without) / CPUID_LOOPS;
@@ -379,14 +474,161 @@ static double bench_vm_create(void)
 }
 
 /*
- * Debian's QEMU boots a Linux guest on /dev/kvm, interrupt controller in userspace (issue 8,
- * stage 1): the nested QEMU bundle's qemu-boot-guest (tools/testing/vmtest), from fork to
- * its exit, which follows QEMU's exit at the guest's power-off. The script's own work before
- * QEMU starts and after it exits is a few milliseconds of the about 7 s.
+ * A VM with the in-kernel irqchip (KVM_CREATE_IRQCHIP, before any vCPU), the APIC mapped in
+ * the guest, apic.c's counting handler on the nr vectors listed.
  */
-static double bench_qemu_boot(void)
+static struct kvm_vm *irqchip_vm_new(const uint8_t *vectors, int nr)
 {
-	char limit[16];
+	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
+
+	vm_ioctl(vm, KVM_CREATE_IRQCHIP, NULL);
+	apic_vm_setup(vm, vectors, nr);
+	return vm;
+}
+
+/* The host side of the doorbell: each signal of bell answered by a write to irq. */
+struct doorbell_server {
+	int bell, irq;
+	volatile uint64_t rings;	/* doorbells seen */
+	volatile int stop;
+	pthread_t thread;
+};
+
+static void *doorbell_serve(void *arg)
+{
+	struct doorbell_server *srv = arg;
+	uint64_t v, one = 1;
+
+	for (;;) {
+		if (read(srv->bell, &v, sizeof(v)) != sizeof(v)) {
+			TEST_ASSERT(errno == EINTR, "read(ioeventfd): %s", strerror(errno));
+			continue;
+		}
+		if (srv->stop)
+			return NULL;
+		__atomic_store_n(&srv->rings, srv->rings + v, __ATOMIC_RELEASE);
+		TEST_ASSERT_EQ(sizeof(one), write(srv->irq, &one, sizeof(one)));
+	}
+}
+
+/*
+ * The paravirtual doorbell: the guest's store to an MMIO doorbell signals a KVM_IOEVENTFD in
+ * the kernel, a host thread blocked on that eventfd wakes and writes an irqfd whose GSI is
+ * routed to an MSI for the guest's vector; the guest, in HLT, takes the interrupt, EOIs and
+ * rings again. No exit to userspace on the way: the batch is one KVM_RUN, between two SYNCs
+ * (a run of none subtracted), and each interrupt must answer one doorbell.
+ */
+static double bench_doorbell(void)
+{
+	struct {
+		struct kvm_irq_routing hdr;
+		struct kvm_irq_routing_entry e[1];
+	} routes = {
+		.hdr.nr = 1,
+		.e[0] = { .gsi = DOORBELL_GSI, .type = KVM_IRQ_ROUTING_MSI,
+			  .u.msi = { .address_lo = MSI_ADDR(0),
+				     .data = MSI_DATA(DOORBELL_VECTOR) } },
+	};
+	static const uint8_t vector = DOORBELL_VECTOR;
+	struct kvm_vm *vm = irqchip_vm_new(&vector, 1);
+	struct doorbell_server srv = { .bell = eventfd(0, 0), .irq = eventfd(0, 0) };
+	struct kvm_ioeventfd bell = { .addr = DOORBELL_GPA, .len = 4, .fd = srv.bell };
+	struct kvm_irqfd irqfd = { .fd = srv.irq, .gsi = DOORBELL_GSI };
+	struct kvm_vcpu *vcpu;
+	struct ucall uc;
+	long long with, without;
+	uint64_t one = 1;
+
+	TEST_ASSERT(srv.bell >= 0 && srv.irq >= 0, "eventfd: %s", strerror(errno));
+	vm_ioctl(vm, KVM_SET_GSI_ROUTING, &routes);
+	vm_ioctl(vm, KVM_IOEVENTFD, &bell);
+	vm_ioctl(vm, KVM_IRQFD, &irqfd);
+	guest_map_range(vm, DOORBELL_GPA, DOORBELL_GPA, PAGE_SIZE);
+	vcpu = guest_vcpu_add(vm, 0, (uint64_t)guest_doorbell_loop);
+	vcpu_set_args(vcpu, DOORBELL_GPA);
+	TEST_ASSERT_EQ(0, pthread_create(&srv.thread, NULL, doorbell_serve, &srv));
+
+	vcpu_run_expect_ucall(vcpu, UCALL_SYNC, &uc);
+	sync_run(vcpu, &uc, WARM_OPS);
+	with = sync_run(vcpu, &uc, DOORBELLS);
+	without = sync_run(vcpu, &uc, 0);
+	/* one interrupt per doorbell, one doorbell per store: nothing lost, nothing extra */
+	TEST_ASSERT(uc.args[0] == WARM_OPS + DOORBELLS &&
+		    __atomic_load_n(&srv.rings, __ATOMIC_ACQUIRE) == WARM_OPS + DOORBELLS,
+		    "%d doorbells rung: the host saw %llu, the guest took %llu interrupts",
+		    WARM_OPS + DOORBELLS, (unsigned long long)srv.rings,
+		    (unsigned long long)uc.args[0]);
+	TEST_ASSERT(with > without, "%d doorbells took %lld ns, none %lld ns", DOORBELLS,
+		    with, without);
+
+	srv.stop = 1;
+	TEST_ASSERT_EQ(sizeof(one), write(srv.bell, &one, sizeof(one)));
+	TEST_ASSERT_EQ(0, pthread_join(srv.thread, NULL));
+	kvm_vm_free(vm);
+	close(srv.bell);
+	close(srv.irq);
+	return (double)(with - without) / DOORBELLS;
+}
+
+static void *ipi_responder_run(void *arg)
+{
+	/* HLT stays in the kernel: the only return to userspace is the DONE at the end */
+	vcpu_run_expect_ucall((struct kvm_vcpu *)arg, UCALL_DONE, NULL);
+	return NULL;
+}
+
+/*
+ * IPI ping-pong between two vCPUs of one guest, each run by a host thread of its own: vCPU 0
+ * sends a fixed IPI to vCPU 1 through the xAPIC ICR and waits in HLT; vCPU 1 (in HLT) takes
+ * it, EOIs and sends one back the same way. Timed as bench_doorbell; every ping must have
+ * been answered.
+ */
+static double bench_ipi(void)
+{
+	struct kvm_vm *vm = irqchip_vm_new(NULL, 0);
+	struct kvm_mp_state runnable = { .mp_state = KVM_MP_STATE_RUNNABLE };
+	struct kvm_vcpu *vcpu0, *vcpu1;
+	struct ucall uc;
+	long long with, without;
+	pthread_t thread;
+
+	vm_install_exception_handler(vm, PING_VECTOR, ping_handler);
+	vm_install_exception_handler(vm, PONG_VECTOR, pong_handler);
+	vcpu0 = guest_vcpu_add(vm, 0, (uint64_t)guest_ipi_initiator);
+	vcpu1 = guest_vcpu_add(vm, 1, (uint64_t)guest_ipi_responder);
+	/* an AP starts in wait-for-SIPI with the in-kernel APIC: let it run at once */
+	vcpu_ioctl(vcpu1, KVM_SET_MP_STATE, &runnable);
+	TEST_ASSERT_EQ(0, pthread_create(&thread, NULL, ipi_responder_run, vcpu1));
+
+	vcpu_run_expect_ucall(vcpu0, UCALL_SYNC, &uc);
+	sync_run(vcpu0, &uc, WARM_OPS);
+	with = sync_run(vcpu0, &uc, IPI_ROUNDTRIPS);
+	without = sync_run(vcpu0, &uc, 0);
+	TEST_ASSERT(uc.args[0] == WARM_OPS + IPI_ROUNDTRIPS &&
+		    uc.args[1] == WARM_OPS + IPI_ROUNDTRIPS,
+		    "%d pings sent: vCPU 1 took %llu, vCPU 0 took %llu pongs",
+		    WARM_OPS + IPI_ROUNDTRIPS, (unsigned long long)uc.args[0],
+		    (unsigned long long)uc.args[1]);
+	TEST_ASSERT(with > without, "%d IPI round trips took %lld ns, none %lld ns",
+		    IPI_ROUNDTRIPS, with, without);
+
+	ucall_reply(vcpu0, &uc, SYNC_DONE);
+	vcpu_run_expect_ucall(vcpu0, UCALL_DONE, NULL);
+	TEST_ASSERT_EQ(0, pthread_join(thread, NULL));
+	kvm_vm_free(vm);
+	return (double)(with - without) / IPI_ROUNDTRIPS;
+}
+
+/*
+ * Debian's QEMU boots a Linux guest on /dev/kvm (issue 8): the nested QEMU bundle's
+ * qemu-boot-guest (tools/testing/vmtest) with the given --stage arguments, from fork to its
+ * exit, which follows QEMU's exit at the guest's power-off. The script's own work before
+ * QEMU starts and after it exits is a few milliseconds of the about 7 s. The guest's console
+ * goes to /tmp/NAME.log.
+ */
+static double bench_qemu_boot(const char *name, const char *stage, const char *smp)
+{
+	char limit[16], log[64];
 	cpu_set_t all;
 	long long t0, t;
 	int status;
@@ -395,6 +637,7 @@ static double bench_qemu_boot(void)
 	TEST_ASSERT(!access(QEMU_BOOT, X_OK),
 		    "no %s: the nested QEMU bundle is not staged (vmtest --qemu)", QEMU_BOOT);
 	snprintf(limit, sizeof(limit), "%d", QEMU_BOOT_LIMIT_S);
+	snprintf(log, sizeof(log), "/tmp/%s.log", name);
 	fflush(stdout);
 	t0 = now_ns();
 	pid = fork();
@@ -405,8 +648,8 @@ static double bench_qemu_boot(void)
 		for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
 			CPU_SET(cpu, &all);
 		sched_setaffinity(0, sizeof(all), &all);
-		execl(QEMU_BOOT, QEMU_BOOT, "--stage", "1", "--limit", limit,
-		      "--log", "/tmp/qemu_boot_linux.log", (char *)NULL);
+		execl(QEMU_BOOT, QEMU_BOOT, "--stage", stage, "--smp", smp, "--limit", limit,
+		      "--log", log, (char *)NULL);
 		_exit(127);
 	}
 	TEST_ASSERT_EQ(pid, waitpid(pid, &status, 0));
@@ -416,6 +659,21 @@ static double bench_qemu_boot(void)
 		    QEMU_BOOT, WIFEXITED(status) ? "exit status" : "signal",
 		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 	return (double)t;
+}
+
+/* Stage 1: -machine pc,kernel-irqchip=off -cpu qemu64 (the interrupt controllers in QEMU). */
+static double bench_qemu_boot_stage1(void)
+{
+	return bench_qemu_boot("qemu_boot_linux", "1", "1");
+}
+
+/*
+ * Stage 2: QEMU's defaults (-cpu host, the in-kernel irqchip), one vCPU: the emulated host
+ * has one CPU, and stock KVM hung there twice with -smp 2.
+ */
+static double bench_qemu_boot_stage2(void)
+{
+	return bench_qemu_boot("qemu_boot_linux_irqchip", "2", "1");
 }
 
 static const struct bench {
@@ -441,8 +699,14 @@ static const struct bench {
 	  "manual protect: KVM_GET_DIRTY_LOG + KVM_CLEAR_DIRTY_LOG of 1 GiB, 16384 dirty pages" },
 	{ "vm_create_destroy_4vcpu", bench_vm_create, 0,
 	  "KVM_CREATE_VM + 4 x KVM_CREATE_VCPU + close them, per VM" },
-	{ "qemu_boot_linux", bench_qemu_boot, QEMU_BOOT_MAX_REPS,
+	{ "ioeventfd_irqfd_roundtrip", bench_doorbell, 0,
+	  "MMIO doorbell (ioeventfd) -> host thread -> irqfd MSI -> guest woken from HLT, EOI" },
+	{ "ipi_roundtrip", bench_ipi, 0,
+	  "xAPIC fixed IPI vCPU 0 -> vCPU 1 and back, both waiting in HLT, per ping-pong" },
+	{ "qemu_boot_linux", bench_qemu_boot_stage1, QEMU_BOOT_MAX_REPS,
 	  "QEMU start to guest power-off: Linux booted to userspace, stage 1 (irqchip in userspace)" },
+	{ "qemu_boot_linux_irqchip", bench_qemu_boot_stage2, QEMU_BOOT_MAX_REPS,
+	  "QEMU start to guest power-off: stage 2 (QEMU's defaults, in-kernel irqchip), -smp 1" },
 };
 #define NR_BENCHES	(int)(sizeof(benches) / sizeof(benches[0]))
 
