@@ -20,6 +20,9 @@
 			 BIT(30))
 #define F1_ECX_OSXSAVE	BIT(27)
 #define F1_ECX_HYPERVISOR BIT(31)
+#define F1_ECX_X2APIC		BIT(21)
+/* leaf 1 ECX bits reported whatever the host has: KVM itself provides them */
+#define F1_ECX_EMULATED		(F1_ECX_HYPERVISOR | F1_ECX_X2APIC)
 /*
  * FPU VME DE PSE TSC MSR PAE MCE CX8 APIC SEP MTRR PGE MCA CMOV PAT PSE36 CLFLUSH MMX FXSR SSE
  * SSE2 (MCE/MCA: the machine-check MSRs of mce.c)
@@ -99,8 +102,8 @@ static int build_basic_leaves(struct cpuid_builder *b)
 			if (!e)
 				break;
 			e->ebx &= 0xff00;	/* CLFLUSH line size only: no APIC id, no count */
-			/* x2APIC (bit 21): emulated by lapic.c whatever the host has */
-			e->ecx = (e->ecx & F1_ECX_ALLOWED) | F1_ECX_HYPERVISOR | BIT(21);
+			/* x2APIC: emulated by lapic.c whatever the host has */
+			e->ecx = (e->ecx & F1_ECX_ALLOWED) | F1_ECX_EMULATED;
 			if (!(xcr0 & XFEATURE_MASK_YMM))
 				e->ecx &= ~(BIT(28) | BIT(12) | BIT(29));	/* AVX FMA F16C */
 			e->edx &= F1_EDX_ALLOWED;
