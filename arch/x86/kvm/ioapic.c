@@ -57,8 +57,37 @@ struct kvm_ioapic {
 	struct kvm *kvm;			/* immutable */
 	struct kvm_ioapic_state s;		/* lock */
 	u8 sources[KVM_IOAPIC_NUM_PINS];	/* lock: bit per irq source id driving a pin */
+	/*
+	 * Vectors of the edge entries: their EOIs matter only to ack notifiers (the PIT's
+	 * reinjection), so lapic.c calls in only for these. lock to write, test_bit to read.
+	 */
+	DECLARE_BITMAP(edge_vectors, 256);
 	struct kvm_io_device dev;		/* immutable once on the bus */
 };
+
+/* Lock held, after any change to the redirection table. */
+static void update_edge_vectors(struct kvm_ioapic *ioapic)
+{
+	DECLARE_BITMAP(v, 256);
+	int pin, i;
+
+	bitmap_zero(v, 256);
+	for (pin = 0; pin < KVM_IOAPIC_NUM_PINS; pin++) {
+		u64 e = ioapic->s.redirtbl[pin].bits;
+
+		if (!(e & RTE_LEVEL))
+			__set_bit(e & RTE_VECTOR, v);
+	}
+	for (i = 0; i < BITS_TO_LONGS(256); i++)
+		WRITE_ONCE(ioapic->edge_vectors[i], v[i]);
+}
+
+bool kvm_ioapic_edge_vector(struct kvm *kvm, u8 vector)
+{
+	struct kvm_ioapic *ioapic = kvm->arch.vioapic;
+
+	return ioapic && test_bit(vector, ioapic->edge_vectors);
+}
 
 struct ioapic_msgs {
 	int nr;
@@ -185,7 +214,7 @@ static void ioapic_service_all(struct kvm_ioapic *ioapic)
 		ioapic_send(ioapic, &m);
 }
 
-void kvm_ioapic_eoi(struct kvm *kvm, u8 vector)
+void kvm_ioapic_eoi(struct kvm *kvm, u8 vector, bool level)
 {
 	struct kvm_ioapic *ioapic = kvm->arch.vioapic;
 	unsigned long flags;
@@ -198,13 +227,13 @@ void kvm_ioapic_eoi(struct kvm *kvm, u8 vector)
 	for (pin = 0; pin < KVM_IOAPIC_NUM_PINS; pin++) {
 		u64 *e = &ioapic->s.redirtbl[pin].bits;
 
-		if ((*e & RTE_VECTOR) != vector)
+		if ((*e & RTE_VECTOR) != vector || !(*e & RTE_LEVEL) != !level)
 			continue;
 		/*
-		 * Edge entries of the vector are told too: lapic.c calls here for the vectors
-		 * whose EOI a source waits for (the PIT's reinjection on an edge pin).
+		 * An edge entry's EOI (a vector whose TMR bit was clear) only tells its ack
+		 * notifiers (the PIT's reinjection waits for it on pin 2 under QEMU's routing).
 		 */
-		if (!(*e & RTE_LEVEL) || (*e & RTE_REMOTE_IRR))
+		if (!level || (*e & RTE_REMOTE_IRR))
 			acked |= BIT(pin);
 		*e &= ~RTE_REMOTE_IRR;
 	}
@@ -259,6 +288,7 @@ static void ioapic_write_reg(struct kvm_ioapic *ioapic, u32 val, struct ioapic_m
 	if (!(e & RTE_LEVEL))
 		e &= ~RTE_REMOTE_IRR;
 	ioapic->s.redirtbl[pin].bits = e;
+	update_edge_vectors(ioapic);
 	ioapic_service(ioapic, pin, m);
 }
 
@@ -326,6 +356,7 @@ int kvm_ioapic_create(struct kvm *kvm)
 	ioapic->s.base_address = IOAPIC_BASE;
 	for (pin = 0; pin < KVM_IOAPIC_NUM_PINS; pin++)
 		ioapic->s.redirtbl[pin].bits = RTE_MASK;
+	update_edge_vectors(ioapic);
 	ioapic->dev = (struct kvm_io_device){ .ops = &ioapic_dev_ops, .pio = false,
 					      .addr = IOAPIC_BASE, .len = IOAPIC_MMIO_LEN };
 	kvm->arch.vioapic = ioapic;
@@ -366,6 +397,7 @@ void kvm_ioapic_set_state(struct kvm *kvm, const struct kvm_ioapic_state *s)
 
 	spin_lock_irqsave(&ioapic->lock, flags);
 	ioapic->s = *s;
+	update_edge_vectors(ioapic);
 	for (pin = 0; pin < KVM_IOAPIC_NUM_PINS; pin++)
 		ioapic->sources[pin] = (s->irr & BIT(pin)) ?
 				       BIT(KVM_USERSPACE_IRQ_SOURCE_ID) : 0;

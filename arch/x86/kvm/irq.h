@@ -98,11 +98,14 @@ bool kvm_pic_intr_raised(struct kvm *kvm);
 int kvm_pic_ack(struct kvm *kvm);
 
 /*
- * ioapic.c, for lapic.c: a LAPIC's EOI of a level-triggered vector (TMR bit set) not
+ * ioapic.c, for lapic.c: a LAPIC's EOI of a level-triggered vector (TMR bit set, level) not
  * suppressed by directed EOI (SDM 10.8.5): clear Remote IRR of the entries with that vector.
- * In split mode lapic.c exits with KVM_EXIT_IOAPIC_EOI instead.
+ * In split mode lapic.c exits with KVM_EXIT_IOAPIC_EOI instead. An EOI of an edge vector
+ * (level false) only runs the ack notifiers of the edge entries with that vector, as Linux
+ * KVM does for the PIT's reinjection; kvm_ioapic_edge_vector() says whether any entry has it.
  */
-void kvm_ioapic_eoi(struct kvm *kvm, u8 vector);
+void kvm_ioapic_eoi(struct kvm *kvm, u8 vector, bool level);
+bool kvm_ioapic_edge_vector(struct kvm *kvm, u8 vector);
 
 /*
  * Told when the guest acknowledges (EOIs) an interrupt of GSI gsi: PIT reinjection, irqfd

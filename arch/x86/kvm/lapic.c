@@ -349,15 +349,20 @@ static void apic_eoi(struct kvm_lapic *apic)
 		return;
 	__clear_bit(vec % 32, vec_word(apic, APIC_REG_ISR, vec));
 	apic_set_reg(apic, APIC_REG_PPR, compute_ppr(apic));
-	if (!test_bit(vec % 32, vec_word(apic, APIC_REG_TMR, vec)))
+	if (!test_bit(vec % 32, vec_word(apic, APIC_REG_TMR, vec))) {
+		/* edge: ack notifiers only (PIT reinjection through the in-kernel IOAPIC) */
+		if (vcpu->kvm->arch.irqchip_mode == KVM_IRQCHIP_KERNEL &&
+		    kvm_ioapic_edge_vector(vcpu->kvm, vec))
+			kvm_ioapic_eoi(vcpu->kvm, vec, false);
 		return;
+	}
 	/* level-triggered: tell the IOAPIC unless directed EOI suppresses the broadcast */
 	if (apic_get_reg(apic, APIC_REG_SVR) & APIC_SVR_SUPPRESS_EOI)
 		return;
 	if (vcpu->kvm->arch.irqchip_mode == KVM_IRQCHIP_SPLIT)
 		apic->eoi_exit_vector = vec;	/* KVM_EXIT_IOAPIC_EOI after this exit */
 	else
-		kvm_ioapic_eoi(vcpu->kvm, vec);
+		kvm_ioapic_eoi(vcpu->kvm, vec, true);
 }
 
 /* ICR written (SDM 10.6.1): the IPI goes out at once; delivery status always reads idle */

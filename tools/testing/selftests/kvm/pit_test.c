@@ -19,6 +19,8 @@
 
 #define PIT_HZ		1193182
 #define IRQ0_VECTOR	0x20
+#define IRQ0_IOAPIC_VECTOR	0x30
+#define IOAPIC_GPA	0xfec00000ull
 #define APIC_GPA	0xfee00000ull
 
 static inline uint64_t rdtsc(void)
@@ -361,12 +363,30 @@ static void irq0_handler(struct ex_regs *regs)
 	guest_outb(0x20, 0x20);		/* non-specific EOI */
 }
 
-static void guest_irq0(uint64_t interval)
+/* through the IOAPIC: the LAPIC takes the EOI (edge, so only ack notifiers hear of it) */
+static void irq0_ioapic_handler(struct ex_regs *regs)
+{
+	irq_count++;
+	*(volatile uint32_t *)(APIC_GPA + 0xb0) = 0;
+}
+
+static void guest_irq0(uint64_t interval, uint64_t via_ioapic)
 {
 	volatile uint32_t *apic = (volatile uint32_t *)APIC_GPA;
+	volatile uint32_t *ioapic = (volatile uint32_t *)IOAPIC_GPA;
 	uint64_t t0, t1;
 
 	apic[0xf0 / 4] = 0x1ff;		/* SVR: software enabled */
+	if (via_ioapic) {
+		guest_outb(0x21, 0xff);	/* both PICs masked, LVT0 masked */
+		guest_outb(0xa1, 0xff);
+		apic[0x350 / 4] = 0x10000;
+		ioapic[0] = 0x11;	/* pin 0 (GSI 0 by default): APIC 0 ... */
+		ioapic[4] = 0;
+		ioapic[0] = 0x10;	/* ... edge, fixed, physical, unmasked */
+		ioapic[4] = IRQ0_IOAPIC_VECTOR;
+		goto program_pit;
+	}
 	apic[0x350 / 4] = 0x700;	/* LVT0: ExtINT, unmasked (virtual wire) */
 	guest_outb(0x20, 0x11);		/* ICW1: edge, cascade, ICW4 */
 	guest_outb(0x21, IRQ0_VECTOR);	/* ICW2 */
@@ -378,6 +398,7 @@ static void guest_irq0(uint64_t interval)
 	guest_outb(0xa1, 0x01);
 	guest_outb(0xa1, 0xff);
 	guest_outb(0x21, 0xfe);		/* only IRQ0 */
+program_pit:
 	load(0, 0x34, 11932);		/* 100 Hz */
 	t0 = rdtsc();
 	asm volatile("sti");
@@ -389,7 +410,7 @@ static void guest_irq0(uint64_t interval)
 	GUEST_DONE();
 }
 
-static void test_irq0(void)
+static void irq0_count(bool via_ioapic)
 {
 	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
 	struct kvm_pit_config cfg = { .flags = KVM_PIT_SPEAKER_DUMMY };
@@ -402,8 +423,10 @@ static void test_irq0(void)
 	vm_ioctl(vm, KVM_CREATE_PIT2, &cfg);
 	guest_map_page(vm, APIC_GPA, APIC_GPA);
 	vcpu = guest_vcpu_add(vm, 0, (uint64_t)guest_irq0);
+	guest_map_page(vm, IOAPIC_GPA, IOAPIC_GPA);
 	vm_install_exception_handler(vm, IRQ0_VECTOR, irq0_handler);
-	vcpu_set_args(vcpu, tsc_hz / 2);
+	vm_install_exception_handler(vm, IRQ0_IOAPIC_VECTOR, irq0_ioapic_handler);
+	vcpu_set_args(vcpu, tsc_hz / 2, via_ioapic);
 	vcpu_run_expect_ucall(vcpu, UCALL_SYNC, &uc);
 	ns = uc.args[2] * 1000000000 / tsc_hz;
 	expect = ns / period_ns;
@@ -416,15 +439,30 @@ static void test_irq0(void)
 	kvm_vm_free(vm);
 }
 
+static void test_irq0(void)
+{
+	irq0_count(false);
+}
+
+/*
+ * The same through IOAPIC pin 0, edge: reinjection holds the next tick until the guest's
+ * EOI of this one reaches the PIT (an ack notifier), which an edge vector's EOI must do.
+ */
+static void test_irq0_ioapic(void)
+{
+	irq0_count(true);
+}
+
 int main(void)
 {
 	ksft_print_header();
-	ksft_set_plan(5);
+	ksft_set_plan(6);
 	measure_tsc_hz();
 	run_subtest(test_errnos, "KVM_CREATE_PIT2 EEXIST, flags; ENXIO without a PIT");
 	run_subtest(test_counters, "counters: modes 0/2/3, BCD, latch, read-back, port 0x61");
 	run_subtest(test_state, "KVM_GET/SET_PIT2 round trip, restore keeps counting");
 	run_subtest(test_speaker_port, "port 0x61 with and without KVM_PIT_SPEAKER_DUMMY");
 	run_subtest(test_irq0, "counter 0 mode 2: IRQ0 through the PIC at its rate");
+	run_subtest(test_irq0_ioapic, "counter 0 mode 2: IRQ0 through the IOAPIC (edge) at its rate");
 	ksft_finished();
 }
