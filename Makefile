@@ -81,10 +81,11 @@ endif
 
 # make run: Debian's QEMU boots a Linux guest on /dev/kvm in the emulated host, through the
 # nested QEMU bundle's qemu-boot-guest (tools/testing/vmtest). QEMU_STAGE picks its command
-# line: 2 (default), QEMU's defaults (-cpu host -smp QEMU_SMP, in-kernel irqchip); 1, the
-# interrupt controller in userspace (-machine pc,kernel-irqchip=off -cpu qemu64). The boot's
+# line: 1 (default), the interrupt controller in userspace (-machine pc,kernel-irqchip=off
+# -cpu qemu64); 2, QEMU's defaults (-cpu host -smp QEMU_SMP, in-kernel irqchip), the default
+# once its intermittent hang (about one boot in three with our module) is fixed. The boot's
 # limit stays under vmtest's per-command TIMEOUT.
-QEMU_STAGE ?= 2
+QEMU_STAGE ?= 1
 QEMU_SMP ?= 2
 RUN_CMD = lsmod && qemu-boot-guest --stage $(QEMU_STAGE) --smp $(QEMU_SMP) --live --summary \
 	  --limit $(shell expr $(TIMEOUT) - 10)
@@ -111,8 +112,8 @@ help:
 	@echo '           built once into /var/cache/kvm-ours; KUnit suites and a kmemleak scan'
 	@echo '           in make check; KUNIT=0 skips the suites)'
 	@echo '           WORKDIR=dir (the harness work directory: one per concurrent run)'
-	@echo '           QEMU_STAGE=2|1 (make run: QEMU'"'"'s defaults with the in-kernel irqchip, or'
-	@echo '           the interrupt controller in userspace) QEMU_SMP=n (stage 2 vCPUs, default 2)'
+	@echo '           QEMU_STAGE=1|2 (make run: the interrupt controller in userspace, or QEMU'"'"'s'
+	@echo '           defaults with the in-kernel irqchip) QEMU_SMP=n (stage 2 vCPUs, default 2)'
 	@echo '           BENCH_ARGS="-r REPS NAME..." BENCH_WORKDIR=dir (make bench)'
 
 modules:
