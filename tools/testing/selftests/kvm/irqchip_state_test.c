@@ -10,7 +10,6 @@
  *   edge pins latched until acknowledged, of level pins (ELCR) following the line, the
  *   slave's request on the master's IR2; the IOAPIC's irr for level and for masked edge
  *   pins, KVM_IRQ_LINE_STATUS of masked pins.
- *   [subtests 4 and 5 need KVM_IRQ_LINE (routing): skipped while the ioctl is ENOTTY]
  */
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -182,13 +181,11 @@ static void test_round_trip(void)
 	kvm_vm_free(vm);
 }
 
-/* KVM_IRQ_LINE; skips the subtest while the ioctl does not exist (ENOTTY) */
+/* KVM_IRQ_LINE (api.rst 4.25) */
 static void irq_line(struct kvm_vm *vm, uint32_t gsi, int level)
 {
 	struct kvm_irq_level l = { .irq = gsi, .level = level };
 
-	if (ioctl(vm->fd, KVM_IRQ_LINE, &l) && errno == ENOTTY)
-		subtest_skip("KVM_IRQ_LINE not implemented");
 	vm_ioctl(vm, KVM_IRQ_LINE, &l);
 }
 
@@ -250,8 +247,6 @@ static int irq_line_status(struct kvm_vm *vm, uint32_t gsi, int level)
 {
 	struct kvm_irq_level l = { .irq = gsi, .level = level };
 
-	if (ioctl(vm->fd, KVM_IRQ_LINE_STATUS, &l) && errno == ENOTTY)
-		subtest_skip("KVM_IRQ_LINE_STATUS not implemented");
 	vm_ioctl(vm, KVM_IRQ_LINE_STATUS, &l);
 	return l.status;
 }

@@ -10,7 +10,7 @@
  * - an IOAPIC level pin programmed through IOREGSEL/IOWIN: while the line is high each
  *   LAPIC EOI brings the interrupt back (Remote IRR cleared, line still asserted); once
  *   the host lowered the line the EOI brings nothing.
- * Needs the LAPIC and KVM_IRQ_LINE: skipped while KVM_IRQ_LINE is ENOTTY.
+ * Needs the in-kernel LAPIC and KVM_IRQ_LINE.
  */
 #include <sys/ioctl.h>
 
@@ -128,8 +128,6 @@ static void irq_line(struct kvm_vm *vm, uint32_t gsi, int level)
 {
 	struct kvm_irq_level l = { .irq = gsi, .level = level };
 
-	if (ioctl(vm->fd, KVM_IRQ_LINE, &l) && errno == ENOTTY)
-		subtest_skip("KVM_IRQ_LINE not implemented");
 	vm_ioctl(vm, KVM_IRQ_LINE, &l);
 }
 
@@ -141,7 +139,6 @@ static void test_guest(void)
 	uint64_t cmd;
 
 	vm_ioctl(vm, KVM_CREATE_IRQCHIP, NULL);
-	irq_line(vm, 23, 0);	/* skip here while KVM_IRQ_LINE is missing */
 	vcpu = guest_vcpu_add(vm, 0, (uint64_t)guest_code);
 	guest_map_page(vm, IOAPIC_GPA, IOAPIC_GPA);
 	guest_map_page(vm, LAPIC_GPA, LAPIC_GPA);
