@@ -82,12 +82,6 @@ static void line(int vm, uint32_t gsi, int level)
 	TEST_ASSERT_EQ(0, ioctl(vm, KVM_IRQ_LINE, &l));
 }
 
-static void create_irqchip_or_skip(int vm)
-{
-	if (ioctl(vm, KVM_CREATE_IRQCHIP, 0))
-		subtest_skip("KVM_CREATE_IRQCHIP: %s (no in-kernel irqchip)", errno_name(errno));
-}
-
 static void test_no_irqchip(void)
 {
 	struct kvm_vm *vm = kvm_vm_new(MiB);
@@ -108,7 +102,7 @@ static void test_table_errnos(void)
 	int fd = vm->fd, i, max;
 	struct kvm_irq_routing_entry e;
 
-	create_irqchip_or_skip(fd);
+	irqchip_create(fd);
 	max = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQ_ROUTING);
 	TEST_ASSERT_EQ(4096, max);
 
@@ -178,8 +172,7 @@ static void test_split(void)
 	struct kvm_vm *vm = kvm_vm_new(MiB);
 	struct kvm_enable_cap cap = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { 24 } };
 
-	if (ioctl(vm->fd, KVM_ENABLE_CAP, &cap))
-		subtest_skip("KVM_CAP_SPLIT_IRQCHIP: %s", errno_name(errno));
+	vm_ioctl(vm, KVM_ENABLE_CAP, &cap);
 	TEST_ASSERT_EQ(0, SET_ROUTING(vm->fd, msi(3, VEC_MSI)));
 	TEST_ASSERT_ERRNO(EINVAL, SET_ROUTING(vm->fd, chip(3, KVM_IRQCHIP_IOAPIC, 3)));
 	kvm_vm_free(vm);
@@ -212,7 +205,7 @@ static void test_delivery(void)
 	struct kvm_vcpu *vcpu;
 	int fd = vm->fd;
 
-	create_irqchip_or_skip(fd);
+	irqchip_create(fd);
 	apic_vm_setup(vm, vectors, sizeof(vectors));
 	vcpu = guest_vcpu_add(vm, 0, (uint64_t)guest_main);
 	sync_guest(vcpu);	/* the guest programmed its APIC and IOAPIC */

@@ -38,12 +38,6 @@ static int irqfd(int vm, int fd, uint32_t gsi, uint32_t flags, int resamplefd)
 	return ioctl(vm, KVM_IRQFD, &a);
 }
 
-static void create_irqchip_or_skip(int vm)
-{
-	if (ioctl(vm, KVM_CREATE_IRQCHIP, 0))
-		subtest_skip("KVM_CREATE_IRQCHIP: %s (no in-kernel irqchip)", errno_name(errno));
-}
-
 static int new_eventfd(void)
 {
 	int fd = eventfd(0, EFD_NONBLOCK);
@@ -84,7 +78,7 @@ static void test_errnos(void)
 	TEST_ASSERT_EQ(0, irqfd(vm->fd, efd, 0, KVM_IRQFD_FLAG_DEASSIGN, 0));
 	TEST_ASSERT_ERRNO(EBADF, irqfd(vm->fd, -1, 0, KVM_IRQFD_FLAG_DEASSIGN, 0));
 
-	create_irqchip_or_skip(vm->fd);
+	irqchip_create(vm->fd);
 	TEST_ASSERT_ERRNO(EBADF, irqfd(vm->fd, -1, 0, 0, 0));
 	TEST_ASSERT_ERRNO(EINVAL, irqfd(vm->fd, nullfd, 0, 0, 0));
 	TEST_ASSERT_ERRNO(EBADF, irqfd(vm->fd, efd, 1, KVM_IRQFD_FLAG_RESAMPLE, -1));
@@ -164,7 +158,7 @@ static struct kvm_vm *guest_with_irqchip(struct kvm_vcpu **vcpu)
 	static const uint8_t vectors[] = { VEC_MSI, VEC_EDGE };
 	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
 
-	create_irqchip_or_skip(vm->fd);
+	irqchip_create(vm->fd);
 	set_routes(vm->fd);
 	apic_vm_setup(vm, vectors, sizeof(vectors));
 	vm_install_exception_handler(vm, VEC_LEVEL, level_handler);
@@ -279,7 +273,7 @@ static void test_stress(void)
 		int fd[STRESS_FDS];
 		pthread_t t;
 
-		create_irqchip_or_skip(vm->fd);
+		irqchip_create(vm->fd);
 		set_routes(vm->fd);
 		for (i = 0; i < STRESS_FDS; i++) {
 			int rfd = new_eventfd();

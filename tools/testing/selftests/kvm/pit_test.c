@@ -418,8 +418,7 @@ static void irq0_count(bool via_ioapic)
 	uint64_t ns, expect, period_ns = 11932ull * 1000000000 / PIT_HZ;
 	struct ucall uc;
 
-	if (ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0))
-		subtest_skip("no KVM_CREATE_IRQCHIP");
+	vm_ioctl(vm, KVM_CREATE_IRQCHIP, NULL);
 	vm_ioctl(vm, KVM_CREATE_PIT2, &cfg);
 	guest_map_page(vm, APIC_GPA, APIC_GPA);
 	vcpu = guest_vcpu_add(vm, 0, (uint64_t)guest_irq0);

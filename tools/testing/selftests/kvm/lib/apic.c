@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Guest helpers for the in-kernel APIC, IOAPIC and PIC: see apic.h. */
+#include <errno.h>
+#include <sys/ioctl.h>
+
 #include "apic.h"
+#include "guest_access.h"
+#include "test_util.h"
 
 volatile uint64_t apic_irq_count[256];
 
@@ -24,15 +29,10 @@ void ioapic_set_redir(unsigned int pin, uint8_t vector, uint32_t flags, uint8_t 
 	ioapic_write(0x10 + 2 * pin, flags | vector);
 }
 
-static inline void outb(uint16_t port, uint8_t v)
-{
-	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
 void apic_guest_init(void)
 {
-	outb(0x21, 0xff);	/* 8259A OCW1: mask every IRQ of the master ... */
-	outb(0xa1, 0xff);	/* ... and of the slave */
+	guest_outb(0x21, 0xff);	/* 8259A OCW1: mask every IRQ of the master ... */
+	guest_outb(0xa1, 0xff);	/* ... and of the slave */
 	xapic_write(APIC_SPIV, APIC_SPIV_ENABLE | 0xff);
 	xapic_write(APIC_TPR, 0);
 	xapic_write(APIC_LVT0, APIC_LVT_MASKED);
@@ -57,4 +57,10 @@ void apic_vm_setup(struct kvm_vm *vm, const uint8_t *vectors, int nr)
 uint64_t apic_count(struct kvm_vm *vm, uint8_t vector)
 {
 	return *(volatile uint64_t *)addr_gva2hva(vm, (uint64_t)&apic_irq_count[vector]);
+}
+
+void irqchip_create(int vm_fd)
+{
+	TEST_ASSERT(!ioctl(vm_fd, KVM_CREATE_IRQCHIP, 0), "KVM_CREATE_IRQCHIP: %s",
+		    errno_name(errno));
 }

@@ -67,6 +67,9 @@ void ioapic_set_redir(unsigned int pin, uint8_t vector, uint32_t flags, uint8_t 
  */
 void apic_guest_init(void);
 
+/* host: KVM_CREATE_IRQCHIP on a VM fd, asserting it worked */
+void irqchip_create(int vm_fd);
+
 /* --- host side --- */
 /* Map the APIC and IOAPIC pages; count (and EOI) the nr vectors listed. */
 void apic_vm_setup(struct kvm_vm *vm, const uint8_t *vectors, int nr);
