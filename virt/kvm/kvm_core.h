@@ -17,6 +17,8 @@
 #include <linux/preempt.h>
 #include <linux/xarray.h>
 
+struct seq_file;
+
 #include "kvm_arch.h"
 #include "memslot.h"
 
@@ -129,6 +131,9 @@ void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu);
 long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned long arg);
 void kvm_arch_vcpu_load(struct kvm_vcpu *vcpu, int cpu);
 void kvm_arch_vcpu_put(struct kvm_vcpu *vcpu);
+/* debugfs kvm/vcpus (stats.c): one vCPU's state as text, read racily while it runs */
+void kvm_arch_vcpu_show(struct seq_file *m, struct kvm_vcpu *vcpu);
+void kvm_arch_vm_show(struct seq_file *m, struct kvm *kvm);
 /* -EINVAL when [base_gfn, base_gfn + npages) is beyond what the guest can address */
 int kvm_arch_check_gfn_range(struct kvm *kvm, u64 base_gfn, u64 npages);
 
@@ -212,6 +217,8 @@ void kvm_stats_exit(void);
 void kvm_stat_user_exit(u32 reason);
 void kvm_stat_vendor_exit(unsigned int slot);
 void kvm_stat_set_vendor_names(const char *prefix, const char *const *names, unsigned int nr);
+/* kvm_main.c: every live VM and its vCPUs as text (debugfs kvm/vcpus) */
+void kvm_show_vms(struct seq_file *m);
 
 /* eventfd.c: a guest write (a port when pio) an ioeventfd took: no exit needed */
 long kvm_vm_ioctl_ioeventfd(struct kvm *kvm, void __user *argp);

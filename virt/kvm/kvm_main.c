@@ -13,6 +13,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/sched/mm.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -59,6 +60,27 @@ void kvm_put_vm(struct kvm *kvm)
 {
 	if (refcount_dec_and_test(&kvm->users))
 		kvm_destroy_vm(kvm);
+}
+
+/*
+ * A VM stays on the list until kvm_destroy_vm() takes it off, before anything is freed: under
+ * kvm_vm_list_lock its vCPUs can be read (racily: see arch/x86/kvm/vcpu_show.c).
+ */
+void kvm_show_vms(struct seq_file *m)
+{
+	struct kvm_vcpu *vcpu;
+	unsigned long i;
+	struct kvm *kvm;
+	int n = 0;
+
+	mutex_lock(&kvm_vm_list_lock);
+	list_for_each_entry(kvm, &kvm_vm_list, vm_list) {
+		seq_printf(m, "vm %d: %d vCPUs\n", n++, atomic_read(&kvm->online_vcpus));
+		kvm_arch_vm_show(m, kvm);
+		xa_for_each(&kvm->vcpus, i, vcpu)
+			kvm_arch_vcpu_show(m, vcpu);
+	}
+	mutex_unlock(&kvm_vm_list_lock);
 }
 
 /*

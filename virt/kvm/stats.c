@@ -9,6 +9,10 @@
  *                                      anything resets the counters
  *
  * Counting is one per-CPU increment per exit.
+ *
+ *   /sys/kernel/debug/kvm/vcpus        every live VM's vCPUs: guest mode or asleep, events
+ *                                      waiting, local APIC IRR/ISR/PPR and timer
+ *                                      (arch/x86/kvm/vcpu_show.c), for a guest that hangs
  */
 #include <linux/debugfs.h>
 #include <linux/fs.h>
@@ -140,11 +144,19 @@ static const struct file_operations exit_stats_fops = {
 	.write = exit_stats_write,
 };
 
+static int vcpus_show(struct seq_file *m, void *unused)
+{
+	kvm_show_vms(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vcpus);
+
 void kvm_stats_init(void)
 {
 	/* debugfs is for people: without it (or with it locked down) the module works the same */
 	debugfs_dir = debugfs_create_dir("kvm", NULL);
 	debugfs_create_file("exit_stats", 0600, debugfs_dir, NULL, &exit_stats_fops);
+	debugfs_create_file("vcpus", 0400, debugfs_dir, NULL, &vcpus_fops);
 }
 
 void kvm_stats_exit(void)

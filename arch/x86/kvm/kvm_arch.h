@@ -209,6 +209,8 @@ struct kvm_vcpu_arch {
 	int tdp_cache_nr;
 	u64 *tdp_cache[KVM_TDP_CACHE_PAGES];
 	int last_cpu;			/* vcpu: physical CPU of the last entry, -1 none */
+	/* vcpu to write, racy reads in debugfs (vcpu_show.c): entries, HLT sleeps */
+	u64 nr_entries, nr_halts;
 
 	/* userspace port I/O being completed (KVM_EXIT_IO IN): copy data to RAX on next run */
 	bool pio_in_pending;

@@ -144,6 +144,11 @@ struct kvm_x86_ops {
 	 * software breakpoints; such exits end in kvm_exit_debug(), others are reflected.
 	 */
 	void (*update_exception_intercepts)(struct kvm_vcpu *vcpu);
+	/*
+	 * Optional, for debugfs kvm/vcpus (vcpu_show.c): the backend's view of a vCPU that may
+	 * be running on another CPU, read racily; one or more lines starting with two spaces.
+	 */
+	void (*show)(struct seq_file *m, struct kvm_vcpu *vcpu);
 };
 
 extern const struct kvm_x86_ops *kvm_x86_vendor;

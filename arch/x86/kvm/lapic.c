@@ -791,6 +791,7 @@ int kvm_lapic_before_entry(struct kvm_vcpu *vcpu)
 			vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
 			break;
 		}
+		WRITE_ONCE(vcpu->arch.nr_halts, vcpu->arch.nr_halts + 1);
 		if (wait_event_interruptible(apic->wq, wakeup_pending(vcpu))) {
 			vcpu->run->exit_reason = KVM_EXIT_INTR;
 			return -EINTR;

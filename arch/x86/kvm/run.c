@@ -89,6 +89,7 @@ static int vcpu_enter_guest(struct kvm_vcpu *vcpu)
 	if (switch_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->arch.xcr0);
 	kvm_debugregs_load(vcpu);
+	WRITE_ONCE(vcpu->arch.nr_entries, vcpu->arch.nr_entries + 1);
 	kvm_x86_vendor->run(vcpu);
 	kvm_events_delivered(vcpu);
 	kvm_debugregs_save(vcpu);

@@ -16,6 +16,7 @@
  * get_rflags reports.
  */
 #include <asm/irq_vectors.h>
+#include <linux/seq_file.h>
 
 #include "svm.h"
 #include "x86.h"
@@ -219,6 +220,23 @@ void svm_events_after_exit(struct kvm_vcpu *vcpu)
 		kvm_event_interrupted(vcpu, KVM_EVENT_SOFT, 0, false, 0);
 		break;
 	}
+}
+
+/* debugfs kvm/vcpus: the VMCB is memory, readable (racily) wherever the vCPU runs */
+void svm_vcpu_show(struct seq_file *m, struct kvm_vcpu *vcpu)
+{
+	struct vcpu_svm *svm = to_svm(vcpu);
+	struct vmcb_control *c = &svm->vmcb->control;
+	struct vmcb_save *s = &svm->vmcb->save;
+
+	seq_printf(m, "  vmcb: rip=0x%llx rsp=0x%llx rflags=0x%llx cr0=0x%llx cr3=0x%llx cpl=%u\n",
+		   READ_ONCE(s->rip), READ_ONCE(s->rsp), READ_ONCE(s->rflags), READ_ONCE(s->cr0),
+		   READ_ONCE(s->cr3), READ_ONCE(s->cpl));
+	seq_printf(m, "  vmcb: int_ctl=0x%llx int_state=0x%llx event_inj=0x%llx exit_code=0x%llx exit_int_info=0x%llx misc1=0x%llx nmi_masked=%d\n",
+		   (u64)READ_ONCE(c->int_ctl), (u64)READ_ONCE(c->int_state),
+		   (u64)READ_ONCE(c->event_inj), (u64)READ_ONCE(c->exit_code),
+		   (u64)READ_ONCE(c->exit_int_info), (u64)READ_ONCE(c->intercept_misc1),
+		   svm->nmi_masked);
 }
 
 int svm_exit_vintr(struct kvm_vcpu *vcpu)

@@ -294,6 +294,7 @@ static const struct kvm_x86_ops svm_x86_ops = {
 	.get_nmi_mask		= svm_get_nmi_mask,
 	.set_nmi_mask		= svm_set_nmi_mask,
 	.update_exception_intercepts = svm_update_exception_intercepts,
+	.show			= svm_vcpu_show,
 };
 
 static int __init svm_init(void)

@@ -72,6 +72,7 @@ void svm_set_nmi_mask(struct kvm_vcpu *vcpu, bool masked);
 void svm_events_reset(struct vcpu_svm *svm);
 void svm_events_after_exit(struct kvm_vcpu *vcpu);
 int svm_exit_vintr(struct kvm_vcpu *vcpu);
+void svm_vcpu_show(struct seq_file *m, struct kvm_vcpu *vcpu);
 int svm_exit_iret(struct kvm_vcpu *vcpu);
 int svm_exit_db(struct kvm_vcpu *vcpu);
 int svm_exit_bp(struct kvm_vcpu *vcpu);
