@@ -133,6 +133,18 @@ static bool event_in_delivery(struct kvm_vcpu_event_state *ev)
  * Interrupts disabled, right before the backend's run(): program at most one event, and
  * the interrupt and NMI windows for what has to wait.
  */
+static void irq_log(struct kvm_vcpu *vcpu, u8 vector, u8 why)
+{
+	struct kvm_vcpu_arch *a = &vcpu->arch;
+	struct kvm_irq_log_entry *e = &a->irq_log[a->irq_log_next++ % KVM_IRQ_LOG_LEN];
+
+	e->entry = a->nr_entries;
+	e->rip = a->regs[VCPU_REGS_RIP];
+	e->rflags = kvm_get_rflags(vcpu);
+	e->vector = vector;
+	e->why = why;
+}
+
 void kvm_inject_events(struct kvm_vcpu *vcpu)
 {
 	const struct kvm_x86_ops *ops = kvm_x86_vendor;
@@ -158,6 +170,7 @@ void kvm_inject_events(struct kvm_vcpu *vcpu)
 		 * waits for the window rather than break VM entry (SDM 26.2.1.3).
 		 */
 		if (ops->interrupt_allowed(vcpu)) {
+			irq_log(vcpu, ev->interrupt.nr, 'r');
 			ops->inject_irq(vcpu, ev->interrupt.nr);
 			ev->in_hw = KVM_EVENT_IN_HW_IRQ;
 		} else {
@@ -187,6 +200,7 @@ void kvm_inject_events(struct kvm_vcpu *vcpu)
 		if (vec >= 0) {
 			ev->interrupt.injected = true;
 			ev->interrupt.nr = vec;
+			irq_log(vcpu, vec, 'l');
 			ops->inject_irq(vcpu, vec);
 			ev->in_hw = KVM_EVENT_IN_HW_IRQ;
 		} else {

@@ -211,6 +211,14 @@ struct kvm_vcpu_arch {
 	int last_cpu;			/* vcpu: physical CPU of the last entry, -1 none */
 	/* vcpu to write, racy reads in debugfs (vcpu_show.c): entries, HLT sleeps */
 	u64 nr_entries, nr_halts;
+	/* the last interrupts given to the hardware, for debugfs (vcpu_show.c); vcpu */
+#define KVM_IRQ_LOG_LEN	8
+	struct kvm_irq_log_entry {
+		u64 entry;		/* nr_entries when injected */
+		u64 rip, rflags;
+		u8 vector, why;		/* why: 'r' reinjected/KVM_INTERRUPT, 'l' LAPIC/PIC */
+	} irq_log[KVM_IRQ_LOG_LEN];
+	unsigned int irq_log_next;
 
 	/* userspace port I/O being completed (KVM_EXIT_IO IN): copy data to RAX on next run */
 	bool pio_in_pending;

@@ -42,9 +42,10 @@ static void show_lapic(struct seq_file *m, struct kvm_lapic *apic)
 {
 	s64 left = -1;
 
-	seq_printf(m, "  lapic: svr=0x%x tpr=0x%x ppr=0x%x pending=0x%lx",
+	seq_printf(m, "  lapic: svr=0x%x tpr=0x%x ppr=0x%x pending=0x%lx vapic=0x%llx",
 		   apic_get_reg(apic, APIC_REG_SVR), apic_get_reg(apic, APIC_REG_TPR),
-		   apic_get_reg(apic, APIC_REG_PPR), READ_ONCE(apic->pending));
+		   apic_get_reg(apic, APIC_REG_PPR), READ_ONCE(apic->pending),
+		   READ_ONCE(apic->vapic_addr));
 	show_vectors(m, "irr", apic, APIC_REG_IRR);
 	show_vectors(m, "isr", apic, APIC_REG_ISR);
 	show_vectors(m, "tmr", apic, APIC_REG_TMR);
@@ -75,6 +76,19 @@ static void show_gprs(struct seq_file *m, struct kvm_vcpu *vcpu)
 			   READ_ONCE(vcpu->arch.regs[i]), i % 8 == 7 ? "\n" : "");
 }
 
+/* the last interrupts injected, oldest first */
+static void show_irq_log(struct seq_file *m, struct kvm_vcpu *vcpu)
+{
+	unsigned int next = READ_ONCE(vcpu->arch.irq_log_next), i;
+
+	for (i = next > KVM_IRQ_LOG_LEN ? next - KVM_IRQ_LOG_LEN : 0; i < next; i++) {
+		struct kvm_irq_log_entry *e = &vcpu->arch.irq_log[i % KVM_IRQ_LOG_LEN];
+
+		seq_printf(m, "  injected: entry=%llu vector=0x%x (%c) rip=0x%llx rflags=0x%llx\n",
+			   e->entry, e->vector, e->why, e->rip, e->rflags);
+	}
+}
+
 void kvm_arch_vcpu_show(struct seq_file *m, struct kvm_vcpu *vcpu)
 {
 	struct kvm_vcpu_event_state *ev = &vcpu->arch.events;
@@ -91,6 +105,7 @@ void kvm_arch_vcpu_show(struct seq_file *m, struct kvm_vcpu *vcpu)
 		   ev->interrupt.nr, ev->nmi_injected ? "injected" : "none", ev->nmi_pending,
 		   ev->in_hw, READ_ONCE(vcpu->arch.regs[VCPU_REGS_RIP]));
 	show_gprs(m, vcpu);
+	show_irq_log(m, vcpu);
 	if (kvm_x86_vendor->show)
 		kvm_x86_vendor->show(m, vcpu);
 	if (vcpu->arch.apic)

@@ -4,6 +4,19 @@
  * windows. arch/x86/kvm/events.c decides what to deliver; this programs EVENTINJ and the
  * intercepts that tell when the guest can take what had to wait.
  *
+ * External interrupts are injected as a virtual interrupt (V_IRQ with V_INTR_VECTOR, APM
+ * 15.21.4), not through EVENTINJ, which carries exceptions and NMIs. A virtual interrupt is
+ * taken at the first instruction boundary where RFLAGS.IF is set and no shadow blocks it,
+ * which is at once: KVM injects only when interrupt_allowed() says so (V_IGN_TPR: the local
+ * APIC already applied the priority). If an exit comes first, V_IRQ is still set afterwards
+ * and the interrupt waits for the next entry, as one cut short in delivery.
+ * Why not EVENTINJ: QEMU TCG, whose SVM runs every emulated host we test in, delivers an
+ * EVENTINJ interrupt at VMRUN but leaves it recorded as the CPU's pending exception; if the
+ * vCPU thread is asked to exit before the guest's next intercept, QEMU delivers it a second
+ * time, whatever RFLAGS.IF. Linux guests then re-entered their timer handler with IF clear
+ * and spun forever on the IRQ descriptor's lock (stock KVM, which uses EVENTINJ, hangs the
+ * same way there). QEMU's virtual interrupt path does not leave that state behind.
+ *
  * Interrupt window: a virtual interrupt (V_IRQ, priority 15, TPR ignored) with the VINTR
  * intercept exits exactly when the guest could take an interrupt: RFLAGS.IF set and no
  * interrupt shadow (APM 15.21.4).
@@ -31,7 +44,13 @@ void svm_inject_exception(struct kvm_vcpu *vcpu, u8 nr, bool has_error, u32 erro
 
 void svm_inject_irq(struct kvm_vcpu *vcpu, u8 nr)
 {
-	to_svm(vcpu)->vmcb->control.event_inj = nr | SVM_EVTINJ_TYPE_INTR | SVM_EVTINJ_VALID;
+	struct vcpu_svm *svm = to_svm(vcpu);
+	struct vmcb_control *c = &svm->vmcb->control;
+
+	c->int_ctl = (c->int_ctl & ~V_IRQ_FIELDS) | V_IRQ | V_INTR_PRIO_MASK | V_IGN_TPR |
+		     ((u64)nr << V_INTR_VECTOR_SHIFT);
+	c->intercept_misc1 &= ~INTERCEPT_VINTR;
+	svm->irq_in_v_irq = true;
 }
 
 void svm_inject_nmi(struct kvm_vcpu *vcpu)
@@ -59,15 +78,19 @@ bool svm_nmi_allowed(struct kvm_vcpu *vcpu)
 	return !svm->nmi_masked && !svm_in_shadow(svm);
 }
 
+/* V_IRQ is the injected interrupt's during an entry that injects one: the window waits */
 void svm_set_irq_window(struct kvm_vcpu *vcpu, bool on)
 {
-	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
+	struct vcpu_svm *svm = to_svm(vcpu);
+	struct vmcb_control *c = &svm->vmcb->control;
 
+	if (svm->irq_in_v_irq)
+		return;
+	c->int_ctl &= ~V_IRQ_FIELDS;
 	if (on) {
 		c->int_ctl |= V_IRQ | V_INTR_PRIO_MASK | V_IGN_TPR;
 		c->intercept_misc1 |= INTERCEPT_VINTR;
 	} else {
-		c->int_ctl &= ~(V_IRQ | V_INTR_PRIO_MASK | V_IGN_TPR);
 		c->intercept_misc1 &= ~INTERCEPT_VINTR;
 	}
 }
@@ -174,8 +197,9 @@ void svm_events_reset(struct vcpu_svm *svm)
 	svm_singlestep(svm, false);
 	svm->nmi_masked = false;
 	svm->awaiting_iret = false;
+	svm->irq_in_v_irq = false;
 	svm->vmcb->control.intercept_misc1 &= ~(INTERCEPT_IRET | INTERCEPT_VINTR);
-	svm->vmcb->control.int_ctl &= ~(V_IRQ | V_INTR_PRIO_MASK | V_IGN_TPR);
+	svm->vmcb->control.int_ctl &= ~V_IRQ_FIELDS;
 	svm->vmcb->control.int_state = 0;
 	svm->vmcb->control.event_inj = 0;
 }
@@ -191,6 +215,15 @@ void svm_events_after_exit(struct kvm_vcpu *vcpu)
 	u64 info = c->exit_int_info;
 
 	c->event_inj = 0;
+	/* the injected interrupt still in V_IRQ: an exit came before the guest took it */
+	if (svm->irq_in_v_irq) {
+		svm->irq_in_v_irq = false;
+		if (c->int_ctl & V_IRQ)
+			kvm_event_interrupted(vcpu, KVM_EVENT_EXT_INTR,
+					      (c->int_ctl & V_INTR_VECTOR_MASK) >> V_INTR_VECTOR_SHIFT,
+					      false, 0);
+		c->int_ctl &= ~V_IRQ_FIELDS;
+	}
 	if (svm->awaiting_iret && svm->vmcb->save.rip != svm->iret_rip) {
 		svm->awaiting_iret = false;
 		svm->nmi_masked = false;
@@ -207,6 +240,15 @@ void svm_events_after_exit(struct kvm_vcpu *vcpu)
 		kvm_event_interrupted(vcpu, KVM_EVENT_NMI, NMI_VECTOR, false, 0);
 		break;
 	case SVM_EVTINJ_TYPE_EXEPT:
+		/*
+		 * No exception has a vector above 31: QEMU TCG reports a virtual interrupt cut
+		 * short in delivery (a nested page fault on the stack or IDT) this way.
+		 */
+		if ((info & SVM_EVTINJ_VEC_MASK) > 31) {
+			kvm_event_interrupted(vcpu, KVM_EVENT_EXT_INTR,
+					      info & SVM_EVTINJ_VEC_MASK, false, 0);
+			break;
+		}
 		/* INT3 and INTO come as exceptions 3 and 4 here; they run again */
 		if ((info & SVM_EVTINJ_VEC_MASK) == BP_VECTOR ||
 		    (info & SVM_EVTINJ_VEC_MASK) == OF_VECTOR) {

@@ -20,6 +20,8 @@ struct vcpu_svm {
 	bool nmi_singlestep;		/* TF set by us to exit right after one instruction */
 	u64 guest_tf;			/* the guest's own RFLAGS.TF meanwhile */
 	u64 iret_rip;
+	/* an external interrupt is in V_IRQ for this entry (events.c); vcpu */
+	bool irq_in_v_irq;
 };
 
 static inline struct vcpu_svm *to_svm(struct kvm_vcpu *vcpu)

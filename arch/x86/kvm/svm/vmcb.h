@@ -155,6 +155,10 @@ static_assert(sizeof(struct vmcb) == 4096);
 #define V_INTR_PRIO_MASK	(0xfULL << 16)
 #define V_IGN_TPR		BIT_ULL(20)
 #define V_INTR_MASKING		BIT_ULL(24)
+#define V_INTR_VECTOR_SHIFT	32
+#define V_INTR_VECTOR_MASK	(0xffULL << V_INTR_VECTOR_SHIFT)
+/* everything that describes the virtual interrupt V_IRQ raises (APM 15.21.4) */
+#define V_IRQ_FIELDS		(V_IRQ | V_INTR_PRIO_MASK | V_IGN_TPR | V_INTR_VECTOR_MASK)
 #define SVM_INTERRUPT_SHADOW	BIT_ULL(0)
 #define SVM_NP_ENABLE		BIT_ULL(0)
 
