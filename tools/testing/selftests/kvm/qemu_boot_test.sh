@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # qemu_boot_test: unmodified QEMU boots Linux on /dev/kvm, interrupt controller in userspace
 # (issue 8, stage 1). Installed a second time as qemu_boot_stage2_test, which boots with
-# QEMU's defaults instead: -cpu host -smp 2, in-kernel interrupt controller (stage 2).
+# QEMU's defaults instead: -cpu host, in-kernel interrupt controller (stage 2), -smp 1
+# (QEMU_BOOT_SMP).
 #
 # Debian's qemu-system-x86_64, staged in the emulated host by vmtest's nested QEMU bundle
 # (tools/testing/vmtest/README.md), boots Debian's kernel with a busybox initramfs through
@@ -42,6 +43,19 @@ fi
 report=$("$BOOT" --stage $stage --smp "${QEMU_BOOT_SMP:-1}" --limit "$limit" --log "$LOG")
 rc=$?
 printf '%s\n' "$report"
+# Stock KVM injects external interrupts through EVENTINJ, which QEMU TCG's SVM (the emulated
+# host) may deliver a second time whatever the guest's RFLAGS.IF; Linux then deadlocks in its
+# timer handler and the boot runs past the limit, often with QEMU's defaults (stage 2). Our
+# module injects them as virtual interrupts (arch/x86/kvm/svm/events.c). On the in-tree
+# modules (no "O" taint) such a timeout is that emulator bug, not a verdict: a skip. Any
+# other failure still fails.
+if [ "$rc" != 0 ] && [ "$stage" = 2 ] &&
+	printf '%s\n' "$report" | grep -q '^# QEMU killed after the limit' &&
+	[ -d /sys/module/kvm_amd ] && ! grep -q O /sys/module/kvm_amd/taint 2>/dev/null; then
+	echo "# stock kvm_amd: the guest hung; QEMU TCG delivers EVENTINJ interrupts twice (README)"
+	echo "ok 1 qemu_boot stage $stage # SKIP stock KVM hit the emulated host's EVENTINJ bug"
+	exit 4
+fi
 if [ "$rc" != 0 ]; then
 	echo "not ok 1 qemu_boot stage $stage"
 	exit 1
