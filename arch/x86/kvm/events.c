@@ -129,10 +129,7 @@ static bool event_in_delivery(struct kvm_vcpu_event_state *ev)
 	return ev->exception.injected || ev->nmi_injected || ev->interrupt.injected;
 }
 
-/*
- * Interrupts disabled, right before the backend's run(): program at most one event, and
- * the interrupt and NMI windows for what has to wait.
- */
+/* debugfs kvm/vcpus (vcpu_show.c): the last interrupts given to the hardware */
 static void irq_log(struct kvm_vcpu *vcpu, u8 vector, u8 why)
 {
 	struct kvm_vcpu_arch *a = &vcpu->arch;
@@ -145,6 +142,10 @@ static void irq_log(struct kvm_vcpu *vcpu, u8 vector, u8 why)
 	e->why = why;
 }
 
+/*
+ * Interrupts disabled, right before the backend's run(): program at most one event, and
+ * the interrupt and NMI windows for what has to wait.
+ */
 void kvm_inject_events(struct kvm_vcpu *vcpu)
 {
 	const struct kvm_x86_ops *ops = kvm_x86_vendor;

@@ -209,7 +209,8 @@ struct kvm_vcpu_arch {
 	int tdp_cache_nr;
 	u64 *tdp_cache[KVM_TDP_CACHE_PAGES];
 	int last_cpu;			/* vcpu: physical CPU of the last entry, -1 none */
-	/* vcpu to write, racy reads in debugfs (vcpu_show.c): entries, HLT sleeps */
+	/* vcpu to write, racy reads in debugfs (vcpu_show.c): entries, sleeps while not
+	 * runnable (HLT, waiting for SIPI) */
 	u64 nr_entries, nr_halts;
 	/* the last interrupts given to the hardware, for debugfs (vcpu_show.c); vcpu */
 #define KVM_IRQ_LOG_LEN	8

@@ -6,8 +6,9 @@
  * APIC's IRR and ISR against its PPR, is its timer armed and when does it fire.
  *
  * Read from another thread while the vCPU runs, without its mutex: every field is read once
- * (READ_ONCE or a plain racy read of vcpu-owned memory) and may be a moment old. No backend
- * op is called: on VMX the VMCS can only be read on the CPU it is loaded on.
+ * (READ_ONCE or a plain racy read of vcpu-owned memory) and may be a moment old. Of the
+ * backend only the optional show op is called, which reads what is plain memory (SVM's
+ * VMCB): ops like get_rflags would read a VMCS, which only the CPU it is loaded on can.
  */
 #include <linux/seq_file.h>
 

@@ -42,14 +42,22 @@ void svm_inject_exception(struct kvm_vcpu *vcpu, u8 nr, bool has_error, u32 erro
 		(has_error ? SVM_EVTINJ_VALID_ERR | (u64)error_code << 32 : 0);
 }
 
+/* raise a virtual interrupt: priority 15, TPR ignored; with VINTR intercepted, a window */
+static void svm_set_v_irq(struct vmcb_control *c, u8 vector, bool window)
+{
+	c->int_ctl = (c->int_ctl & ~V_IRQ_FIELDS) | V_IRQ | V_INTR_PRIO_MASK | V_IGN_TPR |
+		     ((u64)vector << V_INTR_VECTOR_SHIFT);
+	if (window)
+		c->intercept_misc1 |= INTERCEPT_VINTR;
+	else
+		c->intercept_misc1 &= ~INTERCEPT_VINTR;
+}
+
 void svm_inject_irq(struct kvm_vcpu *vcpu, u8 nr)
 {
 	struct vcpu_svm *svm = to_svm(vcpu);
-	struct vmcb_control *c = &svm->vmcb->control;
 
-	c->int_ctl = (c->int_ctl & ~V_IRQ_FIELDS) | V_IRQ | V_INTR_PRIO_MASK | V_IGN_TPR |
-		     ((u64)nr << V_INTR_VECTOR_SHIFT);
-	c->intercept_misc1 &= ~INTERCEPT_VINTR;
+	svm_set_v_irq(&svm->vmcb->control, nr, false);
 	svm->irq_in_v_irq = true;
 }
 
@@ -86,11 +94,10 @@ void svm_set_irq_window(struct kvm_vcpu *vcpu, bool on)
 
 	if (svm->irq_in_v_irq)
 		return;
-	c->int_ctl &= ~V_IRQ_FIELDS;
 	if (on) {
-		c->int_ctl |= V_IRQ | V_INTR_PRIO_MASK | V_IGN_TPR;
-		c->intercept_misc1 |= INTERCEPT_VINTR;
+		svm_set_v_irq(c, 0, true);
 	} else {
+		c->int_ctl &= ~V_IRQ_FIELDS;
 		c->intercept_misc1 &= ~INTERCEPT_VINTR;
 	}
 }
