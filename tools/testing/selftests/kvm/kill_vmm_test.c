@@ -122,14 +122,6 @@ static void __attribute__((noreturn)) vmm_child(int fd)
 		pause();
 }
 
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static uint64_t read_child_u64(int mem_fd, uint64_t hva)
 {
 	uint64_t v;
@@ -149,7 +141,7 @@ static void kill_one_vmm(void)
 	uint64_t start[NR_VCPUS];
 	int pipefd[2], mem_fd, status, i, moved;
 	char path[64];
-	long long deadline;
+	uint64_t deadline;
 	pid_t pid;
 
 	TEST_ASSERT(!pipe(pipefd), "pipe");
@@ -179,14 +171,14 @@ static void kill_one_vmm(void)
 	TEST_ASSERT(mem_fd >= 0, "open %s", path);
 	for (i = 0; i < NR_VCPUS; i++)
 		start[i] = read_child_u64(mem_fd, msg[i].counter_hva);
-	deadline = now_ns() + RUNNING_WAIT_NS;
+	deadline = monotonic_ns() + RUNNING_WAIT_NS;
 	do {
 		for (moved = 0, i = 0; i < NR_VCPUS; i++)
 			moved += read_child_u64(mem_fd, msg[i].counter_hva) != start[i];
 		if (moved == NR_VCPUS)
 			break;
 		sched_yield();
-	} while (now_ns() < deadline);
+	} while (monotonic_ns() < deadline);
 	close(mem_fd);
 	if (moved != NR_VCPUS)
 		kill(pid, SIGKILL);

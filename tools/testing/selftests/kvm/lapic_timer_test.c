@@ -125,20 +125,6 @@ static void guest_code(uint64_t tsc_khz, uint64_t has_deadline)
 	GUEST_DONE();
 }
 
-static uint64_t host_tsc_khz(void)
-{
-	struct timespec a, b;
-	uint64_t t0, t1, ns;
-
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	t0 = __rdtsc();
-	usleep(200000);
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	t1 = __rdtsc();
-	ns = (b.tv_sec - a.tv_sec) * 1000000000ULL + b.tv_nsec - a.tv_nsec;
-	return (t1 - t0) * 1000000 / ns;
-}
-
 static void test_timer(void)
 {
 	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
@@ -146,7 +132,7 @@ static void test_timer(void)
 	bool deadline = kvm_check_cap(vm->fd, KVM_CAP_TSC_DEADLINE_TIMER);
 	struct kvm_vcpu *vcpu;
 	struct ucall uc;
-	uint64_t i, khz = host_tsc_khz();
+	uint64_t i, khz = host_tsc_hz() / 1000;
 
 	vm_ioctl(vm, KVM_ENABLE_CAP, &cap);
 	guest_map_page(vm, APIC_GPA, APIC_GPA);

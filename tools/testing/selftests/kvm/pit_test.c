@@ -58,21 +58,6 @@ static void load(int ch, uint8_t cmd, uint16_t count)
 
 static uint64_t tsc_hz;
 
-/* the host TSC rate (the guest's TSC runs at it: no TSC scaling here) */
-static void measure_tsc_hz(void)
-{
-	struct timespec a, b;
-	uint64_t t0, t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	t0 = rdtsc();
-	usleep(200000);
-	t1 = rdtsc();
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	tsc_hz = (t1 - t0) * 1000000000ull /
-		 ((b.tv_sec - a.tv_sec) * 1000000000ull + b.tv_nsec - a.tv_nsec);
-}
-
 static void guest_counters(void)
 {
 	uint16_t v1, v2, v;
@@ -410,14 +395,6 @@ program_pit:
 	GUEST_DONE();
 }
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static void irq0_count(bool via_ioapic)
 {
 	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
@@ -476,7 +453,7 @@ int main(void)
 {
 	ksft_print_header();
 	ksft_set_plan(6);
-	measure_tsc_hz();
+	tsc_hz = host_tsc_hz();
 	run_subtest(test_errnos, "KVM_CREATE_PIT2 EEXIST, flags; ENXIO without a PIT");
 	run_subtest(test_counters, "counters: modes 0/2/3, BCD, latch, read-back, port 0x61");
 	run_subtest(test_state, "KVM_GET/SET_PIT2 round trip, restore keeps counting");

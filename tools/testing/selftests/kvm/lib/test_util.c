@@ -5,9 +5,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+#include <x86intrin.h>
 
 #include "test_util.h"
+
+uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+uint64_t host_tsc_hz(void)
+{
+	uint64_t ns = monotonic_ns(), t0 = __rdtsc(), t1;
+
+	usleep(200000);
+	t1 = __rdtsc();
+	return (t1 - t0) * 1000000000ull / (monotonic_ns() - ns);
+}
 
 /* Set in the child of run_subtest(): a failed assertion ends the child only. */
 static bool in_subtest_child;

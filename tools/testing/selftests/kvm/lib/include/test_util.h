@@ -14,6 +14,11 @@
 
 #include "kselftest.h"
 
+/* CLOCK_MONOTONIC in ns */
+uint64_t monotonic_ns(void);
+/* the host TSC's rate in Hz over 200 ms of CLOCK_MONOTONIC (guests run at it: no scaling) */
+uint64_t host_tsc_hz(void);
+
 void __attribute__((noreturn, format(printf, 4, 5)))
 test_assert_fail(const char *file, int line, const char *expr, const char *fmt, ...);
 
