@@ -98,6 +98,20 @@ static void assert_pic_eq(const struct kvm_pic_state *e, const struct kvm_pic_st
 	TEST_ASSERT_EQ(e->elcr_mask, a->elcr_mask);
 }
 
+/* both PICs' state, printed, equals master and slave */
+static void assert_pics(struct kvm_vm *vm, const struct kvm_pic_state *master,
+			const struct kvm_pic_state *slave)
+{
+	struct kvm_irqchip c;
+
+	get_chip(vm, KVM_IRQCHIP_PIC_MASTER, &c);
+	print_pic("master", &c.chip.pic);
+	assert_pic_eq(master, &c.chip.pic);
+	get_chip(vm, KVM_IRQCHIP_PIC_SLAVE, &c);
+	print_pic("slave", &c.chip.pic);
+	assert_pic_eq(slave, &c.chip.pic);
+}
+
 static void test_reset_state(void)
 {
 	struct kvm_pic_state master = { .elcr_mask = 0xf8 }, slave = { .elcr_mask = 0xde };
@@ -106,12 +120,7 @@ static void test_reset_state(void)
 	int pin;
 
 	new_vm_irqchip(&vm);
-	get_chip(vm, KVM_IRQCHIP_PIC_MASTER, &c);
-	print_pic("master", &c.chip.pic);
-	assert_pic_eq(&master, &c.chip.pic);
-	get_chip(vm, KVM_IRQCHIP_PIC_SLAVE, &c);
-	print_pic("slave", &c.chip.pic);
-	assert_pic_eq(&slave, &c.chip.pic);
+	assert_pics(vm, &master, &slave);
 
 	get_chip(vm, KVM_IRQCHIP_IOAPIC, &c);
 	ksft_print_msg("ioapic: base %#llx ioregsel %#x id %#x irr %#x entry0 %#llx\n",
@@ -165,12 +174,7 @@ static void test_round_trip(void)
 	c.chip.ioapic = io;
 	set_chip(vm, KVM_IRQCHIP_IOAPIC, &c);
 
-	get_chip(vm, KVM_IRQCHIP_PIC_MASTER, &c);
-	print_pic("master", &c.chip.pic);
-	assert_pic_eq(&master, &c.chip.pic);
-	get_chip(vm, KVM_IRQCHIP_PIC_SLAVE, &c);
-	print_pic("slave", &c.chip.pic);
-	assert_pic_eq(&slave, &c.chip.pic);
+	assert_pics(vm, &master, &slave);
 	get_chip(vm, KVM_IRQCHIP_IOAPIC, &c);
 	TEST_ASSERT_EQ(io.base_address, c.chip.ioapic.base_address);
 	TEST_ASSERT_EQ(io.ioregsel, c.chip.ioapic.ioregsel);
