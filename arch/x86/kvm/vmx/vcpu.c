@@ -647,6 +647,12 @@ void vmx_vcpu_run(struct kvm_vcpu *vcpu)
 		native_write_cr2(vmx->cr2);
 	r = vmx_vmenter(vcpu->arch.regs, vmx->launched);
 	vmx->cr2 = native_read_cr2();
+	/*
+	 * SWAPGS exchanges GS.base with IA32_KERNEL_GS_BASE without an exit (SDM vol. 2B,
+	 * SWAPGS), and only GS.base is a guest-state field: the guest's KERNEL_GS_BASE is
+	 * whatever the CPU holds now. Read it before load_gs_index() below, which swaps too.
+	 */
+	rdmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
 
 	if (dr6_live) {
 		get_debugreg(vmx->dr6, 6);

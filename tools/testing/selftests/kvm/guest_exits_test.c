@@ -474,6 +474,57 @@ static void test_guest_msrs(void)
 	kvm_vm_free(vm);
 }
 
+/* --- SWAPGS across exits --- */
+
+#define MSR_GS_BASE	0xc0000101
+#define GS_KERNEL	0xffff888012340000ULL
+#define GS_USER		0x00007f0012345000ULL
+
+/*
+ * As a kernel returning to user mode: SWAPGS leaves the kernel's GS base in KERNEL_GS_BASE,
+ * where only the CPU has it (no exit), across several exits; SWAPGS back must find it.
+ */
+static void guest_swapgs(void)
+{
+	x86_wrmsr(MSR_GS_BASE, GS_KERNEL);
+	x86_wrmsr(MSR_KERNEL_GS_BASE, GS_USER);
+	asm volatile("swapgs" : : : "memory");
+	GUEST_SYNC(0);
+	GUEST_SYNC(1, x86_rdmsr(MSR_GS_BASE), x86_rdmsr(MSR_KERNEL_GS_BASE));
+	asm volatile("swapgs" : : : "memory");
+	GUEST_SYNC(2, x86_rdmsr(MSR_GS_BASE), x86_rdmsr(MSR_KERNEL_GS_BASE));
+	GUEST_DONE();
+}
+
+static void test_swapgs(void)
+{
+	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
+	struct kvm_vcpu *vcpu = guest_vcpu_add(vm, 0, (uint64_t)guest_swapgs);
+	struct kvm_sregs sregs;
+	struct ucall uc;
+
+	vcpu_run_expect_ucall(vcpu, UCALL_SYNC, &uc);
+	TEST_ASSERT_EQ(0, uc.args[0]);
+	vcpu_get_sregs(vcpu, &sregs);
+	TEST_ASSERT_EQ(GS_USER, sregs.gs.base);
+	TEST_ASSERT_EQ(GS_KERNEL, vcpu_get_msr(vcpu, MSR_KERNEL_GS_BASE));
+
+	vcpu_run_expect_ucall(vcpu, UCALL_SYNC, &uc);
+	TEST_ASSERT_EQ(1, uc.args[0]);
+	TEST_ASSERT_EQ(GS_USER, uc.args[1]);
+	TEST_ASSERT_EQ(GS_KERNEL, uc.args[2]);
+
+	vcpu_run_expect_ucall(vcpu, UCALL_SYNC, &uc);
+	TEST_ASSERT_EQ(2, uc.args[0]);
+	TEST_ASSERT_EQ(GS_KERNEL, uc.args[1]);
+	TEST_ASSERT_EQ(GS_USER, uc.args[2]);
+	vcpu_get_sregs(vcpu, &sregs);
+	TEST_ASSERT_EQ(GS_KERNEL, sregs.gs.base);
+	TEST_ASSERT_EQ(GS_USER, vcpu_get_msr(vcpu, MSR_KERNEL_GS_BASE));
+	vcpu_run_expect_ucall(vcpu, UCALL_DONE, NULL);
+	kvm_vm_free(vm);
+}
+
 /* --- XSETBV --- */
 
 static uint64_t xsetbv_faults, xsetbv_vector, xsetbv_error_code;
@@ -613,7 +664,7 @@ static void test_fail_entry(void)
 int main(void)
 {
 	ksft_print_header();
-	ksft_set_plan(8);
+	ksft_set_plan(9);
 	run_subtest(test_triple_fault,
 		    "triple fault: KVM_EXIT_SHUTDOWN (64-bit and 32-bit guests)");
 	run_subtest(test_hypercalls,
@@ -623,6 +674,7 @@ int main(void)
 		    "guest CPUID: Intel vendor, leaves above the range read the last basic leaf");
 	run_subtest(test_cpuid_osxsave, "guest CPUID.1:ECX.OSXSAVE follows CR4.OSXSAVE");
 	run_subtest(test_guest_msrs, "guest RDMSR/WRMSR agree with KVM_SET_MSRS/KVM_GET_MSRS");
+	run_subtest(test_swapgs, "SWAPGS: KERNEL_GS_BASE and GS.base follow the guest across exits");
 	run_subtest(test_xsetbv,
 		    "guest XSETBV: invalid values #GP, XCR0 unchanged; #UD without CR4.OSXSAVE");
 	run_subtest(test_fail_entry,
