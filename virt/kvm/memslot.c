@@ -311,6 +311,7 @@ int kvm_read_guest(struct kvm *kvm, u64 gpa, void *data, unsigned long len)
 {
 	return guest_copy(kvm, gpa, data, len, false);
 }
+EXPORT_SYMBOL_GPL(kvm_read_guest);
 
 int kvm_write_guest(struct kvm *kvm, u64 gpa, const void *data, unsigned long len)
 {

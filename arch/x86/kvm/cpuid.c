@@ -332,6 +332,7 @@ int kvm_guest_maxphyaddr(struct kvm_vcpu *vcpu)
 		return 36;
 	return e->eax & 0xff;
 }
+EXPORT_SYMBOL_GPL(kvm_guest_maxphyaddr);
 
 bool kvm_guest_has(struct kvm_vcpu *vcpu, u32 function, u32 index, int reg, u32 bit)
 {

@@ -153,10 +153,21 @@ static int vmx_exit_xsetbv(struct kvm_vcpu *vcpu)
 	return 1;
 }
 
+/*
+ * A MOV to CR0/CR3/CR4 that leaves PAE paging on loads the PDPTEs if it wrote CR3 or changed
+ * one of CR0.PG/CD/NW or CR4.PAE/PGE/PSE/SMEP (SDM vol. 3A 4.4.1), and #GPs on a bad one,
+ * changing nothing. The registers are already set to the new values; undo them on failure.
+ */
+static bool vmx_cr_write_loads_pdptrs(struct kvm_vcpu *vcpu, u64 changed)
+{
+	return !changed || !vmx_load_pdptrs(vcpu, false);
+}
+
 /* MOV to CR0 (CR0.PG or a bit VMX fixes changed): SDM vol. 3A 2.5, 9.8.5 */
 static bool vmx_write_cr0(struct kvm_vcpu *vcpu, u64 val)
 {
 	struct vcpu_vmx *vmx = to_vmx(vcpu);
+	u64 old = vmx->cr0, old_efer = vmx->efer, efer = old_efer;
 
 	if (val >> 32)
 		return false;
@@ -164,30 +175,55 @@ static bool vmx_write_cr0(struct kvm_vcpu *vcpu, u64 val)
 		return false;
 	if ((val & X86_CR0_NW) && !(val & X86_CR0_CD))
 		return false;
-	if ((val & X86_CR0_PG) && !(vmx->cr0 & X86_CR0_PG) && (vmx->efer & EFER_LME)) {
+	if ((val & X86_CR0_PG) && !(old & X86_CR0_PG) && (efer & EFER_LME)) {
 		if (!(vmx->cr4 & X86_CR4_PAE))
 			return false;
-		vmx->efer |= EFER_LMA;
+		efer |= EFER_LMA;
 	}
-	if (!(val & X86_CR0_PG) && (vmx->cr0 & X86_CR0_PG)) {
+	if (!(val & X86_CR0_PG) && (old & X86_CR0_PG)) {
 		if (vmx_long_mode_cs(vcpu))
 			return false;
-		vmx->efer &= ~EFER_LMA;
+		efer &= ~EFER_LMA;
 	}
-	val |= X86_CR0_ET;
-	vmx->cr0 = val;
+	vmx->cr0 = val | X86_CR0_ET;
+	vmx->efer = efer;
+	if (!vmx_cr_write_loads_pdptrs(vcpu, (old ^ vmx->cr0) &
+				       (X86_CR0_PG | X86_CR0_CD | X86_CR0_NW))) {
+		vmx->cr0 = old;
+		vmx->efer = old_efer;
+		return false;
+	}
+	return true;
+}
+
+static bool vmx_write_cr3(struct kvm_vcpu *vcpu, u64 val)
+{
+	struct vcpu_vmx *vmx = to_vmx(vcpu);
+	u64 old = vmx->cr3;
+
+	vmx->cr3 = val;
+	if (!vmx_cr_write_loads_pdptrs(vcpu, true)) {
+		vmx->cr3 = old;
+		return false;
+	}
 	return true;
 }
 
 static bool vmx_write_cr4(struct kvm_vcpu *vcpu, u64 val)
 {
 	struct vcpu_vmx *vmx = to_vmx(vcpu);
+	u64 old = vmx->cr4;
 
 	if (val & kvm_cr4_reserved(vcpu))
 		return false;
 	if ((vmx->efer & EFER_LMA) && !(val & X86_CR4_PAE))
 		return false;
 	vmx->cr4 = val;
+	if (!vmx_cr_write_loads_pdptrs(vcpu, (old ^ val) & (X86_CR4_PAE | X86_CR4_PGE |
+							    X86_CR4_PSE | X86_CR4_SMEP))) {
+		vmx->cr4 = old;
+		return false;
+	}
 	return true;
 }
 
@@ -207,7 +243,7 @@ static int vmx_exit_cr(struct kvm_vcpu *vcpu)
 	case 0:		/* MOV to CR */
 		switch (cr) {
 		case 0: ok = vmx_write_cr0(vcpu, val); break;
-		case 3: vmx->cr3 = val; break;
+		case 3: ok = vmx_write_cr3(vcpu, val); break;
 		case 4: ok = vmx_write_cr4(vcpu, val); break;
 		case 8:
 			ok = !(val & ~0xfULL);

@@ -162,11 +162,13 @@ void vmx_set_cr(struct kvm_vcpu *vcpu, int cr, u64 val)
 
 	switch (cr) {
 	case 0: vmx->cr0 = val; break;
-	case 2: vmx->cr2 = val; break;
+	case 2: vmx->cr2 = val; return;
 	case 3: vmx->cr3 = val; break;
-	case 8: vmx->cr8 = val & 0xf; break;
+	case 8: vmx->cr8 = val & 0xf; return;
 	default: vmx->cr4 = val; break;
 	}
+	/* KVM_SET_SREGS sets CR0, CR3, CR4, then EFER: the last load sees them all */
+	vmx_load_pdptrs(vcpu, true);
 }
 
 u64 vmx_get_efer(struct kvm_vcpu *vcpu)
@@ -177,6 +179,7 @@ u64 vmx_get_efer(struct kvm_vcpu *vcpu)
 void vmx_set_efer(struct kvm_vcpu *vcpu, u64 efer)
 {
 	to_vmx(vcpu)->efer = efer;
+	vmx_load_pdptrs(vcpu, true);
 }
 
 u64 vmx_get_dr(struct kvm_vcpu *vcpu, int dr)
@@ -467,6 +470,7 @@ static void write_guest_state(struct vcpu_vmx *vmx)
 	vmcs_write(GUEST_CR4, cr4);
 	vmcs_write(CR4_READ_SHADOW, vmx->cr4);
 	vmcs_write(GUEST_CR3, vmx->cr3);
+	vmx_write_pdptrs(vmx);
 	vmcs_write(GUEST_DR7, vmx->dr7);
 	vmcs_write(GUEST_RSP, regs[VCPU_REGS_RSP]);
 	vmcs_write(GUEST_RIP, regs[VCPU_REGS_RIP]);
@@ -535,6 +539,7 @@ static void read_guest_state(struct vcpu_vmx *vmx)
 	vmx->sysenter_esp = vmcs_read(GUEST_SYSENTER_ESP);
 	vmx->sysenter_eip = vmcs_read(GUEST_SYSENTER_EIP);
 	vmx->efer = (vmcs_read(GUEST_IA32_EFER) & ~EFER_LME) | (vmx->efer & EFER_LME);
+	vmx_read_pdptrs(vmx);
 	vmx->pat = vmcs_read(GUEST_IA32_PAT);
 	vmx->interruptibility = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
 }

@@ -236,6 +236,7 @@ struct vcpu_vmx {
 	struct vmx_seg seg[8];		/* enum kvm_sreg order */
 	struct vmx_seg gdtr, idtr;
 	u64 cr0, cr2, cr3, cr4;		/* as the guest sees them */
+	u64 pdptr[4];			/* PAE paging: pae.c */
 	u64 efer, pat, dr6, dr7, rflags;
 	u64 sysenter_cs, sysenter_esp, sysenter_eip;
 	u64 star, lstar, cstar, sfmask, kernel_gs_base;
@@ -301,6 +302,12 @@ void vmx_set_rflags(struct kvm_vcpu *vcpu, u64 rflags);
 int vmx_get_msr(struct kvm_vcpu *vcpu, u32 index, u64 *data);
 int vmx_set_msr(struct kvm_vcpu *vcpu, u32 index, u64 data);
 void vmx_vcpu_run(struct kvm_vcpu *vcpu);
+
+/* pae.c */
+bool vmx_pae_paging(const struct vcpu_vmx *vmx);
+int vmx_load_pdptrs(struct kvm_vcpu *vcpu, bool force);
+void vmx_write_pdptrs(const struct vcpu_vmx *vmx);
+void vmx_read_pdptrs(struct vcpu_vmx *vmx);
 
 /* events.c */
 void vmx_inject_exception(struct kvm_vcpu *vcpu, u8 nr, bool has_error, u32 error_code);
