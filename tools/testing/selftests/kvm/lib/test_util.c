@@ -28,6 +28,14 @@ uint64_t host_tsc_hz(void)
 	return (t1 - t0) * 1000000000ull / (monotonic_ns() - ns);
 }
 
+int test_timeout_s(void)
+{
+	const char *env = getenv("VMTEST_TIMEOUT");
+	int s = env ? atoi(env) : 0;
+
+	return s > 0 ? s : 300;
+}
+
 /* Set in the child of run_subtest(): a failed assertion ends the child only. */
 static bool in_subtest_child;
 

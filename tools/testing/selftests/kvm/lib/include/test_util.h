@@ -18,6 +18,12 @@
 uint64_t monotonic_ns(void);
 /* the host TSC's rate in Hz over 200 ms of CLOCK_MONOTONIC (guests run at it: no scaling) */
 uint64_t host_tsc_hz(void);
+/*
+ * The harness's limit for this test in seconds (VMTEST_TIMEOUT; 300 without it): waits on
+ * the emulated host's own progress (KSM scans, vCPU threads getting a CPU) scale with it,
+ * since the Intel host (Bochs) runs about 100 times slower than the AMD one.
+ */
+int test_timeout_s(void);
 
 void __attribute__((noreturn, format(printf, 4, 5)))
 test_assert_fail(const char *file, int line, const char *expr, const char *fmt, ...);
