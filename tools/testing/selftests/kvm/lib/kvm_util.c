@@ -53,6 +53,27 @@ bool kvm_is_amd(void)
 	return !strcmp(kvm_vendor_module(), "kvm_amd");
 }
 
+static bool file_contains(const char *path, const char *needle)
+{
+	char buf[256] = "";
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	return strstr(buf, needle);
+}
+
+bool stock_kvm_intel_in_bochs(void)
+{
+	return !strcmp(kvm_vendor_module(), "kvm_intel") &&
+	       !file_contains("/sys/module/kvm_intel/taint", "O") &&
+	       (file_contains("/sys/class/dmi/id/bios_version", "Bochs") ||
+		file_contains("/sys/class/dmi/id/bios_vendor", "Bochs"));
+}
+
 uint64_t rdmsr_on_cpu(int cpu, uint32_t msr)
 {
 	char path[64];
