@@ -496,18 +496,25 @@ static void guest_swapgs(void)
 	GUEST_DONE();
 }
 
+/* GS.base and KERNEL_GS_BASE as KVM_GET_SREGS and KVM_GET_MSRS show them */
+static void expect_gs_bases(struct kvm_vcpu *vcpu, uint64_t gs_base, uint64_t kernel_gs_base)
+{
+	struct kvm_sregs sregs;
+
+	vcpu_get_sregs(vcpu, &sregs);
+	TEST_ASSERT_EQ(gs_base, sregs.gs.base);
+	TEST_ASSERT_EQ(kernel_gs_base, vcpu_get_msr(vcpu, MSR_KERNEL_GS_BASE));
+}
+
 static void test_swapgs(void)
 {
 	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
 	struct kvm_vcpu *vcpu = guest_vcpu_add(vm, 0, (uint64_t)guest_swapgs);
-	struct kvm_sregs sregs;
 	struct ucall uc;
 
 	vcpu_run_expect_ucall(vcpu, UCALL_SYNC, &uc);
 	TEST_ASSERT_EQ(0, uc.args[0]);
-	vcpu_get_sregs(vcpu, &sregs);
-	TEST_ASSERT_EQ(GS_USER, sregs.gs.base);
-	TEST_ASSERT_EQ(GS_KERNEL, vcpu_get_msr(vcpu, MSR_KERNEL_GS_BASE));
+	expect_gs_bases(vcpu, GS_USER, GS_KERNEL);
 
 	vcpu_run_expect_ucall(vcpu, UCALL_SYNC, &uc);
 	TEST_ASSERT_EQ(1, uc.args[0]);
@@ -518,9 +525,7 @@ static void test_swapgs(void)
 	TEST_ASSERT_EQ(2, uc.args[0]);
 	TEST_ASSERT_EQ(GS_KERNEL, uc.args[1]);
 	TEST_ASSERT_EQ(GS_USER, uc.args[2]);
-	vcpu_get_sregs(vcpu, &sregs);
-	TEST_ASSERT_EQ(GS_KERNEL, sregs.gs.base);
-	TEST_ASSERT_EQ(GS_USER, vcpu_get_msr(vcpu, MSR_KERNEL_GS_BASE));
+	expect_gs_bases(vcpu, GS_KERNEL, GS_USER);
 	vcpu_run_expect_ucall(vcpu, UCALL_DONE, NULL);
 	kvm_vm_free(vm);
 }
