@@ -26,7 +26,8 @@ bool kvm_is_amd(void);
  * exit a guest on an external interrupt when the host entered it with interrupts disabled,
  * as stock KVM does (our kvm-intel enters with them enabled: vmx/vmenter.S), so a host IPI
  * to a CPU running a guest that does not exit on its own is never taken: TLB shootdowns
- * lock the host up. Tests whose guests spin while the host changes their memory skip there.
+ * lock the host up, and the host's own threads (ksmd) hardly get a CPU. Tests whose guests
+ * spin while the host changes their memory skip there.
  */
 bool stock_kvm_intel_in_bochs(void);
 
