@@ -37,6 +37,15 @@ fi
 [ "$limit" -gt 0 ] || limit=1
 
 echo "TAP version 13"
+# Stock kvm_intel (not tainted O) in a Bochs host: Bochs does not exit a guest on an external
+# interrupt when the host entered it with interrupts disabled, as stock KVM does, so the host
+# reports soft lockups and RCU stalls while the guest boots (kvm_util.h,
+# stock_kvm_intel_in_bochs). Our kvm-intel enters with interrupts enabled.
+if [ -d /sys/module/kvm_intel ] && ! grep -q O /sys/module/kvm_intel/taint 2>/dev/null &&
+	cat /sys/class/dmi/id/bios_vendor /sys/class/dmi/id/bios_version 2>/dev/null | grep -q Bochs; then
+	echo "1..0 # SKIP stock kvm_intel in Bochs: host interrupts do not reach a CPU in a guest"
+	exit 4
+fi
 echo "1..1"
 if [ ! -x "$BOOT" ]; then
 	echo "# no $BOOT: the nested QEMU bundle is missing (vmtest stages it for the tests named in qemu.list, or with --qemu)"
