@@ -11,7 +11,12 @@
  * has not): the selftests dirty_log_test and set_memory_region_test cover them.
  */
 #include <kunit/test.h>
+#include <linux/export.h>
 #include <linux/random.h>
+
+/* kvm.ko exports kvm_read_guest: this module must not export it too */
+#undef EXPORT_SYMBOL_GPL
+#define EXPORT_SYMBOL_GPL(sym)
 
 #include "../../../virt/kvm/memslot.c"
 #include "../../../virt/kvm/dirty.c"
