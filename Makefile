@@ -45,8 +45,9 @@ HOST_MODDIR := $(KROOT)/lib/modules/$(KVER)
 KVM ?= ours
 TESTS ?=
 V ?= 0
-# seconds per test; Bochs (the Intel host) runs about 100 times slower than QEMU TCG
-TIMEOUT ?= $(if $(filter intel,$(VMHOST)),1200,300)
+# seconds per test; Bochs (the Intel host) runs about 100 times slower than QEMU TCG, and
+# the debug host kernel (KASAN, lockdep) slows the nested QEMU boot about tenfold
+TIMEOUT ?= $(if $(filter intel,$(VMHOST)),1200,$(if $(filter debug,$(VMKERNEL)),600,300))
 # Warnings are errors in this tree's own builds (not in DKMS builds for other kernels).
 WERROR ?= 1
 
