@@ -334,8 +334,7 @@ int main(void)
 {
 	ksft_print_header();
 	/* soft lockups there: a vCPU thread spinning in a guest is never interrupted */
-	if (stock_kvm_intel_in_bochs())
-		ksft_exit_skip("stock kvm_intel in Bochs: host interrupts do not reach a CPU in a guest (kvm_util.h)\n");
+	skip_if_stock_kvm_intel_in_bochs();
 	ksft_set_plan(1 + sizeof(orders) / sizeof(orders[0]));
 	pin_to_cpu(0);
 	test_close_orders();

@@ -194,8 +194,7 @@ int main(void)
 	if (access(KSM "run", W_OK))
 		ksft_exit_skip("no KSM in this kernel (" KSM "run)\n");
 	/* its spinning vCPUs keep ksmd off the CPUs there: one full scan in 480 s */
-	if (stock_kvm_intel_in_bochs())
-		ksft_exit_skip("stock kvm_intel in Bochs: host interrupts do not reach a CPU in a guest (kvm_util.h)\n");
+	skip_if_stock_kvm_intel_in_bochs();
 	ksft_set_plan(2);
 	old_run = ksm_read("run");
 	old_scan = ksm_read("pages_to_scan");

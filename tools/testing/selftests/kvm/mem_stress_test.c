@@ -187,8 +187,7 @@ int main(void)
 	bool logging = false;
 
 	ksft_print_header();
-	if (stock_kvm_intel_in_bochs())
-		ksft_exit_skip("stock kvm_intel in Bochs: host IPIs do not reach a CPU in a guest (kvm_util.h)\n");
+	skip_if_stock_kvm_intel_in_bochs();
 	ksft_set_plan(1);
 	TEST_ASSERT(bitmap, "calloc");
 	vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);

@@ -40,12 +40,17 @@ if [ -n "${VMTEST_TIMEOUT:-}" ] && [ "$limit" -gt $((VMTEST_TIMEOUT - 10)) ]; th
 fi
 [ "$limit" -gt 0 ] || limit=1
 
+# the in-tree module (not tainted O, out of tree, as ours is) is loaded
+in_tree_module() {
+	[ -d "/sys/module/$1" ] && ! grep -q O "/sys/module/$1/taint" 2>/dev/null
+}
+
 echo "TAP version 13"
 # Stock kvm_intel (not tainted O) in a Bochs host: Bochs does not exit a guest on an external
 # interrupt when the host entered it with interrupts disabled, as stock KVM does, so the host
 # reports soft lockups and RCU stalls while the guest boots (kvm_util.h,
-# stock_kvm_intel_in_bochs). Our kvm-intel enters with interrupts enabled.
-if [ -d /sys/module/kvm_intel ] && ! grep -q O /sys/module/kvm_intel/taint 2>/dev/null &&
+# skip_if_stock_kvm_intel_in_bochs). Our kvm-intel enters with interrupts enabled.
+if in_tree_module kvm_intel &&
 	cat /sys/class/dmi/id/bios_vendor /sys/class/dmi/id/bios_version 2>/dev/null | grep -q Bochs; then
 	echo "1..0 # SKIP stock kvm_intel in Bochs: host interrupts do not reach a CPU in a guest"
 	exit 4
@@ -67,7 +72,7 @@ printf '%s\n' "$report"
 # other failure still fails.
 if [ "$rc" != 0 ] && [ "$stage" = 2 ] &&
 	printf '%s\n' "$report" | grep -q '^# QEMU killed after the limit' &&
-	[ -d /sys/module/kvm_amd ] && ! grep -q O /sys/module/kvm_amd/taint 2>/dev/null; then
+	in_tree_module kvm_amd; then
 	echo "# stock kvm_amd: the guest hung; QEMU TCG delivers EVENTINJ interrupts twice (README)"
 	echo "ok 1 qemu_boot stage $stage # SKIP stock KVM hit the emulated host's EVENTINJ bug"
 	exit 4

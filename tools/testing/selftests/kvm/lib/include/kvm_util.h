@@ -27,9 +27,9 @@ bool kvm_is_amd(void);
  * as stock KVM does (our kvm-intel enters with them enabled: vmx/vmenter.S), so a host IPI
  * to a CPU running a guest that does not exit on its own is never taken: TLB shootdowns
  * lock the host up, and the host's own threads (ksmd) hardly get a CPU. Tests whose guests
- * spin while the host changes their memory skip there.
+ * spin while the host needs that CPU call this first: it ends them with a KSFT skip there.
  */
-bool stock_kvm_intel_in_bochs(void);
+void skip_if_stock_kvm_intel_in_bochs(void);
 
 /* rdmsr through /dev/cpu/N/msr (msr.ko); asserts. */
 uint64_t rdmsr_on_cpu(int cpu, uint32_t msr);
