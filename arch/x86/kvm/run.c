@@ -133,10 +133,14 @@ long kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 	r = kvm_complete_mmio(vcpu);
 	if (r <= 0)
 		goto out;
+	/*
+	 * api.rst "kvm_run", immediate_exit: EINTR before any entry, and exit_reason stays what
+	 * the last exit left (as KVM: the selftests' get_ucall() completes a port-I/O ucall
+	 * this way and reads the IO exit again after it).
+	 */
 	if (run->immediate_exit) {
-		run->exit_reason = KVM_EXIT_INTR;
 		r = -EINTR;
-		goto out;
+		goto out_no_exit;
 	}
 
 	for (;;) {
@@ -168,6 +172,7 @@ long kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 out:
 	if (r == 0 || r == -EINTR)
 		kvm_stat_user_exit(run->exit_reason);
+out_no_exit:
 	/* api.rst "kvm_run": state userspace reads after every KVM_RUN */
 	run->ready_for_interrupt_injection = kvm_ready_for_interrupt_injection(vcpu);
 	run->if_flag = !!(kvm_get_rflags(vcpu) & X86_EFLAGS_IF);

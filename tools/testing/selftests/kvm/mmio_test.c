@@ -1212,6 +1212,8 @@ static void test_immediate_exit(void)
 	memcpy(run->mmio.data, &v, 8);
 	run->immediate_exit = 1;
 	TEST_ASSERT_ERRNO(EINTR, __vcpu_run(vcpu));
+	/* as KVM: the exit reason stays the MMIO exit's (the upstream get_ucall() needs it) */
+	TEST_ASSERT_EQ(KVM_EXIT_MMIO, run->exit_reason);
 	vcpu_get_regs(vcpu, &regs);
 	TEST_ASSERT_EQ(DONE_VAL2, regs.rax);
 	TEST_ASSERT_EQ((uint64_t)ie_rd_end, regs.rip);
