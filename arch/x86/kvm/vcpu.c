@@ -149,21 +149,40 @@ static void get_sregs(struct kvm_vcpu *vcpu, struct kvm_sregs *s)
 	/* interrupt_bitmap: nothing is queued for injection yet */
 }
 
-/* CR4 bits the guest may not set: unsupported ones, and those its CPUID does not offer */
+/* The CR4 bits that depend on a CPUID feature, and that feature (leaf 1 or 7.0) */
+static const struct {
+	u64 cr4;
+	u32 function;
+	int reg;
+	u32 bit;
+	u16 host_feature;
+} cr4_features[] = {
+	{ X86_CR4_OSXSAVE,  1, CPUID_REG_ECX, BIT(26), X86_FEATURE_XSAVE },
+	{ X86_CR4_PCIDE,    1, CPUID_REG_ECX, BIT(17), X86_FEATURE_PCID },
+	{ X86_CR4_FSGSBASE, 7, CPUID_REG_EBX, BIT(0),  X86_FEATURE_FSGSBASE },
+	{ X86_CR4_SMEP,     7, CPUID_REG_EBX, BIT(7),  X86_FEATURE_SMEP },
+	{ X86_CR4_SMAP,     7, CPUID_REG_EBX, BIT(20), X86_FEATURE_SMAP },
+};
+
+/*
+ * CR4 bits the guest may not set: unsupported ones, and those its CPUID does not offer.
+ * Before KVM_SET_CPUID2 there is no CPU model yet: as KVM, every bit we support on this
+ * host is allowed then (Linux's set_sregs_test sets them all on a vCPU without CPUID).
+ */
 u64 kvm_cr4_reserved(struct kvm_vcpu *vcpu)
 {
 	u64 rsvd = ~(u64)CR4_SUPPORTED;
+	bool model = vcpu->arch.cpuid_nent > 0;
+	int i;
 
-	if (!kvm_guest_has(vcpu, 1, 0, CPUID_REG_ECX, BIT(26)))	/* XSAVE */
-		rsvd |= X86_CR4_OSXSAVE;
-	if (!kvm_guest_has(vcpu, 1, 0, CPUID_REG_ECX, BIT(17)))	/* PCID */
-		rsvd |= X86_CR4_PCIDE;
-	if (!kvm_guest_has(vcpu, 7, 0, CPUID_REG_EBX, BIT(0)))	/* FSGSBASE */
-		rsvd |= X86_CR4_FSGSBASE;
-	if (!kvm_guest_has(vcpu, 7, 0, CPUID_REG_EBX, BIT(7)))	/* SMEP */
-		rsvd |= X86_CR4_SMEP;
-	if (!kvm_guest_has(vcpu, 7, 0, CPUID_REG_EBX, BIT(20)))	/* SMAP */
-		rsvd |= X86_CR4_SMAP;
+	for (i = 0; i < ARRAY_SIZE(cr4_features); i++) {
+		bool has = model ? kvm_guest_has(vcpu, cr4_features[i].function, 0,
+						 cr4_features[i].reg, cr4_features[i].bit) :
+				   boot_cpu_has(cr4_features[i].host_feature);
+
+		if (!has)
+			rsvd |= cr4_features[i].cr4;
+	}
 	return rsvd;
 }
 EXPORT_SYMBOL_GPL(kvm_cr4_reserved);
