@@ -84,6 +84,27 @@ static u64 host_supported_xcr0(void)
 	return (eax | (u64)edx << 32) & xgetbv(XCR_XFEATURE_ENABLED_MASK) & XFEATURES_ALLOWED;
 }
 
+/*
+ * The bits of a leaf that follow the vCPU's state rather than the table: OSXSAVE mirrors
+ * CR4.OSXSAVE, APIC mirrors IA32_APIC_BASE.EN (SDM 10.4.3), 0xD.0 EBX is the XSAVE area
+ * size for what XCR0 enables now. KVM_GET_CPUID2 shows them as the guest sees them (KVM does,
+ * and Linux's selftests compare the two).
+ */
+static void cpuid_runtime_bits(struct kvm_vcpu *vcpu, u32 function, u32 index,
+			       u32 *ebx, u32 *ecx, u32 *edx)
+{
+	if (function == 1) {
+		*ecx &= ~F1_ECX_OSXSAVE;
+		if (kvm_x86_vendor->get_cr(vcpu, 4) & X86_CR4_OSXSAVE)
+			*ecx |= F1_ECX_OSXSAVE;
+		if (!(vcpu->arch.apic_base & MSR_IA32_APICBASE_ENABLE))
+			*edx &= ~F1_EDX_APIC;
+	} else if (function == 0xd && index == 0) {
+		*ebx = XSAVE_LEGACY_AND_HEADER +
+		       (vcpu->arch.xcr0 & XFEATURE_MASK_YMM ? XSAVE_YMM_SIZE : 0);
+	}
+}
+
 static int build_basic_leaves(struct cpuid_builder *b)
 {
 	u32 max = min_t(u32, cpuid_eax(0), 0xd), f;
@@ -258,6 +279,50 @@ static int cpuid_table_valid(const struct kvm_cpuid_entry2 *entries, u32 nent)
 	return 0;
 }
 
+/* The vCPU's table as the guest sees it now (the runtime bits filled in) */
+static struct kvm_cpuid_entry2 *cpuid_runtime_view(struct kvm_vcpu *vcpu)
+{
+	struct kvm_cpuid_entry2 *view;
+	int i;
+
+	view = kvmalloc_array(vcpu->arch.cpuid_nent, sizeof(*view), GFP_KERNEL_ACCOUNT);
+	if (!view)
+		return NULL;
+	memcpy(view, vcpu->arch.cpuid_entries, vcpu->arch.cpuid_nent * sizeof(*view));
+	for (i = 0; i < vcpu->arch.cpuid_nent; i++)
+		cpuid_runtime_bits(vcpu, view[i].function, view[i].index,
+				   &view[i].ebx, &view[i].ecx, &view[i].edx);
+	return view;
+}
+
+static int cpuid_same_table(struct kvm_vcpu *vcpu, const struct kvm_cpuid_entry2 *entries,
+			    u32 nent)
+{
+	struct kvm_cpuid_entry2 *view;
+	u32 i;
+	int r = 0;
+
+	if (nent != vcpu->arch.cpuid_nent)
+		return -EINVAL;
+	if (!nent)
+		return 0;
+	view = cpuid_runtime_view(vcpu);
+	if (!view)
+		return -ENOMEM;
+	for (i = 0; i < nent; i++) {
+		const struct kvm_cpuid_entry2 *a = &entries[i], *b = &view[i];
+
+		if (a->function != b->function || a->index != b->index ||
+		    a->flags != b->flags || a->eax != b->eax || a->ebx != b->ebx ||
+		    a->ecx != b->ecx || a->edx != b->edx) {
+			r = -EINVAL;
+			break;
+		}
+	}
+	kvfree(view);
+	return r;
+}
+
 long kvm_vcpu_ioctl_set_cpuid2(struct kvm_vcpu *vcpu, struct kvm_cpuid2 __user *ucpuid)
 {
 	struct kvm_cpuid_entry2 *entries = NULL;
@@ -278,6 +343,16 @@ long kvm_vcpu_ioctl_set_cpuid2(struct kvm_vcpu *vcpu, struct kvm_cpuid2 __user *
 			return r;
 		}
 	}
+	/*
+	 * Once the vCPU has run, the CPU model is fixed. api.rst (KVM_SET_CPUID) only warns that
+	 * a change "may cause guest instability"; KVM refuses it with EINVAL and accepts the
+	 * table it already has, as KVM_GET_CPUID2 shows it (Linux's cpuid_test checks both).
+	 */
+	if (READ_ONCE(vcpu->arch.nr_entries)) {
+		r = cpuid_same_table(vcpu, entries, hdr.nent);
+		kvfree(entries);
+		return r;
+	}
 	kvfree(vcpu->arch.cpuid_entries);
 	vcpu->arch.cpuid_entries = entries;
 	vcpu->arch.cpuid_nent = hdr.nent;
@@ -286,18 +361,26 @@ long kvm_vcpu_ioctl_set_cpuid2(struct kvm_vcpu *vcpu, struct kvm_cpuid2 __user *
 
 long kvm_vcpu_ioctl_get_cpuid2(struct kvm_vcpu *vcpu, struct kvm_cpuid2 __user *ucpuid)
 {
+	struct kvm_cpuid_entry2 *view;
 	struct kvm_cpuid2 hdr;
+	long r = 0;
 
 	if (copy_from_user(&hdr, ucpuid, sizeof(hdr)))
 		return -EFAULT;
 	if (hdr.nent < vcpu->arch.cpuid_nent)
 		return -E2BIG;
 	hdr.nent = vcpu->arch.cpuid_nent;
-	if (copy_to_user(ucpuid, &hdr, sizeof(hdr)) ||
-	    copy_to_user(ucpuid->entries, vcpu->arch.cpuid_entries,
-			 hdr.nent * sizeof(struct kvm_cpuid_entry2)))
+	if (copy_to_user(ucpuid, &hdr, sizeof(hdr)))
 		return -EFAULT;
-	return 0;
+	if (!hdr.nent)
+		return 0;
+	view = cpuid_runtime_view(vcpu);
+	if (!view)
+		return -ENOMEM;
+	if (copy_to_user(ucpuid->entries, view, hdr.nent * sizeof(*view)))
+		r = -EFAULT;
+	kvfree(view);
+	return r;
 }
 
 void kvm_cpuid_free(struct kvm_vcpu *vcpu)
@@ -391,18 +474,7 @@ void kvm_emulate_cpuid(struct kvm_vcpu *vcpu)
 		ebx = e->ebx;
 		ecx = e->ecx;
 		edx = e->edx;
-	}
-	if (function == 1) {
-		/* OSXSAVE mirrors CR4.OSXSAVE; APIC mirrors IA32_APIC_BASE.EN (SDM 10.4.3) */
-		ecx &= ~F1_ECX_OSXSAVE;
-		if (kvm_x86_vendor->get_cr(vcpu, 4) & X86_CR4_OSXSAVE)
-			ecx |= F1_ECX_OSXSAVE;
-		if (!(vcpu->arch.apic_base & MSR_IA32_APICBASE_ENABLE))
-			edx &= ~F1_EDX_APIC;
-	} else if (function == 0xd && index == 0 && e) {
-		/* EBX: the XSAVE area size for the features enabled in XCR0 now */
-		ebx = XSAVE_LEGACY_AND_HEADER +
-		      (vcpu->arch.xcr0 & XFEATURE_MASK_YMM ? XSAVE_YMM_SIZE : 0);
+		cpuid_runtime_bits(vcpu, e->function, e->index, &ebx, &ecx, &edx);
 	}
 	regs[VCPU_REGS_RAX] = eax;
 	regs[VCPU_REGS_RBX] = ebx;
