@@ -119,6 +119,7 @@ struct kvm_pio_string {
 	bool rep;
 	u64 mask;			/* address-size mask of rDI/rCX */
 	u64 next_rip;
+	unsigned int count;		/* elements in this exit's batch */
 };
 
 /*

@@ -14,17 +14,24 @@ static void *pio_data(struct kvm_vcpu *vcpu)
 	return page_address(vcpu->pio_page);
 }
 
-static int pio_exit(struct kvm_vcpu *vcpu, bool in, u16 port, unsigned int size)
+/*
+ * COUNT elements of SIZE bytes at once (an INS batch, else 1), their data in the PIO page.
+ * An in-kernel device (PIC, PIT...), an ioeventfd or a coalesced PIO zone takes the access
+ * in the kernel: no exit; an IN then completes as if userspace had answered (every element
+ * of a batch from the device that answered the first).
+ */
+static int pio_exit(struct kvm_vcpu *vcpu, bool in, u16 port, unsigned int size,
+		    unsigned int count)
 {
 	struct kvm_run *run = vcpu->run;
+	u8 *data = pio_data(vcpu);
+	unsigned int i;
 
-	/*
-	 * An in-kernel device (PIC, PIT...), an ioeventfd or a coalesced PIO zone completes
-	 * the access in the kernel: no exit. An IN completes as if userspace had answered.
-	 */
-	if (!in && kvm_io_write_in_kernel(vcpu, true, port, size, pio_data(vcpu)))
+	if (!in && kvm_io_write_in_kernel(vcpu, true, port, size, data))
 		return 1;
-	if (in && kvm_io_read_in_kernel(vcpu, true, port, size, pio_data(vcpu))) {
+	if (in && kvm_io_read_in_kernel(vcpu, true, port, size, data)) {
+		for (i = 1; i < count; i++)
+			kvm_io_read_in_kernel(vcpu, true, port, size, data + i * size);
 		vcpu->arch.pio_in_pending = true;
 		vcpu->arch.pio_size = size;
 		kvm_complete_pio(vcpu);
@@ -34,7 +41,7 @@ static int pio_exit(struct kvm_vcpu *vcpu, bool in, u16 port, unsigned int size)
 	run->io.direction = in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
 	run->io.size = size;
 	run->io.port = port;
-	run->io.count = 1;
+	run->io.count = count;
 	run->io.data_offset = KVM_PIO_PAGE_OFFSET * PAGE_SIZE;
 	if (in) {
 		vcpu->arch.pio_in_pending = true;
@@ -48,7 +55,7 @@ int kvm_emulate_pio(struct kvm_vcpu *vcpu, bool in, u16 port, unsigned int size)
 {
 	if (!in)
 		memcpy(pio_data(vcpu), &vcpu->arch.regs[VCPU_REGS_RAX], size);
-	return pio_exit(vcpu, in, port, size);
+	return pio_exit(vcpu, in, port, size, 1);
 }
 EXPORT_SYMBOL_GPL(kvm_emulate_pio);
 
@@ -103,17 +110,57 @@ static bool string_copy(struct kvm_vcpu *vcpu, u64 linear, void *buf, unsigned i
 	return true;
 }
 
-/* Advance rSI or rDI by one element and count down rCX for REP; finish the instruction. */
-static void string_advance(struct kvm_vcpu *vcpu, int reg, unsigned int size, bool rep,
-			   u64 mask, u64 next_rip)
+static bool string_down(struct kvm_vcpu *vcpu)
+{
+	return kvm_x86_vendor->get_rflags(vcpu) & X86_EFLAGS_DF;
+}
+
+/*
+ * N elements between buf and the guest's linear address space from linear on: upwards,
+ * or with RFLAGS.DF downwards (element i at linear - i * size, buf in element order).
+ */
+static bool string_copy_elements(struct kvm_vcpu *vcpu, u64 linear, u8 *buf,
+				 unsigned int size, unsigned int n, bool write)
+{
+	unsigned int i;
+
+	if (!string_down(vcpu))
+		return string_copy(vcpu, linear, buf, n * size, write);
+	for (i = 0; i < n; i++)
+		if (!string_copy(vcpu, linear - (u64)i * size, buf + i * size, size, write))
+			return false;
+	return true;
+}
+
+/*
+ * How many elements one exit moves. As KVM: with REP as many as rCX asks, the PIO page holds
+ * and fit in the guest page of the first element (in the direction of RFLAGS.DF), so that a
+ * fault stops the batch before it moved anything; one element otherwise.
+ */
+static unsigned int string_batch(struct kvm_vcpu *vcpu, u64 linear, unsigned int size,
+				 bool rep, u64 mask)
+{
+	u64 rcx = vcpu->arch.regs[VCPU_REGS_RCX] & mask;
+	unsigned int in_page = string_down(vcpu) ? offset_in_page(linear) / size + 1 :
+			       (PAGE_SIZE - offset_in_page(linear)) / size;
+	u64 n = min3((u64)(PAGE_SIZE / size), (u64)in_page, rcx);
+
+	return rep && n > 1 ? n : 1;
+}
+
+/* Advance rSI or rDI by n elements and count down rCX for REP; finish the instruction. */
+static void string_advance(struct kvm_vcpu *vcpu, int reg, unsigned int size, unsigned int n,
+			   bool rep, u64 mask, u64 next_rip)
 {
 	unsigned long *regs = vcpu->arch.regs;
-	long delta = kvm_x86_vendor->get_rflags(vcpu) & X86_EFLAGS_DF ? -(long)size : size;
+	long delta = (long)size * n;
 
+	if (string_down(vcpu))
+		delta = -delta;
 	regs[reg] = (regs[reg] & ~mask) | ((regs[reg] + delta) & mask);
 	if (rep) {
 		regs[VCPU_REGS_RCX] = (regs[VCPU_REGS_RCX] & ~mask) |
-				      ((regs[VCPU_REGS_RCX] - 1) & mask);
+				      ((regs[VCPU_REGS_RCX] - n) & mask);
 		/* more to do: leave RIP on the instruction, which then exits again */
 		if (regs[VCPU_REGS_RCX] & mask)
 			return;
@@ -122,31 +169,38 @@ static void string_advance(struct kvm_vcpu *vcpu, int reg, unsigned int size, bo
 }
 
 /*
- * INS/OUTS (SDM vol. 2 "INS", "OUTS"): one element per exit to userspace; with REP the
- * instruction is re-executed (RIP unchanged) until rCX reaches 0. OUTS reads seg:rSI (seg
- * as decoded by the CPU), INS writes ES:rDI when userspace has supplied the data.
+ * INS/OUTS (SDM vol. 2 "INS", "OUTS"): as KVM, INS moves a batch of elements per exit to
+ * userspace (string_batch(), kvm_run io.count), OUTS one; with REP the instruction is
+ * re-executed (RIP unchanged) until rCX reaches 0. OUTS reads seg:rSI (seg as decoded by the
+ * CPU) before the exit, INS writes ES:rDI when userspace has supplied the data.
  */
 int kvm_emulate_string_pio(struct kvm_vcpu *vcpu, bool in, u16 port, unsigned int size,
 			   bool rep, unsigned int addr_bits, int seg, u64 next_rip)
 {
 	u64 mask = addr_bits == 64 ? ~0ULL : (1ULL << addr_bits) - 1;
 	unsigned long *regs = vcpu->arch.regs;
+	unsigned int n;
+	u64 linear;
 
 	if (rep && !(regs[VCPU_REGS_RCX] & mask)) {
 		regs[VCPU_REGS_RIP] = next_rip;
 		return 1;
 	}
 	if (in) {
+		linear = string_linear(vcpu, VCPU_SREG_ES, regs[VCPU_REGS_RDI] & mask);
+		n = string_batch(vcpu, linear, size, rep, mask);
 		vcpu->arch.pio_string = (struct kvm_pio_string) {
 			.pending = true, .rep = rep, .mask = mask, .next_rip = next_rip,
+			.count = n,
 		};
-		return kvm_emulate_pio(vcpu, true, port, size);
+		return pio_exit(vcpu, true, port, size, n);
 	}
+	/* OUTS: one element per exit (each may go to a different ioeventfd datamatch) */
 	if (!string_copy(vcpu, string_linear(vcpu, seg, regs[VCPU_REGS_RSI] & mask),
 			 pio_data(vcpu), size, false))
 		return 1;
-	string_advance(vcpu, VCPU_REGS_RSI, size, rep, mask, next_rip);
-	return pio_exit(vcpu, false, port, size);
+	string_advance(vcpu, VCPU_REGS_RSI, size, 1, rep, mask, next_rip);
+	return pio_exit(vcpu, false, port, size, 1);
 }
 EXPORT_SYMBOL_GPL(kvm_emulate_string_pio);
 
@@ -162,12 +216,25 @@ void kvm_complete_pio(struct kvm_vcpu *vcpu)
 		return;
 	vcpu->arch.pio_in_pending = false;
 	if (str->pending) {
-		/* INS: store to ES:rDI, then step as the instruction does */
+		/*
+		 * INS: store the batch to ES:rDI, then step as the instruction does. Userspace
+		 * may have changed rCX since the exit (KVM_SET_REGS): never more elements than
+		 * it says are left, and none when it says none (Linux's userspace_io_test).
+		 */
+		unsigned long *regs = vcpu->arch.regs;
+		unsigned int n = str->count;
+
 		str->pending = false;
-		if (string_copy(vcpu, string_linear(vcpu, VCPU_SREG_ES,
-						    vcpu->arch.regs[VCPU_REGS_RDI] & str->mask),
-				pio_data(vcpu), vcpu->arch.pio_size, true))
-			string_advance(vcpu, VCPU_REGS_RDI, vcpu->arch.pio_size, str->rep,
+		if (str->rep)
+			n = min_t(u64, n, regs[VCPU_REGS_RCX] & str->mask);
+		if (!n) {
+			regs[VCPU_REGS_RIP] = str->next_rip;
+			return;
+		}
+		if (string_copy_elements(vcpu, string_linear(vcpu, VCPU_SREG_ES,
+							     regs[VCPU_REGS_RDI] & str->mask),
+					 pio_data(vcpu), vcpu->arch.pio_size, n, true))
+			string_advance(vcpu, VCPU_REGS_RDI, vcpu->arch.pio_size, n, str->rep,
 				       str->mask, str->next_rip);
 		return;
 	}
