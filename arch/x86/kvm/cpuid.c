@@ -19,6 +19,8 @@
 			 BIT(20) | BIT(22) | BIT(23) | BIT(25) | BIT(26) | BIT(28) | BIT(29) | \
 			 BIT(30))
 #define F1_ECX_OSXSAVE	BIT(27)
+#define F1_ECX_MWAIT	BIT(3)
+#define F1_ECX_SSE3	BIT(0)
 #define F1_ECX_HYPERVISOR BIT(31)
 #define F1_ECX_X2APIC		BIT(21)
 /* leaf 1 ECX bits reported whatever the host has: KVM itself provides them */
@@ -94,6 +96,12 @@ static void cpuid_runtime_bits(struct kvm_vcpu *vcpu, u32 function, u32 index,
 			       u32 *ebx, u32 *ecx, u32 *edx)
 {
 	if (function == 1) {
+		/* api.rst 7.31 KVM_X86_QUIRK_MISC_ENABLE_NO_MWAIT off: MWAIT follows MISC_ENABLE */
+		if (!kvm_quirk_enabled(vcpu->kvm, KVM_X86_QUIRK_MISC_ENABLE_NO_MWAIT)) {
+			*ecx &= ~F1_ECX_MWAIT;
+			if (vcpu->arch.misc_enable & MSR_IA32_MISC_ENABLE_MWAIT)
+				*ecx |= F1_ECX_MWAIT;
+		}
 		*ecx &= ~F1_ECX_OSXSAVE;
 		if (kvm_x86_vendor->get_cr(vcpu, 4) & X86_CR4_OSXSAVE)
 			*ecx |= F1_ECX_OSXSAVE;
@@ -457,6 +465,34 @@ static const struct kvm_cpuid_entry2 *cpuid_out_of_range(struct kvm_vcpu *vcpu, 
 	if (ext && function <= ext->eax)
 		return NULL;
 	return kvm_find_cpuid_entry(vcpu, basic->eax, index);
+}
+
+/* MONITOR/MWAIT are intercepted: #UD only with the quirk off and no MWAIT in the guest's CPUID */
+bool kvm_monitor_mwait_faults(struct kvm_vcpu *vcpu)
+{
+	const struct kvm_cpuid_entry2 *e = kvm_find_cpuid_entry(vcpu, 1, 0);
+	u32 ebx = 0, ecx = 0, edx = 0;
+
+	if (kvm_quirk_enabled(vcpu->kvm, KVM_X86_QUIRK_MWAIT_NEVER_UD_FAULTS))
+		return false;
+	if (e) {
+		ecx = e->ecx;
+		cpuid_runtime_bits(vcpu, 1, 0, &ebx, &ecx, &edx);
+	}
+	return !(ecx & F1_ECX_MWAIT);
+}
+EXPORT_SYMBOL_GPL(kvm_monitor_mwait_faults);
+
+/*
+ * MISC_ENABLE.MWAIT may change only where CPUID follows it (the quirk off), and then needs
+ * SSE3 in the guest's CPUID, as on KVM (api.rst 7.31 KVM_X86_QUIRK_MISC_ENABLE_NO_MWAIT).
+ */
+bool kvm_misc_enable_mwait_ok(struct kvm_vcpu *vcpu, u64 old, u64 new)
+{
+	if (!((old ^ new) & MSR_IA32_MISC_ENABLE_MWAIT) ||
+	    kvm_quirk_enabled(vcpu->kvm, KVM_X86_QUIRK_MISC_ENABLE_NO_MWAIT))
+		return true;
+	return kvm_guest_has(vcpu, 1, 0, CPUID_REG_ECX, F1_ECX_SSE3);
 }
 
 void kvm_emulate_cpuid(struct kvm_vcpu *vcpu)

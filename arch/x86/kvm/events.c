@@ -291,6 +291,11 @@ long kvm_vcpu_ioctl_get_vcpu_events(struct kvm_vcpu *vcpu, struct kvm_vcpu_event
 	/* SMM is not offered (no KVM_CAP_X86_SMM): its state is reported, always zero */
 	e.flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SHADOW |
 		  KVM_VCPUEVENT_VALID_SMM;
+	/* api.rst 4.31: with KVM_CAP_X86_TRIPLE_FAULT_EVENT, a triple fault not yet reported */
+	if (READ_ONCE(vcpu->kvm->arch.triple_fault_event)) {
+		e.flags |= KVM_VCPUEVENT_VALID_TRIPLE_FAULT;
+		e.triple_fault.pending = ev->triple_fault;
+	}
 	return copy_to_user(u, &e, sizeof(e)) ? -EFAULT : 0;
 }
 
@@ -306,8 +311,11 @@ long kvm_vcpu_ioctl_set_vcpu_events(struct kvm_vcpu *vcpu, struct kvm_vcpu_event
 
 	if (copy_from_user(&e, u, sizeof(e)))
 		return -EFAULT;
-	/* PAYLOAD and TRIPLE_FAULT need capabilities that are not offered */
-	if (e.flags & ~VCPU_EVENTS_FLAGS)
+	/* PAYLOAD needs a capability that is not offered, TRIPLE_FAULT its own (api.rst 4.32) */
+	if (e.flags & ~(VCPU_EVENTS_FLAGS | KVM_VCPUEVENT_VALID_TRIPLE_FAULT))
+		return -EINVAL;
+	if ((e.flags & KVM_VCPUEVENT_VALID_TRIPLE_FAULT) &&
+	    !READ_ONCE(vcpu->kvm->arch.triple_fault_event))
 		return -EINVAL;
 	if (e.exception.injected && (e.exception.nr > 31 || e.exception.nr == NMI_VECTOR_NR))
 		return -EINVAL;
@@ -330,6 +338,7 @@ long kvm_vcpu_ioctl_set_vcpu_events(struct kvm_vcpu *vcpu, struct kvm_vcpu_event
 	ops->set_nmi_mask(vcpu, e.nmi.masked);
 	if ((e.flags & KVM_VCPUEVENT_VALID_SIPI_VECTOR) && vcpu->arch.apic)
 		vcpu->arch.apic->sipi_vector = e.sipi_vector;
-	ev->triple_fault = false;
+	/* a pending triple fault ends the next KVM_RUN with KVM_EXIT_SHUTDOWN (run.c) */
+	ev->triple_fault = (e.flags & KVM_VCPUEVENT_VALID_TRIPLE_FAULT) && e.triple_fault.pending;
 	return 0;
 }

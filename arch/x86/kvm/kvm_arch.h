@@ -81,6 +81,12 @@ struct kvm_arch {
 	struct kvm_irq_routing_table __rcu *irq_routing;
 	struct hlist_head irq_ack_notifiers;	/* irq_lock to change, RCU to read */
 	struct kvm_pit *vpit;		/* kvm->lock to create; then immutable (pit.c) */
+	/* VM configuration ioctls and capabilities (vm_config.c); kvm->lock */
+	u32 bsp_vcpu_id;		/* KVM_SET_BOOT_CPU_ID; before the first vCPU */
+	u32 max_vcpu_ids;		/* KVM_CAP_MAX_VCPU_ID; 0 until set or a vCPU exists */
+	u64 disabled_quirks;		/* KVM_CAP_DISABLE_QUIRKS2: KVM_X86_QUIRK_* bits */
+	bool triple_fault_event;	/* KVM_CAP_X86_TRIPLE_FAULT_EVENT */
+	unsigned long nr_mmu_pages;	/* KVM_SET_NR_MMU_PAGES: kept, no shadow MMU here */
 };
 
 /*

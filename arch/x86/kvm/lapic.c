@@ -272,7 +272,7 @@ static bool accepts_pic(struct kvm_lapic *apic)
 	if (apic->vcpu->kvm->arch.irqchip_mode != KVM_IRQCHIP_KERNEL)
 		return false;
 	if (!kvm_lapic_hw_enabled(apic))
-		return apic->vcpu->vcpu_id == 0;
+		return kvm_vcpu_is_bsp(apic->vcpu);
 	return !(lvt0 & LAPIC_LVT_MASKED) && ((lvt0 >> 8) & 7) == DM_EXTINT;
 }
 

@@ -48,7 +48,7 @@ static const u32 msrs_to_save[] = {
 void kvm_msr_reset(struct kvm_vcpu *vcpu)
 {
 	vcpu->arch.apic_base = APIC_DEFAULT_BASE | MSR_IA32_APICBASE_ENABLE |
-			       (vcpu->vcpu_id == 0 ? MSR_IA32_APICBASE_BSP : 0);
+			       (kvm_vcpu_is_bsp(vcpu) ? MSR_IA32_APICBASE_BSP : 0);
 	vcpu->arch.misc_enable = MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL |
 				 MSR_IA32_MISC_ENABLE_BTS_UNAVAIL;
 	vcpu->arch.tsc_aux = 0;
@@ -288,6 +288,8 @@ int kvm_msr_write(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host)
 		vcpu->arch.apic_base = data;
 		return 0;
 	case MSR_IA32_MISC_ENABLE:
+		if (!kvm_misc_enable_mwait_ok(vcpu, vcpu->arch.misc_enable, data))
+			return 1;
 		vcpu->arch.misc_enable = data;
 		return 0;
 	case MSR_TSC_AUX:

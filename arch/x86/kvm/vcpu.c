@@ -20,9 +20,12 @@
 				 X86_CR4_FSGSBASE | X86_CR4_PCIDE | X86_CR4_OSXSAVE | \
 				 X86_CR4_SMEP | X86_CR4_SMAP)
 
+/* Under kvm->lock, before the vCPU is allocated */
 int kvm_arch_vcpu_precreate(struct kvm *kvm, unsigned int id)
 {
-	return kvm_x86_vendor->vcpu_create ? 0 : -EINVAL;
+	if (!kvm_x86_vendor->vcpu_create || !kvm_vm_vcpu_id_allowed(kvm, id))
+		return -EINVAL;
+	return 0;
 }
 
 void kvm_vcpu_reset(struct kvm_vcpu *vcpu, bool init)

@@ -70,6 +70,13 @@ long kvm_arch_check_extension(struct kvm *kvm, long cap)
 	case KVM_CAP_PIT_STATE2:
 	case KVM_CAP_REINJECT_CONTROL:
 		return 1;
+	/* VM configuration (vm_config.c) */
+	case KVM_CAP_SET_BOOT_CPU_ID:
+	case KVM_CAP_X86_TRIPLE_FAULT_EVENT:
+	case KVM_CAP_MMU_SHADOW_CACHE_CONTROL:
+		return 1;
+	case KVM_CAP_DISABLE_QUIRKS2:
+		return KVM_QUIRKS_DISABLEABLE;
 	default:
 		/* api.rst 4.4: 0 for everything not implemented */
 		return 0;
@@ -152,6 +159,11 @@ long kvm_arch_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg)
 	case KVM_SET_PIT2:
 	case KVM_REINJECT_CONTROL:
 		return kvm_pit_vm_ioctl(kvm, ioctl, (void __user *)arg);
+	case KVM_SET_BOOT_CPU_ID:
+		return kvm_vm_ioctl_set_boot_cpu_id(kvm, arg);
+	case KVM_SET_NR_MMU_PAGES:
+	case KVM_GET_NR_MMU_PAGES:
+		return kvm_vm_ioctl_nr_mmu_pages(kvm, ioctl, arg);
 	default:
 		return -ENOTTY;
 	}
@@ -193,7 +205,7 @@ int kvm_arch_vm_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap)
 	case KVM_CAP_SPLIT_IRQCHIP:
 		return kvm_vm_enable_split_irqchip(kvm, cap->args[0]);
 	default:
-		return -EINVAL;
+		return kvm_vm_config_enable_cap(kvm, cap);
 	}
 }
 

@@ -23,6 +23,9 @@ void kvm_cpuid_free(struct kvm_vcpu *vcpu);
 enum { CPUID_REG_EAX, CPUID_REG_EBX, CPUID_REG_ECX, CPUID_REG_EDX };
 int kvm_guest_maxphyaddr(struct kvm_vcpu *vcpu);
 bool kvm_guest_has(struct kvm_vcpu *vcpu, u32 function, u32 index, int reg, u32 bit);
+/* MONITOR/MWAIT intercepted: true when they #UD, false when they are NOPs (api.rst 7.31) */
+bool kvm_monitor_mwait_faults(struct kvm_vcpu *vcpu);
+bool kvm_misc_enable_mwait_ok(struct kvm_vcpu *vcpu, u64 old, u64 new);
 /* the XSAVE features the guest may enable in XCR0 (host's, limited by its CPUID) */
 u64 kvm_guest_supported_xcr0(struct kvm_vcpu *vcpu);
 
@@ -113,6 +116,17 @@ long kvm_dev_ioctl_get_mce_cap(u64 __user *argp);
 
 /* pv.c: hypercall number and arguments in the vCPU's registers, result to RAX */
 void kvm_emulate_hypercall(struct kvm_vcpu *vcpu, int cpl);
+
+/* vm_config.c: VM-wide settings of struct kvm_arch */
+/* the quirks KVM_CAP_DISABLE_QUIRKS2 can turn off here (api.rst 7.31) */
+#define KVM_QUIRKS_DISABLEABLE	(KVM_X86_QUIRK_MISC_ENABLE_NO_MWAIT | \
+				 KVM_X86_QUIRK_MWAIT_NEVER_UD_FAULTS)
+bool kvm_vcpu_is_bsp(struct kvm_vcpu *vcpu);
+bool kvm_quirk_enabled(struct kvm *kvm, u64 quirk);
+long kvm_vm_ioctl_set_boot_cpu_id(struct kvm *kvm, unsigned long id);
+bool kvm_vm_vcpu_id_allowed(struct kvm *kvm, unsigned int id);
+int kvm_vm_config_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap);
+long kvm_vm_ioctl_nr_mmu_pages(struct kvm *kvm, unsigned int ioctl, unsigned long arg);
 
 /* vcpu.c */
 u64 kvm_cr4_reserved(struct kvm_vcpu *vcpu);

@@ -38,6 +38,15 @@ static int svm_exit_ud(struct kvm_vcpu *vcpu)
 	return 1;
 }
 
+/* as KVM: NOPs, or #UD where the guest may not have them (kvm_monitor_mwait_faults) */
+static int svm_exit_monitor_mwait(struct kvm_vcpu *vcpu)
+{
+	if (kvm_monitor_mwait_faults(vcpu))
+		return svm_exit_ud(vcpu);
+	svm_skip_instruction(vcpu, 3);		/* 0f 01 c8 / 0f 01 c9 */
+	return 1;
+}
+
 static int svm_exit_cpuid(struct kvm_vcpu *vcpu)
 {
 	kvm_emulate_cpuid(vcpu);
@@ -208,8 +217,8 @@ static const svm_exit_handler svm_exit_handlers[SVM_EXIT_MAX] = {
 	[SVM_EXIT_CLGI]		= svm_exit_ud,
 	[SVM_EXIT_SKINIT]	= svm_exit_ud,
 	[SVM_EXIT_RDTSCP]	= svm_exit_rdtscp,
-	[SVM_EXIT_MONITOR]	= svm_exit_ud,
-	[SVM_EXIT_MWAIT]	= svm_exit_ud,
+	[SVM_EXIT_MONITOR]	= svm_exit_monitor_mwait,
+	[SVM_EXIT_MWAIT]	= svm_exit_monitor_mwait,
 	[SVM_EXIT_XSETBV]	= svm_exit_xsetbv,
 	[SVM_EXIT_NPF]		= svm_exit_npf,
 };

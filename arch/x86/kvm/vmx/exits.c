@@ -33,6 +33,15 @@ static int vmx_exit_ud(struct kvm_vcpu *vcpu)
 	return 1;
 }
 
+/* as KVM: NOPs, or #UD where the guest may not have them (kvm_monitor_mwait_faults) */
+static int vmx_exit_monitor_mwait(struct kvm_vcpu *vcpu)
+{
+	if (kvm_monitor_mwait_faults(vcpu))
+		return vmx_exit_ud(vcpu);
+	vmx_skip_instruction(vcpu);
+	return 1;
+}
+
 static int vmx_exit_triple_fault(struct kvm_vcpu *vcpu)
 {
 	vmx_vcpu_reset(vcpu);
@@ -336,8 +345,8 @@ static const vmx_exit_handler vmx_exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_IO_INSTRUCTION]	= vmx_exit_io,
 	[EXIT_REASON_MSR_READ]		= vmx_exit_rdmsr,
 	[EXIT_REASON_MSR_WRITE]		= vmx_exit_wrmsr,
-	[EXIT_REASON_MWAIT]		= vmx_exit_ud,
-	[EXIT_REASON_MONITOR]		= vmx_exit_ud,
+	[EXIT_REASON_MWAIT]		= vmx_exit_monitor_mwait,
+	[EXIT_REASON_MONITOR]		= vmx_exit_monitor_mwait,
 	[EXIT_REASON_EPT_VIOLATION]	= vmx_exit_ept_violation,
 	[EXIT_REASON_EPT_MISCONFIG]	= vmx_exit_ept_misconfig,
 	[EXIT_REASON_INVEPT]		= vmx_exit_ud,

@@ -432,6 +432,89 @@ static bool probe_tsc_deadline(struct probe_ctx *c)
 	return ok;
 }
 
+/* IA32_APIC_BASE of a new vCPU (0 when KVM_GET_MSRS fails) */
+static uint64_t apic_base_of(int vcpu)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} m = { .hdr.nmsrs = 1, .e.index = 0x1b };
+
+	return ioctl(vcpu, KVM_GET_MSRS, &m) == 1 ? m.e.data : 0;
+}
+
+/*
+ * api.rst 4.41: vCPU 1 becomes the BSP (IA32_APIC_BASE bit 8) and vCPU 0 does not; once a
+ * vCPU exists the ioctl is EBUSY
+ */
+static bool probe_set_boot_cpu_id(struct probe_ctx *c)
+{
+	int v0, v1;
+	bool ok;
+
+	if (ioctl(c->vm, KVM_SET_BOOT_CPU_ID, 1ul))
+		return false;
+	v0 = ioctl(c->vm, KVM_CREATE_VCPU, 0);
+	v1 = ioctl(c->vm, KVM_CREATE_VCPU, 1);
+	ok = v0 >= 0 && v1 >= 0 && (apic_base_of(v1) & 0x100) && apic_base_of(v1) &&
+	     !(apic_base_of(v0) & 0x100) && apic_base_of(v0) &&
+	     ioctl(c->vm, KVM_SET_BOOT_CPU_ID, 0ul) == -1 && errno == EBUSY;
+	if (v0 >= 0)
+		close(v0);
+	if (v1 >= 0)
+		close(v1);
+	return ok;
+}
+
+/* KVM_SET_NR_MMU_PAGES keeps what it is given (64 at least), KVM_GET_NR_MMU_PAGES reads it */
+static bool probe_nr_mmu_pages(struct probe_ctx *c)
+{
+	return ioctl(c->vm, KVM_SET_NR_MMU_PAGES, 1000ul) == 0 &&
+	       ioctl(c->vm, KVM_GET_NR_MMU_PAGES, 0) == 1000 &&
+	       ioctl(c->vm, KVM_SET_NR_MMU_PAGES, 10ul) == -1 && errno == EINVAL &&
+	       ioctl(c->vm, KVM_GET_NR_MMU_PAGES, 0) == 1000;
+}
+
+/* api.rst 7.31: the reported quirks can be disabled, a bit beyond them cannot */
+static bool probe_disable_quirks2(struct probe_ctx *c)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_DISABLE_QUIRKS2, .args = { c->value } };
+	struct kvm_enable_cap bad = { .cap = KVM_CAP_DISABLE_QUIRKS2, .args = { 1ull << 63 } };
+
+	return ioctl(c->vm, KVM_ENABLE_CAP, &cap) == 0 &&
+	       ioctl(c->vm, KVM_ENABLE_CAP, &bad) == -1 && errno == EINVAL;
+}
+
+/*
+ * api.rst 4.31/4.32: once enabled, KVM_GET_VCPU_EVENTS has VALID_TRIPLE_FAULT, and a triple
+ * fault set pending ends the next KVM_RUN with KVM_EXIT_SHUTDOWN before the guest runs
+ */
+static bool probe_triple_fault_event(struct probe_ctx *c)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_X86_TRIPLE_FAULT_EVENT, .args = { 1 } };
+	struct kvm_vcpu_events ev;
+	struct kvm_run *run;
+	int vcpu;
+	bool ok = false;
+
+	if (ioctl(c->vm, KVM_ENABLE_CAP, &cap))
+		return false;
+	vcpu = ioctl(c->vm, KVM_CREATE_VCPU, 0);
+	if (vcpu < 0)
+		return false;
+	run = mmap(NULL, ioctl(c->kvm, KVM_GET_VCPU_MMAP_SIZE, 0), PROT_READ | PROT_WRITE,
+		   MAP_SHARED, vcpu, 0);
+	if (run != MAP_FAILED && !ioctl(vcpu, KVM_GET_VCPU_EVENTS, &ev) &&
+	    (ev.flags & KVM_VCPUEVENT_VALID_TRIPLE_FAULT) && !ev.triple_fault.pending) {
+		ev.triple_fault.pending = 1;
+		ok = !ioctl(vcpu, KVM_SET_VCPU_EVENTS, &ev) &&
+		     !ioctl(vcpu, KVM_GET_VCPU_EVENTS, &ev) && ev.triple_fault.pending &&
+		     !ioctl(vcpu, KVM_RUN, 0) && run->exit_reason == KVM_EXIT_SHUTDOWN;
+	}
+	close(vcpu);
+	return ok;
+}
+
 #define CAP(name, fn) { KVM_CAP_##name, #name, fn }
 static const struct {
 	long cap;
@@ -468,6 +551,10 @@ static const struct {
 	CAP(SPLIT_IRQCHIP, probe_split_irqchip),
 	CAP(SIGNAL_MSI, probe_signal_msi),
 	CAP(TSC_DEADLINE_TIMER, probe_tsc_deadline),
+	CAP(SET_BOOT_CPU_ID, probe_set_boot_cpu_id),
+	CAP(MMU_SHADOW_CACHE_CONTROL, probe_nr_mmu_pages),
+	CAP(DISABLE_QUIRKS2, probe_disable_quirks2),
+	CAP(X86_TRIPLE_FAULT_EVENT, probe_triple_fault_event),
 };
 
 int main(void)

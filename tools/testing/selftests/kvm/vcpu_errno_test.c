@@ -4,7 +4,8 @@
  * (checked against the in-tree modules, KVM=stock):
  *  - vCPU ioctls from another process (another mm) are EIO; ioctl numbers that are not vCPU
  *    ioctls are EINVAL; KVM_RUN takes no argument (EINVAL otherwise);
- *  - KVM_CREATE_VCPU: a duplicate id is EEXIST, ids from KVM_CAP_MAX_VCPU_ID up EINVAL;
+ *  - KVM_CREATE_VCPU: a duplicate id is EEXIST, ids from KVM_CAP_MAX_VCPU_ID up EINVAL (also
+ *    a limit set with KVM_ENABLE_CAP, once, before the first vCPU fixes it);
  *  - the vCPU mmap: page 0 is struct kvm_run, page KVM_PIO_PAGE_OFFSET holds port I/O data;
  *  - run->immediate_exit: KVM_RUN returns EINTR at once, after completing a pending IN;
  *  - signals: one sent by another thread while the guest spins ends KVM_RUN with EINTR
@@ -141,6 +142,13 @@ static void test_bad_ioctls(void)
 	kvm_vm_free(vm);
 }
 
+static int enable_max_vcpu_id(struct kvm_vm *vm, uint64_t max)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_MAX_VCPU_ID, .args = { max } };
+
+	return ioctl(vm->fd, KVM_ENABLE_CAP, &cap);
+}
+
 static void test_create_vcpu_ids(void)
 {
 	struct kvm_vm *vm = kvm_vm_new(1 * MiB);
@@ -164,6 +172,20 @@ static void test_create_vcpu_ids(void)
 	/* a closed vCPU fd does not free the id: vCPUs live as long as the VM */
 	close(fd);
 	TEST_ASSERT_ERRNO(EEXIST, ioctl(vm->fd, KVM_CREATE_VCPU, max_id - 1));
+
+	/* api.rst 7.32: the first vCPU fixed the limit at KVM_CHECK_EXTENSION's value */
+	TEST_ASSERT_ERRNO(EINVAL, enable_max_vcpu_id(vm, 8));
+	TEST_ASSERT_EQ(0, enable_max_vcpu_id(vm, max_id));
+	kvm_vm_free(vm);
+
+	/* set before any vCPU: ids from it up are EINVAL; set once, then only the same value */
+	vm = kvm_vm_new(1 * MiB);
+	TEST_ASSERT_ERRNO(EINVAL, enable_max_vcpu_id(vm, max_id + 1));
+	TEST_ASSERT_EQ(0, enable_max_vcpu_id(vm, 4));
+	TEST_ASSERT_ERRNO(EINVAL, enable_max_vcpu_id(vm, 5));
+	TEST_ASSERT_EQ(0, enable_max_vcpu_id(vm, 4));
+	TEST_ASSERT_ERRNO(EINVAL, ioctl(vm->fd, KVM_CREATE_VCPU, 4));
+	kvm_vcpu_new(vm, 3);
 	kvm_vm_free(vm);
 }
 

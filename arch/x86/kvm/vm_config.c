@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * VM-wide configuration that userspace sets before (or while) it creates vCPUs: the boot CPU
+ * (api.rst 4.41 KVM_SET_BOOT_CPU_ID), the vCPU id limit (7.32 KVM_CAP_MAX_VCPU_ID), the quirks
+ * it turns off (7.31 KVM_CAP_DISABLE_QUIRKS2), triple faults as vCPU events
+ * (KVM_CAP_X86_TRIPLE_FAULT_EVENT, api.rst 4.31/4.32 KVM_GET/SET_VCPU_EVENTS) and the MMU page
+ * budget (KVM_SET/GET_NR_MMU_PAGES, ioctls of <linux/kvm.h> that api.rst does not describe).
+ * All under kvm->lock (struct kvm_arch).
+ */
+#include <linux/kvm.h>
+#include <linux/mutex.h>
+
+#include "x86.h"
+
+/* The fewest MMU pages KVM_SET_NR_MMU_PAGES accepts (KVM's own floor) */
+#define KVM_MIN_MMU_PAGES	64
+
+bool kvm_vcpu_is_bsp(struct kvm_vcpu *vcpu)
+{
+	return vcpu->vcpu_id == vcpu->kvm->arch.bsp_vcpu_id;
+}
+
+bool kvm_quirk_enabled(struct kvm *kvm, u64 quirk)
+{
+	return !(READ_ONCE(kvm->arch.disabled_quirks) & quirk);
+}
+
+/* api.rst 4.41: before any vCPU exists (EBUSY after), an id a vCPU may have (EINVAL) */
+long kvm_vm_ioctl_set_boot_cpu_id(struct kvm *kvm, unsigned long id)
+{
+	long r = 0;
+
+	mutex_lock(&kvm->lock);
+	if (kvm->created_vcpus)
+		r = -EBUSY;
+	else if (id >= (kvm->arch.max_vcpu_ids ?: KVM_MAX_VCPU_IDS))
+		r = -EINVAL;
+	else
+		kvm->arch.bsp_vcpu_id = id;
+	mutex_unlock(&kvm->lock);
+	return r;
+}
+
+/*
+ * api.rst 7.32: the limit (ids below it) can be set once, to at most KVM_MAX_VCPU_IDS, and
+ * only until the first vCPU is created, which fixes it (kvm_vm_vcpu_id_allowed()). Setting
+ * the value it already has is not a change.
+ */
+static int enable_max_vcpu_id(struct kvm *kvm, u64 max)
+{
+	int r = -EINVAL;
+
+	if (max > KVM_MAX_VCPU_IDS)
+		return -EINVAL;
+	mutex_lock(&kvm->lock);
+	if (kvm->arch.max_vcpu_ids == max) {
+		r = 0;
+	} else if (!kvm->arch.max_vcpu_ids && !kvm->created_vcpus) {
+		kvm->arch.max_vcpu_ids = max;
+		r = 0;
+	}
+	mutex_unlock(&kvm->lock);
+	return r;
+}
+
+/* Under kvm->lock, at KVM_CREATE_VCPU: whether id is below the limit, which it fixes */
+bool kvm_vm_vcpu_id_allowed(struct kvm *kvm, unsigned int id)
+{
+	lockdep_assert_held(&kvm->lock);
+	if (!kvm->arch.max_vcpu_ids)
+		kvm->arch.max_vcpu_ids = KVM_MAX_VCPU_IDS;
+	return id < kvm->arch.max_vcpu_ids;
+}
+
+/* api.rst 7.31: a subset of what KVM_CHECK_EXTENSION reports; each call sets the whole set */
+static int disable_quirks(struct kvm *kvm, u64 quirks)
+{
+	if (quirks & ~KVM_QUIRKS_DISABLEABLE)
+		return -EINVAL;
+	mutex_lock(&kvm->lock);
+	WRITE_ONCE(kvm->arch.disabled_quirks, quirks);
+	mutex_unlock(&kvm->lock);
+	return 0;
+}
+
+int kvm_vm_config_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap)
+{
+	switch (cap->cap) {
+	case KVM_CAP_MAX_VCPU_ID:
+		return enable_max_vcpu_id(kvm, cap->args[0]);
+	case KVM_CAP_DISABLE_QUIRKS2:
+		return disable_quirks(kvm, cap->args[0]);
+	case KVM_CAP_X86_TRIPLE_FAULT_EVENT:
+		mutex_lock(&kvm->lock);
+		WRITE_ONCE(kvm->arch.triple_fault_event, !!cap->args[0]);
+		mutex_unlock(&kvm->lock);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/*
+ * KVM_SET/GET_NR_MMU_PAGES: the page budget of KVM's shadow MMU. Nested paging needs no shadow
+ * pages, so the number is only checked and kept (KVM does the same with TDP); until set,
+ * KVM_GET_NR_MMU_PAGES reports the floor.
+ */
+long kvm_vm_ioctl_nr_mmu_pages(struct kvm *kvm, unsigned int ioctl, unsigned long arg)
+{
+	long r = 0;
+
+	mutex_lock(&kvm->lock);
+	if (ioctl == KVM_GET_NR_MMU_PAGES)
+		r = kvm->arch.nr_mmu_pages ?: KVM_MIN_MMU_PAGES;
+	else if (arg < KVM_MIN_MMU_PAGES)
+		r = -EINVAL;
+	else
+		kvm->arch.nr_mmu_pages = arg;
+	mutex_unlock(&kvm->lock);
+	return r;
+}
