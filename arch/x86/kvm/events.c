@@ -264,7 +264,8 @@ long kvm_vcpu_ioctl_nmi(struct kvm_vcpu *vcpu)
 	return 0;
 }
 
-long kvm_vcpu_ioctl_get_vcpu_events(struct kvm_vcpu *vcpu, struct kvm_vcpu_events __user *u)
+/* KVM_GET_VCPU_EVENTS, and kvm_run->s.regs.events (KVM_SYNC_X86_EVENTS) */
+void kvm_vcpu_get_events(struct kvm_vcpu *vcpu, struct kvm_vcpu_events *ep)
 {
 	const struct kvm_x86_ops *ops = kvm_x86_vendor;
 	struct kvm_vcpu_event_state *ev = &vcpu->arch.events;
@@ -296,6 +297,14 @@ long kvm_vcpu_ioctl_get_vcpu_events(struct kvm_vcpu *vcpu, struct kvm_vcpu_event
 		e.flags |= KVM_VCPUEVENT_VALID_TRIPLE_FAULT;
 		e.triple_fault.pending = ev->triple_fault;
 	}
+	*ep = e;
+}
+
+long kvm_vcpu_ioctl_get_vcpu_events(struct kvm_vcpu *vcpu, struct kvm_vcpu_events __user *u)
+{
+	struct kvm_vcpu_events e;
+
+	kvm_vcpu_get_events(vcpu, &e);
 	return copy_to_user(u, &e, sizeof(e)) ? -EFAULT : 0;
 }
 
@@ -303,14 +312,16 @@ long kvm_vcpu_ioctl_get_vcpu_events(struct kvm_vcpu *vcpu, struct kvm_vcpu_event
 				 KVM_VCPUEVENT_VALID_SIPI_VECTOR | \
 				 KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM)
 
-long kvm_vcpu_ioctl_set_vcpu_events(struct kvm_vcpu *vcpu, struct kvm_vcpu_events __user *u)
+/*
+ * KVM_SET_VCPU_EVENTS, and kvm_run->s.regs.events marked dirty; *ep is a kernel copy (it
+ * must not change under the checks: kvm_run is shared with userspace).
+ */
+int kvm_vcpu_set_events(struct kvm_vcpu *vcpu, const struct kvm_vcpu_events *ep)
 {
 	const struct kvm_x86_ops *ops = kvm_x86_vendor;
 	struct kvm_vcpu_event_state *ev = &vcpu->arch.events;
-	struct kvm_vcpu_events e;
+	const struct kvm_vcpu_events e = *ep;
 
-	if (copy_from_user(&e, u, sizeof(e)))
-		return -EFAULT;
 	/* PAYLOAD needs a capability that is not offered, TRIPLE_FAULT its own (api.rst 4.32) */
 	if (e.flags & ~(VCPU_EVENTS_FLAGS | KVM_VCPUEVENT_VALID_TRIPLE_FAULT))
 		return -EINVAL;
@@ -341,4 +352,13 @@ long kvm_vcpu_ioctl_set_vcpu_events(struct kvm_vcpu *vcpu, struct kvm_vcpu_event
 	/* a pending triple fault ends the next KVM_RUN with KVM_EXIT_SHUTDOWN (run.c) */
 	ev->triple_fault = (e.flags & KVM_VCPUEVENT_VALID_TRIPLE_FAULT) && e.triple_fault.pending;
 	return 0;
+}
+
+long kvm_vcpu_ioctl_set_vcpu_events(struct kvm_vcpu *vcpu, struct kvm_vcpu_events __user *u)
+{
+	struct kvm_vcpu_events e;
+
+	if (copy_from_user(&e, u, sizeof(e)))
+		return -EFAULT;
+	return kvm_vcpu_set_events(vcpu, &e);
 }

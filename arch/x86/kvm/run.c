@@ -7,6 +7,7 @@
  */
 #include <linux/sched/signal.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
 
@@ -116,10 +117,77 @@ static void sigset_deactivate(struct kvm_vcpu *vcpu)
 	}
 }
 
+/*
+ * api.rst 6.74 KVM_CAP_SYNC_REGS: the register sets userspace marked in kvm_dirty_regs go
+ * into the vCPU at the start of KVM_RUN, as KVM_SET_REGS/SREGS/VCPU_EVENTS would put them
+ * (before an IN or MMIO read completes); each bit is cleared once its set is in. Each set is
+ * copied out of kvm_run first: userspace can write the page at any time.
+ */
+static int sync_regs_from_run(struct kvm_vcpu *vcpu, u64 dirty)
+{
+	struct kvm_run *run = vcpu->run;
+	union {
+		struct kvm_regs regs;
+		struct kvm_sregs sregs;
+		struct kvm_vcpu_events events;
+	} *u;
+	int r = 0;
+
+	u = kmalloc(sizeof(*u), GFP_KERNEL);
+	if (!u)
+		return -ENOMEM;
+	if (dirty & KVM_SYNC_X86_REGS) {
+		memcpy(&u->regs, &run->s.regs.regs, sizeof(u->regs));
+		kvm_set_regs(vcpu, &u->regs);
+		dirty &= ~KVM_SYNC_X86_REGS;
+	}
+	if (dirty & KVM_SYNC_X86_SREGS) {
+		memcpy(&u->sregs, &run->s.regs.sregs, sizeof(u->sregs));
+		r = kvm_set_sregs(vcpu, &u->sregs);
+		if (r)
+			goto out;
+		dirty &= ~KVM_SYNC_X86_SREGS;
+	}
+	if (dirty & KVM_SYNC_X86_EVENTS) {
+		memcpy(&u->events, &run->s.regs.events, sizeof(u->events));
+		r = kvm_vcpu_set_events(vcpu, &u->events);
+		if (r)
+			goto out;
+		dirty &= ~KVM_SYNC_X86_EVENTS;
+	}
+out:
+	WRITE_ONCE(run->kvm_dirty_regs, dirty);
+	kfree(u);
+	return r;
+}
+
+/* ... and those marked in kvm_valid_regs come out on every return from KVM_RUN after that */
+static void sync_regs_to_run(struct kvm_vcpu *vcpu, u64 valid)
+{
+	struct kvm_run *run = vcpu->run;
+
+	if (valid & KVM_SYNC_X86_REGS)
+		kvm_get_regs(vcpu, &run->s.regs.regs);
+	if (valid & KVM_SYNC_X86_SREGS)
+		kvm_get_sregs(vcpu, &run->s.regs.sregs);
+	if (valid & KVM_SYNC_X86_EVENTS)
+		kvm_vcpu_get_events(vcpu, &run->s.regs.events);
+}
+
 long kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
+	u64 valid = READ_ONCE(run->kvm_valid_regs), dirty = READ_ONCE(run->kvm_dirty_regs);
 	int r;
+
+	/* api.rst 6.74: "Unused bitfields in the bitarrays must be set to zero" */
+	if ((valid | dirty) & ~(u64)KVM_SYNC_X86_VALID_FIELDS)
+		return -EINVAL;
+	if (dirty) {
+		r = sync_regs_from_run(vcpu, dirty);
+		if (r)
+			return r;
+	}
 
 	vcpu_load(vcpu);
 	sigset_activate(vcpu);
@@ -178,6 +246,7 @@ out_no_exit:
 	run->if_flag = !!(kvm_get_rflags(vcpu) & X86_EFLAGS_IF);
 	run->cr8 = kvm_x86_vendor->get_cr(vcpu, 8);
 	run->apic_base = vcpu->arch.apic_base;
+	sync_regs_to_run(vcpu, valid);
 	fpu_swap_kvm_fpstate(&vcpu->arch.guest_fpu, false);
 	sigset_deactivate(vcpu);
 	vcpu_put(vcpu);

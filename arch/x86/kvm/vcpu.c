@@ -94,7 +94,8 @@ void kvm_arch_vcpu_put(struct kvm_vcpu *vcpu)
 	kvm_x86_vendor->vcpu_put(vcpu);
 }
 
-static void get_regs(struct kvm_vcpu *vcpu, struct kvm_regs *r)
+/* KVM_GET_REGS, and kvm_run->s.regs.regs (KVM_SYNC_X86_REGS) */
+void kvm_get_regs(struct kvm_vcpu *vcpu, struct kvm_regs *r)
 {
 	unsigned long *g = vcpu->arch.regs;
 
@@ -110,7 +111,7 @@ static void get_regs(struct kvm_vcpu *vcpu, struct kvm_regs *r)
 	r->rflags = kvm_get_rflags(vcpu);
 }
 
-static void set_regs(struct kvm_vcpu *vcpu, const struct kvm_regs *r)
+void kvm_set_regs(struct kvm_vcpu *vcpu, const struct kvm_regs *r)
 {
 	unsigned long *g = vcpu->arch.regs;
 
@@ -127,7 +128,8 @@ static void set_regs(struct kvm_vcpu *vcpu, const struct kvm_regs *r)
 	kvm_set_rflags(vcpu, r->rflags | X86_EFLAGS_FIXED);
 }
 
-static void get_sregs(struct kvm_vcpu *vcpu, struct kvm_sregs *s)
+/* KVM_GET_SREGS, and kvm_run->s.regs.sregs (KVM_SYNC_X86_SREGS) */
+void kvm_get_sregs(struct kvm_vcpu *vcpu, struct kvm_sregs *s)
 {
 	const struct kvm_x86_ops *ops = kvm_x86_vendor;
 
@@ -212,7 +214,8 @@ static bool sregs_valid(struct kvm_vcpu *vcpu, const struct kvm_sregs *s)
 	return true;
 }
 
-static int set_sregs(struct kvm_vcpu *vcpu, const struct kvm_sregs *s)
+/* KVM_SET_SREGS; *s is a kernel copy, checked before anything changes (-EINVAL) */
+int kvm_set_sregs(struct kvm_vcpu *vcpu, const struct kvm_sregs *s)
 {
 	const struct kvm_x86_ops *ops = kvm_x86_vendor;
 	int i;
@@ -381,22 +384,22 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 		return -ENOMEM;
 	switch (ioctl) {
 	case KVM_GET_REGS:
-		get_regs(vcpu, &u->regs);
+		kvm_get_regs(vcpu, &u->regs);
 		r = COPY_OUT(struct kvm_regs, argp, u->regs);
 		break;
 	case KVM_SET_REGS:
 		r = COPY_IN(struct kvm_regs, argp, u->regs);
 		if (!r)
-			set_regs(vcpu, &u->regs);
+			kvm_set_regs(vcpu, &u->regs);
 		break;
 	case KVM_GET_SREGS:
-		get_sregs(vcpu, &u->sregs);
+		kvm_get_sregs(vcpu, &u->sregs);
 		r = COPY_OUT(struct kvm_sregs, argp, u->sregs);
 		break;
 	case KVM_SET_SREGS:
 		r = COPY_IN(struct kvm_sregs, argp, u->sregs);
 		if (!r)
-			r = set_sregs(vcpu, &u->sregs);
+			r = kvm_set_sregs(vcpu, &u->sregs);
 		break;
 	case KVM_GET_FPU:
 		get_fpu(vcpu, &u->fpu);

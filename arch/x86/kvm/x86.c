@@ -43,6 +43,8 @@ long kvm_arch_check_extension(struct kvm *kvm, long cap)
 	case KVM_CAP_USER_NMI:		/* api.rst 4.55 KVM_NMI */
 	case KVM_CAP_SET_GUEST_DEBUG:
 		return vcpus;
+	case KVM_CAP_SYNC_REGS:		/* api.rst 6.74: the kvm_run->s.regs sets (run.c) */
+		return vcpus ? KVM_SYNC_X86_VALID_FIELDS : 0;
 	case KVM_CAP_SET_GUEST_DEBUG2:	/* the control bits KVM_SET_GUEST_DEBUG accepts */
 		return vcpus ? KVM_GUESTDBG_SUPPORTED : 0;
 	case KVM_CAP_MP_STATE:		/* api.rst 4.38/4.39 */

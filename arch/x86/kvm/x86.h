@@ -106,6 +106,8 @@ long kvm_vcpu_ioctl_interrupt(struct kvm_vcpu *vcpu, struct kvm_interrupt __user
 long kvm_vcpu_ioctl_nmi(struct kvm_vcpu *vcpu);
 long kvm_vcpu_ioctl_get_vcpu_events(struct kvm_vcpu *vcpu, struct kvm_vcpu_events __user *u);
 long kvm_vcpu_ioctl_set_vcpu_events(struct kvm_vcpu *vcpu, struct kvm_vcpu_events __user *u);
+void kvm_vcpu_get_events(struct kvm_vcpu *vcpu, struct kvm_vcpu_events *e);
+int kvm_vcpu_set_events(struct kvm_vcpu *vcpu, const struct kvm_vcpu_events *e);
 
 /* mce.c: 0, 1 for #GP, -ENOENT for an MSR not of the machine-check architecture */
 void kvm_mce_reset(struct kvm_vcpu *vcpu);
@@ -130,6 +132,11 @@ long kvm_vm_ioctl_nr_mmu_pages(struct kvm *kvm, unsigned int ioctl, unsigned lon
 
 /* vcpu.c */
 u64 kvm_cr4_reserved(struct kvm_vcpu *vcpu);
+/* the state of KVM_GET/SET_REGS and SREGS (set_sregs: 0 or -EINVAL, nothing changed) */
+void kvm_get_regs(struct kvm_vcpu *vcpu, struct kvm_regs *r);
+void kvm_set_regs(struct kvm_vcpu *vcpu, const struct kvm_regs *r);
+void kvm_get_sregs(struct kvm_vcpu *vcpu, struct kvm_sregs *s);
+int kvm_set_sregs(struct kvm_vcpu *vcpu, const struct kvm_sregs *s);
 /* RESET, or INIT (init true: MSRs and the TSC kept, SDM 9.1 table 9-1) */
 void kvm_vcpu_reset(struct kvm_vcpu *vcpu, bool init);
 
