@@ -24,6 +24,47 @@ struct seq_file;
 
 #define KVM_API_VERSION_NUMBER	12
 
+/*
+ * Statistics every VM and vCPU has whatever the arch (api.rst 4.133 KVM_GET_STATS_FD; their
+ * descriptors are in stats.c, the arch's own ones in struct kvm_arch / kvm_vcpu_arch). Read
+ * racily (READ_ONCE) by the stats fd while they change.
+ */
+struct kvm_vm_stat_generic {
+	atomic64_t remote_tlb_flush_requests;	/* kvm_arch_flush_remote_tlbs() calls */
+	atomic64_t remote_tlb_flush;		/* ... that had vCPUs to flush */
+};
+
+struct kvm_vcpu_stat_generic {			/* vcpu to write */
+	u64 halt_wakeup;			/* waits for an event that ended with one */
+	u64 halt_wait_ns;			/* time spent in them */
+	u64 blocking;				/* 1 while in one */
+};
+
+/* add to a statistic of the vCPU (or the vCPU's VM under the lock that tags it) */
+#define kvm_stat_add(stat, n)	WRITE_ONCE(stat, (stat) + (n))
+#define kvm_stat_inc(stat)	kvm_stat_add(stat, 1)
+
+/*
+ * One statistic in a stats fd: a u64 at offset bytes into struct kvm (VM statistics) or
+ * struct kvm_vcpu (vCPU statistics). flags: KVM_STATS_TYPE_*, KVM_STATS_UNIT_*,
+ * KVM_STATS_BASE_*.
+ */
+struct kvm_stat_def {
+	const char *name;
+	u32 flags;
+	s16 exponent;
+	u32 offset;
+};
+
+#define KVM_STAT_COUNTER	(KVM_STATS_TYPE_CUMULATIVE | KVM_STATS_UNIT_NONE | \
+				 KVM_STATS_BASE_POW10)
+#define KVM_STAT_INSTANT	(KVM_STATS_TYPE_INSTANT | KVM_STATS_UNIT_NONE | \
+				 KVM_STATS_BASE_POW10)
+#define KVM_VM_STAT(field, name, flags, exp) \
+	{ name, flags, exp, offsetof(struct kvm, field) }
+#define KVM_VCPU_STAT(field, name, flags, exp) \
+	{ name, flags, exp, offsetof(struct kvm_vcpu, field) }
+
 struct kvm_vcpu;
 
 /*
@@ -91,6 +132,7 @@ struct kvm {
 	/* follows kvm->mm for the nested page tables (mmu_notifier.c); registered once */
 	struct mmu_notifier mmu_notifier;
 
+	struct kvm_vm_stat_generic stat;
 	struct kvm_arch arch;
 };
 
@@ -114,6 +156,7 @@ struct kvm_vcpu {
 	bool sigset_active;			/* vcpu */
 	sigset_t sigset;			/* vcpu: KVM_SET_SIGNAL_MASK */
 	struct preempt_notifier preempt_notifier;
+	struct kvm_vcpu_stat_generic stat;
 	struct kvm_vcpu_arch arch;
 };
 
@@ -217,6 +260,15 @@ void kvm_stats_exit(void);
 void kvm_stat_user_exit(u32 reason);
 void kvm_stat_vendor_exit(unsigned int slot);
 void kvm_stat_set_vendor_names(const char *prefix, const char *const *names, unsigned int nr);
+/*
+ * stats.c: binary statistics (api.rst 4.133 KVM_GET_STATS_FD); the fd holds a VM reference.
+ * The arch lists its own statistics after the generic ones.
+ */
+extern struct file_operations kvm_stats_fops;
+extern const struct kvm_stat_def kvm_arch_vm_stats[], kvm_arch_vcpu_stats[];
+extern const unsigned int kvm_arch_nr_vm_stats, kvm_arch_nr_vcpu_stats;
+int kvm_vm_stats_fd(struct kvm *kvm);
+int kvm_vcpu_stats_fd(struct kvm_vcpu *vcpu);
 /* kvm_main.c: every live VM and its vCPUs as text (debugfs kvm/vcpus) */
 void kvm_show_vms(struct seq_file *m);
 

@@ -104,6 +104,7 @@ static long kvm_check_extension(struct kvm *kvm, long cap)
 	case KVM_CAP_IOEVENTFD:
 	case KVM_CAP_IOEVENTFD_ANY_LENGTH:
 	case KVM_CAP_IOEVENTFD_NO_LENGTH:
+	case KVM_CAP_BINARY_STATS_FD:	/* api.rst 4.133 (stats.c) */
 		return 1;
 	/* api.rst 4.116: where the ring is in the vCPU mmap area */
 	case KVM_CAP_COALESCED_MMIO:
@@ -182,6 +183,8 @@ static long kvm_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long ar
 		return kvm_vm_ioctl_ioeventfd(kvm, (void __user *)arg);
 	case KVM_IRQFD:
 		return kvm_vm_ioctl_irqfd(kvm, (void __user *)arg);
+	case KVM_GET_STATS_FD:
+		return kvm_vm_stats_fd(kvm);
 	case KVM_REGISTER_COALESCED_MMIO:
 	case KVM_UNREGISTER_COALESCED_MMIO:
 		return kvm_vm_ioctl_coalesced_mmio(kvm, (void __user *)arg,
@@ -328,6 +331,7 @@ int kvm_core_register(struct module *vendor)
 	kvm_dev_fops.owner = vendor;
 	kvm_vm_fops.owner = vendor;
 	kvm_vcpu_fops.owner = vendor;
+	kvm_stats_fops.owner = vendor;
 	r = misc_register(&kvm_dev);
 	if (r)
 		pr_err("kvm: cannot register /dev/kvm (misc minor %d): %d\n", KVM_MINOR, r);

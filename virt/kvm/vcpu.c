@@ -178,6 +178,9 @@ static long kvm_vcpu_ioctl(struct file *filp, unsigned int ioctl, unsigned long 
 		return -EIO;
 	if (unlikely(_IOC_TYPE(ioctl) != KVMIO))
 		return -EINVAL;
+	/* touches no vCPU state: a monitor gets it while the vCPU runs */
+	if (ioctl == KVM_GET_STATS_FD)
+		return kvm_vcpu_stats_fd(vcpu);
 	if (mutex_lock_killable(&vcpu->mutex))
 		return -EINTR;
 

@@ -163,6 +163,7 @@ void kvm_inject_events(struct kvm_vcpu *vcpu)
 		ev->in_hw = KVM_EVENT_IN_HW_EXCEPTION;
 	} else if (ev->nmi_injected) {
 		ops->inject_nmi(vcpu);
+		kvm_stat_inc(vcpu->arch.stat.nmi_injections);
 		ev->in_hw = KVM_EVENT_IN_HW_NMI;
 	} else if (ev->interrupt.injected) {
 		/*
@@ -173,6 +174,7 @@ void kvm_inject_events(struct kvm_vcpu *vcpu)
 		if (ops->interrupt_allowed(vcpu)) {
 			irq_log(vcpu, ev->interrupt.nr, 'r');
 			ops->inject_irq(vcpu, ev->interrupt.nr);
+			kvm_stat_inc(vcpu->arch.stat.irq_injections);
 			ev->in_hw = KVM_EVENT_IN_HW_IRQ;
 		} else {
 			irq_window = true;
@@ -189,6 +191,7 @@ void kvm_inject_events(struct kvm_vcpu *vcpu)
 		ev->nmi_injected = true;
 		ops->set_nmi_mask(vcpu, true);
 		ops->inject_nmi(vcpu);
+		kvm_stat_inc(vcpu->arch.stat.nmi_injections);
 		ev->in_hw = KVM_EVENT_IN_HW_NMI;
 	}
 	/* in-kernel LAPIC (lapic.c): its interrupt, taken (IRR -> ISR) only when injected now */
@@ -203,6 +206,7 @@ void kvm_inject_events(struct kvm_vcpu *vcpu)
 			ev->interrupt.nr = vec;
 			irq_log(vcpu, vec, 'l');
 			ops->inject_irq(vcpu, vec);
+			kvm_stat_inc(vcpu->arch.stat.irq_injections);
 			ev->in_hw = KVM_EVENT_IN_HW_IRQ;
 		} else {
 			irq_window = true;

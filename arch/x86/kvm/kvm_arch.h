@@ -69,8 +69,33 @@ struct kvm_tdp {
 
 struct kvm_pit;
 
+/* x86 statistics of a VM (KVM_GET_STATS_FD; described in arch/x86/kvm/stats.c) */
+struct kvm_vm_stat {
+	u64 pages_4k, pages_2m;		/* tdp.lock: leaves of the nested page tables by size */
+};
+
+/* ... and of a vCPU; vcpu to write, read racily by the stats fd */
+struct kvm_vcpu_stat {
+	u64 exits;			/* every exit from the guest */
+	u64 io_exits;			/* IN/OUT/INS/OUTS intercepts */
+	u64 mmio_exits;			/* KVM_EXIT_MMIO returns to userspace */
+	u64 signal_exits;		/* KVM_EXIT_INTR for a pending signal */
+	u64 irq_window_exits;		/* exits at an open interrupt window */
+	u64 halt_exits;			/* HLT intercepts */
+	u64 request_irq_exits;		/* KVM_EXIT_IRQ_WINDOW_OPEN returns to userspace */
+	u64 irq_exits;			/* exits for a host external interrupt */
+	u64 hypercalls;			/* VMCALL/VMMCALL */
+	u64 irq_injections;		/* interrupts given to the hardware for an entry */
+	u64 nmi_injections;		/* NMIs ... */
+	u64 insn_emulation;		/* instructions emulated (MMIO) */
+	u64 insn_emulation_fail;	/* ... that the emulator could not run */
+	u64 pf_fixed;			/* nested page faults that mapped a page */
+	u64 tlb_flush;			/* guest TLB flushes after nested page table changes */
+};
+
 struct kvm_arch {
 	struct kvm_tdp tdp;
+	struct kvm_vm_stat stat;
 	int irqchip_mode;		/* enum kvm_irqchip_mode (irq.h) */
 	u32 nr_reserved_ioapic_pins;	/* kvm->lock: KVM_CAP_SPLIT_IRQCHIP args[0] */
 	/* KVM_CREATE_IRQCHIP (irqchip.c): set under kvm->lock before irqchip_mode, then immutable */
@@ -234,6 +259,7 @@ struct kvm_vcpu_arch {
 	struct kvm_pio_string pio_string;
 	struct kvm_mmio_state mmio;
 	struct kvm_lapic *apic;		/* immutable: in-kernel local APIC (lapic.h), or NULL */
+	struct kvm_vcpu_stat stat;
 };
 
 #endif

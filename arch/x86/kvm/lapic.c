@@ -768,18 +768,37 @@ static bool wakeup_pending(struct kvm_vcpu *vcpu)
 	}
 }
 
+/*
+ * Sleep until an event can wake a vCPU that is not runnable (HLT, waiting for INIT/SIPI):
+ * 0, or -EINTR for a signal. Counted in the generic halt_wakeup/halt_wait_ns/blocking.
+ */
+static int kvm_lapic_block(struct kvm_vcpu *vcpu)
+{
+	ktime_t start = ktime_get();
+	int r;
+
+	WRITE_ONCE(vcpu->stat.blocking, 1);
+	r = wait_event_interruptible(vcpu_apic(vcpu)->wq, wakeup_pending(vcpu));
+	WRITE_ONCE(vcpu->stat.blocking, 0);
+	kvm_stat_add(vcpu->stat.halt_wait_ns, ktime_to_ns(ktime_sub(ktime_get(), start)));
+	if (r) {
+		kvm_stat_inc(vcpu->arch.stat.signal_exits);
+		return r;
+	}
+	kvm_stat_inc(vcpu->stat.halt_wakeup);
+	return 0;
+}
+
 /* Before each entry: take posted events; block (no busy wait) while not runnable */
 int kvm_lapic_before_entry(struct kvm_vcpu *vcpu)
 {
-	struct kvm_lapic *apic = vcpu_apic(vcpu);
-
 	accept_events(vcpu);
 	/*
 	 * As Linux KVM: KVM_RUN of a vCPU that never got INIT waits for an event once, then
 	 * returns -EAGAIN for userspace to run it again (QEMU and the selftests loop on it)
 	 */
 	if (vcpu->arch.mp_state == KVM_MP_STATE_UNINITIALIZED) {
-		if (wait_event_interruptible(apic->wq, wakeup_pending(vcpu))) {
+		if (kvm_lapic_block(vcpu)) {
 			vcpu->run->exit_reason = KVM_EXIT_INTR;
 			return -EINTR;
 		}
@@ -792,7 +811,7 @@ int kvm_lapic_before_entry(struct kvm_vcpu *vcpu)
 			break;
 		}
 		WRITE_ONCE(vcpu->arch.nr_halts, vcpu->arch.nr_halts + 1);
-		if (wait_event_interruptible(apic->wq, wakeup_pending(vcpu))) {
+		if (kvm_lapic_block(vcpu)) {
 			vcpu->run->exit_reason = KVM_EXIT_INTR;
 			return -EINTR;
 		}

@@ -341,6 +341,7 @@ static int mmio_emulation_failed(struct kvm_vcpu *vcpu, struct mmio_emul *e)
 	struct kvm_run *run = vcpu->run;
 	u64 info[5] = { 0 };
 
+	kvm_stat_inc(vcpu->arch.stat.insn_emulation_fail);
 	vcpu->arch.mmio.nr_reads = 0;
 	kvm_queue_exception(vcpu, UD_VECTOR, false, 0);
 	if (e->user)
@@ -366,6 +367,7 @@ static void mmio_exit(struct kvm_vcpu *vcpu, const struct kvm_mmio_piece *p, boo
 {
 	struct kvm_run *run = vcpu->run;
 
+	kvm_stat_inc(vcpu->arch.stat.mmio_exits);
 	run->exit_reason = KVM_EXIT_MMIO;
 	run->mmio.phys_addr = p->gpa;
 	run->mmio.len = p->len;
@@ -478,6 +480,7 @@ int kvm_mmio_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code, bool no_slot)
 	st->fault_gpa = gpa;
 	st->fault_gpa_valid = !(error_code & TDP_FAULT_FETCH);
 	st->fault_no_slot = no_slot;
+	kvm_stat_inc(vcpu->arch.stat.insn_emulation);
 	return mmio_emulate(vcpu);
 }
 

@@ -53,6 +53,7 @@ static int pio_exit(struct kvm_vcpu *vcpu, bool in, u16 port, unsigned int size,
 /* IN or OUT of AL/AX/EAX */
 int kvm_emulate_pio(struct kvm_vcpu *vcpu, bool in, u16 port, unsigned int size)
 {
+	kvm_stat_inc(vcpu->arch.stat.io_exits);
 	if (!in)
 		memcpy(pio_data(vcpu), &vcpu->arch.regs[VCPU_REGS_RAX], size);
 	return pio_exit(vcpu, in, port, size, 1);
@@ -182,6 +183,7 @@ int kvm_emulate_string_pio(struct kvm_vcpu *vcpu, bool in, u16 port, unsigned in
 	unsigned int n;
 	u64 linear;
 
+	kvm_stat_inc(vcpu->arch.stat.io_exits);
 	if (rep && !(regs[VCPU_REGS_RCX] & mask)) {
 		regs[VCPU_REGS_RIP] = next_rip;
 		return 1;

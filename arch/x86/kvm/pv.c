@@ -14,6 +14,7 @@ void kvm_emulate_hypercall(struct kvm_vcpu *vcpu, int cpl)
 	unsigned long *regs = vcpu->arch.regs;
 	unsigned long nr = regs[VCPU_REGS_RAX], ret;
 
+	kvm_stat_inc(vcpu->arch.stat.hypercalls);
 	if (cpl) {
 		regs[VCPU_REGS_RAX] = (unsigned long)-KVM_EPERM;
 		return;

@@ -23,6 +23,7 @@ void kvm_run_init(void)
 
 int kvm_emulate_halt(struct kvm_vcpu *vcpu)
 {
+	kvm_stat_inc(vcpu->arch.stat.halt_exits);
 	if (vcpu->arch.apic)	/* blocks in the kernel: kvm_lapic_before_entry() */
 		return kvm_lapic_halt(vcpu);
 	/* no in-kernel interrupt controller: userspace decides when the vCPU wakes up */
@@ -92,6 +93,7 @@ static int vcpu_enter_guest(struct kvm_vcpu *vcpu)
 	kvm_debugregs_load(vcpu);
 	WRITE_ONCE(vcpu->arch.nr_entries, vcpu->arch.nr_entries + 1);
 	kvm_x86_vendor->run(vcpu);
+	kvm_stat_inc(vcpu->arch.stat.exits);
 	kvm_events_delivered(vcpu);
 	kvm_debugregs_save(vcpu);
 	if (switch_xcr0)
@@ -214,6 +216,7 @@ long kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 	for (;;) {
 		if (signal_pending(current)) {
 			run->exit_reason = KVM_EXIT_INTR;
+			kvm_stat_inc(vcpu->arch.stat.signal_exits);
 			r = -EINTR;
 			break;
 		}
@@ -233,6 +236,7 @@ long kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 		/* api.rst "kvm_run": userspace asked to hear when it can inject */
 		if (run->request_interrupt_window && kvm_ready_for_interrupt_injection(vcpu)) {
 			run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
+			kvm_stat_inc(vcpu->arch.stat.request_irq_exits);
 			r = 0;
 			break;
 		}

@@ -155,6 +155,19 @@ static void tdp_changed(struct kvm_tdp *tdp)
 	WRITE_ONCE(tdp->flush_gen, tdp->flush_gen + 1);
 }
 
+/* A leaf went in (+1) or away (-1): nr_pages_mapped and the VM's pages_4k/pages_2m */
+static void tdp_count_leaf(struct kvm_tdp *tdp, bool large, long delta)
+{
+	struct kvm_vm_stat *stat = &container_of(tdp, struct kvm_arch, tdp)->stat;
+
+	lockdep_assert_held(&tdp->lock);
+	tdp->nr_pages_mapped += delta;
+	if (large)
+		kvm_stat_add(stat->pages_2m, delta);
+	else
+		kvm_stat_add(stat->pages_4k, delta);
+}
+
 /*
  * Install gfn -> pfn with a leaf at level 1 (4 KiB) or 2 (2 MiB, gfn and pfn aligned),
  * writable or read-only. Returns 1 when the tables changed, 0 when what is there already
@@ -180,7 +193,7 @@ static int tdp_map(struct kvm_tdp *tdp, struct kvm_vcpu_arch *a, u64 gfn, u64 pf
 				return 0;
 			/* make way for a table of 4 KiB leaves; TLBs may hold the 2 MiB one */
 			WRITE_ONCE(*e, 0);
-			tdp->nr_pages_mapped--;
+			tdp_count_leaf(tdp, true, -1);
 			tdp_changed(tdp);
 		}
 		if (!(*e & tdp->present_mask)) {
@@ -208,7 +221,7 @@ static int tdp_map(struct kvm_tdp *tdp, struct kvm_vcpu_arch *a, u64 gfn, u64 pf
 		return 1;
 	}
 	WRITE_ONCE(*e, leaf);
-	tdp->nr_pages_mapped++;
+	tdp_count_leaf(tdp, leaf_level > 1, 1);
 	return 1;
 }
 
@@ -369,7 +382,9 @@ int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code)
 		mapped = tdp_map(tdp, &vcpu->arch, gfn & ~(u64)(PAGES_PER_2M - 1),
 				 pfn & ~(u64)(PAGES_PER_2M - 1), 2, writable);
 	if (mapped == -EEXIST)
-		tdp_map(tdp, &vcpu->arch, gfn, pfn, 1, writable);
+		mapped = tdp_map(tdp, &vcpu->arch, gfn, pfn, 1, writable);
+	if (mapped > 0)
+		kvm_stat_inc(vcpu->arch.stat.pf_fixed);
 	/* after the leaf became writable: a log collected in between sees it (dirty.c) */
 	if (write)
 		kvm_mark_page_dirty_in_slot(slot, gfn);
@@ -424,8 +439,8 @@ static bool tdp_leaf_op(struct kvm_tdp *tdp, u64 *e, enum tdp_op op, bool *chang
 		}
 		fallthrough;	/* faults in a logged slot map 4 KiB leaves again */
 	case TDP_OP_ZAP:
+		tdp_count_leaf(tdp, *e & TDP_LARGE, -1);
 		WRITE_ONCE(*e, 0);
-		tdp->nr_pages_mapped--;
 		*changed = true;
 		return true;
 	case TDP_OP_AGE:
@@ -435,8 +450,8 @@ static bool tdp_leaf_op(struct kvm_tdp *tdp, u64 *e, enum tdp_op op, bool *chang
 			 * the next guest access faults and shows in the host's own page tables
 			 * (the fault path marks the page accessed).
 			 */
+			tdp_count_leaf(tdp, *e & TDP_LARGE, -1);
 			WRITE_ONCE(*e, 0);
-			tdp->nr_pages_mapped--;
 			*changed = true;
 			return true;
 		}
@@ -561,8 +576,10 @@ void kvm_arch_flush_remote_tlbs(struct kvm *kvm)
 	s64 gen = READ_ONCE(tdp->flush_gen);
 	s64 done = atomic64_read_acquire(&tdp->flushed_gen);
 
+	atomic64_inc(&kvm->stat.remote_tlb_flush_requests);
 	if (done >= gen)
 		return;
+	atomic64_inc(&kvm->stat.remote_tlb_flush);
 	kvm_kick_vcpus_sync(kvm);
 	while (done < gen && !atomic64_try_cmpxchg(&tdp->flushed_gen, &done, gen))
 		;

@@ -290,6 +290,7 @@ void svm_vcpu_show(struct seq_file *m, struct kvm_vcpu *vcpu)
 
 int svm_exit_vintr(struct kvm_vcpu *vcpu)
 {
+	kvm_stat_inc(vcpu->arch.stat.irq_window_exits);
 	svm_set_irq_window(vcpu, false);
 	return 1;
 }

@@ -32,6 +32,12 @@ static int svm_exit_interrupt(struct kvm_vcpu *vcpu)
 	return 1;
 }
 
+static int svm_exit_intr(struct kvm_vcpu *vcpu)
+{
+	kvm_stat_inc(vcpu->arch.stat.irq_exits);
+	return 1;	/* the host takes the interrupt as soon as GIF is set again */
+}
+
 static int svm_exit_ud(struct kvm_vcpu *vcpu)
 {
 	kvm_queue_exception(vcpu, UD_VECTOR, false, 0);
@@ -193,7 +199,7 @@ typedef int (*svm_exit_handler)(struct kvm_vcpu *vcpu);
 
 static const svm_exit_handler svm_exit_handlers[SVM_EXIT_MAX] = {
 	[SVM_EXIT_READ_DR0 ... SVM_EXIT_WRITE_DR0 + 15] = svm_exit_dr,
-	[SVM_EXIT_INTR]		= svm_exit_interrupt,
+	[SVM_EXIT_INTR]		= svm_exit_intr,
 	[SVM_EXIT_NMI]		= svm_exit_interrupt,
 	[SVM_EXIT_SMI]		= svm_exit_interrupt,
 	[SVM_EXIT_INIT]		= svm_exit_interrupt,

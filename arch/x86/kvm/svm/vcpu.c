@@ -334,6 +334,7 @@ void svm_vcpu_run(struct kvm_vcpu *vcpu)
 	if (vcpu->arch.tlb_flush_gen != READ_ONCE(vcpu->kvm->arch.tdp.flush_gen)) {
 		vcpu->arch.tlb_flush_gen = READ_ONCE(vcpu->kvm->arch.tdp.flush_gen);
 		svm_flush_asid(svm);
+		kvm_stat_inc(vcpu->arch.stat.tlb_flush);
 	}
 
 	/*

@@ -142,6 +142,7 @@ void vmx_events_after_exit(struct kvm_vcpu *vcpu)
 
 int vmx_exit_irq_window(struct kvm_vcpu *vcpu)
 {
+	kvm_stat_inc(vcpu->arch.stat.irq_window_exits);
 	vmx_set_irq_window(vcpu, false);
 	return 1;
 }

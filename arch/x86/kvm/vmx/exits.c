@@ -27,6 +27,12 @@ static int vmx_exit_nop(struct kvm_vcpu *vcpu)
 	return 1;
 }
 
+static int vmx_exit_intr(struct kvm_vcpu *vcpu)
+{
+	kvm_stat_inc(vcpu->arch.stat.irq_exits);
+	return vmx_exit_nop(vcpu);
+}
+
 static int vmx_exit_ud(struct kvm_vcpu *vcpu)
 {
 	kvm_queue_exception(vcpu, UD_VECTOR, false, 0);
@@ -327,7 +333,7 @@ typedef int (*vmx_exit_handler)(struct kvm_vcpu *vcpu);
 
 static const vmx_exit_handler vmx_exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_EXCEPTION_NMI]	= vmx_exit_exception_nmi,
-	[EXIT_REASON_EXTERNAL_INTERRUPT] = vmx_exit_nop,
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = vmx_exit_intr,
 	[EXIT_REASON_TRIPLE_FAULT]	= vmx_exit_triple_fault,
 	[EXIT_REASON_INIT]		= vmx_exit_nop,
 	[EXIT_REASON_SIPI]		= vmx_exit_nop,

@@ -622,6 +622,7 @@ void vmx_vcpu_run(struct kvm_vcpu *vcpu)
 		vmx_flush_ept(__pa(vcpu->kvm->arch.tdp.root) | 6 | (3 << 3));
 		if (vmx->vpid)
 			vmx_flush_vpid(vmx->vpid);
+		kvm_stat_inc(vcpu->arch.stat.tlb_flush);
 	}
 
 	vmcs_write(HOST_CR3, __read_cr3());
