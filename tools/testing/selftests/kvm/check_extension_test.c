@@ -515,6 +515,58 @@ static bool probe_triple_fault_event(struct probe_ctx *c)
 	return ok;
 }
 
+/* api.rst 4.133: a VM and a vCPU give a stats fd whose header reads */
+static bool probe_binary_stats_fd(struct probe_ctx *c)
+{
+	struct kvm_stats_header h;
+	int vcpu = ioctl(c->vm, KVM_CREATE_VCPU, 0), fd;
+	bool ok;
+
+	if (vcpu < 0)
+		return false;
+	fd = ioctl(c->vm, KVM_GET_STATS_FD, NULL);
+	ok = fd >= 0 && read(fd, &h, sizeof(h)) == sizeof(h) && h.num_desc > 0;
+	if (fd >= 0)
+		close(fd);
+	fd = ioctl(vcpu, KVM_GET_STATS_FD, NULL);
+	ok = ok && fd >= 0 && read(fd, &h, sizeof(h)) == sizeof(h) && h.num_desc > 0;
+	if (fd >= 0)
+		close(fd);
+	close(vcpu);
+	return ok;
+}
+
+/*
+ * api.rst 6.74: the value is the register sets kvm_run->s.regs offers; each one comes out
+ * when asked for in kvm_valid_regs (an immediate_exit KVM_RUN suffices), and a bit outside
+ * the value is EINVAL.
+ */
+static bool probe_sync_regs(struct probe_ctx *c)
+{
+	int vcpu = ioctl(c->vm, KVM_CREATE_VCPU, 0);
+	struct kvm_run *run;
+	size_t size = ioctl(c->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	struct kvm_regs regs;
+	bool ok;
+
+	if (vcpu < 0)
+		return false;
+	run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	TEST_ASSERT(run != MAP_FAILED, "mmap kvm_run");
+	run->kvm_valid_regs = c->value;
+	run->immediate_exit = 1;
+	memset(&run->s.regs.regs, 0xaa, sizeof(run->s.regs.regs));
+	ok = ioctl(vcpu, KVM_RUN, 0) == -1 && errno == EINTR &&
+	     ioctl(vcpu, KVM_GET_REGS, &regs) == 0 &&
+	     (c->value & KVM_SYNC_X86_REGS) && run->s.regs.regs.rip == regs.rip &&
+	     run->s.regs.regs.rdx == regs.rdx;
+	run->kvm_valid_regs = 1ULL << 62;
+	ok = ok && ioctl(vcpu, KVM_RUN, 0) == -1 && errno == EINVAL;
+	munmap(run, size);
+	close(vcpu);
+	return ok;
+}
+
 #define CAP(name, fn) { KVM_CAP_##name, #name, fn }
 static const struct {
 	long cap;
@@ -555,6 +607,8 @@ static const struct {
 	CAP(MMU_SHADOW_CACHE_CONTROL, probe_nr_mmu_pages),
 	CAP(DISABLE_QUIRKS2, probe_disable_quirks2),
 	CAP(X86_TRIPLE_FAULT_EVENT, probe_triple_fault_event),
+	CAP(BINARY_STATS_FD, probe_binary_stats_fd),
+	CAP(SYNC_REGS, probe_sync_regs),
 };
 
 int main(void)

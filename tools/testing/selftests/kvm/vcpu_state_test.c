@@ -7,7 +7,9 @@
  *  - round trips of KVM_SET_REGS, KVM_SET_SREGS (a long-mode state), KVM_SET_MSRS,
  *    KVM_SET_CPUID2, KVM_SET_FPU, KVM_SET_XCRS, KVM_SET_XSAVE, KVM_SET_DEBUGREGS;
  *  - the arguments these ioctls refuse, with the errno Linux KVM gives (checked against the
- *    in-tree modules, KVM=stock).
+ *    in-tree modules, KVM=stock);
+ *  - the same state through kvm_run->s.regs (KVM_CAP_SYNC_REGS) with KVM_RUN and
+ *    immediate_exit: sets put in by kvm_dirty_regs, taken out by kvm_valid_regs.
  * Each subtest runs in a child process of its own with a VM of its own (run_subtest()).
  */
 #include <stdio.h>
@@ -1207,10 +1209,83 @@ static void test_mp_state(void)
 	kvm_vm_free(vm);
 }
 
+/*
+ * api.rst 6.74 KVM_CAP_SYNC_REGS, with KVM_RUN returning EINTR at once (immediate_exit): the
+ * sets marked in kvm_dirty_regs go into the vCPU as KVM_SET_* would put them (the bit is
+ * then cleared: they are in), those marked in kvm_valid_regs come out as KVM_GET_* gives
+ * them; a set KVM_SET_SREGS would refuse fails KVM_RUN with EINVAL and changes nothing.
+ * (upstream sync_regs_test runs a guest with them)
+ */
+static void test_sync_regs(void)
+{
+	struct kvm_vm *vm = kvm_vm_new(1 * MiB);
+	struct kvm_vcpu *vcpu = kvm_vcpu_new(vm, 0);
+	struct kvm_run *run = vcpu->run;
+	struct kvm_regs regs;
+	struct kvm_sregs sregs, lm;
+	struct kvm_vcpu_events events;
+	const __u64 all = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS;
+
+	if ((kvm_check_cap(vm->kvm_fd, KVM_CAP_SYNC_REGS) & all) != all)
+		subtest_skip("KVM_CAP_SYNC_REGS without regs, sregs and events");
+	run->immediate_exit = 1;
+
+	/* out: what the GET ioctls say (stock KVM leaves struct padding as it was: zeroes) */
+	memset(&run->s.regs, 0, sizeof(run->s.regs));
+	run->kvm_valid_regs = all;
+	TEST_ASSERT_ERRNO(EINTR, __vcpu_run(vcpu));
+	vcpu_get_regs(vcpu, &regs);
+	vcpu_get_sregs(vcpu, &sregs);
+	vcpu_ioctl(vcpu, KVM_GET_VCPU_EVENTS, &events);
+	TEST_ASSERT(!memcmp(&regs, &run->s.regs.regs, sizeof(regs)), "s.regs.regs differs");
+	TEST_ASSERT(!memcmp(&sregs, &run->s.regs.sregs, sizeof(sregs)), "s.regs.sregs differs");
+	TEST_ASSERT(!memcmp(&events, &run->s.regs.events, sizeof(events)),
+		    "s.regs.events differs");
+	TEST_ASSERT_EQ(RESET_RIP, run->s.regs.regs.rip);
+	TEST_ASSERT_EQ(RESET_CR0, run->s.regs.sregs.cr0);
+	TEST_ASSERT_EQ(0xf000, run->s.regs.sregs.cs.selector);
+
+	/* in: new registers and a long-mode state, no set marked valid */
+	run->kvm_valid_regs = 0;
+	regs.rbx = 0x1234567887654321ULL;
+	regs.rip = 0x4000;
+	run->s.regs.regs = regs;
+	long_mode_sregs(vcpu, &lm);
+	run->s.regs.sregs = lm;
+	run->kvm_dirty_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+	TEST_ASSERT_ERRNO(EINTR, __vcpu_run(vcpu));
+	TEST_ASSERT_EQ(0, run->kvm_dirty_regs);
+	vcpu_get_regs(vcpu, &regs);
+	TEST_ASSERT_EQ(0x1234567887654321ULL, regs.rbx);
+	TEST_ASSERT_EQ(0x4000, regs.rip);
+	vcpu_get_sregs(vcpu, &sregs);
+	TEST_ASSERT_EQ(lm.cr3, sregs.cr3);
+	TEST_ASSERT_EQ(lm.efer, sregs.efer);
+	TEST_ASSERT_EQ(lm.cs.l, sregs.cs.l);
+	TEST_ASSERT_EQ(lm.gs.base, sregs.gs.base);
+
+	/* an invalid state (CR0.PG without CR0.PE): EINVAL, nothing changed, bit still set */
+	run->s.regs.sregs.cr0 &= ~X86_CR0_PE;
+	run->kvm_dirty_regs = KVM_SYNC_X86_SREGS;
+	TEST_ASSERT_ERRNO(EINVAL, __vcpu_run(vcpu));
+	TEST_ASSERT_EQ(KVM_SYNC_X86_SREGS, run->kvm_dirty_regs);
+	vcpu_get_sregs(vcpu, &sregs);
+	TEST_ASSERT_EQ(lm.cr0, sregs.cr0);
+
+	/* bits outside the capability: EINVAL, in either field */
+	run->kvm_dirty_regs = 0;
+	run->kvm_valid_regs = 1ULL << 3;
+	TEST_ASSERT_ERRNO(EINVAL, __vcpu_run(vcpu));
+	run->kvm_valid_regs = 0;
+	run->kvm_dirty_regs = 1ULL << 63;
+	TEST_ASSERT_ERRNO(EINVAL, __vcpu_run(vcpu));
+	kvm_vm_free(vm);
+}
+
 int main(void)
 {
 	ksft_print_header();
-	ksft_set_plan(17);
+	ksft_set_plan(18);
 	run_subtest(test_reset_state,
 		    "RESET state: registers, segments, CRs, MSRs, FPU, XCR0, MP state");
 	run_subtest(test_debugregs, "KVM_GET/SET_DEBUGREGS: reset values, round trip, EINVAL");
@@ -1240,5 +1315,7 @@ int main(void)
 	run_subtest(test_xsave_guest,
 		    "KVM_SET_XSAVE state reaches the guest, the guest's comes back");
 	run_subtest(test_mp_state, "KVM_GET/SET_MP_STATE without irqchip: RUNNABLE only");
+	run_subtest(test_sync_regs,
+		    "KVM_CAP_SYNC_REGS: kvm_valid_regs/kvm_dirty_regs with immediate_exit, EINVAL");
 	ksft_finished();
 }
