@@ -180,6 +180,7 @@ struct kvm_vcpu_arch {
 	u64 apic_base;
 	u64 misc_enable;
 	u64 tsc_aux;
+	u64 tsc_adjust;			/* IA32_TSC_ADJUST (the TSC offset is the backend's) */
 	u64 mtrr_def_type;
 	u64 mtrr_fixed[11];
 	u64 mtrr_var[16];		/* base/mask pairs */

@@ -42,7 +42,7 @@ static const u32 msrs_to_save[] = {
 	MSR_EFER, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE,
 	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
 	MSR_IA32_TSC, MSR_IA32_CR_PAT, MSR_TSC_AUX, MSR_IA32_APICBASE, MSR_IA32_MISC_ENABLE,
-	MSR_MTRRdefType,
+	MSR_MTRRdefType, MSR_IA32_TSC_ADJUST,
 };
 
 void kvm_msr_reset(struct kvm_vcpu *vcpu)
@@ -52,6 +52,7 @@ void kvm_msr_reset(struct kvm_vcpu *vcpu)
 	vcpu->arch.misc_enable = MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL |
 				 MSR_IA32_MISC_ENABLE_BTS_UNAVAIL;
 	vcpu->arch.tsc_aux = 0;
+	vcpu->arch.tsc_adjust = 0;
 	vcpu->arch.mtrr_def_type = 0;
 	memset(vcpu->arch.mtrr_fixed, 0, sizeof(vcpu->arch.mtrr_fixed));
 	memset(vcpu->arch.mtrr_var, 0, sizeof(vcpu->arch.mtrr_var));
@@ -140,10 +141,59 @@ static u64 *mtrr_fixed_slot(struct kvm_vcpu *vcpu, u32 index)
 	return NULL;
 }
 
+/* The guest's TSC now: the host's plus the offset in the VMCB/VMCS (no TSC scaling) */
+u64 kvm_guest_tsc(struct kvm_vcpu *vcpu)
+{
+	return rdtsc() + kvm_x86_vendor->get_tsc_offset(vcpu);
+}
+EXPORT_SYMBOL_GPL(kvm_guest_tsc);
+
+static bool guest_has_tsc_adjust(struct kvm_vcpu *vcpu)
+{
+	return kvm_guest_has(vcpu, 7, 0, CPUID_REG_EBX, F7_EBX_TSC_ADJUST);
+}
+
+/*
+ * SDM vol. 3B 17.17.3: a WRMSR to IA32_TSC adds the change it makes to the TSC to
+ * IA32_TSC_ADJUST, and a WRMSR to IA32_TSC_ADJUST moves the TSC by the change it makes.
+ * Writes from KVM_SET_MSRS restore state instead: the TSC sets the offset alone,
+ * TSC_ADJUST is only stored (api.rst: the host writes each MSR's value as it is).
+ */
+static int write_tsc(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host)
+{
+	u64 offset = kvm_x86_vendor->get_tsc_offset(vcpu), next;
+
+	if (index == MSR_IA32_TSC) {
+		next = data - rdtsc();
+		if (!host)
+			vcpu->arch.tsc_adjust += next - offset;
+		kvm_x86_vendor->set_tsc_offset(vcpu, next);
+		return 0;
+	}
+	if (!host && !guest_has_tsc_adjust(vcpu))
+		return 1;
+	if (!host)
+		kvm_x86_vendor->set_tsc_offset(vcpu, offset + (data - vcpu->arch.tsc_adjust));
+	vcpu->arch.tsc_adjust = data;
+	return 0;
+}
+
 int kvm_msr_read(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool host)
 {
 	u64 *slot;
-	int r = kvm_x86_vendor->get_msr(vcpu, index, data);
+	int r;
+
+	switch (index) {
+	case MSR_IA32_TSC:
+		*data = kvm_guest_tsc(vcpu);
+		return 0;
+	case MSR_IA32_TSC_ADJUST:
+		if (!host && !guest_has_tsc_adjust(vcpu))
+			return 1;
+		*data = vcpu->arch.tsc_adjust;
+		return 0;
+	}
+	r = kvm_x86_vendor->get_msr(vcpu, index, data);
 
 	if (r != -ENOENT)
 		return r ? 1 : 0;
@@ -263,6 +313,8 @@ int kvm_msr_write(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host)
 		return 1;
 	if (index == MSR_IA32_CR_PAT && !pat_valid(data))
 		return 1;
+	if (index == MSR_IA32_TSC || index == MSR_IA32_TSC_ADJUST)
+		return write_tsc(vcpu, index, data, host);
 	r = kvm_x86_vendor->set_msr(vcpu, index, data);
 
 	if (r != -ENOENT)

@@ -27,10 +27,8 @@ int kvm_arch_vcpu_precreate(struct kvm *kvm, unsigned int id)
 
 void kvm_vcpu_reset(struct kvm_vcpu *vcpu, bool init)
 {
-	u64 tsc = 0;
+	u64 tsc_offset = kvm_x86_vendor->get_tsc_offset(vcpu);
 
-	if (init)
-		kvm_msr_read(vcpu, MSR_IA32_TSC, &tsc, true);
 	memset(vcpu->arch.regs, 0, sizeof(vcpu->arch.regs));
 	vcpu->arch.regs[VCPU_REGS_RDX] = RESET_RDX;
 	kvm_x86_vendor->vcpu_reset(vcpu);
@@ -39,7 +37,7 @@ void kvm_vcpu_reset(struct kvm_vcpu *vcpu, bool init)
 	vcpu->arch.guest_debug = 0;
 	kvm_x86_vendor->update_exception_intercepts(vcpu);
 	if (init)
-		kvm_msr_write(vcpu, MSR_IA32_TSC, tsc, true);
+		kvm_x86_vendor->set_tsc_offset(vcpu, tsc_offset);
 	else
 		kvm_msr_reset(vcpu);
 	kvm_lapic_reset(vcpu, init);

@@ -19,6 +19,8 @@ long kvm_dev_ioctl_get_supported_cpuid(struct kvm_cpuid2 __user *ucpuid);
 long kvm_vcpu_ioctl_set_cpuid2(struct kvm_vcpu *vcpu, struct kvm_cpuid2 __user *ucpuid);
 long kvm_vcpu_ioctl_get_cpuid2(struct kvm_vcpu *vcpu, struct kvm_cpuid2 __user *ucpuid);
 void kvm_cpuid_free(struct kvm_vcpu *vcpu);
+/* leaf 7.0 EBX: IA32_TSC_ADJUST exists (emulated by msr.c whatever the host has) */
+#define F7_EBX_TSC_ADJUST	BIT(1)
 /* what the guest's CPUID table says */
 enum { CPUID_REG_EAX, CPUID_REG_EBX, CPUID_REG_ECX, CPUID_REG_EDX };
 int kvm_guest_maxphyaddr(struct kvm_vcpu *vcpu);
@@ -30,6 +32,7 @@ u64 kvm_guest_supported_xcr0(struct kvm_vcpu *vcpu);
 int kvm_msr_read(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool host);
 int kvm_msr_write(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host);
 void kvm_msr_reset(struct kvm_vcpu *vcpu);
+u64 kvm_guest_tsc(struct kvm_vcpu *vcpu);
 long kvm_vcpu_ioctl_msrs(struct kvm_vcpu *vcpu, struct kvm_msrs __user *umsrs, bool set);
 long kvm_dev_ioctl_get_msr_index_list(struct kvm_msr_list __user *ulist);
 

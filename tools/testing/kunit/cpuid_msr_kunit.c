@@ -54,12 +54,26 @@ static int test_set_msr(struct kvm_vcpu *vcpu, u32 index, u64 data)
 	return 0;
 }
 
+static u64 test_tsc_offset;
+
+static u64 test_get_tsc_offset(struct kvm_vcpu *vcpu)
+{
+	return test_tsc_offset;
+}
+
+static void test_set_tsc_offset(struct kvm_vcpu *vcpu, u64 offset)
+{
+	test_tsc_offset = offset;
+}
+
 static const struct kvm_x86_ops test_vendor = {
 	.get_cr = test_get_cr,
 	.get_efer = test_get_efer,
 	.set_efer = test_set_efer,
 	.get_msr = test_get_msr,
 	.set_msr = test_set_msr,
+	.get_tsc_offset = test_get_tsc_offset,
+	.set_tsc_offset = test_set_tsc_offset,
 };
 
 void kvm_mce_reset(struct kvm_vcpu *vcpu)
@@ -146,7 +160,8 @@ static void cpuid_supported_filtered(struct kunit *test)
 	e = find(b, 7, 0);
 	if (e) {
 		KUNIT_EXPECT_EQ(test, e->flags, (u32)KVM_CPUID_FLAG_SIGNIFCANT_INDEX);
-		KUNIT_EXPECT_EQ(test, e->ebx & ~(u32)F7_EBX_ALLOWED, 0U);
+		KUNIT_EXPECT_EQ(test, e->ebx & ~(u32)(F7_EBX_ALLOWED | F7_EBX_TSC_ADJUST), 0U);
+		KUNIT_EXPECT_TRUE_MSG(test, e->ebx & F7_EBX_TSC_ADJUST, "TSC_ADJUST (msr.c)");
 		KUNIT_EXPECT_EQ(test, e->ecx & ~(u32)F7_ECX_ALLOWED, 0U);
 		KUNIT_EXPECT_EQ(test, e->edx, 0U);
 	}

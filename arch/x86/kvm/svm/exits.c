@@ -135,9 +135,8 @@ static int svm_exit_vmmcall(struct kvm_vcpu *vcpu)
 
 static int svm_exit_rdtscp(struct kvm_vcpu *vcpu)
 {
-	u64 tsc;
+	u64 tsc = rdtsc() + svm_get_tsc_offset(vcpu);
 
-	svm_get_msr(vcpu, MSR_IA32_TSC, &tsc);
 	vcpu->arch.regs[VCPU_REGS_RAX] = (u32)tsc;
 	vcpu->arch.regs[VCPU_REGS_RDX] = tsc >> 32;
 	vcpu->arch.regs[VCPU_REGS_RCX] = (u32)vcpu->arch.tsc_aux;

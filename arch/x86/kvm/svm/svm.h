@@ -57,6 +57,8 @@ u64 svm_get_rflags(struct kvm_vcpu *vcpu);
 void svm_set_rflags(struct kvm_vcpu *vcpu, u64 rflags);
 int svm_get_msr(struct kvm_vcpu *vcpu, u32 index, u64 *data);
 int svm_set_msr(struct kvm_vcpu *vcpu, u32 index, u64 data);
+u64 svm_get_tsc_offset(struct kvm_vcpu *vcpu);
+void svm_set_tsc_offset(struct kvm_vcpu *vcpu, u64 offset);
 void svm_vcpu_run(struct kvm_vcpu *vcpu);
 
 /* events.c */

@@ -174,7 +174,6 @@ int svm_get_msr(struct kvm_vcpu *vcpu, u32 index, u64 *data)
 	case MSR_IA32_SYSENTER_ESP: *data = vmcb->save.sysenter_esp; break;
 	case MSR_IA32_SYSENTER_EIP: *data = vmcb->save.sysenter_eip; break;
 	case MSR_IA32_CR_PAT: *data = vmcb->save.g_pat; break;
-	case MSR_IA32_TSC: *data = rdtsc() + vmcb->control.tsc_offset; break;
 	default: return -ENOENT;
 	}
 	return 0;
@@ -198,13 +197,21 @@ int svm_set_msr(struct kvm_vcpu *vcpu, u32 index, u64 data)
 	case MSR_IA32_CR_PAT:
 		vmcb->save.g_pat = data;
 		break;
-	case MSR_IA32_TSC:
-		vmcb->control.tsc_offset = data - rdtsc();
-		break;
 	default:
 		return -ENOENT;
 	}
 	return 0;
+}
+
+/* APM 15.30.5: the guest's RDTSC (not intercepted) returns the host TSC plus TSC_OFFSET */
+u64 svm_get_tsc_offset(struct kvm_vcpu *vcpu)
+{
+	return to_svm(vcpu)->vmcb->control.tsc_offset;
+}
+
+void svm_set_tsc_offset(struct kvm_vcpu *vcpu, u64 offset)
+{
+	to_svm(vcpu)->vmcb->control.tsc_offset = offset;
 }
 
 static void init_segment(struct vmcb_seg *s, u16 attrib)

@@ -226,7 +226,6 @@ int vmx_get_msr(struct kvm_vcpu *vcpu, u32 index, u64 *data)
 	case MSR_IA32_SYSENTER_ESP: *data = vmx->sysenter_esp; break;
 	case MSR_IA32_SYSENTER_EIP: *data = vmx->sysenter_eip; break;
 	case MSR_IA32_CR_PAT: *data = vmx->pat; break;
-	case MSR_IA32_TSC: *data = rdtsc() + vmx->tsc_offset; break;
 	default: return -ENOENT;
 	}
 	return 0;
@@ -250,13 +249,21 @@ int vmx_set_msr(struct kvm_vcpu *vcpu, u32 index, u64 data)
 	case MSR_IA32_CR_PAT:
 		vmx->pat = data;
 		break;
-	case MSR_IA32_TSC:
-		vmx->tsc_offset = data - rdtsc();
-		break;
 	default:
 		return -ENOENT;
 	}
 	return 0;
+}
+
+/* SDM 25.3: with "use TSC offsetting", RDTSC returns the host TSC plus the TSC offset */
+u64 vmx_get_tsc_offset(struct kvm_vcpu *vcpu)
+{
+	return to_vmx(vcpu)->tsc_offset;
+}
+
+void vmx_set_tsc_offset(struct kvm_vcpu *vcpu, u64 offset)
+{
+	to_vmx(vcpu)->tsc_offset = offset;
 }
 
 static void init_segment(struct vmx_seg *s, u32 ar)

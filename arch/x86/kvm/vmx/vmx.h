@@ -301,6 +301,8 @@ u64 vmx_get_rflags(struct kvm_vcpu *vcpu);
 void vmx_set_rflags(struct kvm_vcpu *vcpu, u64 rflags);
 int vmx_get_msr(struct kvm_vcpu *vcpu, u32 index, u64 *data);
 int vmx_set_msr(struct kvm_vcpu *vcpu, u32 index, u64 data);
+u64 vmx_get_tsc_offset(struct kvm_vcpu *vcpu);
+void vmx_set_tsc_offset(struct kvm_vcpu *vcpu, u64 offset);
 void vmx_vcpu_run(struct kvm_vcpu *vcpu);
 
 /* pae.c */
