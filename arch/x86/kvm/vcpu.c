@@ -334,6 +334,37 @@ static long set_mp_state(struct kvm_vcpu *vcpu, struct kvm_mp_state __user *ump)
 	return 0;
 }
 
+/*
+ * api.rst 4.80/4.81 on a vCPU (devices/vcpu.rst, group KVM_VCPU_TSC_CTRL): the only
+ * attribute is KVM_VCPU_TSC_OFFSET, the offset from the host's TSC to the guest's, read
+ * and written as it is (unlike KVM_SET_MSRS of IA32_TSC, it does not depend on when the
+ * ioctl runs). Anything else is ENXIO.
+ */
+static long vcpu_device_attr(struct kvm_vcpu *vcpu, unsigned int ioctl, void __user *argp)
+{
+	struct kvm_device_attr attr;
+	u64 __user *uaddr;
+	u64 offset;
+
+	if (copy_from_user(&attr, argp, sizeof(attr)))
+		return -EFAULT;
+	if (attr.group != KVM_VCPU_TSC_CTRL || attr.attr != KVM_VCPU_TSC_OFFSET)
+		return -ENXIO;
+	uaddr = u64_to_user_ptr(attr.addr);
+	switch (ioctl) {
+	case KVM_GET_DEVICE_ATTR:
+		offset = kvm_x86_vendor->get_tsc_offset(vcpu);
+		return put_user(offset, uaddr) ? -EFAULT : 0;
+	case KVM_SET_DEVICE_ATTR:
+		if (get_user(offset, uaddr))
+			return -EFAULT;
+		kvm_x86_vendor->set_tsc_offset(vcpu, offset);
+		return 0;
+	default:
+		return 0;	/* KVM_HAS_DEVICE_ATTR */
+	}
+}
+
 /* copy a struct in, call fn, copy it out (for the get/set pairs of fixed-size structs) */
 #define COPY_IN(type, argp, var) ({ copy_from_user(&(var), argp, sizeof(type)) ? -EFAULT : 0; })
 #define COPY_OUT(type, argp, var) ({ copy_to_user(argp, &(var), sizeof(type)) ? -EFAULT : 0; })
@@ -447,6 +478,11 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 	case KVM_X86_SETUP_MCE:
 	case KVM_X86_SET_MCE:
 		r = kvm_vcpu_ioctl_mce(vcpu, ioctl, argp);
+		break;
+	case KVM_HAS_DEVICE_ATTR:
+	case KVM_GET_DEVICE_ATTR:
+	case KVM_SET_DEVICE_ATTR:
+		r = vcpu_device_attr(vcpu, ioctl, argp);
 		break;
 	default:
 		r = -EINVAL;

@@ -42,6 +42,7 @@ long kvm_arch_check_extension(struct kvm *kvm, long cap)
 	case KVM_CAP_VCPU_EVENTS:	/* api.rst 4.31/4.32 */
 	case KVM_CAP_USER_NMI:		/* api.rst 4.55 KVM_NMI */
 	case KVM_CAP_SET_GUEST_DEBUG:
+	case KVM_CAP_VCPU_ATTRIBUTES:	/* KVM_VCPU_TSC_CTRL (vcpu.c) */
 		return vcpus;
 	case KVM_CAP_SET_GUEST_DEBUG2:	/* the control bits KVM_SET_GUEST_DEBUG accepts */
 		return vcpus ? KVM_GUESTDBG_SUPPORTED : 0;

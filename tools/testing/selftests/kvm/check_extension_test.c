@@ -432,6 +432,42 @@ static bool probe_tsc_deadline(struct probe_ctx *c)
 	return ok;
 }
 
+/*
+ * api.rst 4.80/4.81, devices/vcpu.rst: the vCPU's KVM_VCPU_TSC_CTRL group has
+ * KVM_VCPU_TSC_OFFSET, which reads back what was written; other attributes are ENXIO
+ */
+static bool probe_vcpu_attributes(struct probe_ctx *c)
+{
+	uint64_t offset = 0x123456789ULL, back = 0;
+	struct kvm_device_attr attr = {
+		.group = KVM_VCPU_TSC_CTRL, .attr = KVM_VCPU_TSC_OFFSET,
+		.addr = (uintptr_t)&offset,
+	};
+	int vcpu = ioctl(c->vm, KVM_CREATE_VCPU, 0);
+	bool ok;
+
+	if (vcpu < 0)
+		return false;
+	ok = ioctl(vcpu, KVM_HAS_DEVICE_ATTR, &attr) == 0 &&
+	     ioctl(vcpu, KVM_SET_DEVICE_ATTR, &attr) == 0;
+	attr.addr = (uintptr_t)&back;
+	ok = ok && ioctl(vcpu, KVM_GET_DEVICE_ATTR, &attr) == 0 && back == offset;
+	if (ok) {
+		attr.attr = KVM_VCPU_TSC_OFFSET + 1;
+		TEST_ASSERT_ERRNO(ENXIO, ioctl(vcpu, KVM_HAS_DEVICE_ATTR, &attr));
+		TEST_ASSERT_ERRNO(ENXIO, ioctl(vcpu, KVM_GET_DEVICE_ATTR, &attr));
+		attr.attr = KVM_VCPU_TSC_OFFSET;
+		attr.group = KVM_VCPU_TSC_CTRL + 1;
+		TEST_ASSERT_ERRNO(ENXIO, ioctl(vcpu, KVM_HAS_DEVICE_ATTR, &attr));
+		attr.group = KVM_VCPU_TSC_CTRL;
+		attr.addr = 0;
+		TEST_ASSERT_ERRNO(EFAULT, ioctl(vcpu, KVM_GET_DEVICE_ATTR, &attr));
+		TEST_ASSERT_ERRNO(EFAULT, ioctl(vcpu, KVM_SET_DEVICE_ATTR, &attr));
+	}
+	close(vcpu);
+	return ok;
+}
+
 #define CAP(name, fn) { KVM_CAP_##name, #name, fn }
 static const struct {
 	long cap;
@@ -468,6 +504,7 @@ static const struct {
 	CAP(SPLIT_IRQCHIP, probe_split_irqchip),
 	CAP(SIGNAL_MSI, probe_signal_msi),
 	CAP(TSC_DEADLINE_TIMER, probe_tsc_deadline),
+	CAP(VCPU_ATTRIBUTES, probe_vcpu_attributes),
 };
 
 int main(void)
