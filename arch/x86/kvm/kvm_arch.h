@@ -81,6 +81,8 @@ struct kvm_arch {
 	struct kvm_irq_routing_table __rcu *irq_routing;
 	struct hlist_head irq_ack_notifiers;	/* irq_lock to change, RCU to read */
 	struct kvm_pit *vpit;		/* kvm->lock to create; then immutable (pit.c) */
+	/* KVM_CAP_MSR_PLATFORM_INFO: the guest may read MSR_PLATFORM_INFO; WRITE/READ_ONCE */
+	bool guest_reads_platform_info;
 };
 
 /*
@@ -181,6 +183,8 @@ struct kvm_vcpu_arch {
 	u64 misc_enable;
 	u64 tsc_aux;
 	u64 tsc_adjust;			/* IA32_TSC_ADJUST (the TSC offset is the backend's) */
+	u64 platform_info;		/* MSR_PLATFORM_INFO, as the VMM set it */
+	u64 power_ctl;			/* IA32_POWER_CTL, kept only */
 	u64 mtrr_def_type;
 	u64 mtrr_fixed[11];
 	u64 mtrr_var[16];		/* base/mask pairs */

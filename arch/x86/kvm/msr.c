@@ -42,7 +42,8 @@ static const u32 msrs_to_save[] = {
 	MSR_EFER, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE,
 	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
 	MSR_IA32_TSC, MSR_IA32_CR_PAT, MSR_TSC_AUX, MSR_IA32_APICBASE, MSR_IA32_MISC_ENABLE,
-	MSR_MTRRdefType, MSR_IA32_TSC_ADJUST,
+	MSR_MTRRdefType, MSR_IA32_TSC_ADJUST, MSR_PLATFORM_INFO, MSR_MISC_FEATURES_ENABLES,
+	MSR_IA32_POWER_CTL,
 };
 
 void kvm_msr_reset(struct kvm_vcpu *vcpu)
@@ -53,6 +54,8 @@ void kvm_msr_reset(struct kvm_vcpu *vcpu)
 				 MSR_IA32_MISC_ENABLE_BTS_UNAVAIL;
 	vcpu->arch.tsc_aux = 0;
 	vcpu->arch.tsc_adjust = 0;
+	vcpu->arch.platform_info = 0;
+	vcpu->arch.power_ctl = 0;
 	vcpu->arch.mtrr_def_type = 0;
 	memset(vcpu->arch.mtrr_fixed, 0, sizeof(vcpu->arch.mtrr_fixed));
 	memset(vcpu->arch.mtrr_var, 0, sizeof(vcpu->arch.mtrr_var));
@@ -237,6 +240,16 @@ int kvm_msr_read(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool host)
 	case MSR_K7_HWCR:
 		*data = vcpu->arch.hwcr;
 		return 0;
+	case MSR_PLATFORM_INFO:
+		/* api.rst 7.15: the guest reads it only while KVM_CAP_MSR_PLATFORM_INFO is on */
+		if (!host && !READ_ONCE(vcpu->kvm->arch.guest_reads_platform_info))
+			return 1;
+		*data = vcpu->arch.platform_info;
+		return 0;
+	case MSR_IA32_POWER_CTL:
+		*data = vcpu->arch.power_ctl;
+		return 0;
+	case MSR_MISC_FEATURES_ENABLES:
 	case MSR_IA32_PLATFORM_ID:
 	case MSR_IA32_DEBUGCTLMSR:
 		*data = 0;
@@ -359,6 +372,21 @@ int kvm_msr_write(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host)
 		return 0;	/* writing 0 before CPUID is how the revision is read */
 	case MSR_IA32_DEBUGCTLMSR:
 		return data ? 1 : 0;	/* no LBR or BTF for guests */
+	case MSR_PLATFORM_INFO:
+		/*
+		 * Written by the VMM only (api.rst 7.15). CPUID faulting (bit 31) is not
+		 * emulated, so a value offering it is refused.
+		 */
+		if (!host || (data & MSR_PLATFORM_INFO_CPUID_FAULT))
+			return 1;
+		vcpu->arch.platform_info = data;
+		return 0;
+	case MSR_MISC_FEATURES_ENABLES:
+		/* CPUID faulting (bit 0) and ring-3 MWAIT (bit 1) are not offered */
+		return data ? 1 : 0;
+	case MSR_IA32_POWER_CTL:
+		vcpu->arch.power_ctl = data;	/* no power management behind it: kept */
+		return 0;
 	case MSR_K7_HWCR:
 		data &= ~HWCR_IGNORED;
 		if (data & ~HWCR_KEPT)

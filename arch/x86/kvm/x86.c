@@ -67,6 +67,8 @@ long kvm_arch_check_extension(struct kvm *kvm, long cap)
 	case KVM_CAP_IRQFD:		/* api.rst 4.75 (virt/kvm/irqfd.c) */
 	case KVM_CAP_IRQFD_RESAMPLE:
 		return 1;
+	case KVM_CAP_MSR_PLATFORM_INFO:	/* api.rst 7.15 (msr.c) */
+		return 1;
 	case KVM_CAP_PIT2:		/* api.rst 4.71-4.73, 4.99: the in-kernel PIT */
 	case KVM_CAP_PIT_STATE2:
 	case KVM_CAP_REINJECT_CONTROL:
@@ -173,6 +175,7 @@ int kvm_arch_init_vm(struct kvm *kvm, unsigned long type)
 {
 	if (type)
 		return -EINVAL;
+	kvm->arch.guest_reads_platform_info = true;	/* as on Linux KVM */
 	kvm_irq_init(kvm);
 	return kvm_tdp_init(kvm);
 }
@@ -193,6 +196,9 @@ int kvm_arch_vm_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap)
 	switch (cap->cap) {
 	case KVM_CAP_SPLIT_IRQCHIP:
 		return kvm_vm_enable_split_irqchip(kvm, cap->args[0]);
+	case KVM_CAP_MSR_PLATFORM_INFO:
+		WRITE_ONCE(kvm->arch.guest_reads_platform_info, !!cap->args[0]);
+		return 0;
 	default:
 		return -EINVAL;
 	}

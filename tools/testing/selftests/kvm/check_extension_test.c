@@ -468,6 +468,26 @@ static bool probe_vcpu_attributes(struct probe_ctx *c)
 	return ok;
 }
 
+/* api.rst 7.15: KVM_ENABLE_CAP takes on and off; the VMM reads and writes the MSR (0xce) */
+static bool probe_msr_platform_info(struct probe_ctx *c)
+{
+	struct kvm_enable_cap on = { .cap = KVM_CAP_MSR_PLATFORM_INFO, .args = { 1 } };
+	struct kvm_enable_cap off = { .cap = KVM_CAP_MSR_PLATFORM_INFO, .args = { 0 } };
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} m = { .hdr.nmsrs = 1, .e.index = 0xce };
+	int vcpu = ioctl(c->vm, KVM_CREATE_VCPU, 0);
+	bool ok;
+
+	if (vcpu < 0)
+		return false;
+	ok = ioctl(c->vm, KVM_ENABLE_CAP, &on) == 0 && ioctl(c->vm, KVM_ENABLE_CAP, &off) == 0 &&
+	     ioctl(vcpu, KVM_GET_MSRS, &m) == 1 && ioctl(vcpu, KVM_SET_MSRS, &m) == 1;
+	close(vcpu);
+	return ok;
+}
+
 #define CAP(name, fn) { KVM_CAP_##name, #name, fn }
 static const struct {
 	long cap;
@@ -505,6 +525,7 @@ static const struct {
 	CAP(SIGNAL_MSI, probe_signal_msi),
 	CAP(TSC_DEADLINE_TIMER, probe_tsc_deadline),
 	CAP(VCPU_ATTRIBUTES, probe_vcpu_attributes),
+	CAP(MSR_PLATFORM_INFO, probe_msr_platform_info),
 };
 
 int main(void)
