@@ -27,6 +27,7 @@ long kvm_arch_check_extension(struct kvm *kvm, long cap)
 	case KVM_CAP_SET_TSS_ADDR:
 	case KVM_CAP_SET_IDENTITY_MAP_ADDR:
 	case KVM_CAP_EXT_CPUID:		/* a /dev/kvm ioctl: works with either backend */
+	case KVM_CAP_GET_MSR_FEATURES:	/* api.rst 4.3, 4.18 on /dev/kvm (msr.c) */
 		return 1;
 	/* a backend without vCPU support (kvm-intel, for now) reports none of these */
 	case KVM_CAP_NR_VCPUS:
@@ -89,6 +90,10 @@ long kvm_arch_dev_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg
 		return kvm_dev_ioctl_get_supported_cpuid(argp);
 	case KVM_GET_MSR_INDEX_LIST:
 		return kvm_dev_ioctl_get_msr_index_list(argp);
+	case KVM_GET_MSR_FEATURE_INDEX_LIST:
+		return kvm_dev_ioctl_get_feature_msr_index_list(argp);
+	case KVM_GET_MSRS:
+		return kvm_dev_ioctl_get_feature_msrs(argp);
 	case KVM_X86_GET_MCE_CAP_SUPPORTED:
 		return kvm_dev_ioctl_get_mce_cap(argp);
 	default:

@@ -35,6 +35,8 @@ void kvm_msr_reset(struct kvm_vcpu *vcpu);
 u64 kvm_guest_tsc(struct kvm_vcpu *vcpu);
 long kvm_vcpu_ioctl_msrs(struct kvm_vcpu *vcpu, struct kvm_msrs __user *umsrs, bool set);
 long kvm_dev_ioctl_get_msr_index_list(struct kvm_msr_list __user *ulist);
+long kvm_dev_ioctl_get_feature_msr_index_list(struct kvm_msr_list __user *ulist);
+long kvm_dev_ioctl_get_feature_msrs(struct kvm_msrs __user *umsrs);
 
 /* pio.c */
 int kvm_emulate_pio(struct kvm_vcpu *vcpu, bool in, u16 port, unsigned int size);

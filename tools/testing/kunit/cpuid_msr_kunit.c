@@ -431,6 +431,18 @@ static const struct msr_case msr_cases[] = {
 	{ "DEBUGCTL 0", MSR_IA32_DEBUGCTLMSR, 0, GUEST, 0, true },
 	{ "DEBUGCTL LBR", MSR_IA32_DEBUGCTLMSR, 1, GUEST, 1 },
 	{ "UCODE_REV write 0", MSR_IA32_UCODE_REV, 0, GUEST, 0 },
+	{ "UCODE_REV from the host", MSR_IA32_UCODE_REV, 0x1000065, HOST, 0, true },
+	{ "PERF_CAPABILITIES 0 from the host", MSR_IA32_PERF_CAPABILITIES, 0, HOST, 0, true },
+	{ "PERF_CAPABILITIES full-width writes", MSR_IA32_PERF_CAPABILITIES, BIT_ULL(13), HOST, 1 },
+	{ "PERF_CAPABILITIES without PDCM", MSR_IA32_PERF_CAPABILITIES, 0, GUEST, 1 },
+	{ "TSC_ADJUST from the host", MSR_IA32_TSC_ADJUST, 0x123456789ULL, HOST, 0, true },
+	{ "TSC_ADJUST without CPUID 7 EBX[1]", MSR_IA32_TSC_ADJUST, 0, GUEST, 1 },
+	{ "PLATFORM_INFO from the host", MSR_PLATFORM_INFO, 0xff00, HOST, 0, true },
+	{ "PLATFORM_INFO CPUID faulting", MSR_PLATFORM_INFO, BIT_ULL(31), HOST, 1 },
+	{ "PLATFORM_INFO from the guest", MSR_PLATFORM_INFO, 0, GUEST, 1 },
+	{ "MISC_FEATURES_ENABLES 0", MSR_MISC_FEATURES_ENABLES, 0, GUEST, 0, true },
+	{ "MISC_FEATURES_ENABLES CPUID faulting", MSR_MISC_FEATURES_ENABLES, 1, GUEST, 1 },
+	{ "POWER_CTL kept", MSR_IA32_POWER_CTL, 0x1234, GUEST, 0, true },
 	{ "perf counter write dropped", MSR_K7_PERFCTR0, 0x1234, GUEST, 0 },
 	{ "kvmclock from the guest", MSR_KVM_SYSTEM_TIME_NEW, 0, GUEST, 1 },
 	{ "kvmclock off from the host", MSR_KVM_SYSTEM_TIME_NEW, 0x1000, HOST, 0, true },
@@ -563,7 +575,21 @@ static void msr_index_list(struct kunit *test)
 			KUNIT_EXPECT_NE(test, msrs_to_save[i], msrs_to_save[j]);
 }
 
+/* Feature MSRs: each listed one has a value, others stop KVM_GET_MSRS on /dev/kvm. */
+static void msr_feature_list(struct kunit *test)
+{
+	u64 data;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(feature_msrs); i++)
+		KUNIT_EXPECT_EQ(test, feature_msr_value(feature_msrs[i], &data), 0);
+	KUNIT_EXPECT_EQ(test, feature_msr_value(MSR_IA32_TSC, &data), 1);
+	KUNIT_ASSERT_EQ(test, feature_msr_value(MSR_IA32_PERF_CAPABILITIES, &data), 0);
+	KUNIT_EXPECT_EQ_MSG(test, data, 0ULL, "no virtual PMU");
+}
+
 static struct kunit_case msr_test_cases[] = {
+	KUNIT_CASE(msr_feature_list),
 	KUNIT_CASE_PARAM(msr_write_rules, msr_cases_gen_params),
 	KUNIT_CASE(msr_mtrrs),
 	KUNIT_CASE(msr_efer_guest),

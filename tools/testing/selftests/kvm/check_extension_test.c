@@ -111,14 +111,34 @@ static bool probe_supported_cpuid(struct probe_ctx *c)
 	return ok;
 }
 
+/*
+ * api.rst 4.3/4.18: KVM_GET_MSR_FEATURE_INDEX_LIST (E2BIG with the count when too small)
+ * and KVM_GET_MSRS on /dev/kvm, which reads each listed MSR and stops at one that is not
+ */
 static bool probe_msr_features(struct probe_ctx *c)
 {
 	struct kvm_msr_list *list = calloc(1, sizeof(*list) + 256 * sizeof(uint32_t));
+	struct kvm_msr_list small = { .nmsrs = 0 };
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e[2];
+	} m = { .hdr.nmsrs = 2 };
 	bool ok;
+	uint32_t i;
 
 	TEST_ASSERT(list, "calloc");
 	list->nmsrs = 256;
 	ok = ioctl(c->kvm, KVM_GET_MSR_FEATURE_INDEX_LIST, list) == 0;
+	for (i = 0; ok && i < list->nmsrs; i++) {
+		m.e[0].index = list->indices[i];
+		m.e[1].index = 0x10;	/* IA32_TSC: a vCPU's MSR, not a feature */
+		ok = ioctl(c->kvm, KVM_GET_MSRS, &m) == 1;
+	}
+	if (ok) {
+		TEST_ASSERT(list->nmsrs > 0, "an empty feature MSR list");
+		TEST_ASSERT_ERRNO(E2BIG, ioctl(c->kvm, KVM_GET_MSR_FEATURE_INDEX_LIST, &small));
+		TEST_ASSERT_EQ(list->nmsrs, small.nmsrs);
+	}
 	free(list);
 	return ok;
 }
