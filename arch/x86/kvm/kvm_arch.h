@@ -68,6 +68,7 @@ struct kvm_tdp {
 };
 
 struct kvm_pit;
+struct kvm_msr_filter_k;
 
 struct kvm_arch {
 	struct kvm_tdp tdp;
@@ -83,6 +84,10 @@ struct kvm_arch {
 	struct kvm_pit *vpit;		/* kvm->lock to create; then immutable (pit.c) */
 	/* KVM_CAP_MSR_PLATFORM_INFO: the guest may read MSR_PLATFORM_INFO; WRITE/READ_ONCE */
 	bool guest_reads_platform_info;
+	/* KVM_X86_SET_MSR_FILTER (msr_filter.c): kvm->lock to replace, RCU to read */
+	struct kvm_msr_filter_k __rcu *msr_filter;
+	/* KVM_CAP_X86_USER_SPACE_MSR: KVM_MSR_EXIT_REASON_* sent to userspace; READ_ONCE */
+	u32 user_space_msr_mask;
 };
 
 /*
@@ -228,6 +233,12 @@ struct kvm_vcpu_arch {
 	} irq_log[KVM_IRQ_LOG_LEN];
 	unsigned int irq_log_next;
 
+	/* a KVM_EXIT_X86_RDMSR/WRMSR userspace answers on the next KVM_RUN; vcpu */
+	struct {
+		bool pending;
+		bool write;
+		u64 next_rip;		/* where the guest goes on once it succeeded */
+	} msr_user;
 	/* userspace port I/O being completed (KVM_EXIT_IO IN): copy data to RAX on next run */
 	bool pio_in_pending;
 	u8 pio_size;

@@ -283,7 +283,7 @@ int kvm_msr_read(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool host)
 		*data = *slot;
 		return 0;
 	}
-	return 1;
+	return KVM_MSR_UNKNOWN;
 }
 EXPORT_SYMBOL_GPL(kvm_msr_read);
 
@@ -433,7 +433,7 @@ int kvm_msr_write(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host)
 		*slot = data;
 		return 0;
 	}
-	return 1;
+	return KVM_MSR_UNKNOWN;
 }
 EXPORT_SYMBOL_GPL(kvm_msr_write);
 

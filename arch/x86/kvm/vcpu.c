@@ -46,6 +46,7 @@ void kvm_vcpu_reset(struct kvm_vcpu *vcpu, bool init)
 	vcpu->arch.mp_state = vcpu->arch.apic && !(vcpu->arch.apic_base & MSR_IA32_APICBASE_BSP) ?
 			      KVM_MP_STATE_UNINITIALIZED : KVM_MP_STATE_RUNNABLE;
 	vcpu->arch.pio_in_pending = false;
+	vcpu->arch.msr_user.pending = false;
 }
 
 int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)

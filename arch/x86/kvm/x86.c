@@ -69,7 +69,10 @@ long kvm_arch_check_extension(struct kvm *kvm, long cap)
 	case KVM_CAP_IRQFD_RESAMPLE:
 		return 1;
 	case KVM_CAP_MSR_PLATFORM_INFO:	/* api.rst 7.15 (msr.c) */
+	case KVM_CAP_X86_MSR_FILTER:	/* api.rst 4.97, 7.21 (msr_filter.c) */
 		return 1;
+	case KVM_CAP_X86_USER_SPACE_MSR:
+		return vcpus;
 	case KVM_CAP_PIT2:		/* api.rst 4.71-4.73, 4.99: the in-kernel PIT */
 	case KVM_CAP_PIT_STATE2:
 	case KVM_CAP_REINJECT_CONTROL:
@@ -152,6 +155,8 @@ long kvm_arch_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg)
 		return kvm_vm_ioctl_irqchip_state(kvm, (void __user *)arg, ioctl == KVM_SET_IRQCHIP);
 	case KVM_SET_IDENTITY_MAP_ADDR:
 		return kvm_vm_ioctl_set_identity_map_addr(kvm, (void __user *)arg);
+	case KVM_X86_SET_MSR_FILTER:
+		return kvm_vm_ioctl_set_msr_filter(kvm, (void __user *)arg);
 	case KVM_CREATE_PIT:
 	case KVM_CREATE_PIT2:
 	case KVM_GET_PIT:
@@ -191,6 +196,7 @@ void kvm_arch_destroy_vm(struct kvm *kvm)
 	kvm_irqchip_destroy(kvm);
 	kvm_tdp_destroy(kvm);
 	kvm_irq_routing_destroy(kvm);
+	kvm_msr_filter_destroy(kvm);
 }
 
 /* kvm_arch_io_read/write (kvm_core.h): the local APIC's page, in lapic.c */
@@ -204,6 +210,8 @@ int kvm_arch_vm_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap)
 	case KVM_CAP_MSR_PLATFORM_INFO:
 		WRITE_ONCE(kvm->arch.guest_reads_platform_info, !!cap->args[0]);
 		return 0;
+	case KVM_CAP_X86_USER_SPACE_MSR:
+		return kvm_vm_enable_user_space_msr(kvm, cap->args[0]);
 	default:
 		return -EINVAL;
 	}

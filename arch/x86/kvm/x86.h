@@ -28,7 +28,11 @@ bool kvm_guest_has(struct kvm_vcpu *vcpu, u32 function, u32 index, int reg, u32 
 /* the XSAVE features the guest may enable in XCR0 (host's, limited by its CPUID) */
 u64 kvm_guest_supported_xcr0(struct kvm_vcpu *vcpu);
 
-/* msr.c: 0, or 1 when the guest gets #GP (host=true: from KVM_SET_MSRS, laxer) */
+/*
+ * msr.c: 0, or nonzero when the guest gets #GP (host=true: from KVM_SET_MSRS, laxer):
+ * KVM_MSR_UNKNOWN for an MSR nobody here knows, 1 for one refused (value, CPUID, ...)
+ */
+#define KVM_MSR_UNKNOWN		2
 int kvm_msr_read(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool host);
 int kvm_msr_write(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host);
 void kvm_msr_reset(struct kvm_vcpu *vcpu);
@@ -37,6 +41,14 @@ long kvm_vcpu_ioctl_msrs(struct kvm_vcpu *vcpu, struct kvm_msrs __user *umsrs, b
 long kvm_dev_ioctl_get_msr_index_list(struct kvm_msr_list __user *ulist);
 long kvm_dev_ioctl_get_feature_msr_index_list(struct kvm_msr_list __user *ulist);
 long kvm_dev_ioctl_get_feature_msrs(struct kvm_msrs __user *umsrs);
+
+/* msr_filter.c: KVM_X86_SET_MSR_FILTER, KVM_CAP_X86_USER_SPACE_MSR, the guest's accesses */
+long kvm_vm_ioctl_set_msr_filter(struct kvm *kvm, void __user *argp);
+void kvm_msr_filter_destroy(struct kvm *kvm);
+bool kvm_msr_filter_active(struct kvm *kvm);
+int kvm_vm_enable_user_space_msr(struct kvm *kvm, u64 reasons);
+int kvm_emulate_msr_access(struct kvm_vcpu *vcpu, bool write, u64 next_rip);
+void kvm_complete_msr(struct kvm_vcpu *vcpu);
 
 /* pio.c */
 int kvm_emulate_pio(struct kvm_vcpu *vcpu, bool in, u16 port, unsigned int size);

@@ -396,7 +396,7 @@ struct msr_case {
 	u32 index;
 	u64 data;
 	bool host;
-	int err;	/* kvm_msr_write: 0, or 1 (#GP / KVM_SET_MSRS stops) */
+	int err;	/* kvm_msr_write: 0, 1 (#GP / KVM_SET_MSRS stops), KVM_MSR_UNKNOWN */
 	bool readback;	/* and kvm_msr_read gives data back */
 };
 
@@ -448,7 +448,7 @@ static const struct msr_case msr_cases[] = {
 	{ "kvmclock off from the host", MSR_KVM_SYSTEM_TIME_NEW, 0x1000, HOST, 0, true },
 	{ "kvmclock enabled from the host", MSR_KVM_SYSTEM_TIME, 0x1001, HOST, 1 },
 	{ "wall clock at an address", MSR_KVM_WALL_CLOCK_NEW, 0x2000, HOST, 1 },
-	{ "an MSR nobody knows", 0xdeadbeef, 0, HOST, 1 },
+	{ "an MSR nobody knows", 0xdeadbeef, 0, HOST, KVM_MSR_UNKNOWN },
 };
 
 static void msr_case_desc(const struct msr_case *c, char *desc)
@@ -562,7 +562,7 @@ static void msr_reset_values(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, data, 0ULL);
 	KUNIT_ASSERT_EQ(test, kvm_msr_read(vcpu, MSR_AMD64_SYSCFG, &data, false), 0);
 	KUNIT_EXPECT_EQ(test, data, 0ULL);
-	KUNIT_EXPECT_EQ(test, kvm_msr_read(vcpu, 0xdeadbeef, &data, true), 1);
+	KUNIT_EXPECT_EQ(test, kvm_msr_read(vcpu, 0xdeadbeef, &data, true), KVM_MSR_UNKNOWN);
 }
 
 /* KVM_GET_MSR_INDEX_LIST's list: no MSR twice. */

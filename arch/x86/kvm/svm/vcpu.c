@@ -12,6 +12,7 @@
 #include <asm/special_insns.h>
 
 #include "svm.h"
+#include "x86.h"
 
 /* APM 7.8.2 "PAT register" power-on value */
 #define PAT_RESET_VALUE		0x0007040600070406ULL
@@ -336,6 +337,9 @@ void svm_vcpu_run(struct kvm_vcpu *vcpu)
 	vmcb->save.rsp = regs[VCPU_REGS_RSP];
 	vmcb->save.rip = regs[VCPU_REGS_RIP];
 
+	/* a VM with an MSR filter has every MSR access intercepted (msr_filter.c) */
+	vmcb->control.msrpm_base_pa = kvm_msr_filter_active(vcpu->kvm) ? svm_msrpm_all_pa :
+									  svm_msrpm_pa;
 	svm_asid_assign(svm, cpu);
 	/* nested page table entries were zapped since this vCPU last flushed */
 	if (vcpu->arch.tlb_flush_gen != READ_ONCE(vcpu->kvm->arch.tdp.flush_gen)) {

@@ -269,7 +269,7 @@ void vmcs_write(unsigned long field, u64 val);
 /* vmx.c */
 extern u32 vmx_pin_ctls, vmx_cpu_ctls, vmx_sec_ctls, vmx_exit_ctls, vmx_entry_ctls;
 extern u32 vmcs_revision_id;
-extern u64 vmx_msr_bitmap_pa;
+extern u64 vmx_msr_bitmap_pa, vmx_msr_bitmap_all_pa;
 extern u64 vmx_cr0_fixed0, vmx_cr0_fixed1, vmx_cr4_fixed0, vmx_cr4_fixed1;
 extern bool vmx_vpid_enabled;
 extern bool vmx_ins_outs_info;
