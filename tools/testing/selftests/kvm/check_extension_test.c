@@ -508,6 +508,51 @@ static bool probe_msr_platform_info(struct probe_ctx *c)
 	return ok;
 }
 
+/* api.rst 7.21: args[0] is a mask of the three KVM_MSR_EXIT_REASON_*; other bits EINVAL */
+static bool probe_user_space_msr(struct probe_ctx *c)
+{
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_X86_USER_SPACE_MSR,
+		.args = { KVM_MSR_EXIT_REASON_INVAL | KVM_MSR_EXIT_REASON_UNKNOWN |
+			  KVM_MSR_EXIT_REASON_FILTER },
+	};
+
+	if (ioctl(c->vm, KVM_ENABLE_CAP, &cap))
+		return false;
+	cap.args[0] = KVM_MSR_EXIT_REASON_FILTER << 1;
+	TEST_ASSERT_ERRNO(EINVAL, ioctl(c->vm, KVM_ENABLE_CAP, &cap));
+	return true;
+}
+
+/* api.rst 4.97: a filter is taken, an empty one turns filtering off; the EINVAL cases */
+static bool probe_msr_filter(struct probe_ctx *c)
+{
+	uint8_t bitmap[8] = { 0 };
+	struct kvm_msr_filter f = {
+		.flags = KVM_MSR_FILTER_DEFAULT_ALLOW,
+		.ranges[0] = { .flags = KVM_MSR_FILTER_READ, .base = 0xc0000081, .nmsrs = 64,
+			       .bitmap = bitmap },
+	};
+	struct kvm_msr_filter empty = { .flags = KVM_MSR_FILTER_DEFAULT_ALLOW };
+
+	if (ioctl(c->vm, KVM_X86_SET_MSR_FILTER, &f) || ioctl(c->vm, KVM_X86_SET_MSR_FILTER, &empty))
+		return false;
+	empty.flags = KVM_MSR_FILTER_DEFAULT_DENY;	/* deny everything: not without ranges */
+	TEST_ASSERT_ERRNO(EINVAL, ioctl(c->vm, KVM_X86_SET_MSR_FILTER, &empty));
+	f.flags = KVM_MSR_FILTER_DEFAULT_DENY << 1;
+	TEST_ASSERT_ERRNO(EINVAL, ioctl(c->vm, KVM_X86_SET_MSR_FILTER, &f));
+	f.flags = KVM_MSR_FILTER_DEFAULT_DENY;
+	f.ranges[0].flags = KVM_MSR_FILTER_WRITE << 1;
+	TEST_ASSERT_ERRNO(EINVAL, ioctl(c->vm, KVM_X86_SET_MSR_FILTER, &f));
+	f.ranges[0].flags = KVM_MSR_FILTER_READ;
+	f.ranges[0].nmsrs = KVM_MSR_FILTER_MAX_BITMAP_SIZE * 8 + 64;
+	TEST_ASSERT_ERRNO(EINVAL, ioctl(c->vm, KVM_X86_SET_MSR_FILTER, &f));
+	f.ranges[0].nmsrs = 64;
+	f.ranges[0].bitmap = NULL;
+	TEST_ASSERT_ERRNO(EFAULT, ioctl(c->vm, KVM_X86_SET_MSR_FILTER, &f));
+	return true;
+}
+
 #define CAP(name, fn) { KVM_CAP_##name, #name, fn }
 static const struct {
 	long cap;
@@ -546,6 +591,8 @@ static const struct {
 	CAP(TSC_DEADLINE_TIMER, probe_tsc_deadline),
 	CAP(VCPU_ATTRIBUTES, probe_vcpu_attributes),
 	CAP(MSR_PLATFORM_INFO, probe_msr_platform_info),
+	CAP(X86_USER_SPACE_MSR, probe_user_space_msr),
+	CAP(X86_MSR_FILTER, probe_msr_filter),
 };
 
 int main(void)
