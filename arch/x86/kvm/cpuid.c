@@ -153,7 +153,7 @@ static int build_basic_leaves(struct cpuid_builder *b)
 			if (!e)
 				break;
 			e->eax = 0;
-			e->ebx &= F7_EBX_ALLOWED;
+			e->ebx = (e->ebx & F7_EBX_ALLOWED) | F7_EBX_TSC_ADJUST;
 			if (!(xcr0 & XFEATURE_MASK_YMM))
 				e->ebx &= ~BIT(5);			/* AVX2 */
 			e->ecx &= F7_ECX_ALLOWED;

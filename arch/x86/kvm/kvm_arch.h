@@ -68,6 +68,7 @@ struct kvm_tdp {
 };
 
 struct kvm_pit;
+struct kvm_msr_filter_k;
 
 /* x86 statistics of a VM (KVM_GET_STATS_FD; described in arch/x86/kvm/stats.c) */
 struct kvm_vm_stat {
@@ -112,6 +113,12 @@ struct kvm_arch {
 	u64 disabled_quirks;		/* KVM_CAP_DISABLE_QUIRKS2: KVM_X86_QUIRK_* bits */
 	bool triple_fault_event;	/* KVM_CAP_X86_TRIPLE_FAULT_EVENT */
 	unsigned long nr_mmu_pages;	/* KVM_SET_NR_MMU_PAGES: kept, no shadow MMU here */
+	/* KVM_CAP_MSR_PLATFORM_INFO: the guest may read MSR_PLATFORM_INFO; WRITE/READ_ONCE */
+	bool guest_reads_platform_info;
+	/* KVM_X86_SET_MSR_FILTER (msr_filter.c): kvm->lock to replace, RCU to read */
+	struct kvm_msr_filter_k __rcu *msr_filter;
+	/* KVM_CAP_X86_USER_SPACE_MSR: KVM_MSR_EXIT_REASON_* sent to userspace; READ_ONCE */
+	u32 user_space_msr_mask;
 };
 
 /*
@@ -212,6 +219,11 @@ struct kvm_vcpu_arch {
 	u64 apic_base;
 	u64 misc_enable;
 	u64 tsc_aux;
+	u64 tsc_adjust;			/* IA32_TSC_ADJUST (the TSC offset is the backend's) */
+	u64 platform_info;		/* MSR_PLATFORM_INFO, as the VMM set it */
+	u64 power_ctl;			/* IA32_POWER_CTL, kept only */
+	u64 ucode_rev;			/* IA32_UCODE_REV the guest reads */
+	u64 de_cfg;			/* AMD DE_CFG: what the VMM set of the feature MSR */
 	u64 mtrr_def_type;
 	u64 mtrr_fixed[11];
 	u64 mtrr_var[16];		/* base/mask pairs */
@@ -253,6 +265,12 @@ struct kvm_vcpu_arch {
 	} irq_log[KVM_IRQ_LOG_LEN];
 	unsigned int irq_log_next;
 
+	/* a KVM_EXIT_X86_RDMSR/WRMSR userspace answers on the next KVM_RUN; vcpu */
+	struct {
+		bool pending;
+		bool write;
+		u64 next_rip;		/* where the guest goes on once it succeeded */
+	} msr_user;
 	/* userspace port I/O being completed (KVM_EXIT_IO IN): copy data to RAX on next run */
 	bool pio_in_pending;
 	u8 pio_size;

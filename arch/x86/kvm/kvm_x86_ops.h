@@ -103,6 +103,12 @@ struct kvm_x86_ops {
 	 */
 	int (*get_msr)(struct kvm_vcpu *vcpu, u32 index, u64 *data);
 	int (*set_msr)(struct kvm_vcpu *vcpu, u32 index, u64 data);
+	/*
+	 * The TSC offset of the VMCB/VMCS: the guest's TSC is the host's plus it (no TSC
+	 * scaling). The common code owns IA32_TSC and IA32_TSC_ADJUST on top of it (msr.c).
+	 */
+	u64 (*get_tsc_offset)(struct kvm_vcpu *vcpu);
+	void (*set_tsc_offset)(struct kvm_vcpu *vcpu, u64 offset);
 
 	/*
 	 * Enter the guest once and return after the #VMEXIT / VM exit, with interrupts

@@ -37,13 +37,34 @@
 /* kvmclock (Documentation/virt/kvm/x86/msr.rst), bit 0 of the system-time MSR enables it */
 #define KVM_SYSTEM_TIME_ENABLE	BIT_ULL(0)
 
-/* What KVM_GET_MSR_INDEX_LIST reports: the MSRs a VMM saves and restores. */
+/*
+ * What KVM_GET_MSR_INDEX_LIST reports: the MSRs a VMM saves and restores, each one that
+ * KVM_GET_MSRS and KVM_SET_MSRS handle on every vCPU (the machine-check banks are not
+ * listed, api.rst 4.3; the kvmclock MSRs hold what the VMM restores while kvmclock is off;
+ * TSC_DEADLINE reads 0 without an in-kernel local APIC).
+ */
 static const u32 msrs_to_save[] = {
 	MSR_EFER, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE,
 	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
 	MSR_IA32_TSC, MSR_IA32_CR_PAT, MSR_TSC_AUX, MSR_IA32_APICBASE, MSR_IA32_MISC_ENABLE,
-	MSR_MTRRdefType,
+	MSR_MTRRdefType, MSR_IA32_TSC_ADJUST, MSR_PLATFORM_INFO, MSR_MISC_FEATURES_ENABLES,
+	MSR_IA32_POWER_CTL, MSR_IA32_UCODE_REV, MSR_IA32_PERF_CAPABILITIES,
+	MSR_IA32_MCG_STATUS, MSR_IA32_MCG_CTL, MSR_K7_HWCR, MSR_IA32_TSC_DEADLINE,
+	MSR_KVM_WALL_CLOCK, MSR_KVM_SYSTEM_TIME, MSR_KVM_WALL_CLOCK_NEW, MSR_KVM_SYSTEM_TIME_NEW,
 };
+
+/* DE_CFG bits a vCPU may have: LFENCE is dispatch-serializing when the host made it so */
+static u64 de_cfg_supported(void)
+{
+	u64 v;
+
+	if (boot_cpu_data.x86_vendor != X86_VENDOR_AMD &&
+	    boot_cpu_data.x86_vendor != X86_VENDOR_HYGON)
+		return 0;
+	if (rdmsrl_safe(MSR_AMD64_DE_CFG, &v))
+		return 0;
+	return v & MSR_AMD64_DE_CFG_LFENCE_SERIALIZE;
+}
 
 void kvm_msr_reset(struct kvm_vcpu *vcpu)
 {
@@ -52,6 +73,11 @@ void kvm_msr_reset(struct kvm_vcpu *vcpu)
 	vcpu->arch.misc_enable = MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL |
 				 MSR_IA32_MISC_ENABLE_BTS_UNAVAIL;
 	vcpu->arch.tsc_aux = 0;
+	vcpu->arch.tsc_adjust = 0;
+	vcpu->arch.platform_info = 0;
+	vcpu->arch.power_ctl = 0;
+	vcpu->arch.ucode_rev = UCODE_REV_VALUE;
+	vcpu->arch.de_cfg = 0;
 	vcpu->arch.mtrr_def_type = 0;
 	memset(vcpu->arch.mtrr_fixed, 0, sizeof(vcpu->arch.mtrr_fixed));
 	memset(vcpu->arch.mtrr_var, 0, sizeof(vcpu->arch.mtrr_var));
@@ -63,8 +89,8 @@ void kvm_msr_reset(struct kvm_vcpu *vcpu)
 
 /*
  * Performance counters without a virtual PMU (no PMU in the guest's CPUID), and AMD
- * configuration MSRs guests read on their way up (SYSCFG for the MTRR setup, DE_CFG for
- * LFENCE, NB_CFG, TSEG, INT_PENDING_MSG): read as 0, writes dropped, as Linux KVM does.
+ * configuration MSRs guests read on their way up (SYSCFG for the MTRR setup, NB_CFG, TSEG,
+ * INT_PENDING_MSG): read as 0, writes dropped, as Linux KVM does.
  */
 static bool msr_reads_zero(u32 index)
 {
@@ -75,7 +101,6 @@ static bool msr_reads_zero(u32 index)
 	case MSR_P6_EVNTSEL0:
 	case MSR_P6_EVNTSEL1:
 	case MSR_AMD64_SYSCFG:
-	case MSR_AMD64_DE_CFG:
 	case MSR_AMD64_NB_CFG:
 	case MSR_K8_TSEG_ADDR:
 	case MSR_K8_INT_PENDING_MSG:
@@ -140,10 +165,59 @@ static u64 *mtrr_fixed_slot(struct kvm_vcpu *vcpu, u32 index)
 	return NULL;
 }
 
+/* The guest's TSC now: the host's plus the offset in the VMCB/VMCS (no TSC scaling) */
+u64 kvm_guest_tsc(struct kvm_vcpu *vcpu)
+{
+	return rdtsc() + kvm_x86_vendor->get_tsc_offset(vcpu);
+}
+EXPORT_SYMBOL_GPL(kvm_guest_tsc);
+
+static bool guest_has_tsc_adjust(struct kvm_vcpu *vcpu)
+{
+	return kvm_guest_has(vcpu, 7, 0, CPUID_REG_EBX, F7_EBX_TSC_ADJUST);
+}
+
+/*
+ * SDM vol. 3B 17.17.3: a WRMSR to IA32_TSC adds the change it makes to the TSC to
+ * IA32_TSC_ADJUST, and a WRMSR to IA32_TSC_ADJUST moves the TSC by the change it makes.
+ * Writes from KVM_SET_MSRS restore state instead: the TSC sets the offset alone,
+ * TSC_ADJUST is only stored (api.rst: the host writes each MSR's value as it is).
+ */
+static int write_tsc(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host)
+{
+	u64 offset = kvm_x86_vendor->get_tsc_offset(vcpu), next;
+
+	if (index == MSR_IA32_TSC) {
+		next = data - rdtsc();
+		if (!host)
+			vcpu->arch.tsc_adjust += next - offset;
+		kvm_x86_vendor->set_tsc_offset(vcpu, next);
+		return 0;
+	}
+	if (!host && !guest_has_tsc_adjust(vcpu))
+		return 1;
+	if (!host)
+		kvm_x86_vendor->set_tsc_offset(vcpu, offset + (data - vcpu->arch.tsc_adjust));
+	vcpu->arch.tsc_adjust = data;
+	return 0;
+}
+
 int kvm_msr_read(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool host)
 {
 	u64 *slot;
-	int r = kvm_x86_vendor->get_msr(vcpu, index, data);
+	int r;
+
+	switch (index) {
+	case MSR_IA32_TSC:
+		*data = kvm_guest_tsc(vcpu);
+		return 0;
+	case MSR_IA32_TSC_ADJUST:
+		if (!host && !guest_has_tsc_adjust(vcpu))
+			return 1;
+		*data = vcpu->arch.tsc_adjust;
+		return 0;
+	}
+	r = kvm_x86_vendor->get_msr(vcpu, index, data);
 
 	if (r != -ENOENT)
 		return r ? 1 : 0;
@@ -182,11 +256,30 @@ int kvm_msr_read(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool host)
 		*data = vcpu->arch.mtrr_var[index - MSR_MTRR_PHYS_BASE0];
 		return 0;
 	case MSR_IA32_UCODE_REV:
-		*data = UCODE_REV_VALUE;
+		*data = vcpu->arch.ucode_rev;
+		return 0;
+	case MSR_IA32_PERF_CAPABILITIES:
+		/* without PDCM (no virtual PMU) only the VMM sees it; it holds 0 */
+		if (!host)
+			return 1;
+		*data = 0;
+		return 0;
+	case MSR_AMD64_DE_CFG:
+		*data = vcpu->arch.de_cfg;
 		return 0;
 	case MSR_K7_HWCR:
 		*data = vcpu->arch.hwcr;
 		return 0;
+	case MSR_PLATFORM_INFO:
+		/* api.rst 7.15: the guest reads it only while KVM_CAP_MSR_PLATFORM_INFO is on */
+		if (!host && !READ_ONCE(vcpu->kvm->arch.guest_reads_platform_info))
+			return 1;
+		*data = vcpu->arch.platform_info;
+		return 0;
+	case MSR_IA32_POWER_CTL:
+		*data = vcpu->arch.power_ctl;
+		return 0;
+	case MSR_MISC_FEATURES_ENABLES:
 	case MSR_IA32_PLATFORM_ID:
 	case MSR_IA32_DEBUGCTLMSR:
 		*data = 0;
@@ -197,7 +290,7 @@ int kvm_msr_read(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool host)
 		*data = *slot;
 		return 0;
 	}
-	return 1;
+	return KVM_MSR_UNKNOWN;
 }
 EXPORT_SYMBOL_GPL(kvm_msr_read);
 
@@ -263,6 +356,8 @@ int kvm_msr_write(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host)
 		return 1;
 	if (index == MSR_IA32_CR_PAT && !pat_valid(data))
 		return 1;
+	if (index == MSR_IA32_TSC || index == MSR_IA32_TSC_ADJUST)
+		return write_tsc(vcpu, index, data, host);
 	r = kvm_x86_vendor->set_msr(vcpu, index, data);
 
 	if (r != -ENOENT)
@@ -306,9 +401,35 @@ int kvm_msr_write(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host)
 		vcpu->arch.mtrr_var[index - MSR_MTRR_PHYS_BASE0] = data;
 		return 0;
 	case MSR_IA32_UCODE_REV:
-		return 0;	/* writing 0 before CPUID is how the revision is read */
+		/* the VMM sets the revision; the guest writes 0 before CPUID to read it */
+		if (host)
+			vcpu->arch.ucode_rev = data;
+		return 0;
+	case MSR_IA32_PERF_CAPABILITIES:
+		return host && !data ? 0 : 1;	/* the feature value (0) or nothing */
+	case MSR_AMD64_DE_CFG:
+		/* the VMM may set what the feature MSR offers; the guest may not change it */
+		if (!host || (data & ~de_cfg_supported()))
+			return 1;
+		vcpu->arch.de_cfg = data;
+		return 0;
 	case MSR_IA32_DEBUGCTLMSR:
 		return data ? 1 : 0;	/* no LBR or BTF for guests */
+	case MSR_PLATFORM_INFO:
+		/*
+		 * Written by the VMM only (api.rst 7.15). CPUID faulting (bit 31) is not
+		 * emulated, so a value offering it is refused.
+		 */
+		if (!host || (data & MSR_PLATFORM_INFO_CPUID_FAULT))
+			return 1;
+		vcpu->arch.platform_info = data;
+		return 0;
+	case MSR_MISC_FEATURES_ENABLES:
+		/* CPUID faulting (bit 0) and ring-3 MWAIT (bit 1) are not offered */
+		return data ? 1 : 0;
+	case MSR_IA32_POWER_CTL:
+		vcpu->arch.power_ctl = data;	/* no power management behind it: kept */
+		return 0;
 	case MSR_K7_HWCR:
 		data &= ~HWCR_IGNORED;
 		if (data & ~HWCR_KEPT)
@@ -321,7 +442,7 @@ int kvm_msr_write(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host)
 		*slot = data;
 		return 0;
 	}
-	return 1;
+	return KVM_MSR_UNKNOWN;
 }
 EXPORT_SYMBOL_GPL(kvm_msr_write);
 
@@ -352,21 +473,82 @@ long kvm_vcpu_ioctl_msrs(struct kvm_vcpu *vcpu, struct kvm_msrs __user *umsrs, b
 	return r;
 }
 
-long kvm_dev_ioctl_get_msr_index_list(struct kvm_msr_list __user *ulist)
+/* api.rst 4.3: nmsrs comes back as the number of MSRs; E2BIG if they do not fit */
+static long copy_msr_list(struct kvm_msr_list __user *ulist, const u32 *indices, u32 n)
 {
 	struct kvm_msr_list hdr;
-	u32 n = ARRAY_SIZE(msrs_to_save), room;
+	u32 room;
 
 	if (copy_from_user(&hdr, ulist, sizeof(hdr)))
 		return -EFAULT;
-	/* api.rst 4.3: nmsrs comes back as the number of MSRs; E2BIG if they do not fit */
 	room = hdr.nmsrs;
 	hdr.nmsrs = n;
 	if (copy_to_user(ulist, &hdr, sizeof(hdr)))
 		return -EFAULT;
 	if (room < n)
 		return -E2BIG;
-	if (copy_to_user(ulist->indices, msrs_to_save, sizeof(msrs_to_save)))
+	if (copy_to_user(ulist->indices, indices, n * sizeof(*indices)))
 		return -EFAULT;
 	return 0;
+}
+
+long kvm_dev_ioctl_get_msr_index_list(struct kvm_msr_list __user *ulist)
+{
+	return copy_msr_list(ulist, msrs_to_save, ARRAY_SIZE(msrs_to_save));
+}
+
+/*
+ * Feature MSRs (api.rst 4.3 KVM_GET_MSR_FEATURE_INDEX_LIST, 4.18 KVM_GET_MSRS on /dev/kvm):
+ * what a vCPU's copy of each may hold, so that a VMM can check its CPU model against them.
+ */
+static const u32 feature_msrs[] = {
+	MSR_IA32_UCODE_REV, MSR_IA32_PERF_CAPABILITIES, MSR_AMD64_DE_CFG,
+};
+
+/* 0, or 1 for an MSR that is not a feature MSR */
+static int feature_msr_value(u32 index, u64 *data)
+{
+	switch (index) {
+	case MSR_IA32_UCODE_REV:
+		*data = UCODE_REV_VALUE;	/* what a vCPU reads until the VMM sets another */
+		return 0;
+	case MSR_IA32_PERF_CAPABILITIES:
+		*data = 0;			/* no virtual PMU: no capability */
+		return 0;
+	case MSR_AMD64_DE_CFG:
+		*data = de_cfg_supported();
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+long kvm_dev_ioctl_get_feature_msr_index_list(struct kvm_msr_list __user *ulist)
+{
+	return copy_msr_list(ulist, feature_msrs, ARRAY_SIZE(feature_msrs));
+}
+
+/* api.rst 4.18 as a system ioctl: the number of MSRs read, stopping at the first unknown */
+long kvm_dev_ioctl_get_feature_msrs(struct kvm_msrs __user *umsrs)
+{
+	struct kvm_msr_entry *entries;
+	struct kvm_msrs hdr;
+	long r;
+	u32 i;
+
+	if (copy_from_user(&hdr, umsrs, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.nmsrs >= MAX_IO_MSRS)
+		return -E2BIG;
+	entries = memdup_user(umsrs->entries, hdr.nmsrs * sizeof(*entries));
+	if (IS_ERR(entries))
+		return PTR_ERR(entries);
+	for (i = 0; i < hdr.nmsrs; i++)
+		if (feature_msr_value(entries[i].index, &entries[i].data))
+			break;
+	r = i;
+	if (copy_to_user(umsrs->entries, entries, i * sizeof(*entries)))
+		r = -EFAULT;
+	kfree(entries);
+	return r;
 }

@@ -200,6 +200,7 @@ long kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 	 * entered (immediate_exit); an instruction with more MMIO to do exits again at once.
 	 */
 	kvm_complete_pio(vcpu);
+	kvm_complete_msr(vcpu);
 	r = kvm_complete_mmio(vcpu);
 	if (r <= 0)
 		goto out;

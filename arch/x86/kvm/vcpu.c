@@ -30,10 +30,8 @@ int kvm_arch_vcpu_precreate(struct kvm *kvm, unsigned int id)
 
 void kvm_vcpu_reset(struct kvm_vcpu *vcpu, bool init)
 {
-	u64 tsc = 0;
+	u64 tsc_offset = kvm_x86_vendor->get_tsc_offset(vcpu);
 
-	if (init)
-		kvm_msr_read(vcpu, MSR_IA32_TSC, &tsc, true);
 	memset(vcpu->arch.regs, 0, sizeof(vcpu->arch.regs));
 	vcpu->arch.regs[VCPU_REGS_RDX] = RESET_RDX;
 	kvm_x86_vendor->vcpu_reset(vcpu);
@@ -42,7 +40,7 @@ void kvm_vcpu_reset(struct kvm_vcpu *vcpu, bool init)
 	vcpu->arch.guest_debug = 0;
 	kvm_x86_vendor->update_exception_intercepts(vcpu);
 	if (init)
-		kvm_msr_write(vcpu, MSR_IA32_TSC, tsc, true);
+		kvm_x86_vendor->set_tsc_offset(vcpu, tsc_offset);
 	else
 		kvm_msr_reset(vcpu);
 	kvm_lapic_reset(vcpu, init);
@@ -51,6 +49,7 @@ void kvm_vcpu_reset(struct kvm_vcpu *vcpu, bool init)
 	vcpu->arch.mp_state = vcpu->arch.apic && !(vcpu->arch.apic_base & MSR_IA32_APICBASE_BSP) ?
 			      KVM_MP_STATE_UNINITIALIZED : KVM_MP_STATE_RUNNABLE;
 	vcpu->arch.pio_in_pending = false;
+	vcpu->arch.msr_user.pending = false;
 }
 
 int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
@@ -361,6 +360,37 @@ static long set_mp_state(struct kvm_vcpu *vcpu, struct kvm_mp_state __user *ump)
 	return 0;
 }
 
+/*
+ * api.rst 4.80/4.81 on a vCPU (devices/vcpu.rst, group KVM_VCPU_TSC_CTRL): the only
+ * attribute is KVM_VCPU_TSC_OFFSET, the offset from the host's TSC to the guest's, read
+ * and written as it is (unlike KVM_SET_MSRS of IA32_TSC, it does not depend on when the
+ * ioctl runs). Anything else is ENXIO.
+ */
+static long vcpu_device_attr(struct kvm_vcpu *vcpu, unsigned int ioctl, void __user *argp)
+{
+	struct kvm_device_attr attr;
+	u64 __user *uaddr;
+	u64 offset;
+
+	if (copy_from_user(&attr, argp, sizeof(attr)))
+		return -EFAULT;
+	if (attr.group != KVM_VCPU_TSC_CTRL || attr.attr != KVM_VCPU_TSC_OFFSET)
+		return -ENXIO;
+	uaddr = u64_to_user_ptr(attr.addr);
+	switch (ioctl) {
+	case KVM_GET_DEVICE_ATTR:
+		offset = kvm_x86_vendor->get_tsc_offset(vcpu);
+		return put_user(offset, uaddr) ? -EFAULT : 0;
+	case KVM_SET_DEVICE_ATTR:
+		if (get_user(offset, uaddr))
+			return -EFAULT;
+		kvm_x86_vendor->set_tsc_offset(vcpu, offset);
+		return 0;
+	default:
+		return 0;	/* KVM_HAS_DEVICE_ATTR */
+	}
+}
+
 /* copy a struct in, call fn, copy it out (for the get/set pairs of fixed-size structs) */
 #define COPY_IN(type, argp, var) ({ copy_from_user(&(var), argp, sizeof(type)) ? -EFAULT : 0; })
 #define COPY_OUT(type, argp, var) ({ copy_to_user(argp, &(var), sizeof(type)) ? -EFAULT : 0; })
@@ -474,6 +504,11 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 	case KVM_X86_SETUP_MCE:
 	case KVM_X86_SET_MCE:
 		r = kvm_vcpu_ioctl_mce(vcpu, ioctl, argp);
+		break;
+	case KVM_HAS_DEVICE_ATTR:
+	case KVM_GET_DEVICE_ATTR:
+	case KVM_SET_DEVICE_ATTR:
+		r = vcpu_device_attr(vcpu, ioctl, argp);
 		break;
 	default:
 		r = -EINVAL;

@@ -27,6 +27,7 @@ long kvm_arch_check_extension(struct kvm *kvm, long cap)
 	case KVM_CAP_SET_TSS_ADDR:
 	case KVM_CAP_SET_IDENTITY_MAP_ADDR:
 	case KVM_CAP_EXT_CPUID:		/* a /dev/kvm ioctl: works with either backend */
+	case KVM_CAP_GET_MSR_FEATURES:	/* api.rst 4.3, 4.18 on /dev/kvm (msr.c) */
 		return 1;
 	/* a backend without vCPU support (kvm-intel, for now) reports none of these */
 	case KVM_CAP_NR_VCPUS:
@@ -42,6 +43,7 @@ long kvm_arch_check_extension(struct kvm *kvm, long cap)
 	case KVM_CAP_VCPU_EVENTS:	/* api.rst 4.31/4.32 */
 	case KVM_CAP_USER_NMI:		/* api.rst 4.55 KVM_NMI */
 	case KVM_CAP_SET_GUEST_DEBUG:
+	case KVM_CAP_VCPU_ATTRIBUTES:	/* KVM_VCPU_TSC_CTRL (vcpu.c) */
 		return vcpus;
 	case KVM_CAP_SYNC_REGS:		/* api.rst 6.74: the kvm_run->s.regs sets (run.c) */
 		return vcpus ? KVM_SYNC_X86_VALID_FIELDS : 0;
@@ -68,6 +70,11 @@ long kvm_arch_check_extension(struct kvm *kvm, long cap)
 	case KVM_CAP_IRQFD:		/* api.rst 4.75 (virt/kvm/irqfd.c) */
 	case KVM_CAP_IRQFD_RESAMPLE:
 		return 1;
+	case KVM_CAP_MSR_PLATFORM_INFO:	/* api.rst 7.15 (msr.c) */
+	case KVM_CAP_X86_MSR_FILTER:	/* api.rst 4.97, 7.21 (msr_filter.c) */
+		return 1;
+	case KVM_CAP_X86_USER_SPACE_MSR:
+		return vcpus;
 	case KVM_CAP_PIT2:		/* api.rst 4.71-4.73, 4.99: the in-kernel PIT */
 	case KVM_CAP_PIT_STATE2:
 	case KVM_CAP_REINJECT_CONTROL:
@@ -95,6 +102,10 @@ long kvm_arch_dev_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg
 		return kvm_dev_ioctl_get_supported_cpuid(argp);
 	case KVM_GET_MSR_INDEX_LIST:
 		return kvm_dev_ioctl_get_msr_index_list(argp);
+	case KVM_GET_MSR_FEATURE_INDEX_LIST:
+		return kvm_dev_ioctl_get_feature_msr_index_list(argp);
+	case KVM_GET_MSRS:
+		return kvm_dev_ioctl_get_feature_msrs(argp);
 	case KVM_X86_GET_MCE_CAP_SUPPORTED:
 		return kvm_dev_ioctl_get_mce_cap(argp);
 	default:
@@ -153,6 +164,8 @@ long kvm_arch_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg)
 		return kvm_vm_ioctl_irqchip_state(kvm, (void __user *)arg, ioctl == KVM_SET_IRQCHIP);
 	case KVM_SET_IDENTITY_MAP_ADDR:
 		return kvm_vm_ioctl_set_identity_map_addr(kvm, (void __user *)arg);
+	case KVM_X86_SET_MSR_FILTER:
+		return kvm_vm_ioctl_set_msr_filter(kvm, (void __user *)arg);
 	case KVM_CREATE_PIT:
 	case KVM_CREATE_PIT2:
 	case KVM_GET_PIT:
@@ -186,6 +199,7 @@ int kvm_arch_init_vm(struct kvm *kvm, unsigned long type)
 {
 	if (type)
 		return -EINVAL;
+	kvm->arch.guest_reads_platform_info = true;	/* as on Linux KVM */
 	kvm_irq_init(kvm);
 	return kvm_tdp_init(kvm);
 }
@@ -196,6 +210,7 @@ void kvm_arch_destroy_vm(struct kvm *kvm)
 	kvm_irqchip_destroy(kvm);
 	kvm_tdp_destroy(kvm);
 	kvm_irq_routing_destroy(kvm);
+	kvm_msr_filter_destroy(kvm);
 }
 
 /* kvm_arch_io_read/write (kvm_core.h): the local APIC's page, in lapic.c */
@@ -206,6 +221,11 @@ int kvm_arch_vm_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap)
 	switch (cap->cap) {
 	case KVM_CAP_SPLIT_IRQCHIP:
 		return kvm_vm_enable_split_irqchip(kvm, cap->args[0]);
+	case KVM_CAP_MSR_PLATFORM_INFO:
+		WRITE_ONCE(kvm->arch.guest_reads_platform_info, !!cap->args[0]);
+		return 0;
+	case KVM_CAP_X86_USER_SPACE_MSR:
+		return kvm_vm_enable_user_space_msr(kvm, cap->args[0]);
 	default:
 		return kvm_vm_config_enable_cap(kvm, cap);
 	}

@@ -19,6 +19,8 @@ long kvm_dev_ioctl_get_supported_cpuid(struct kvm_cpuid2 __user *ucpuid);
 long kvm_vcpu_ioctl_set_cpuid2(struct kvm_vcpu *vcpu, struct kvm_cpuid2 __user *ucpuid);
 long kvm_vcpu_ioctl_get_cpuid2(struct kvm_vcpu *vcpu, struct kvm_cpuid2 __user *ucpuid);
 void kvm_cpuid_free(struct kvm_vcpu *vcpu);
+/* leaf 7.0 EBX: IA32_TSC_ADJUST exists (emulated by msr.c whatever the host has) */
+#define F7_EBX_TSC_ADJUST	BIT(1)
 /* what the guest's CPUID table says */
 enum { CPUID_REG_EAX, CPUID_REG_EBX, CPUID_REG_ECX, CPUID_REG_EDX };
 int kvm_guest_maxphyaddr(struct kvm_vcpu *vcpu);
@@ -29,12 +31,27 @@ bool kvm_misc_enable_mwait_ok(struct kvm_vcpu *vcpu, u64 old, u64 new);
 /* the XSAVE features the guest may enable in XCR0 (host's, limited by its CPUID) */
 u64 kvm_guest_supported_xcr0(struct kvm_vcpu *vcpu);
 
-/* msr.c: 0, or 1 when the guest gets #GP (host=true: from KVM_SET_MSRS, laxer) */
+/*
+ * msr.c: 0, or nonzero when the guest gets #GP (host=true: from KVM_SET_MSRS, laxer):
+ * KVM_MSR_UNKNOWN for an MSR nobody here knows, 1 for one refused (value, CPUID, ...)
+ */
+#define KVM_MSR_UNKNOWN		2
 int kvm_msr_read(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool host);
 int kvm_msr_write(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host);
 void kvm_msr_reset(struct kvm_vcpu *vcpu);
+u64 kvm_guest_tsc(struct kvm_vcpu *vcpu);
 long kvm_vcpu_ioctl_msrs(struct kvm_vcpu *vcpu, struct kvm_msrs __user *umsrs, bool set);
 long kvm_dev_ioctl_get_msr_index_list(struct kvm_msr_list __user *ulist);
+long kvm_dev_ioctl_get_feature_msr_index_list(struct kvm_msr_list __user *ulist);
+long kvm_dev_ioctl_get_feature_msrs(struct kvm_msrs __user *umsrs);
+
+/* msr_filter.c: KVM_X86_SET_MSR_FILTER, KVM_CAP_X86_USER_SPACE_MSR, the guest's accesses */
+long kvm_vm_ioctl_set_msr_filter(struct kvm *kvm, void __user *argp);
+void kvm_msr_filter_destroy(struct kvm *kvm);
+bool kvm_msr_filter_active(struct kvm *kvm);
+int kvm_vm_enable_user_space_msr(struct kvm *kvm, u64 reasons);
+int kvm_emulate_msr_access(struct kvm_vcpu *vcpu, bool write, u64 next_rip);
+void kvm_complete_msr(struct kvm_vcpu *vcpu);
 
 /* pio.c */
 int kvm_emulate_pio(struct kvm_vcpu *vcpu, bool in, u16 port, unsigned int size);

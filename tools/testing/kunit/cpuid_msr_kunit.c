@@ -54,12 +54,26 @@ static int test_set_msr(struct kvm_vcpu *vcpu, u32 index, u64 data)
 	return 0;
 }
 
+static u64 test_tsc_offset;
+
+static u64 test_get_tsc_offset(struct kvm_vcpu *vcpu)
+{
+	return test_tsc_offset;
+}
+
+static void test_set_tsc_offset(struct kvm_vcpu *vcpu, u64 offset)
+{
+	test_tsc_offset = offset;
+}
+
 static const struct kvm_x86_ops test_vendor = {
 	.get_cr = test_get_cr,
 	.get_efer = test_get_efer,
 	.set_efer = test_set_efer,
 	.get_msr = test_get_msr,
 	.set_msr = test_set_msr,
+	.get_tsc_offset = test_get_tsc_offset,
+	.set_tsc_offset = test_set_tsc_offset,
 };
 
 void kvm_mce_reset(struct kvm_vcpu *vcpu)
@@ -146,7 +160,8 @@ static void cpuid_supported_filtered(struct kunit *test)
 	e = find(b, 7, 0);
 	if (e) {
 		KUNIT_EXPECT_EQ(test, e->flags, (u32)KVM_CPUID_FLAG_SIGNIFCANT_INDEX);
-		KUNIT_EXPECT_EQ(test, e->ebx & ~(u32)F7_EBX_ALLOWED, 0U);
+		KUNIT_EXPECT_EQ(test, e->ebx & ~(u32)(F7_EBX_ALLOWED | F7_EBX_TSC_ADJUST), 0U);
+		KUNIT_EXPECT_TRUE_MSG(test, e->ebx & F7_EBX_TSC_ADJUST, "TSC_ADJUST (msr.c)");
 		KUNIT_EXPECT_EQ(test, e->ecx & ~(u32)F7_ECX_ALLOWED, 0U);
 		KUNIT_EXPECT_EQ(test, e->edx, 0U);
 	}
@@ -381,7 +396,7 @@ struct msr_case {
 	u32 index;
 	u64 data;
 	bool host;
-	int err;	/* kvm_msr_write: 0, or 1 (#GP / KVM_SET_MSRS stops) */
+	int err;	/* kvm_msr_write: 0, 1 (#GP / KVM_SET_MSRS stops), KVM_MSR_UNKNOWN */
 	bool readback;	/* and kvm_msr_read gives data back */
 };
 
@@ -416,12 +431,24 @@ static const struct msr_case msr_cases[] = {
 	{ "DEBUGCTL 0", MSR_IA32_DEBUGCTLMSR, 0, GUEST, 0, true },
 	{ "DEBUGCTL LBR", MSR_IA32_DEBUGCTLMSR, 1, GUEST, 1 },
 	{ "UCODE_REV write 0", MSR_IA32_UCODE_REV, 0, GUEST, 0 },
+	{ "UCODE_REV from the host", MSR_IA32_UCODE_REV, 0x1000065, HOST, 0, true },
+	{ "PERF_CAPABILITIES 0 from the host", MSR_IA32_PERF_CAPABILITIES, 0, HOST, 0, true },
+	{ "PERF_CAPABILITIES full-width writes", MSR_IA32_PERF_CAPABILITIES, BIT_ULL(13), HOST, 1 },
+	{ "PERF_CAPABILITIES without PDCM", MSR_IA32_PERF_CAPABILITIES, 0, GUEST, 1 },
+	{ "TSC_ADJUST from the host", MSR_IA32_TSC_ADJUST, 0x123456789ULL, HOST, 0, true },
+	{ "TSC_ADJUST without CPUID 7 EBX[1]", MSR_IA32_TSC_ADJUST, 0, GUEST, 1 },
+	{ "PLATFORM_INFO from the host", MSR_PLATFORM_INFO, 0xff00, HOST, 0, true },
+	{ "PLATFORM_INFO CPUID faulting", MSR_PLATFORM_INFO, BIT_ULL(31), HOST, 1 },
+	{ "PLATFORM_INFO from the guest", MSR_PLATFORM_INFO, 0, GUEST, 1 },
+	{ "MISC_FEATURES_ENABLES 0", MSR_MISC_FEATURES_ENABLES, 0, GUEST, 0, true },
+	{ "MISC_FEATURES_ENABLES CPUID faulting", MSR_MISC_FEATURES_ENABLES, 1, GUEST, 1 },
+	{ "POWER_CTL kept", MSR_IA32_POWER_CTL, 0x1234, GUEST, 0, true },
 	{ "perf counter write dropped", MSR_K7_PERFCTR0, 0x1234, GUEST, 0 },
 	{ "kvmclock from the guest", MSR_KVM_SYSTEM_TIME_NEW, 0, GUEST, 1 },
 	{ "kvmclock off from the host", MSR_KVM_SYSTEM_TIME_NEW, 0x1000, HOST, 0, true },
 	{ "kvmclock enabled from the host", MSR_KVM_SYSTEM_TIME, 0x1001, HOST, 1 },
 	{ "wall clock at an address", MSR_KVM_WALL_CLOCK_NEW, 0x2000, HOST, 1 },
-	{ "an MSR nobody knows", 0xdeadbeef, 0, HOST, 1 },
+	{ "an MSR nobody knows", 0xdeadbeef, 0, HOST, KVM_MSR_UNKNOWN },
 };
 
 static void msr_case_desc(const struct msr_case *c, char *desc)
@@ -535,7 +562,7 @@ static void msr_reset_values(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, data, 0ULL);
 	KUNIT_ASSERT_EQ(test, kvm_msr_read(vcpu, MSR_AMD64_SYSCFG, &data, false), 0);
 	KUNIT_EXPECT_EQ(test, data, 0ULL);
-	KUNIT_EXPECT_EQ(test, kvm_msr_read(vcpu, 0xdeadbeef, &data, true), 1);
+	KUNIT_EXPECT_EQ(test, kvm_msr_read(vcpu, 0xdeadbeef, &data, true), KVM_MSR_UNKNOWN);
 }
 
 /* KVM_GET_MSR_INDEX_LIST's list: no MSR twice. */
@@ -548,7 +575,21 @@ static void msr_index_list(struct kunit *test)
 			KUNIT_EXPECT_NE(test, msrs_to_save[i], msrs_to_save[j]);
 }
 
+/* Feature MSRs: each listed one has a value, others stop KVM_GET_MSRS on /dev/kvm. */
+static void msr_feature_list(struct kunit *test)
+{
+	u64 data;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(feature_msrs); i++)
+		KUNIT_EXPECT_EQ(test, feature_msr_value(feature_msrs[i], &data), 0);
+	KUNIT_EXPECT_EQ(test, feature_msr_value(MSR_IA32_TSC, &data), 1);
+	KUNIT_ASSERT_EQ(test, feature_msr_value(MSR_IA32_PERF_CAPABILITIES, &data), 0);
+	KUNIT_EXPECT_EQ_MSG(test, data, 0ULL, "no virtual PMU");
+}
+
 static struct kunit_case msr_test_cases[] = {
+	KUNIT_CASE(msr_feature_list),
 	KUNIT_CASE_PARAM(msr_write_rules, msr_cases_gen_params),
 	KUNIT_CASE(msr_mtrrs),
 	KUNIT_CASE(msr_efer_guest),

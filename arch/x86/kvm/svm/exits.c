@@ -14,16 +14,20 @@
  * the CPU gives the next RIP; without it (e.g. QEMU TCG) the length is that of the
  * instruction's plain encoding: these intercepts carry no useful prefixes.
  */
-static void svm_skip_instruction(struct kvm_vcpu *vcpu, unsigned int len)
+static u64 svm_next_rip(struct kvm_vcpu *vcpu, unsigned int len)
 {
 	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
 
 	if (svm_has_nrips && vmcb->control.next_rip)
-		vcpu->arch.regs[VCPU_REGS_RIP] = vmcb->control.next_rip;
-	else
-		vcpu->arch.regs[VCPU_REGS_RIP] += len;
+		return vmcb->control.next_rip;
+	return vcpu->arch.regs[VCPU_REGS_RIP] + len;
+}
+
+static void svm_skip_instruction(struct kvm_vcpu *vcpu, unsigned int len)
+{
+	vcpu->arch.regs[VCPU_REGS_RIP] = svm_next_rip(vcpu, len);
 	/* the instruction completed: an STI/MOV SS shadow does not outlive it */
-	vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW;
+	to_svm(vcpu)->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW;
 }
 
 static int svm_exit_interrupt(struct kvm_vcpu *vcpu)
@@ -108,29 +112,11 @@ static int svm_exit_io(struct kvm_vcpu *vcpu)
 	return kvm_emulate_pio(vcpu, in, port, size);
 }
 
+/* APM 15.11: exit_info_1 is 1 for WRMSR, 0 for RDMSR (both 2 bytes: 0f 30 / 0f 32) */
 static int svm_exit_msr(struct kvm_vcpu *vcpu)
 {
-	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
-	unsigned long *regs = vcpu->arch.regs;
-	u32 index = regs[VCPU_REGS_RCX];
-	u64 data;
-
-	if (c->exit_info_1) {
-		data = (u32)regs[VCPU_REGS_RAX] | (u64)(u32)regs[VCPU_REGS_RDX] << 32;
-		if (kvm_msr_write(vcpu, index, data, false)) {
-			kvm_queue_exception(vcpu, GP_VECTOR, true, 0);
-			return 1;
-		}
-	} else {
-		if (kvm_msr_read(vcpu, index, &data, false)) {
-			kvm_queue_exception(vcpu, GP_VECTOR, true, 0);
-			return 1;
-		}
-		regs[VCPU_REGS_RAX] = (u32)data;
-		regs[VCPU_REGS_RDX] = data >> 32;
-	}
-	svm_skip_instruction(vcpu, 2);		/* 0f 30 / 0f 32 */
-	return 1;
+	return kvm_emulate_msr_access(vcpu, to_svm(vcpu)->vmcb->control.exit_info_1 != 0,
+				      svm_next_rip(vcpu, 2));
 }
 
 static int svm_exit_shutdown(struct kvm_vcpu *vcpu)
@@ -150,9 +136,8 @@ static int svm_exit_vmmcall(struct kvm_vcpu *vcpu)
 
 static int svm_exit_rdtscp(struct kvm_vcpu *vcpu)
 {
-	u64 tsc;
+	u64 tsc = rdtsc() + svm_get_tsc_offset(vcpu);
 
-	svm_get_msr(vcpu, MSR_IA32_TSC, &tsc);
 	vcpu->arch.regs[VCPU_REGS_RAX] = (u32)tsc;
 	vcpu->arch.regs[VCPU_REGS_RDX] = tsc >> 32;
 	vcpu->arch.regs[VCPU_REGS_RCX] = (u32)vcpu->arch.tsc_aux;

@@ -43,12 +43,12 @@ static DEFINE_PER_CPU(struct page *, svm_host_vmsave_page);
 /*
  * I/O and MSR permission maps (APM 15.10.1, 15.11), shared by every vCPU: every port and
  * every MSR is intercepted except the MSRs VMLOAD/VMSAVE switch, which the guest may use
- * directly.
+ * directly; svm_msrpm_all intercepts those too, for VMs with an MSR filter.
  */
 #define IOPM_ORDER	2	/* 12 KiB used */
 #define MSRPM_ORDER	1	/* 8 KiB */
-static void *svm_iopm, *svm_msrpm;
-u64 svm_iopm_pa, svm_msrpm_pa;
+static void *svm_iopm, *svm_msrpm, *svm_msrpm_all;
+u64 svm_iopm_pa, svm_msrpm_pa, svm_msrpm_all_pa;
 bool svm_has_nrips;
 
 static u32 svm_nr_asids;
@@ -130,10 +130,13 @@ static int svm_alloc_permission_maps(void)
 
 	svm_iopm = (void *)__get_free_pages(GFP_KERNEL, IOPM_ORDER);
 	svm_msrpm = (void *)__get_free_pages(GFP_KERNEL, MSRPM_ORDER);
-	if (!svm_iopm || !svm_msrpm)
+	svm_msrpm_all = (void *)__get_free_pages(GFP_KERNEL, MSRPM_ORDER);
+	if (!svm_iopm || !svm_msrpm || !svm_msrpm_all)
 		return -ENOMEM;
 	memset(svm_iopm, 0xff, PAGE_SIZE << IOPM_ORDER);
 	memset(svm_msrpm, 0xff, PAGE_SIZE << MSRPM_ORDER);
+	memset(svm_msrpm_all, 0xff, PAGE_SIZE << MSRPM_ORDER);
+	svm_msrpm_all_pa = __pa(svm_msrpm_all);
 	for (i = 0; i < ARRAY_SIZE(passthrough); i++)
 		msrpm_allow(passthrough[i]);
 	svm_iopm_pa = __pa(svm_iopm);
@@ -179,7 +182,8 @@ static void svm_hardware_unsetup(void)
 	}
 	free_pages((unsigned long)svm_iopm, IOPM_ORDER);
 	free_pages((unsigned long)svm_msrpm, MSRPM_ORDER);
-	svm_iopm = svm_msrpm = NULL;
+	free_pages((unsigned long)svm_msrpm_all, MSRPM_ORDER);
+	svm_iopm = svm_msrpm = svm_msrpm_all = NULL;
 }
 
 static int svm_hardware_setup(void)
@@ -275,6 +279,8 @@ static const struct kvm_x86_ops svm_x86_ops = {
 	.set_rflags		= svm_set_rflags,
 	.get_msr		= svm_get_msr,
 	.set_msr		= svm_set_msr,
+	.get_tsc_offset		= svm_get_tsc_offset,
+	.set_tsc_offset		= svm_set_tsc_offset,
 	.run			= svm_vcpu_run,
 	.handle_exit		= svm_handle_exit,
 	.get_exit_info		= svm_get_exit_info,

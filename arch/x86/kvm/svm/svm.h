@@ -30,7 +30,7 @@ static inline struct vcpu_svm *to_svm(struct kvm_vcpu *vcpu)
 }
 
 /* svm.c */
-extern u64 svm_iopm_pa, svm_msrpm_pa;
+extern u64 svm_iopm_pa, svm_msrpm_pa, svm_msrpm_all_pa;
 extern bool svm_has_nrips;
 u64 svm_host_save_pa(void);		/* this CPU's VMSAVE area for host state */
 void svm_asid_assign(struct vcpu_svm *svm, int cpu);
@@ -57,6 +57,8 @@ u64 svm_get_rflags(struct kvm_vcpu *vcpu);
 void svm_set_rflags(struct kvm_vcpu *vcpu, u64 rflags);
 int svm_get_msr(struct kvm_vcpu *vcpu, u32 index, u64 *data);
 int svm_set_msr(struct kvm_vcpu *vcpu, u32 index, u64 data);
+u64 svm_get_tsc_offset(struct kvm_vcpu *vcpu);
+void svm_set_tsc_offset(struct kvm_vcpu *vcpu, u64 offset);
 void svm_vcpu_run(struct kvm_vcpu *vcpu);
 
 /* events.c */

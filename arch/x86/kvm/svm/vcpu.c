@@ -12,6 +12,7 @@
 #include <asm/special_insns.h>
 
 #include "svm.h"
+#include "x86.h"
 
 /* APM 7.8.2 "PAT register" power-on value */
 #define PAT_RESET_VALUE		0x0007040600070406ULL
@@ -174,7 +175,6 @@ int svm_get_msr(struct kvm_vcpu *vcpu, u32 index, u64 *data)
 	case MSR_IA32_SYSENTER_ESP: *data = vmcb->save.sysenter_esp; break;
 	case MSR_IA32_SYSENTER_EIP: *data = vmcb->save.sysenter_eip; break;
 	case MSR_IA32_CR_PAT: *data = vmcb->save.g_pat; break;
-	case MSR_IA32_TSC: *data = rdtsc() + vmcb->control.tsc_offset; break;
 	default: return -ENOENT;
 	}
 	return 0;
@@ -198,13 +198,21 @@ int svm_set_msr(struct kvm_vcpu *vcpu, u32 index, u64 data)
 	case MSR_IA32_CR_PAT:
 		vmcb->save.g_pat = data;
 		break;
-	case MSR_IA32_TSC:
-		vmcb->control.tsc_offset = data - rdtsc();
-		break;
 	default:
 		return -ENOENT;
 	}
 	return 0;
+}
+
+/* APM 15.30.5: the guest's RDTSC (not intercepted) returns the host TSC plus TSC_OFFSET */
+u64 svm_get_tsc_offset(struct kvm_vcpu *vcpu)
+{
+	return to_svm(vcpu)->vmcb->control.tsc_offset;
+}
+
+void svm_set_tsc_offset(struct kvm_vcpu *vcpu, u64 offset)
+{
+	to_svm(vcpu)->vmcb->control.tsc_offset = offset;
 }
 
 static void init_segment(struct vmcb_seg *s, u16 attrib)
@@ -329,6 +337,9 @@ void svm_vcpu_run(struct kvm_vcpu *vcpu)
 	vmcb->save.rsp = regs[VCPU_REGS_RSP];
 	vmcb->save.rip = regs[VCPU_REGS_RIP];
 
+	/* a VM with an MSR filter has every MSR access intercepted (msr_filter.c) */
+	vmcb->control.msrpm_base_pa = kvm_msr_filter_active(vcpu->kvm) ? svm_msrpm_all_pa :
+									  svm_msrpm_pa;
 	svm_asid_assign(svm, cpu);
 	/* nested page table entries were zapped since this vCPU last flushed */
 	if (vcpu->arch.tlb_flush_gen != READ_ONCE(vcpu->kvm->arch.tdp.flush_gen)) {

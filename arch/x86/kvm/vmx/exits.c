@@ -115,26 +115,8 @@ static int vmx_exit_io(struct kvm_vcpu *vcpu)
 
 static int vmx_exit_msr(struct kvm_vcpu *vcpu, bool write)
 {
-	unsigned long *regs = vcpu->arch.regs;
-	u32 index = regs[VCPU_REGS_RCX];
-	u64 data;
-
-	if (write) {
-		data = (u32)regs[VCPU_REGS_RAX] | (u64)(u32)regs[VCPU_REGS_RDX] << 32;
-		if (kvm_msr_write(vcpu, index, data, false)) {
-			kvm_queue_exception(vcpu, GP_VECTOR, true, 0);
-			return 1;
-		}
-	} else {
-		if (kvm_msr_read(vcpu, index, &data, false)) {
-			kvm_queue_exception(vcpu, GP_VECTOR, true, 0);
-			return 1;
-		}
-		regs[VCPU_REGS_RAX] = (u32)data;
-		regs[VCPU_REGS_RDX] = data >> 32;
-	}
-	vmx_skip_instruction(vcpu);
-	return 1;
+	return kvm_emulate_msr_access(vcpu, write,
+				      vcpu->arch.regs[VCPU_REGS_RIP] + to_vmx(vcpu)->exit_instr_len);
 }
 
 static int vmx_exit_rdmsr(struct kvm_vcpu *vcpu)

@@ -22,6 +22,7 @@
 #include <asm/traps.h>
 
 #include "vmx.h"
+#include "x86.h"
 
 #define PAT_RESET_VALUE		0x0007040600070406ULL
 #define DR7_RESET_VALUE		0x400
@@ -226,7 +227,6 @@ int vmx_get_msr(struct kvm_vcpu *vcpu, u32 index, u64 *data)
 	case MSR_IA32_SYSENTER_ESP: *data = vmx->sysenter_esp; break;
 	case MSR_IA32_SYSENTER_EIP: *data = vmx->sysenter_eip; break;
 	case MSR_IA32_CR_PAT: *data = vmx->pat; break;
-	case MSR_IA32_TSC: *data = rdtsc() + vmx->tsc_offset; break;
 	default: return -ENOENT;
 	}
 	return 0;
@@ -250,13 +250,21 @@ int vmx_set_msr(struct kvm_vcpu *vcpu, u32 index, u64 data)
 	case MSR_IA32_CR_PAT:
 		vmx->pat = data;
 		break;
-	case MSR_IA32_TSC:
-		vmx->tsc_offset = data - rdtsc();
-		break;
 	default:
 		return -ENOENT;
 	}
 	return 0;
+}
+
+/* SDM 25.3: with "use TSC offsetting", RDTSC returns the host TSC plus the TSC offset */
+u64 vmx_get_tsc_offset(struct kvm_vcpu *vcpu)
+{
+	return to_vmx(vcpu)->tsc_offset;
+}
+
+void vmx_set_tsc_offset(struct kvm_vcpu *vcpu, u64 offset)
+{
+	to_vmx(vcpu)->tsc_offset = offset;
 }
 
 static void init_segment(struct vmx_seg *s, u32 ar)
@@ -487,6 +495,9 @@ static void write_guest_state(struct vcpu_vmx *vmx)
 	vmcs_write(GUEST_IA32_PAT, vmx->pat);
 	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, vmx->interruptibility);
 	vmcs_write(TSC_OFFSET, vmx->tsc_offset);
+	/* a VM with an MSR filter has every MSR access exit (msr_filter.c) */
+	vmcs_write(MSR_BITMAP, kvm_msr_filter_active(vmx->vcpu->kvm) ?
+			       vmx_msr_bitmap_all_pa : vmx_msr_bitmap_pa);
 	if (vmx_pin_ctls & PIN_PREEMPTION_TIMER)
 		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, vmx_preemption_timer);
 

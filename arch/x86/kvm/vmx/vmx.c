@@ -99,9 +99,10 @@ static u64 vmx_ept_cap;
  * FS/GS base (guest segment bases) and SYSENTER_CS/ESP/EIP (guest-state fields).
  * STAR/LSTAR/CSTAR/SFMASK/KERNEL_GS_BASE, which VMX does not switch, are intercepted; the
  * guest's values live in the vCPU and are loaded around each entry (vcpu.c).
+ * vmx_msr_bitmap_all makes every MSR exit, for VMs with an MSR filter (msr_filter.c).
  */
-static void *vmx_msr_bitmap;
-u64 vmx_msr_bitmap_pa;
+static void *vmx_msr_bitmap, *vmx_msr_bitmap_all;
+u64 vmx_msr_bitmap_pa, vmx_msr_bitmap_all_pa;
 
 static void msr_bitmap_allow(u32 msr)
 {
@@ -325,7 +326,8 @@ static void vmx_hardware_unsetup(void)
 	int cpu;
 
 	free_page((unsigned long)vmx_msr_bitmap);
-	vmx_msr_bitmap = NULL;
+	free_page((unsigned long)vmx_msr_bitmap_all);
+	vmx_msr_bitmap = vmx_msr_bitmap_all = NULL;
 	bitmap_free(vpid_bitmap);
 	vpid_bitmap = NULL;
 
@@ -349,8 +351,9 @@ static int vmx_hardware_setup(void)
 	if (r)
 		return r;
 	vmx_msr_bitmap = (void *)__get_free_page(GFP_KERNEL);
+	vmx_msr_bitmap_all = (void *)__get_free_page(GFP_KERNEL);
 	vpid_bitmap = bitmap_zalloc(VPID_MAX, GFP_KERNEL);
-	if (!vmx_msr_bitmap || !vpid_bitmap) {
+	if (!vmx_msr_bitmap || !vmx_msr_bitmap_all || !vpid_bitmap) {
 		vmx_hardware_unsetup();
 		return -ENOMEM;
 	}
@@ -358,6 +361,8 @@ static int vmx_hardware_setup(void)
 	for (i = 0; i < ARRAY_SIZE(passthrough); i++)
 		msr_bitmap_allow(passthrough[i]);
 	vmx_msr_bitmap_pa = __pa(vmx_msr_bitmap);
+	memset(vmx_msr_bitmap_all, 0xff, PAGE_SIZE);
+	vmx_msr_bitmap_all_pa = __pa(vmx_msr_bitmap_all);
 
 	for_each_possible_cpu(cpu) {
 		page = alloc_pages_node(cpu_to_node(cpu), GFP_KERNEL | __GFP_ZERO, 0);
@@ -475,6 +480,8 @@ static const struct kvm_x86_ops vmx_x86_ops = {
 	.set_rflags		= vmx_set_rflags,
 	.get_msr		= vmx_get_msr,
 	.set_msr		= vmx_set_msr,
+	.get_tsc_offset		= vmx_get_tsc_offset,
+	.set_tsc_offset		= vmx_set_tsc_offset,
 	.run			= vmx_vcpu_run,
 	.handle_exit		= vmx_handle_exit,
 	.get_exit_info		= vmx_get_exit_info,

@@ -269,7 +269,7 @@ void vmcs_write(unsigned long field, u64 val);
 /* vmx.c */
 extern u32 vmx_pin_ctls, vmx_cpu_ctls, vmx_sec_ctls, vmx_exit_ctls, vmx_entry_ctls;
 extern u32 vmcs_revision_id;
-extern u64 vmx_msr_bitmap_pa;
+extern u64 vmx_msr_bitmap_pa, vmx_msr_bitmap_all_pa;
 extern u64 vmx_cr0_fixed0, vmx_cr0_fixed1, vmx_cr4_fixed0, vmx_cr4_fixed1;
 extern bool vmx_vpid_enabled;
 extern bool vmx_ins_outs_info;
@@ -301,6 +301,8 @@ u64 vmx_get_rflags(struct kvm_vcpu *vcpu);
 void vmx_set_rflags(struct kvm_vcpu *vcpu, u64 rflags);
 int vmx_get_msr(struct kvm_vcpu *vcpu, u32 index, u64 *data);
 int vmx_set_msr(struct kvm_vcpu *vcpu, u32 index, u64 data);
+u64 vmx_get_tsc_offset(struct kvm_vcpu *vcpu);
+void vmx_set_tsc_offset(struct kvm_vcpu *vcpu, u64 offset);
 void vmx_vcpu_run(struct kvm_vcpu *vcpu);
 
 /* pae.c */

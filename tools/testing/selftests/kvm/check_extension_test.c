@@ -111,14 +111,34 @@ static bool probe_supported_cpuid(struct probe_ctx *c)
 	return ok;
 }
 
+/*
+ * api.rst 4.3/4.18: KVM_GET_MSR_FEATURE_INDEX_LIST (E2BIG with the count when too small)
+ * and KVM_GET_MSRS on /dev/kvm, which reads each listed MSR and stops at one that is not
+ */
 static bool probe_msr_features(struct probe_ctx *c)
 {
 	struct kvm_msr_list *list = calloc(1, sizeof(*list) + 256 * sizeof(uint32_t));
+	struct kvm_msr_list small = { .nmsrs = 0 };
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e[2];
+	} m = { .hdr.nmsrs = 2 };
 	bool ok;
+	uint32_t i;
 
 	TEST_ASSERT(list, "calloc");
 	list->nmsrs = 256;
 	ok = ioctl(c->kvm, KVM_GET_MSR_FEATURE_INDEX_LIST, list) == 0;
+	for (i = 0; ok && i < list->nmsrs; i++) {
+		m.e[0].index = list->indices[i];
+		m.e[1].index = 0x10;	/* IA32_TSC: a vCPU's MSR, not a feature */
+		ok = ioctl(c->kvm, KVM_GET_MSRS, &m) == 1;
+	}
+	if (ok) {
+		TEST_ASSERT(list->nmsrs > 0, "an empty feature MSR list");
+		TEST_ASSERT_ERRNO(E2BIG, ioctl(c->kvm, KVM_GET_MSR_FEATURE_INDEX_LIST, &small));
+		TEST_ASSERT_EQ(list->nmsrs, small.nmsrs);
+	}
 	free(list);
 	return ok;
 }
@@ -567,6 +587,107 @@ static bool probe_sync_regs(struct probe_ctx *c)
 	return ok;
 }
 
+/*
+ * api.rst 4.80/4.81, devices/vcpu.rst: the vCPU's KVM_VCPU_TSC_CTRL group has
+ * KVM_VCPU_TSC_OFFSET, which reads back what was written; other attributes are ENXIO
+ */
+static bool probe_vcpu_attributes(struct probe_ctx *c)
+{
+	uint64_t offset = 0x123456789ULL, back = 0;
+	struct kvm_device_attr attr = {
+		.group = KVM_VCPU_TSC_CTRL, .attr = KVM_VCPU_TSC_OFFSET,
+		.addr = (uintptr_t)&offset,
+	};
+	int vcpu = ioctl(c->vm, KVM_CREATE_VCPU, 0);
+	bool ok;
+
+	if (vcpu < 0)
+		return false;
+	ok = ioctl(vcpu, KVM_HAS_DEVICE_ATTR, &attr) == 0 &&
+	     ioctl(vcpu, KVM_SET_DEVICE_ATTR, &attr) == 0;
+	attr.addr = (uintptr_t)&back;
+	ok = ok && ioctl(vcpu, KVM_GET_DEVICE_ATTR, &attr) == 0 && back == offset;
+	if (ok) {
+		attr.attr = KVM_VCPU_TSC_OFFSET + 1;
+		TEST_ASSERT_ERRNO(ENXIO, ioctl(vcpu, KVM_HAS_DEVICE_ATTR, &attr));
+		TEST_ASSERT_ERRNO(ENXIO, ioctl(vcpu, KVM_GET_DEVICE_ATTR, &attr));
+		attr.attr = KVM_VCPU_TSC_OFFSET;
+		attr.group = KVM_VCPU_TSC_CTRL + 1;
+		TEST_ASSERT_ERRNO(ENXIO, ioctl(vcpu, KVM_HAS_DEVICE_ATTR, &attr));
+		attr.group = KVM_VCPU_TSC_CTRL;
+		attr.addr = 0;
+		TEST_ASSERT_ERRNO(EFAULT, ioctl(vcpu, KVM_GET_DEVICE_ATTR, &attr));
+		TEST_ASSERT_ERRNO(EFAULT, ioctl(vcpu, KVM_SET_DEVICE_ATTR, &attr));
+	}
+	close(vcpu);
+	return ok;
+}
+
+/* api.rst 7.15: KVM_ENABLE_CAP takes on and off; the VMM reads and writes the MSR (0xce) */
+static bool probe_msr_platform_info(struct probe_ctx *c)
+{
+	struct kvm_enable_cap on = { .cap = KVM_CAP_MSR_PLATFORM_INFO, .args = { 1 } };
+	struct kvm_enable_cap off = { .cap = KVM_CAP_MSR_PLATFORM_INFO, .args = { 0 } };
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} m = { .hdr.nmsrs = 1, .e.index = 0xce };
+	int vcpu = ioctl(c->vm, KVM_CREATE_VCPU, 0);
+	bool ok;
+
+	if (vcpu < 0)
+		return false;
+	ok = ioctl(c->vm, KVM_ENABLE_CAP, &on) == 0 && ioctl(c->vm, KVM_ENABLE_CAP, &off) == 0 &&
+	     ioctl(vcpu, KVM_GET_MSRS, &m) == 1 && ioctl(vcpu, KVM_SET_MSRS, &m) == 1;
+	close(vcpu);
+	return ok;
+}
+
+/* api.rst 7.21: args[0] is a mask of the three KVM_MSR_EXIT_REASON_*; other bits EINVAL */
+static bool probe_user_space_msr(struct probe_ctx *c)
+{
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_X86_USER_SPACE_MSR,
+		.args = { KVM_MSR_EXIT_REASON_INVAL | KVM_MSR_EXIT_REASON_UNKNOWN |
+			  KVM_MSR_EXIT_REASON_FILTER },
+	};
+
+	if (ioctl(c->vm, KVM_ENABLE_CAP, &cap))
+		return false;
+	cap.args[0] = KVM_MSR_EXIT_REASON_FILTER << 1;
+	TEST_ASSERT_ERRNO(EINVAL, ioctl(c->vm, KVM_ENABLE_CAP, &cap));
+	return true;
+}
+
+/* api.rst 4.97: a filter is taken, an empty one turns filtering off; the EINVAL cases */
+static bool probe_msr_filter(struct probe_ctx *c)
+{
+	uint8_t bitmap[8] = { 0 };
+	struct kvm_msr_filter f = {
+		.flags = KVM_MSR_FILTER_DEFAULT_ALLOW,
+		.ranges[0] = { .flags = KVM_MSR_FILTER_READ, .base = 0xc0000081, .nmsrs = 64,
+			       .bitmap = bitmap },
+	};
+	struct kvm_msr_filter empty = { .flags = KVM_MSR_FILTER_DEFAULT_ALLOW };
+
+	if (ioctl(c->vm, KVM_X86_SET_MSR_FILTER, &f) || ioctl(c->vm, KVM_X86_SET_MSR_FILTER, &empty))
+		return false;
+	empty.flags = KVM_MSR_FILTER_DEFAULT_DENY;	/* deny everything: not without ranges */
+	TEST_ASSERT_ERRNO(EINVAL, ioctl(c->vm, KVM_X86_SET_MSR_FILTER, &empty));
+	f.flags = KVM_MSR_FILTER_DEFAULT_DENY << 1;
+	TEST_ASSERT_ERRNO(EINVAL, ioctl(c->vm, KVM_X86_SET_MSR_FILTER, &f));
+	f.flags = KVM_MSR_FILTER_DEFAULT_DENY;
+	f.ranges[0].flags = KVM_MSR_FILTER_WRITE << 1;
+	TEST_ASSERT_ERRNO(EINVAL, ioctl(c->vm, KVM_X86_SET_MSR_FILTER, &f));
+	f.ranges[0].flags = KVM_MSR_FILTER_READ;
+	f.ranges[0].nmsrs = KVM_MSR_FILTER_MAX_BITMAP_SIZE * 8 + 64;
+	TEST_ASSERT_ERRNO(EINVAL, ioctl(c->vm, KVM_X86_SET_MSR_FILTER, &f));
+	f.ranges[0].nmsrs = 64;
+	f.ranges[0].bitmap = NULL;
+	TEST_ASSERT_ERRNO(EFAULT, ioctl(c->vm, KVM_X86_SET_MSR_FILTER, &f));
+	return true;
+}
+
 #define CAP(name, fn) { KVM_CAP_##name, #name, fn }
 static const struct {
 	long cap;
@@ -609,6 +730,10 @@ static const struct {
 	CAP(X86_TRIPLE_FAULT_EVENT, probe_triple_fault_event),
 	CAP(BINARY_STATS_FD, probe_binary_stats_fd),
 	CAP(SYNC_REGS, probe_sync_regs),
+	CAP(VCPU_ATTRIBUTES, probe_vcpu_attributes),
+	CAP(MSR_PLATFORM_INFO, probe_msr_platform_info),
+	CAP(X86_USER_SPACE_MSR, probe_user_space_msr),
+	CAP(X86_MSR_FILTER, probe_msr_filter),
 };
 
 int main(void)

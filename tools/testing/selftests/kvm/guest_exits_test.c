@@ -10,6 +10,10 @@
  *    following CR4.OSXSAVE and CPUID.(0xd,0):EBX the size for the XCR0 in force;
  *  - RDMSR/WRMSR of the system-call, SYSENTER, PAT, TSC_AUX and MISC_ENABLE MSRs agree
  *    with KVM_GET_MSRS/KVM_SET_MSRS both ways;
+ *  - KVM_CAP_X86_USER_SPACE_MSR and KVM_X86_SET_MSR_FILTER beyond upstream's
+ *    userspace_msr_exit_test: the INVAL and UNKNOWN reasons, completion by a KVM_RUN with
+ *    immediate_exit, a write-only range on an MSR the hardware could pass through, and
+ *    x2APIC MSRs that a filter does not deny;
  *  - XSETBV: invalid values raise #GP in the guest and leave XCR0 as it was;
  *  - a state VMRUN refuses (long mode with CS.L and CS.D both set) ends KVM_RUN with
  *    KVM_EXIT_FAIL_ENTRY, and the vCPU runs once the state is fixed.
@@ -474,6 +478,133 @@ static void test_guest_msrs(void)
 	kvm_vm_free(vm);
 }
 
+/* --- MSR accesses sent to userspace --- */
+
+#define MSR_BOGUS_UNKNOWN	0x4b564dffU	/* no one knows it */
+#define MSR_X2APIC_ID		0x802
+#define STAR_VALUE		0x0023001000000000ULL
+#define USER_MSR_DATA		0x1122334455667788ULL
+#define BAD_PAT			0x0007040600070402ULL	/* type 2 in PA0 */
+
+static uint64_t msr_faults;
+
+static void guest_msr_fault(struct ex_regs *regs)
+{
+	msr_faults++;
+	regs->rip += 2;		/* rdmsr 0f 32, wrmsr 0f 30 */
+}
+
+static void guest_user_space_msrs(void)
+{
+	uint64_t v;
+
+	x86_wrmsr(MSR_IA32_CR_PAT, BAD_PAT);		/* a reserved type: INVAL */
+	GUEST_SYNC(0, msr_faults);
+	v = x86_rdmsr(MSR_BOGUS_UNKNOWN);		/* UNKNOWN */
+	GUEST_SYNC(1, v, msr_faults);
+	v = x86_rdmsr(MSR_STAR);			/* the filter denies writes only */
+	x86_wrmsr(MSR_STAR, 0);				/* FILTER: userspace drops it */
+	x86_rdmsr(MSR_X2APIC_ID);			/* not filtered: no x2APIC here */
+	GUEST_SYNC(2, v, x86_rdmsr(MSR_STAR), msr_faults);
+	GUEST_DONE();
+}
+
+static void expect_msr_exit(struct kvm_vcpu *vcpu, uint32_t exit_reason, uint32_t index,
+			    uint64_t data)
+{
+	struct kvm_run *run = vcpu->run;
+
+	vcpu_assert_exit(vcpu, exit_reason);
+	TEST_ASSERT(run->msr.index == index, "MSR exit for %#x, expected %#x", run->msr.index,
+		    index);
+	TEST_ASSERT_EQ(data, run->msr.data);
+	TEST_ASSERT_EQ(0, run->msr.error);
+}
+
+static void test_user_space_msrs(void)
+{
+	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
+	struct kvm_vcpu *vcpu = guest_vcpu_add(vm, 0, (uint64_t)guest_user_space_msrs);
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_X86_USER_SPACE_MSR,
+		.args = { KVM_MSR_EXIT_REASON_INVAL | KVM_MSR_EXIT_REASON_UNKNOWN |
+			  KVM_MSR_EXIT_REASON_FILTER },
+	};
+	static uint8_t deny[32];	/* all zeroes: every MSR of a range denied */
+	struct kvm_msr_filter filter = {
+		.flags = KVM_MSR_FILTER_DEFAULT_ALLOW,
+		.ranges = {
+			{ .flags = KVM_MSR_FILTER_WRITE, .base = MSR_STAR, .nmsrs = 1,
+			  .bitmap = deny },
+			{ .flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE, .base = 0x800,
+			  .nmsrs = 256, .bitmap = deny },
+		},
+	};
+	struct kvm_run *run = vcpu->run;
+	struct kvm_regs regs;
+	struct ucall uc;
+	uint64_t pat;
+
+	if (!kvm_check_cap(vm->kvm_fd, KVM_CAP_X86_USER_SPACE_MSR) ||
+	    !kvm_check_cap(vm->kvm_fd, KVM_CAP_X86_MSR_FILTER))
+		subtest_skip("no KVM_CAP_X86_USER_SPACE_MSR / KVM_CAP_X86_MSR_FILTER");
+	vm_ioctl(vm, KVM_ENABLE_CAP, &cap);
+	vm_install_exception_handler(vm, GP_VECTOR, guest_msr_fault);
+	vcpu_set_msr(vcpu, MSR_STAR, STAR_VALUE);
+	pat = vcpu_get_msr(vcpu, MSR_IA32_CR_PAT);
+
+	/* a value KVM refuses: the VMM says error, the guest gets #GP, PAT unchanged */
+	vcpu_run(vcpu);
+	expect_msr_exit(vcpu, KVM_EXIT_X86_WRMSR, MSR_IA32_CR_PAT, BAD_PAT);
+	TEST_ASSERT_EQ(KVM_MSR_EXIT_REASON_INVAL, run->msr.reason);
+	run->msr.error = 1;
+	vcpu_run_expect_ucall(vcpu, UCALL_SYNC, &uc);
+	TEST_ASSERT_EQ(0, uc.args[0]);
+	TEST_ASSERT_EQ(1, uc.args[1]);
+	TEST_ASSERT_EQ(pat, vcpu_get_msr(vcpu, MSR_IA32_CR_PAT));
+
+	/*
+	 * an unknown MSR: the VMM's data reaches EDX:EAX already on a KVM_RUN with
+	 * immediate_exit ("kvm_run": operations complete on the next KVM_RUN)
+	 */
+	vcpu_run(vcpu);
+	expect_msr_exit(vcpu, KVM_EXIT_X86_RDMSR, MSR_BOGUS_UNKNOWN, 0);
+	TEST_ASSERT_EQ(KVM_MSR_EXIT_REASON_UNKNOWN, run->msr.reason);
+	run->msr.data = USER_MSR_DATA;
+	run->immediate_exit = 1;
+	TEST_ASSERT_ERRNO(EINTR, __vcpu_run(vcpu));
+	run->immediate_exit = 0;
+	vcpu_get_regs(vcpu, &regs);
+	TEST_ASSERT_EQ(USER_MSR_DATA & 0xffffffff, regs.rax);
+	TEST_ASSERT_EQ(USER_MSR_DATA >> 32, regs.rdx);
+	vcpu_run_expect_ucall(vcpu, UCALL_SYNC, &uc);
+	TEST_ASSERT_EQ(1, uc.args[0]);
+	TEST_ASSERT_EQ(USER_MSR_DATA, uc.args[1]);
+	TEST_ASSERT_EQ(1, uc.args[2]);
+
+	/*
+	 * a write-only range: reads of STAR stay the kernel's, the write goes to the VMM,
+	 * which drops it; x2APIC MSRs are never filtered (api.rst 4.97): without an x2APIC
+	 * the read fails for another reason than the filter
+	 */
+	vm_ioctl(vm, KVM_X86_SET_MSR_FILTER, &filter);
+	vcpu_run(vcpu);
+	expect_msr_exit(vcpu, KVM_EXIT_X86_WRMSR, MSR_STAR, 0);
+	TEST_ASSERT_EQ(KVM_MSR_EXIT_REASON_FILTER, run->msr.reason);
+	vcpu_run(vcpu);
+	expect_msr_exit(vcpu, KVM_EXIT_X86_RDMSR, MSR_X2APIC_ID, 0);
+	TEST_ASSERT(run->msr.reason != KVM_MSR_EXIT_REASON_FILTER,
+		    "the filter denied x2APIC MSR %#x", MSR_X2APIC_ID);
+	run->msr.error = 1;
+	vcpu_run_expect_ucall(vcpu, UCALL_SYNC, &uc);
+	TEST_ASSERT_EQ(2, uc.args[0]);
+	TEST_ASSERT_EQ(STAR_VALUE, uc.args[1]);
+	TEST_ASSERT_EQ(STAR_VALUE, uc.args[2]);
+	TEST_ASSERT_EQ(2, uc.args[3]);
+	vcpu_run_expect_ucall(vcpu, UCALL_DONE, NULL);
+	kvm_vm_free(vm);
+}
+
 /* --- SWAPGS across exits --- */
 
 #define MSR_GS_BASE	0xc0000101
@@ -669,7 +800,7 @@ static void test_fail_entry(void)
 int main(void)
 {
 	ksft_print_header();
-	ksft_set_plan(9);
+	ksft_set_plan(10);
 	run_subtest(test_triple_fault,
 		    "triple fault: KVM_EXIT_SHUTDOWN (64-bit and 32-bit guests)");
 	run_subtest(test_hypercalls,
@@ -679,6 +810,8 @@ int main(void)
 		    "guest CPUID: Intel vendor, leaves above the range read the last basic leaf");
 	run_subtest(test_cpuid_osxsave, "guest CPUID.1:ECX.OSXSAVE follows CR4.OSXSAVE");
 	run_subtest(test_guest_msrs, "guest RDMSR/WRMSR agree with KVM_SET_MSRS/KVM_GET_MSRS");
+	run_subtest(test_user_space_msrs,
+		    "MSR exits to userspace: INVAL, UNKNOWN, FILTER; immediate_exit completes");
 	run_subtest(test_swapgs, "SWAPGS: KERNEL_GS_BASE and GS.base follow the guest across exits");
 	run_subtest(test_xsetbv,
 		    "guest XSETBV: invalid values #GP, XCR0 unchanged; #UD without CR4.OSXSAVE");

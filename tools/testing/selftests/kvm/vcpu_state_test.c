@@ -532,7 +532,9 @@ static struct kvm_msrs *msrs_alloc(uint32_t n)
 static const uint32_t saved_msrs[] = {
 	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE,
 	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP, MSR_IA32_CR_PAT,
-	MSR_IA32_TSC, MSR_TSC_AUX, MSR_IA32_MISC_ENABLE,
+	MSR_IA32_TSC, MSR_TSC_AUX, MSR_IA32_MISC_ENABLE, MSR_IA32_TSC_ADJUST,
+	MSR_IA32_UCODE_REV, MSR_PLATFORM_INFO, MSR_MISC_FEATURES_ENABLES, MSR_IA32_MCG_STATUS,
+	MSR_IA32_POWER_CTL, MSR_IA32_PERF_CAPABILITIES,
 };
 
 static void test_msr_index_list(void)
@@ -602,6 +604,10 @@ static const struct msr_value msr_values[] = {
 	{ MSR_IA32_CR_PAT, 0x0407050600070106ULL },
 	{ MSR_TSC_AUX, 0x1234 },
 	{ MSR_IA32_MISC_ENABLE, RESET_MISC_ENABLE | 1 },	/* fast strings */
+	{ MSR_IA32_TSC_ADJUST, 0x123456789ULL },	/* the VMM's write moves no TSC */
+	{ MSR_IA32_UCODE_REV, 0x1000065ULL << 32 },
+	{ MSR_PLATFORM_INFO, 0xff00 },
+	{ MSR_IA32_POWER_CTL, 0x2 },
 };
 #define NR_MSR_VALUES	(sizeof(msr_values) / sizeof(msr_values[0]))
 
