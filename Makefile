@@ -6,7 +6,7 @@ VMHOST ?= amd
 # What each goal needs installed: scripts/setup-deps runs (fast when nothing is missing) before
 # KVER is computed, so a fresh machine gets its kernel pair before make looks for it.
 GOALS := $(or $(MAKECMDGOALS),all)
-ifneq ($(filter check check-intel run shell selftests bench kunit,$(GOALS)),)
+ifneq ($(filter check check-intel run shell selftests bench kunit upstream-check upstream-oracle,$(GOALS)),)
 DEPS_LEVEL := $(if $(filter intel,$(VMHOST)) $(filter check-intel,$(GOALS)),--intel,--test)
 else ifneq ($(filter all modules install,$(GOALS)),)
 DEPS_LEVEL := --build
@@ -58,6 +58,13 @@ BENCH := $(BUILD)/bench
 BENCH_ARGS ?=
 BENCH_WORKDIR ?= $(BUILD)/vmtest/bench
 KSFT_INC := $(BUILD)/ksft
+# Linux's own KVM selftests (scripts/upstream-selftests builds them once into a cache outside
+# the tree; tools/testing/upstream stages them and judges a run against the stock oracle)
+UPSTREAM := tools/testing/upstream/upstream
+UPSTREAM_OUT := $(BUILD)/upstream
+# make check runs the ones the stock oracle passes from its own tests directory, under
+# upstream/ (UPSTREAM_TESTS=0 leaves them out)
+UPSTREAM_TESTS ?= 1
 LINUX_SOURCE := /usr/src/linux-source-6.1.tar.xz
 VMTEST := tools/testing/vmtest/vmtest
 
@@ -100,6 +107,9 @@ help:
 	@echo '  make emulator-test  the instruction emulator checked against this CPU, in userspace'
 	@echo '  make check          emulator-test, then build, boot the emulated host, run the selftests'
 	@echo '  make check-intel    the whole suite on the Intel host (Bochs, slow)'
+	@echo '  make upstream-check Linux'"'"'s own KVM selftests (linux-source-6.1), judged against the'
+	@echo '                      stock KVM'"'"'s recorded results; make check runs those stock passes'
+	@echo '  make upstream-oracle  run them on stock KVM, record its results (per VMHOST)'
 	@echo '  make run            the emulated host loads the modules, Debian'"'"'s QEMU boots Linux on them'
 	@echo '  make shell          a shell in the emulated host: /dev/kvm ready, qemu-system-x86_64 on PATH'
 	@echo '  make bench          ours vs stock kvm-amd, one -icount AMD host: ns/op table, ratios,'
@@ -116,6 +126,7 @@ help:
 	@echo '           QEMU_STAGE=1|2 (make run: the interrupt controller in userspace, or QEMU'"'"'s'
 	@echo '           defaults with the in-kernel irqchip) QEMU_SMP=n (stage 2 vCPUs, default 2)'
 	@echo '           BENCH_ARGS="-r REPS NAME..." BENCH_WORKDIR=dir (make bench)'
+	@echo '           UPSTREAM_TESTS=0 (make check without Linux'"'"'s own selftests)'
 
 modules:
 	@test -e $(KDIR)/Makefile || { echo "No kernel headers at KDIR=$(KDIR): install" \
@@ -145,7 +156,36 @@ kunit:
 		$(if $(filter debug,$(VMKERNEL)),,KBUILD_MODPOST_WARN=1) modules
 
 check: emulator-test modules selftests $(if $(filter debug,$(VMKERNEL)),$(if $(filter 0,$(KUNIT)),,kunit))
+ifeq ($(UPSTREAM_TESTS),1)
+	@u=$$(scripts/upstream-selftests) && names=$$($(UPSTREAM) select check $(KVM) $(VMHOST)) && \
+	$(UPSTREAM) insert $(SELFTESTS)/tests.list upstream $$names && \
+	$(UPSTREAM) stage "$$u" $(SELFTESTS)/upstream --only \
+		$(if $(TESTS),$(patsubst upstream/%,%,$(filter upstream/%,$(TESTS))),$$names)
+else
+	@$(UPSTREAM) insert $(SELFTESTS)/tests.list upstream
+	@rm -rf $(SELFTESTS)/upstream
+endif
 	$(VMTEST) $(VMTEST_ARGS)
+
+# Linux's own KVM selftests, all of them (or TESTS="a b"), judged against the stock oracle
+# recorded for this host (tools/testing/upstream/6.1/VMHOST-stock.results): fails when a
+# test that passes on stock does not pass here. Per-test arguments: tools/testing/upstream/args.
+upstream-check: modules
+	@u=$$(scripts/upstream-selftests) && $(UPSTREAM) stage "$$u" $(UPSTREAM_OUT) $(if $(TESTS),--only $(TESTS))
+	@mkdir -p $(dir $(VM_WORKDIR)); rc=0; \
+	$(VMTEST) $(subst --tests-dir $(SELFTESTS),--tests-dir $(UPSTREAM_OUT),$(VMTEST_ARGS)) \
+		| tee $(VM_WORKDIR).upstream.report || rc=$$?; \
+	$(UPSTREAM) judge $(VM_WORKDIR).upstream.report $(KVM) $(VMHOST) || rc=1; exit $$rc
+
+# Run every upstream test on the stock in-tree KVM and record the result as the oracle
+# (a result that depends only on the kernel: CI does not spend its time on it).
+upstream-oracle: modules
+	@u=$$(scripts/upstream-selftests) && $(UPSTREAM) stage "$$u" $(UPSTREAM_OUT) $(if $(TESTS),--only $(TESTS))
+	@mkdir -p $(dir $(VM_WORKDIR)); \
+	$(VMTEST) $(subst --kvm $(KVM),--kvm stock,$(subst --tests-dir $(SELFTESTS),--tests-dir $(UPSTREAM_OUT),$(VMTEST_ARGS))) \
+		| tee $(VM_WORKDIR).upstream.report || true
+	KVER=$(KVER) $(UPSTREAM) record $(VM_WORKDIR).upstream.report $(VMHOST) \
+		$$(scripts/upstream-selftests)/tests.list
 
 check-intel:
 	$(MAKE) check VMHOST=intel
@@ -179,4 +219,5 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(KUNIT_DIR) clean 2>/dev/null || true
 	rm -rf $(BUILD)
 
-.PHONY: all help modules selftests emulator-test kunit check check-intel run shell bench bench-build install clean
+.PHONY: all help modules selftests emulator-test kunit check check-intel run shell bench bench-build install clean \
+	upstream-check upstream-oracle
