@@ -35,6 +35,10 @@ struct kvm_vm_stat_generic {
 };
 
 struct kvm_vcpu_stat_generic {			/* vcpu to write */
+	u64 halt_successful_poll;		/* halts whose wakeup came while polling */
+	u64 halt_attempted_poll;		/* halts that polled */
+	u64 halt_poll_success_ns;		/* time polled in the successful ones */
+	u64 halt_poll_fail_ns;			/* ... and in the others */
 	u64 halt_wakeup;			/* waits for an event that ended with one */
 	u64 halt_wait_ns;			/* time spent in them */
 	u64 blocking;				/* 1 while in one */
@@ -157,8 +161,13 @@ struct kvm_vcpu {
 	sigset_t sigset;			/* vcpu: KVM_SET_SIGNAL_MASK */
 	struct preempt_notifier preempt_notifier;
 	struct kvm_vcpu_stat_generic stat;
+	unsigned int halt_poll_ns;		/* vcpu: polling window (halt_poll.c) */
 	struct kvm_vcpu_arch arch;
 };
+
+/* halt_poll.c, for the arch's blocking */
+u64 kvm_vcpu_halt_poll_window(struct kvm_vcpu *vcpu);
+void kvm_vcpu_halt_poll_done(struct kvm_vcpu *vcpu, u64 polled_ns, u64 wait_ns, bool success);
 
 /* core -> arch (arch/x86/kvm/x86.c) */
 long kvm_arch_check_extension(struct kvm *kvm, long cap);

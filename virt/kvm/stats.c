@@ -188,7 +188,15 @@ static const struct kvm_stat_def kvm_vm_stats[] = {
 };
 
 static const struct kvm_stat_def kvm_vcpu_stats[] = {
+	KVM_VCPU_STAT(stat.halt_successful_poll, "halt_successful_poll", KVM_STAT_COUNTER, 0),
+	KVM_VCPU_STAT(stat.halt_attempted_poll, "halt_attempted_poll", KVM_STAT_COUNTER, 0),
 	KVM_VCPU_STAT(stat.halt_wakeup, "halt_wakeup", KVM_STAT_COUNTER, 0),
+	KVM_VCPU_STAT(stat.halt_poll_success_ns, "halt_poll_success_ns",
+		      KVM_STATS_TYPE_CUMULATIVE | KVM_STATS_UNIT_SECONDS | KVM_STATS_BASE_POW10,
+		      -9),
+	KVM_VCPU_STAT(stat.halt_poll_fail_ns, "halt_poll_fail_ns",
+		      KVM_STATS_TYPE_CUMULATIVE | KVM_STATS_UNIT_SECONDS | KVM_STATS_BASE_POW10,
+		      -9),
 	KVM_VCPU_STAT(stat.halt_wait_ns, "halt_wait_ns",
 		      KVM_STATS_TYPE_CUMULATIVE | KVM_STATS_UNIT_SECONDS | KVM_STATS_BASE_POW10,
 		      -9),

@@ -780,13 +780,38 @@ static bool wakeup_pending(struct kvm_vcpu *vcpu)
  */
 static int kvm_lapic_block(struct kvm_vcpu *vcpu)
 {
-	ktime_t start = ktime_get();
-	int r;
+	ktime_t start = ktime_get(), polled, end;
+	u64 window = 0;
+	int r = 0;
+
+	/* halt polling (virt/kvm/halt_poll.c): only for HLT, while nothing else wants the CPU */
+	if (vcpu->arch.mp_state == KVM_MP_STATE_HALTED)
+		window = kvm_vcpu_halt_poll_window(vcpu);
+	polled = start;
+	if (window) {
+		ktime_t stop = ktime_add_ns(start, window);
+
+		do {
+			if (wakeup_pending(vcpu)) {
+				end = ktime_get();
+				kvm_vcpu_halt_poll_done(vcpu, ktime_to_ns(ktime_sub(end, start)),
+							ktime_to_ns(ktime_sub(end, start)), true);
+				kvm_stat_inc(vcpu->stat.halt_wakeup);
+				return 0;
+			}
+			cpu_relax();
+			polled = ktime_get();
+		} while (!need_resched() && !signal_pending(current) && ktime_before(polled, stop));
+	}
 
 	WRITE_ONCE(vcpu->stat.blocking, 1);
 	r = wait_event_interruptible(vcpu_apic(vcpu)->wq, wakeup_pending(vcpu));
 	WRITE_ONCE(vcpu->stat.blocking, 0);
-	kvm_stat_add(vcpu->stat.halt_wait_ns, ktime_to_ns(ktime_sub(ktime_get(), start)));
+	end = ktime_get();
+	kvm_stat_add(vcpu->stat.halt_wait_ns, ktime_to_ns(ktime_sub(end, polled)));
+	if (vcpu->arch.mp_state == KVM_MP_STATE_HALTED && !r)
+		kvm_vcpu_halt_poll_done(vcpu, ktime_to_ns(ktime_sub(polled, start)),
+					ktime_to_ns(ktime_sub(end, start)), false);
 	if (r) {
 		kvm_stat_inc(vcpu->arch.stat.signal_exits);
 		return r;

@@ -79,6 +79,22 @@ static void start_deadline(struct kvm_lapic *apic)
 }
 
 /*
+ * kvm.min_timer_period_us: a periodic timer never fires more often than that (one-shot and
+ * TSC-deadline timers are not limited), so that a guest cannot keep a host CPU busy with
+ * timer interrupts. TMCCT still counts down from TMICT (kvm_lapic_timer_current_count).
+ */
+static u64 periodic_min(struct kvm_lapic *apic, u64 period)
+{
+	u64 min = (u64)READ_ONCE(kvm_min_timer_period_us) * NSEC_PER_USEC;
+
+	if (period >= min)
+		return period;
+	pr_info_ratelimited("kvm: vcpu%d: requested %llu ns lapic timer period limited to %llu ns\n",
+			    apic->vcpu->vcpu_id, period, min);
+	return min;
+}
+
+/*
  * Reprogram after LVTT, TDCR, TMICT (restart) or a restored state changed. A mode change
  * stops the timer (SDM 10.5.4.1: switching to or from TSC-deadline mode disarms it).
  */
@@ -86,7 +102,7 @@ void kvm_lapic_timer_update(struct kvm_lapic *apic, bool restart)
 {
 	u32 mode = lvtt_mode(apic), tmict = apic_get_reg(apic, APIC_REG_TMICT);
 	u32 divide = tdcr_divide(apic_get_reg(apic, APIC_REG_TDCR));
-	u64 remaining = 0;
+	u64 remaining = 0, period;
 
 	if (mode == APIC_LVTT_TSCDEADLINE) {
 		if (!hrtimer_active(&apic->timer) || apic->period_ns || restart) {
@@ -100,16 +116,19 @@ void kvm_lapic_timer_update(struct kvm_lapic *apic, bool restart)
 		remaining = ktime_to_ns(hrtimer_get_remaining(&apic->timer));
 	hrtimer_cancel(&apic->timer);
 	apic->divide = divide;
+	period = (u64)tmict * divide;
+	if (mode == APIC_LVTT_PERIODIC && tmict)
+		period = periodic_min(apic, period);
 	if (restart) {
 		if (!tmict) {
 			WRITE_ONCE(apic->period_ns, 0);
 			return;
 		}
-		remaining = (u64)tmict * divide;
+		remaining = period;
 	}
 	if (!remaining)
 		return;
-	WRITE_ONCE(apic->period_ns, mode == APIC_LVTT_PERIODIC ? (u64)tmict * divide : 0);
+	WRITE_ONCE(apic->period_ns, mode == APIC_LVTT_PERIODIC ? period : 0);
 	apic->start = ktime_get();
 	hrtimer_start(&apic->timer, ktime_add_ns(apic->start, remaining), HRTIMER_MODE_ABS_HARD);
 }

@@ -446,6 +446,26 @@ int kvm_msr_write(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host)
 }
 EXPORT_SYMBOL_GPL(kvm_msr_write);
 
+/*
+ * kvm.ignore_msrs: an MSR nobody here knows (KVM_MSR_UNKNOWN; not one refused for its value)
+ * reads 0 and takes writes, which are dropped, for the guest and for KVM_GET/SET_MSRS alike;
+ * kvm.report_ignored_msrs logs each such access, ratelimited. True when the access was
+ * ignored (*data is 0 for a read), false when it must fail.
+ */
+bool kvm_msr_ignored(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool write, bool host)
+{
+	if (!READ_ONCE(kvm_ignore_msrs))
+		return false;
+	if (READ_ONCE(kvm_report_ignored_msrs))
+		pr_info_ratelimited("kvm [%d]: vcpu%d, guest rIP: %#lx ignored %s%s: %#x data %#llx\n",
+				    task_tgid_nr(current), vcpu->vcpu_id,
+				    vcpu->arch.regs[VCPU_REGS_RIP], host ? "host " : "",
+				    write ? "wrmsr" : "rdmsr", index, write ? *data : 0);
+	if (!write)
+		*data = 0;
+	return true;
+}
+
 /* api.rst 4.18/4.19: returns the number of MSRs processed, stopping at the first failure */
 long kvm_vcpu_ioctl_msrs(struct kvm_vcpu *vcpu, struct kvm_msrs __user *umsrs, bool set)
 {
@@ -462,8 +482,13 @@ long kvm_vcpu_ioctl_msrs(struct kvm_vcpu *vcpu, struct kvm_msrs __user *umsrs, b
 	if (IS_ERR(entries))
 		return PTR_ERR(entries);
 	for (i = 0; i < hdr.nmsrs; i++) {
-		if (set ? kvm_msr_write(vcpu, entries[i].index, entries[i].data, true) :
-			  kvm_msr_read(vcpu, entries[i].index, &entries[i].data, true))
+		u32 index = entries[i].index;
+		int e = set ? kvm_msr_write(vcpu, index, entries[i].data, true) :
+			      kvm_msr_read(vcpu, index, &entries[i].data, true);
+
+		if (e == KVM_MSR_UNKNOWN && kvm_msr_ignored(vcpu, index, &entries[i].data, set, true))
+			e = 0;
+		if (e)
 			break;
 	}
 	r = i;

@@ -218,6 +218,11 @@ int kvm_emulate_msr_access(struct kvm_vcpu *vcpu, bool write, u64 next_rip)
 	} else {
 		r = write ? kvm_msr_write(vcpu, index, data, false) :
 			    kvm_msr_read(vcpu, index, &data, false);
+		/* kvm.ignore_msrs, unless the VMM asked to handle unknown MSRs itself */
+		if (r == KVM_MSR_UNKNOWN &&
+		    !(READ_ONCE(vcpu->kvm->arch.user_space_msr_mask) & KVM_MSR_EXIT_REASON_UNKNOWN) &&
+		    kvm_msr_ignored(vcpu, index, &data, write, false))
+			r = 0;
 		if (!r) {
 			if (!write) {
 				regs[VCPU_REGS_RAX] = (u32)data;

@@ -312,6 +312,7 @@ static int __init kvm_x86_init(void)
 {
 	int r;
 
+	kvm_params_init();
 	kvm_run_init();
 	kvm_stats_init();
 	r = kvm_irqfd_module_init();

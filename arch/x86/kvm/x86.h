@@ -10,6 +10,7 @@
 #include "kvm_core.h"
 #include "kvm_x86_ops.h"
 #include "lapic.h"
+#include "params.h"
 
 /* cpuid.c */
 void kvm_emulate_cpuid(struct kvm_vcpu *vcpu);
@@ -39,6 +40,7 @@ u64 kvm_guest_supported_xcr0(struct kvm_vcpu *vcpu);
 int kvm_msr_read(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool host);
 int kvm_msr_write(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host);
 void kvm_msr_reset(struct kvm_vcpu *vcpu);
+bool kvm_msr_ignored(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool write, bool host);
 u64 kvm_guest_tsc(struct kvm_vcpu *vcpu);
 long kvm_vcpu_ioctl_msrs(struct kvm_vcpu *vcpu, struct kvm_msrs __user *umsrs, bool set);
 long kvm_dev_ioctl_get_msr_index_list(struct kvm_msr_list __user *ulist);

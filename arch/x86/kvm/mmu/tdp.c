@@ -277,7 +277,8 @@ static bool tdp_huge_ok(struct kvm *kvm, const struct kvm_memory_slot *slot, u64
 {
 	u64 base = gfn & ~(u64)(PAGES_PER_2M - 1);
 
-	if (slot->dirty_bitmap)
+	/* kvm.nx_huge_pages: the iTLB multihit workaround maps 4 KiB pages only */
+	if (slot->dirty_bitmap || kvm_nx_huge_pages)
 		return false;
 	if (base < slot->base_gfn || base + PAGES_PER_2M > slot->base_gfn + slot->npages)
 		return false;

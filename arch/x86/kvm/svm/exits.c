@@ -239,6 +239,32 @@ const char *const svm_exit_names[SVM_NR_EXIT_NAMES] = {
 	[SVM_STAT_NPF] = "npf", [SVM_STAT_OTHER] = "other",
 };
 
+/* kvm_amd.dump_invalid_vmcb: what VMRUN checked (APM 15.5.1), for whoever debugs the VMM */
+static void svm_dump_vmcb(struct kvm_vcpu *vcpu)
+{
+	const struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
+	const struct vmcb_save *v = &to_svm(vcpu)->vmcb->save;
+
+	pr_err("kvm_amd: vcpu%d: VMRUN failed: invalid guest state in the VMCB\n", vcpu->vcpu_id);
+	pr_err("kvm_amd: intercepts cr %08x dr %08x exc %08x misc %08x %08x %08x\n",
+	       c->intercept_cr, c->intercept_dr, c->intercept_exceptions, c->intercept_misc1,
+	       c->intercept_misc2, c->intercept_misc3);
+	pr_err("kvm_amd: asid %u tlb_control %u int_ctl %#llx int_state %#llx event_inj %#llx\n",
+	       c->asid, c->tlb_control, c->int_ctl, c->int_state, c->event_inj);
+	pr_err("kvm_amd: np_control %#llx n_cr3 %#llx virt_ext %#llx iopm %#llx msrpm %#llx\n",
+	       c->np_control, c->n_cr3, c->virt_ext, c->iopm_base_pa, c->msrpm_base_pa);
+	pr_err("kvm_amd: cs %04x %04x %08x %016llx ss %04x %04x %08x %016llx cpl %u\n",
+	       v->cs.selector, v->cs.attrib, v->cs.limit, v->cs.base, v->ss.selector,
+	       v->ss.attrib, v->ss.limit, v->ss.base, v->cpl);
+	pr_err("kvm_amd: tr %04x %04x %08x %016llx gdtr %08x %016llx idtr %08x %016llx\n",
+	       v->tr.selector, v->tr.attrib, v->tr.limit, v->tr.base, v->gdtr.limit,
+	       v->gdtr.base, v->idtr.limit, v->idtr.base);
+	pr_err("kvm_amd: efer %#llx cr0 %#llx cr3 %#llx cr4 %#llx dr6 %#llx dr7 %#llx\n",
+	       v->efer, v->cr0, v->cr3, v->cr4, v->dr6, v->dr7);
+	pr_err("kvm_amd: rip %#llx rsp %#llx rflags %#llx g_pat %#llx dbgctl %#llx\n",
+	       v->rip, v->rsp, v->rflags, v->g_pat, v->dbgctl);
+}
+
 int svm_handle_exit(struct kvm_vcpu *vcpu)
 {
 	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
@@ -256,6 +282,8 @@ int svm_handle_exit(struct kvm_vcpu *vcpu)
 	 * reports as the reason.
 	 */
 	if ((u32)code == (u32)SVM_EXIT_ERR) {
+		if (READ_ONCE(svm_dump_invalid_vmcb))
+			svm_dump_vmcb(vcpu);
 		vcpu->run->exit_reason = KVM_EXIT_FAIL_ENTRY;
 		vcpu->run->fail_entry.hardware_entry_failure_reason = (u32)SVM_EXIT_ERR;
 		vcpu->run->fail_entry.cpu = raw_smp_processor_id();

@@ -29,9 +29,7 @@ static bool npt = true;
 module_param(npt, bool, 0444);
 MODULE_PARM_DESC(npt, "Nested paging (always on: shadow paging is not implemented)");
 
-static bool nested;
-module_param(nested, bool, 0444);
-MODULE_PARM_DESC(nested, "Nested SVM for guests (not implemented: always off)");
+/* the other parameters are in params.c */
 
 #define VM_CR_SVMDIS	BIT_ULL(4)	/* APM vol. 2, 15.30.1 "VM_CR MSR" */
 
@@ -194,6 +192,7 @@ static int svm_hardware_setup(void)
 	/* CPUID Fn8000_000A: EBX number of ASIDs, EDX[3] NRIP save */
 	svm_nr_asids = cpuid_ebx(0x8000000a);
 	svm_has_nrips = cpu_feature_enabled(X86_FEATURE_NRIPS);
+	svm_params_setup();
 	/* without FlushByAsid (CPUID Fn8000_000A_EDX[6]) only a full flush exists */
 	svm_tlb_flush_asid = cpu_feature_enabled(X86_FEATURE_FLUSHBYASID) ?
 			     TLB_CONTROL_FLUSH_ASID : TLB_CONTROL_FLUSH_ALL_ASID;

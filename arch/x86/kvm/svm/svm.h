@@ -32,6 +32,9 @@ static inline struct vcpu_svm *to_svm(struct kvm_vcpu *vcpu)
 /* svm.c */
 extern u64 svm_iopm_pa, svm_msrpm_pa, svm_msrpm_all_pa;
 extern bool svm_has_nrips;
+/* params.c */
+extern bool svm_dump_invalid_vmcb;
+void svm_params_setup(void);
 u64 svm_host_save_pa(void);		/* this CPU's VMSAVE area for host state */
 void svm_asid_assign(struct vcpu_svm *svm, int cpu);
 void svm_flush_asid(struct vcpu_svm *svm);

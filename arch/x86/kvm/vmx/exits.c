@@ -371,6 +371,35 @@ const char *const vmx_exit_names[VMX_NR_EXIT_NAMES] = {
 	[EXIT_REASON_XSETBV] = "xsetbv", [VMX_STAT_FAILED_ENTRY] = "failed_entry",
 };
 
+/*
+ * kvm_intel.dump_invalid_vmcs: the controls and guest state a failed VM entry checked (SDM
+ * vol. 3C 27.2, 27.3). The vCPU is loaded: its VMCS is this CPU's current one.
+ */
+static void vmx_dump_vmcs(struct kvm_vcpu *vcpu)
+{
+	int seg;
+
+	pr_err("kvm_intel: vcpu%d: VM entry failed, exit reason %#x, VM-instruction error %llu\n",
+	       vcpu->vcpu_id, to_vmx(vcpu)->exit_reason, vmcs_read(VM_INSTRUCTION_ERROR));
+	pr_err("kvm_intel: pin %#llx cpu %#llx secondary %#llx exit %#llx entry %#llx intr_info %#llx\n",
+	       vmcs_read(PIN_BASED_VM_EXEC_CONTROL), vmcs_read(CPU_BASED_VM_EXEC_CONTROL),
+	       vmcs_read(SECONDARY_VM_EXEC_CONTROL), vmcs_read(VM_EXIT_CONTROLS),
+	       vmcs_read(VM_ENTRY_CONTROLS), vmcs_read(VM_ENTRY_INTR_INFO));
+	pr_err("kvm_intel: cr0 %#llx cr3 %#llx cr4 %#llx efer %#llx pat %#llx dr7 %#llx\n",
+	       vmcs_read(GUEST_CR0), vmcs_read(GUEST_CR3), vmcs_read(GUEST_CR4),
+	       vmcs_read(GUEST_IA32_EFER), vmcs_read(GUEST_IA32_PAT), vmcs_read(GUEST_DR7));
+	pr_err("kvm_intel: rip %#llx rsp %#llx rflags %#llx interruptibility %#llx activity %#llx\n",
+	       vmcs_read(GUEST_RIP), vmcs_read(GUEST_RSP), vmcs_read(GUEST_RFLAGS),
+	       vmcs_read(GUEST_INTERRUPTIBILITY_INFO), vmcs_read(GUEST_ACTIVITY_STATE));
+	for (seg = 0; seg < 8; seg++)	/* ES CS SS DS FS GS LDTR TR */
+		pr_err("kvm_intel: seg%d %04llx ar %05llx limit %08llx base %016llx\n", seg,
+		       vmcs_read(GUEST_ES_SELECTOR + 2 * seg), vmcs_read(GUEST_ES_AR_BYTES + 2 * seg),
+		       vmcs_read(GUEST_ES_LIMIT + 2 * seg), vmcs_read(GUEST_ES_BASE + 2 * seg));
+	pr_err("kvm_intel: gdtr %08llx %016llx idtr %08llx %016llx\n",
+	       vmcs_read(GUEST_GDTR_LIMIT), vmcs_read(GUEST_GDTR_BASE),
+	       vmcs_read(GUEST_IDTR_LIMIT), vmcs_read(GUEST_IDTR_BASE));
+}
+
 int vmx_handle_exit(struct kvm_vcpu *vcpu)
 {
 	struct vcpu_vmx *vmx = to_vmx(vcpu);
@@ -390,6 +419,8 @@ int vmx_handle_exit(struct kvm_vcpu *vcpu)
 			pr_err("kvm_intel: VMLAUNCH/VMRESUME failed, VM-instruction error %u\n",
 			       vmx->vm_instruction_error);
 		}
+		if (READ_ONCE(vmx_dump_invalid_vmcs))
+			vmx_dump_vmcs(vcpu);
 		vcpu->run->exit_reason = KVM_EXIT_FAIL_ENTRY;
 		vcpu->run->fail_entry.hardware_entry_failure_reason =
 			basic == 0xffff ? vmx->vm_instruction_error : reason;

@@ -58,9 +58,7 @@ static bool vpid = true;
 module_param(vpid, bool, 0444);
 MODULE_PARM_DESC(vpid, "Virtual processor IDs (used when the CPU has them; reads 0 otherwise)");
 
-static bool nested;
-module_param(nested, bool, 0444);
-MODULE_PARM_DESC(nested, "Nested VMX for guests (not implemented: always off)");
+/* the other parameters are in params.c */
 
 #define CPUID_1_ECX_VMX			BIT(5)
 #define VMX_BASIC_INS_OUTS_INFO		BIT_ULL(54)
@@ -251,6 +249,7 @@ static int vmx_setup_controls(void)
 		return r;
 	vmx_vpid_enabled = vmx_sec_ctls & SEC_ENABLE_VPID;
 	vpid = vmx_vpid_enabled;
+	vmx_params_setup();
 	/* "acknowledge interrupt on exit" stays 0: the interrupt waits for the host's IF */
 	need = EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT |
 	       EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER;

@@ -273,6 +273,9 @@ extern u64 vmx_msr_bitmap_pa, vmx_msr_bitmap_all_pa;
 extern u64 vmx_cr0_fixed0, vmx_cr0_fixed1, vmx_cr4_fixed0, vmx_cr4_fixed1;
 extern bool vmx_vpid_enabled;
 extern bool vmx_ins_outs_info;
+/* params.c */
+extern bool vmx_dump_invalid_vmcs;
+void vmx_params_setup(void);
 extern bool vmx_has_debugctl;
 extern u32 vmx_preemption_timer;
 u16 vmx_vpid_alloc(void);
