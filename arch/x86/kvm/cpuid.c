@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * CPUID: what KVM_GET_SUPPORTED_CPUID offers (api.rst 4.46) is the host's CPUID filtered to
- * what this module virtualises; the table userspace sets with KVM_SET_CPUID2 (4.73) answers
+ * what this module virtualises and the host kernel uses, laid out as KVM does (every leaf of
+ * both ranges, zeros where nothing is offered; the topology leaves as api.rst 9.1 says);
+ * the table userspace sets with KVM_SET_CPUID2 (4.73) answers
  * the guest's CPUID instructions, with the bits that follow guest state (OSXSAVE, APIC,
  * XSAVE area size) filled in at the time of the instruction.
  */
@@ -21,36 +23,74 @@
 #define F1_ECX_OSXSAVE	BIT(27)
 #define F1_ECX_MWAIT	BIT(3)
 #define F1_ECX_SSE3	BIT(0)
-#define F1_ECX_HYPERVISOR BIT(31)
 #define F1_ECX_X2APIC		BIT(21)
 /* leaf 1 ECX bits reported whatever the host has: KVM itself provides them */
-#define F1_ECX_EMULATED		(F1_ECX_HYPERVISOR | F1_ECX_X2APIC)
+#define F1_ECX_EMULATED		F1_ECX_X2APIC
 /*
  * FPU VME DE PSE TSC MSR PAE MCE CX8 APIC SEP MTRR PGE MCA CMOV PAT PSE36 CLFLUSH MMX FXSR SSE
- * SSE2 (MCE/MCA: the machine-check MSRs of mce.c)
+ * SSE2 SS (MCE/MCA: the machine-check MSRs of mce.c; SS, self snoop: how the caches behave)
  */
 #define F1_EDX_ALLOWED	(GENMASK(9, 0) | BIT(11) | BIT(12) | BIT(13) | BIT(14) | \
 			 BIT(15) | BIT(16) | BIT(17) | BIT(19) | BIT(23) | BIT(24) | BIT(25) | \
-			 BIT(26))
+			 BIT(26) | BIT(27))
 #define F1_EDX_APIC	BIT(9)
-/* Leaf 7.0 EBX: FSGSBASE BMI1 AVX2 SMEP BMI2 ERMS ADX SMAP CLFLUSHOPT CLWB SHA */
-#define F7_EBX_ALLOWED	(BIT(0) | BIT(3) | BIT(5) | BIT(7) | BIT(8) | BIT(9) | BIT(19) | \
-			 BIT(20) | BIT(23) | BIT(24) | BIT(29))
+/*
+ * Leaf 1 EBX: brand index [7:0], CLFLUSH line size [15:8], the package's logical processor
+ * count [23:16] (host topology, as leaf 4 EAX[31:14]), the initial APIC ID [31:24]: per CPU,
+ * the VMM's to fill in, 0 here.
+ */
+#define F1_EBX_ALLOWED	GENMASK(23, 0)
+/*
+ * Leaf 7.0 EBX: FSGSBASE BMI1 AVX2 FDP_EXCPTN_ONLY SMEP BMI2 ERMS FCS/FDS-deprecated ADX SMAP
+ * CLFLUSHOPT CLWB SHA (bits 6 and 13 tell how the x87 unit, which the guest runs natively,
+ * saves its pointers)
+ */
+#define F7_EBX_ALLOWED	(BIT(0) | BIT(3) | BIT(5) | BIT(6) | BIT(7) | BIT(8) | BIT(9) | \
+			 BIT(13) | BIT(19) | BIT(20) | BIT(23) | BIT(24) | BIT(29))
 /* Leaf 7.0 ECX: GFNI VAES VPCLMULQDQ */
 #define F7_ECX_ALLOWED	(BIT(8) | BIT(9) | BIT(10))
-/* Leaf 0x80000001 ECX: LAHF_LM CR8_LEGACY ABM SSE4A MISALIGNSSE 3DNOWPREFETCH XOP FMA4 TBM */
-#define F81_ECX_ALLOWED	(BIT(0) | BIT(4) | BIT(5) | BIT(6) | BIT(7) | BIT(8) | BIT(11) | \
-			 BIT(16) | BIT(21))
-/* Leaf 0x80000001 EDX: leaf-1 mirrors on AMD, SYSCALL NX MMXEXT FXSR_OPT PDPE1GB RDTSCP LM 3DNOW* */
-#define F81_EDX_ALLOWED	(GENMASK(6, 0) | BIT(8) | BIT(9) | BIT(11) | BIT(12) | BIT(13) | \
+/*
+ * Leaf 0x80000001 ECX: LAHF_LM CmpLegacy CR8_LEGACY ABM SSE4A MISALIGNSSE 3DNOWPREFETCH XOP
+ * FMA4 TBM TOPOEXT (CmpLegacy and TOPOEXT describe topology: leaves 0x8000001D/E, which
+ * answer from the VMM's table)
+ */
+#define F81_ECX_ALLOWED	(BIT(0) | BIT(1) | BIT(4) | BIT(5) | BIT(6) | BIT(7) | BIT(8) | \
+			 BIT(11) | BIT(16) | BIT(21) | BIT(22))
+/*
+ * Leaf 0x80000001 EDX: the leaf-1 mirrors on AMD (MCE and MCA included), SYSCALL NX MMXEXT
+ * FXSR_OPT PDPE1GB RDTSCP LM 3DNOW*
+ */
+#define F81_EDX_ALLOWED	(GENMASK(9, 0) | BIT(11) | BIT(12) | BIT(13) | BIT(14) | \
 			 BIT(15) | BIT(16) | BIT(17) | BIT(20) | BIT(22) | BIT(23) | BIT(24) | \
 			 BIT(25) | BIT(26) | BIT(27) | BIT(29) | BIT(30) | BIT(31))
+/* Leaf 0x80000008 ECX (APM vol. 3 E.4.7): NC [7:0], ApicIdSize [15:12]: host topology */
+#define F88_ECX_ALLOWED	(GENMASK(7, 0) | GENMASK(15, 12))
+/*
+ * Leaf 0x80000021 EAX (APM vol. 3 E.4.19): NoNestedDataBp, LfenceAlwaysSerializing,
+ * NullSelectClearsBase (how the CPU the guest runs on behaves), NoSmmCtlMsr (MSR C001_0116
+ * does not exist here: msr.c does not know it)
+ */
+#define F821_EAX_NO_NESTED_DATA_BP	BIT(0)
+#define F821_EAX_LFENCE_SERIALIZING	BIT(2)
+#define F821_EAX_NULL_SEL_CLR_BASE	BIT(6)
+#define F821_EAX_NO_SMM_CTL_MSR		BIT(9)
 /* XSAVE features the guest may enable: x87, SSE, AVX (others need state we do not switch) */
 #define XFEATURES_ALLOWED	(XFEATURE_MASK_FP | XFEATURE_MASK_SSE | XFEATURE_MASK_YMM)
 #define XSAVE_LEGACY_AND_HEADER	576	/* 512-byte legacy area + 64-byte header */
 #define XSAVE_YMM_SIZE		256
 /* Leaf 0xD.1 EAX: XSAVEOPT XSAVEC XGETBV1 (not XSAVES: no IA32_XSS) */
 #define FD1_EAX_ALLOWED		(BIT(0) | BIT(1) | BIT(2))
+
+/*
+ * The ranges reported: every leaf from 0 (and from 0x80000000) up to the range's maximum, as
+ * KVM does, zero where nothing is offered. Leaf 0x1F is the last basic leaf this code knows;
+ * on AMD hosts the extended range goes to 0x80000021 (its bits are partly our own).
+ */
+#define CPUID_BASIC_MAX		0x1f
+#define CPUID_EXT_MAX_INTEL	0x80000008
+#define CPUID_EXT_MAX_AMD	0x80000021
+/* subleaves of a cache leaf (4, 0x8000001D) read before giving up on finding its end */
+#define CPUID_MAX_CACHE_LEVELS	32
 
 #define KVM_CPUID_SIGNATURE	0x40000000
 #define KVM_CPUID_FEATURES	0x40000001
@@ -60,8 +100,9 @@ struct cpuid_builder {
 	int nent, max;
 };
 
-static struct kvm_cpuid_entry2 *add_entry(struct cpuid_builder *b, u32 function, u32 index,
-					  bool indexed)
+/* A new entry of zeros, or NULL when the table is full */
+static struct kvm_cpuid_entry2 *add_zero_entry(struct cpuid_builder *b, u32 function, u32 index,
+					       bool indexed)
 {
 	struct kvm_cpuid_entry2 *e;
 
@@ -72,8 +113,30 @@ static struct kvm_cpuid_entry2 *add_entry(struct cpuid_builder *b, u32 function,
 	e->function = function;
 	e->index = index;
 	e->flags = indexed ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0;
-	cpuid_count(function, index, &e->eax, &e->ebx, &e->ecx, &e->edx);
 	return e;
+}
+
+/* A new entry holding what the host's CPUID answers, or NULL when the table is full */
+static struct kvm_cpuid_entry2 *add_entry(struct cpuid_builder *b, u32 function, u32 index,
+					  bool indexed)
+{
+	struct kvm_cpuid_entry2 *e = add_zero_entry(b, function, index, indexed);
+
+	if (e)
+		cpuid_count(function, index, &e->eax, &e->ebx, &e->ecx, &e->edx);
+	return e;
+}
+
+/* A feature word as the host kernel sees it: CPUID less what it disabled or found broken */
+static u32 host_caps(enum cpuid_leafs word)
+{
+	return boot_cpu_data.x86_capability[word];
+}
+
+static bool host_is_amd(void)
+{
+	return boot_cpu_data.x86_vendor == X86_VENDOR_AMD ||
+	       boot_cpu_data.x86_vendor == X86_VENDOR_HYGON;
 }
 
 static u64 host_supported_xcr0(void)
@@ -113,9 +176,31 @@ static void cpuid_runtime_bits(struct kvm_vcpu *vcpu, u32 function, u32 index,
 	}
 }
 
+/*
+ * A deterministic cache parameters leaf (4: SDM vol. 2A CPUID; 0x8000001D: APM vol. 3 E.4.15)
+ * as the host has it, subleaf by subleaf up to the first of cache type 0 (EAX[4:0]), which
+ * ends the list and is reported too. The sharing and core counts (EAX[25:14], EAX[31:26])
+ * stay the host's: the VMM sets the guest's topology.
+ */
+static int add_cache_leaves(struct cpuid_builder *b, u32 function)
+{
+	struct kvm_cpuid_entry2 *e;
+	u32 i;
+
+	for (i = 0; i < CPUID_MAX_CACHE_LEVELS; i++) {
+		e = add_entry(b, function, i, true);
+		if (!e)
+			return -E2BIG;
+		if (!(e->eax & 0x1f))
+			return 0;
+	}
+	/* a host without an end: end the list ourselves */
+	return add_zero_entry(b, function, i, true) ? 0 : -E2BIG;
+}
+
 static int build_basic_leaves(struct cpuid_builder *b)
 {
-	u32 max = min_t(u32, cpuid_eax(0), 0xd), f;
+	u32 max = min_t(u32, cpuid_eax(0), CPUID_BASIC_MAX), f;
 	u64 xcr0 = host_supported_xcr0();
 	struct kvm_cpuid_entry2 *e;
 
@@ -130,17 +215,21 @@ static int build_basic_leaves(struct cpuid_builder *b)
 			e = add_entry(b, 1, 0, false);
 			if (!e)
 				break;
-			e->ebx &= 0xff00;	/* CLFLUSH line size only: no APIC id, no count */
+			e->ebx &= F1_EBX_ALLOWED;
 			/* x2APIC: emulated by lapic.c whatever the host has */
-			e->ecx = (e->ecx & F1_ECX_ALLOWED) | F1_ECX_EMULATED;
+			e->ecx = (e->ecx & host_caps(CPUID_1_ECX) & F1_ECX_ALLOWED) |
+				 F1_ECX_EMULATED;
 			if (!(xcr0 & XFEATURE_MASK_YMM))
 				e->ecx &= ~(BIT(28) | BIT(12) | BIT(29));	/* AVX FMA F16C */
-			e->edx &= F1_EDX_ALLOWED;
+			e->edx &= host_caps(CPUID_1_EDX) & F1_EDX_ALLOWED;
 			break;
 		case 2:
-		case 5:
-			e = add_entry(b, f, 0, false);
+			e = add_entry(b, 2, 0, false);	/* cache and TLB descriptors */
 			break;
+		case 4:
+			if (add_cache_leaves(b, 4))
+				return -E2BIG;
+			continue;
 		case 6:
 			e = add_entry(b, 6, 0, false);
 			if (e) {
@@ -153,15 +242,27 @@ static int build_basic_leaves(struct cpuid_builder *b)
 			if (!e)
 				break;
 			e->eax = 0;
-			e->ebx = (e->ebx & F7_EBX_ALLOWED) | F7_EBX_TSC_ADJUST;
+			e->ebx = (e->ebx & host_caps(CPUID_7_0_EBX) & F7_EBX_ALLOWED) |
+				 F7_EBX_TSC_ADJUST;
 			if (!(xcr0 & XFEATURE_MASK_YMM))
 				e->ebx &= ~BIT(5);			/* AVX2 */
-			e->ecx &= F7_ECX_ALLOWED;
+			e->ecx &= host_caps(CPUID_7_ECX) & F7_ECX_ALLOWED;
 			e->edx = 0;
 			break;
+		case 0xb:
+		case 0x1f:
+			/*
+			 * Extended topology: "all zeroes" (api.rst 9.1, CPU topology), the guest's
+			 * is the VMM's to describe. Level type 0 (ECX[15:8]) at subleaf 0 ends
+			 * the list there.
+			 */
+			e = add_zero_entry(b, f, 0, true);
+			break;
 		case 0xd:
-			if (!xcr0)
+			if (!xcr0) {
+				e = add_zero_entry(b, 0xd, 0, true);
 				break;
+			}
 			e = add_entry(b, 0xd, 0, true);
 			if (!e)
 				break;
@@ -171,32 +272,68 @@ static int build_basic_leaves(struct cpuid_builder *b)
 				 (xcr0 & XFEATURE_MASK_YMM ? XSAVE_YMM_SIZE : 0);
 			e->ebx = e->ecx;
 			e = add_entry(b, 0xd, 1, true);
-			if (e) {
-				e->eax &= FD1_EAX_ALLOWED;
-				e->ebx = e->ecx = e->edx = 0;
-			}
+			if (!e)
+				break;
+			e->eax &= FD1_EAX_ALLOWED;
+			e->ebx = e->ecx = e->edx = 0;
 			if (xcr0 & XFEATURE_MASK_YMM)
-				add_entry(b, 0xd, 2, true);
+				e = add_entry(b, 0xd, 2, true);
 			break;
 		default:
-			/* leaves 3, 4, 8-0xc: nothing virtualised reports there */
+			/*
+			 * Nothing virtualised reports here: 3 (serial number), 5 (MONITOR/MWAIT:
+			 * not offered), 0xA (no PMU), the reserved leaves, and the features of
+			 * 0xE-0x1E (RDT, SGX, PT, AMX, ...).
+			 */
+			e = add_zero_entry(b, f, 0, false);
 			break;
 		}
-		if (b->nent >= b->max)
+		if (!e)
 			return -E2BIG;
 	}
 	return 0;
 }
 
+/* The extended leaves built from the host's: the rest are zeros, or ours alone */
+static bool ext_leaf_from_host(u32 function)
+{
+	switch (function) {
+	case 0x80000000:
+	case 0x80000001:
+	case 0x80000006:
+	case 0x80000007:
+	case 0x80000008:
+	case 0x80000021:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static int build_extended_leaves(struct cpuid_builder *b)
 {
-	u32 max = min_t(u32, cpuid_eax(0x80000000), 0x80000008), f;
+	u32 host_max = cpuid_eax(0x80000000), max, f;
 	struct kvm_cpuid_entry2 *e;
 
-	if (max < 0x80000000)
+	if (host_max < 0x80000000)
 		return 0;
+	max = host_is_amd() ? CPUID_EXT_MAX_AMD : min_t(u32, host_max, CPUID_EXT_MAX_INTEL);
 	for (f = 0x80000000; f <= max; f++) {
-		e = add_entry(b, f, 0, false);
+		if (f == 0x8000001d) {
+			if (f <= host_max ? add_cache_leaves(b, f) :
+			    !add_zero_entry(b, f, 0, true))
+				return -E2BIG;
+			continue;
+		}
+		/*
+		 * Zeros: the brand string and L1 caches (0x80000002-5: the VMM names its CPU),
+		 * SVM (0x8000000A: no nested virtualisation), the topology of 0x8000001E ("all
+		 * zeroes", api.rst 9.1), SEV (0x8000001F), and the reserved leaves
+		 */
+		if (f <= host_max && ext_leaf_from_host(f))
+			e = add_entry(b, f, 0, false);
+		else
+			e = add_zero_entry(b, f, 0, false);
 		if (!e)
 			return -E2BIG;
 		switch (f) {
@@ -204,8 +341,8 @@ static int build_extended_leaves(struct cpuid_builder *b)
 			e->eax = max;
 			break;
 		case 0x80000001:
-			e->ecx &= F81_ECX_ALLOWED;
-			e->edx &= F81_EDX_ALLOWED;
+			e->ecx &= host_caps(CPUID_8000_0001_ECX) & F81_ECX_ALLOWED;
+			e->edx &= host_caps(CPUID_8000_0001_EDX) & F81_EDX_ALLOWED;
 			break;
 		case 0x80000007:
 			e->eax = e->ebx = e->ecx = 0;
@@ -213,10 +350,20 @@ static int build_extended_leaves(struct cpuid_builder *b)
 			break;
 		case 0x80000008:
 			e->eax &= 0xffff;	/* physical and linear address sizes */
+			e->ebx = e->edx = 0;
+			e->ecx &= F88_ECX_ALLOWED;
+			break;
+		case 0x80000021:
+			e->eax &= F821_EAX_NO_NESTED_DATA_BP | F821_EAX_NULL_SEL_CLR_BASE |
+				  F821_EAX_LFENCE_SERIALIZING;
 			e->ebx = e->ecx = e->edx = 0;
+			/* the host kernel made LFENCE dispatch-serializing (DE_CFG) */
+			if (boot_cpu_has(X86_FEATURE_LFENCE_RDTSC))
+				e->eax |= F821_EAX_LFENCE_SERIALIZING;
+			e->eax |= F821_EAX_NO_SMM_CTL_MSR;
 			break;
 		default:
-			break;	/* brand string, cache and TLB descriptions: as the host */
+			break;	/* 0x80000006, L2 and L3 caches: as the host */
 		}
 	}
 	return 0;
@@ -224,7 +371,7 @@ static int build_extended_leaves(struct cpuid_builder *b)
 
 static int build_kvm_leaves(struct cpuid_builder *b)
 {
-	struct kvm_cpuid_entry2 *e = add_entry(b, KVM_CPUID_SIGNATURE, 0, false);
+	struct kvm_cpuid_entry2 *e = add_zero_entry(b, KVM_CPUID_SIGNATURE, 0, false);
 
 	if (!e)
 		return -E2BIG;
@@ -233,11 +380,8 @@ static int build_kvm_leaves(struct cpuid_builder *b)
 	e->ebx = 0x4b4d564b;
 	e->ecx = 0x564b4d56;
 	e->edx = 0x4d;
-	e = add_entry(b, KVM_CPUID_FEATURES, 0, false);
-	if (!e)
-		return -E2BIG;
-	e->eax = e->ebx = e->ecx = e->edx = 0;	/* no paravirtual feature yet */
-	return 0;
+	/* no paravirtual feature yet */
+	return add_zero_entry(b, KVM_CPUID_FEATURES, 0, false) ? 0 : -E2BIG;
 }
 
 long kvm_dev_ioctl_get_supported_cpuid(struct kvm_cpuid2 __user *ucpuid)

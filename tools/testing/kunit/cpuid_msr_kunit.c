@@ -142,15 +142,17 @@ static void cpuid_supported_filtered(struct kunit *test)
 
 	e = find(b, 0, 0);
 	KUNIT_ASSERT_NOT_NULL(test, e);
-	KUNIT_EXPECT_LE(test, e->eax, 0xdU);
+	KUNIT_EXPECT_LE(test, e->eax, (u32)CPUID_BASIC_MAX);
+	KUNIT_EXPECT_EQ(test, e->eax, min_t(u32, cpuid_eax(0), CPUID_BASIC_MAX));
 	KUNIT_EXPECT_EQ_MSG(test, e->ebx, cpuid_ebx(0), "the vendor string is the host's");
 
 	e = find(b, 1, 0);
 	KUNIT_ASSERT_NOT_NULL(test, e);
 	cpuid(1, &eax, &ebx, &ecx, &edx);
-	KUNIT_EXPECT_EQ_MSG(test, e->ebx & ~0xff00U, 0U, "no APIC id or count in leaf 1 EBX");
+	KUNIT_EXPECT_EQ_MSG(test, e->ebx, ebx & 0xffffffU,
+			    "leaf 1 EBX: the host's CLFLUSH size and count, no APIC ID");
 	KUNIT_EXPECT_EQ(test, e->ecx & ~(u32)(F1_ECX_ALLOWED | F1_ECX_EMULATED), 0U);
-	KUNIT_EXPECT_TRUE_MSG(test, e->ecx & F1_ECX_HYPERVISOR, "the hypervisor bit");
+	KUNIT_EXPECT_FALSE_MSG(test, e->ecx & BIT(31), "the hypervisor bit is the VMM's");
 	KUNIT_EXPECT_TRUE_MSG(test, e->ecx & F1_ECX_X2APIC, "x2APIC (lapic.c)");
 	KUNIT_EXPECT_EQ(test, e->ecx & ~(u32)F1_ECX_EMULATED & ~ecx, 0U);
 	KUNIT_EXPECT_EQ(test, e->edx & ~(u32)F1_EDX_ALLOWED, 0U);
@@ -190,7 +192,18 @@ static void cpuid_supported_filtered(struct kunit *test)
 	e = find(b, 0x80000008, 0);
 	if (e) {
 		KUNIT_EXPECT_EQ(test, e->eax, cpuid_eax(0x80000008) & 0xffff);
+		KUNIT_EXPECT_EQ_MSG(test, e->ecx, cpuid_ecx(0x80000008) & F88_ECX_ALLOWED,
+				    "the host's core count and APIC ID size");
+		KUNIT_EXPECT_EQ(test, e->ebx | e->edx, 0U);
+	}
+
+	e = find(b, 0x80000021, 0);
+	if (host_is_amd()) {
+		KUNIT_ASSERT_NOT_NULL(test, e);
+		KUNIT_EXPECT_TRUE_MSG(test, e->eax & F821_EAX_NO_SMM_CTL_MSR, "NoSmmCtlMsr");
 		KUNIT_EXPECT_EQ(test, e->ebx | e->ecx | e->edx, 0U);
+	} else {
+		KUNIT_EXPECT_NULL(test, e);
 	}
 
 	e = find(b, KVM_CPUID_SIGNATURE, 0);
@@ -200,6 +213,94 @@ static void cpuid_supported_filtered(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, e->edx, 0x4dU);		/* "M" */
 	KUNIT_EXPECT_EQ(test, e->eax, (u32)KVM_CPUID_FEATURES);
 	KUNIT_EXPECT_NOT_NULL(test, find(b, KVM_CPUID_FEATURES, 0));
+}
+
+/* The entries of a leaf, subleaves in order; how many */
+static int count_subleaves(const struct cpuid_builder *b, u32 f)
+{
+	int n, count = 0;
+
+	for (n = 0; n < b->nent; n++)
+		if (b->entries[n].function == f)
+			count++;
+	return count;
+}
+
+static bool zero_regs(const struct kvm_cpuid_entry2 *e)
+{
+	return !(e->eax | e->ebx | e->ecx | e->edx);
+}
+
+/*
+ * Every leaf of both ranges is there, as on KVM; the topology leaves are zeros (api.rst 9.1),
+ * the cache leaves the host's up to a null entry; what nothing offers reads 0.
+ */
+static void cpuid_supported_leaves(struct kunit *test)
+{
+	struct cpuid_builder *b = build_supported(test, KVM_MAX_CPUID_ENTRIES);
+	u32 max = find(b, 0, 0)->eax, f, i, eax, ebx, ecx, edx;
+	const struct kvm_cpuid_entry2 *e;
+
+	for (f = 0; f <= max; f++)
+		KUNIT_EXPECT_NOT_NULL_MSG(test, find(b, f, 0), "leaf %#x", f);
+	e = find(b, 0x80000000, 0);
+	if (e) {
+		for (f = 0x80000000; f <= e->eax; f++)
+			KUNIT_EXPECT_NOT_NULL_MSG(test, find(b, f, 0), "leaf %#x", f);
+	}
+	for (i = 0; i < b->nent; i++) {
+		e = &b->entries[i];
+		KUNIT_EXPECT_TRUE_MSG(test, e->function <= max ||
+				      (e->function >= 0x40000000 && e->function <= 0x40000001) ||
+				      (e->function >= 0x80000000 &&
+				       e->function <= find(b, 0x80000000, 0)->eax),
+				      "leaf %#x beyond its range", e->function);
+	}
+
+	/* 0xB and 0x1F: one subleaf of zeros, level type 0 */
+	for (f = 0xb; f <= 0x1f; f += 0x1f - 0xb) {
+		if (f > max)
+			continue;
+		e = find(b, f, 0);
+		KUNIT_EXPECT_EQ(test, e->flags, (u32)KVM_CPUID_FLAG_SIGNIFCANT_INDEX);
+		KUNIT_EXPECT_TRUE_MSG(test, zero_regs(e), "leaf %#x", f);
+		KUNIT_EXPECT_EQ(test, count_subleaves(b, f), 1);
+	}
+	/* MONITOR/MWAIT, PMU: not offered */
+	if (max >= 0xa) {
+		KUNIT_EXPECT_TRUE(test, zero_regs(find(b, 5, 0)));
+		KUNIT_EXPECT_TRUE(test, zero_regs(find(b, 0xa, 0)));
+	}
+
+	/* cache leaves: the host's subleaves, the last one (and only it) of type 0 */
+	for (f = 4; f; f = f == 4 ? 0x8000001d : 0) {
+		int n = count_subleaves(b, f);
+
+		if (!n)
+			continue;
+		for (i = 0; i < n; i++) {
+			e = find(b, f, i);
+			KUNIT_ASSERT_NOT_NULL_MSG(test, e, "leaf %#x.%u", f, i);
+			KUNIT_EXPECT_EQ(test, e->flags, (u32)KVM_CPUID_FLAG_SIGNIFCANT_INDEX);
+			KUNIT_EXPECT_EQ_MSG(test, !(e->eax & 0x1f), i == n - 1, "leaf %#x.%u", f, i);
+			cpuid_count(f, i, &eax, &ebx, &ecx, &edx);
+			if (i < n - 1 || !zero_regs(e)) {
+				KUNIT_EXPECT_EQ(test, e->eax, eax);
+				KUNIT_EXPECT_EQ(test, e->ebx, ebx);
+				KUNIT_EXPECT_EQ(test, e->ecx, ecx);
+				KUNIT_EXPECT_EQ(test, e->edx, edx);
+			}
+		}
+	}
+
+	/* the VMM's to fill in: brand string, L1 caches, SVM, AMD topology */
+	for (f = 0x80000002; f <= 0x8000001e; f++) {
+		if (f > 0x80000005 && f != 0x8000000a && f != 0x8000001e)
+			continue;
+		e = find(b, f, 0);
+		if (e)
+			KUNIT_EXPECT_TRUE_MSG(test, zero_regs(e), "leaf %#x", f);
+	}
 }
 
 /* A table too small for every leaf: -E2BIG, as KVM's KVM_GET_SUPPORTED_CPUID. */
@@ -376,6 +477,7 @@ static void cpuid_emulate_amd(struct kunit *test)
 
 static struct kunit_case cpuid_test_cases[] = {
 	KUNIT_CASE(cpuid_supported_filtered),
+	KUNIT_CASE(cpuid_supported_leaves),
 	KUNIT_CASE(cpuid_supported_e2big),
 	KUNIT_CASE(cpuid_table_checks),
 	KUNIT_CASE(cpuid_lookup),
