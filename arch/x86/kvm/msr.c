@@ -466,8 +466,12 @@ bool kvm_msr_ignored(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool write, bo
 	return true;
 }
 
-/* api.rst 4.18/4.19: returns the number of MSRs processed, stopping at the first failure */
-long kvm_vcpu_ioctl_msrs(struct kvm_vcpu *vcpu, struct kvm_msrs __user *umsrs, bool set)
+/*
+ * api.rst 4.18/4.19: the MSRs of a struct kvm_msrs, one by one until do_one() fails; returns
+ * how many were done (their data copied back for a read), or an errno for the array itself
+ */
+static long msrs_ioctl(struct kvm_msrs __user *umsrs, bool copy_back,
+		       int (*do_one)(void *ctx, struct kvm_msr_entry *e), void *ctx)
 {
 	struct kvm_msr_entry *entries;
 	struct kvm_msrs hdr;
@@ -481,21 +485,40 @@ long kvm_vcpu_ioctl_msrs(struct kvm_vcpu *vcpu, struct kvm_msrs __user *umsrs, b
 	entries = memdup_user(umsrs->entries, hdr.nmsrs * sizeof(*entries));
 	if (IS_ERR(entries))
 		return PTR_ERR(entries);
-	for (i = 0; i < hdr.nmsrs; i++) {
-		u32 index = entries[i].index;
-		int e = set ? kvm_msr_write(vcpu, index, entries[i].data, true) :
-			      kvm_msr_read(vcpu, index, &entries[i].data, true);
-
-		if (e == KVM_MSR_UNKNOWN && kvm_msr_ignored(vcpu, index, &entries[i].data, set, true))
-			e = 0;
-		if (e)
+	for (i = 0; i < hdr.nmsrs; i++)
+		if (do_one(ctx, &entries[i]))
 			break;
-	}
 	r = i;
-	if (!set && copy_to_user(umsrs->entries, entries, i * sizeof(*entries)))
+	if (copy_back && copy_to_user(umsrs->entries, entries, i * sizeof(*entries)))
 		r = -EFAULT;
 	kfree(entries);
 	return r;
+}
+
+static int vcpu_msr_get(void *ctx, struct kvm_msr_entry *e)
+{
+	struct kvm_vcpu *vcpu = ctx;
+	int r = kvm_msr_read(vcpu, e->index, &e->data, true);
+
+	if (r == KVM_MSR_UNKNOWN && kvm_msr_ignored(vcpu, e->index, &e->data, false, true))
+		r = 0;
+	return r;
+}
+
+static int vcpu_msr_set(void *ctx, struct kvm_msr_entry *e)
+{
+	struct kvm_vcpu *vcpu = ctx;
+	int r = kvm_msr_write(vcpu, e->index, e->data, true);
+
+	if (r == KVM_MSR_UNKNOWN && kvm_msr_ignored(vcpu, e->index, &e->data, true, true))
+		r = 0;
+	return r;
+}
+
+/* KVM_GET_MSRS / KVM_SET_MSRS on a vCPU: stops at the first MSR that fails */
+long kvm_vcpu_ioctl_msrs(struct kvm_vcpu *vcpu, struct kvm_msrs __user *umsrs, bool set)
+{
+	return msrs_ioctl(umsrs, !set, set ? vcpu_msr_set : vcpu_msr_get, vcpu);
 }
 
 /* api.rst 4.3: nmsrs comes back as the number of MSRs; E2BIG if they do not fit */
@@ -553,27 +576,13 @@ long kvm_dev_ioctl_get_feature_msr_index_list(struct kvm_msr_list __user *ulist)
 	return copy_msr_list(ulist, feature_msrs, ARRAY_SIZE(feature_msrs));
 }
 
+static int feature_msr_get(void *ctx, struct kvm_msr_entry *e)
+{
+	return feature_msr_value(e->index, &e->data);
+}
+
 /* api.rst 4.18 as a system ioctl: the number of MSRs read, stopping at the first unknown */
 long kvm_dev_ioctl_get_feature_msrs(struct kvm_msrs __user *umsrs)
 {
-	struct kvm_msr_entry *entries;
-	struct kvm_msrs hdr;
-	long r;
-	u32 i;
-
-	if (copy_from_user(&hdr, umsrs, sizeof(hdr)))
-		return -EFAULT;
-	if (hdr.nmsrs >= MAX_IO_MSRS)
-		return -E2BIG;
-	entries = memdup_user(umsrs->entries, hdr.nmsrs * sizeof(*entries));
-	if (IS_ERR(entries))
-		return PTR_ERR(entries);
-	for (i = 0; i < hdr.nmsrs; i++)
-		if (feature_msr_value(entries[i].index, &entries[i].data))
-			break;
-	r = i;
-	if (copy_to_user(umsrs->entries, entries, i * sizeof(*entries)))
-		r = -EFAULT;
-	kfree(entries);
-	return r;
+	return msrs_ioctl(umsrs, true, feature_msr_get, NULL);
 }
