@@ -11,6 +11,7 @@
 #include <linux/module.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
+#include <linux/kvm_para.h>
 #include <asm/processor.h>
 #include <asm/fpu/xcr.h>
 
@@ -380,8 +381,13 @@ static int build_kvm_leaves(struct cpuid_builder *b)
 	e->ebx = 0x4b4d564b;
 	e->ecx = 0x564b4d56;
 	e->edx = 0x4d;
-	/* no paravirtual feature yet */
-	return add_zero_entry(b, KVM_CPUID_FEATURES, 0, false) ? 0 : -E2BIG;
+	e = add_zero_entry(b, KVM_CPUID_FEATURES, 0, false);
+	if (!e)
+		return -E2BIG;
+	/* kvmclock (kvmclock.c); the stable bit per page says when the guest may rely on it */
+	e->eax |= BIT(KVM_FEATURE_CLOCKSOURCE) | BIT(KVM_FEATURE_CLOCKSOURCE2) |
+		  BIT(KVM_FEATURE_CLOCKSOURCE_STABLE_BIT);
+	return 0;
 }
 
 long kvm_dev_ioctl_get_supported_cpuid(struct kvm_cpuid2 __user *ucpuid)

@@ -119,6 +119,16 @@ struct kvm_arch {
 	struct kvm_msr_filter_k __rcu *msr_filter;
 	/* KVM_CAP_X86_USER_SPACE_MSR: KVM_MSR_EXIT_REASON_* sent to userspace; READ_ONCE */
 	u32 user_space_msr_mask;
+	/*
+	 * kvmclock (kvmclock.c), clock_lock: kvmclock = host boottime + kvmclock_offset; the
+	 * master clock pair (host TSC, host boottime) when clock_master; clock_gen is the
+	 * kvmclock_host_gen the master clock was set for
+	 */
+	spinlock_t clock_lock;
+	s64 kvmclock_offset;
+	bool clock_master;
+	u64 master_tsc, master_ns;
+	unsigned int clock_gen;
 };
 
 /*
@@ -232,8 +242,12 @@ struct kvm_vcpu_arch {
 	/* machine-check architecture (mce.c): MCG_* and CTL/STATUS/ADDR/MISC per bank */
 	u64 mcg_cap, mcg_status, mcg_ctl;
 	u64 mce_banks[KVM_MAX_MCE_BANKS * 4];
-	/* kvmclock MSRs as last written by the VMM: kvmclock itself is not offered */
+	/* kvmclock (kvmclock.c): the MSRs as last written; vcpu */
 	u64 kvm_wall_clock, kvm_system_time;
+	unsigned long clock_req;	/* KVMCLOCK_REQ_* bits, atomic (set from anywhere) */
+	unsigned int clock_gen;		/* vcpu: kvmclock_host_gen at the last page update */
+	u32 pvclock_version;		/* vcpu: the even version of the last page written */
+	int clock_cpu;			/* vcpu: host CPU the vCPU was last loaded on */
 	u64 db[4];			/* vcpu: guest DR0-3 */
 	bool dr_passthrough;		/* vcpu: DR accesses not intercepted until the next exit */
 	u32 guest_debug;		/* vcpu: KVM_GUESTDBG_* from KVM_SET_GUEST_DEBUG */

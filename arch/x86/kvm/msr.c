@@ -34,13 +34,11 @@
  */
 #define HWCR_KEPT		BIT_ULL(18)
 #define HWCR_IGNORED		(BIT_ULL(3) | BIT_ULL(6) | BIT_ULL(8))
-/* kvmclock (Documentation/virt/kvm/x86/msr.rst), bit 0 of the system-time MSR enables it */
-#define KVM_SYSTEM_TIME_ENABLE	BIT_ULL(0)
 
 /*
  * What KVM_GET_MSR_INDEX_LIST reports: the MSRs a VMM saves and restores, each one that
  * KVM_GET_MSRS and KVM_SET_MSRS handle on every vCPU (the machine-check banks are not
- * listed, api.rst 4.3; the kvmclock MSRs hold what the VMM restores while kvmclock is off;
+ * listed, api.rst 4.3; the kvmclock MSRs are kvmclock.c's;
  * TSC_DEADLINE reads 0 without an in-kernel local APIC).
  */
 static const u32 msrs_to_save[] = {
@@ -125,29 +123,6 @@ static bool msr_write_dropped(u32 index)
 	}
 }
 
-/*
- * The kvmclock MSRs (old and new numbers): kvmclock is not offered (no KVM_FEATURE_CLOCKSOURCE
- * in CPUID 0x40000001), so the guest gets #GP; the VMM may save and restore them as long as
- * they stay off (QEMU writes 0 to both at every reset).
- */
-static int kvmclock_msr(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool write, bool host)
-{
-	u64 *slot = index == MSR_KVM_WALL_CLOCK || index == MSR_KVM_WALL_CLOCK_NEW ?
-		    &vcpu->arch.kvm_wall_clock : &vcpu->arch.kvm_system_time;
-
-	if (!host)
-		return 1;
-	if (!write) {
-		*data = *slot;
-		return 0;
-	}
-	/* a wall clock at an address, or an enabled system time, would need kvmclock */
-	if (slot == &vcpu->arch.kvm_wall_clock ? *data : (*data & KVM_SYSTEM_TIME_ENABLE))
-		return 1;
-	*slot = *data;
-	return 0;
-}
-
 static bool is_kvmclock_msr(u32 index)
 {
 	return index == MSR_KVM_WALL_CLOCK || index == MSR_KVM_SYSTEM_TIME ||
@@ -172,6 +147,13 @@ u64 kvm_guest_tsc(struct kvm_vcpu *vcpu)
 }
 EXPORT_SYMBOL_GPL(kvm_guest_tsc);
 
+/* Every TSC offset change of the common code: the pvclock page follows the new TSC */
+void kvm_set_tsc_offset(struct kvm_vcpu *vcpu, u64 offset)
+{
+	kvm_x86_vendor->set_tsc_offset(vcpu, offset);
+	kvmclock_request_update(vcpu);
+}
+
 static bool guest_has_tsc_adjust(struct kvm_vcpu *vcpu)
 {
 	return kvm_guest_has(vcpu, 7, 0, CPUID_REG_EBX, F7_EBX_TSC_ADJUST);
@@ -191,13 +173,13 @@ static int write_tsc(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host)
 		next = data - rdtsc();
 		if (!host)
 			vcpu->arch.tsc_adjust += next - offset;
-		kvm_x86_vendor->set_tsc_offset(vcpu, next);
+		kvm_set_tsc_offset(vcpu, next);
 		return 0;
 	}
 	if (!host && !guest_has_tsc_adjust(vcpu))
 		return 1;
 	if (!host)
-		kvm_x86_vendor->set_tsc_offset(vcpu, offset + (data - vcpu->arch.tsc_adjust));
+		kvm_set_tsc_offset(vcpu, offset + (data - vcpu->arch.tsc_adjust));
 	vcpu->arch.tsc_adjust = data;
 	return 0;
 }

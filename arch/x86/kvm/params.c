@@ -170,7 +170,7 @@ kvm_fixed_param(flush_on_reuse, flush_on_reuse, bool, "Shadow page reuse flushes
 
 static bool kvmclock_periodic_sync;
 kvm_fixed_param(kvmclock_periodic_sync, kvmclock_periodic_sync, bool,
-		"Periodic kvmclock updates (kvmclock is not offered: N)");
+		"Periodic kvmclock updates (pages are updated on events only: N)");
 
 static unsigned int tsc_tolerance_ppm;
 kvm_fixed_param(tsc_tolerance_ppm, tsc_tolerance_ppm, uint,

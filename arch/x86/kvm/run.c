@@ -68,7 +68,7 @@ static int vcpu_enter_guest(struct kvm_vcpu *vcpu)
 	local_irq_disable();
 	/* set before the backend reads what a kicker may have changed (see kvm_kick_vcpus_sync) */
 	smp_store_mb(vcpu->mode, IN_GUEST_MODE);
-	if (signal_pending(current) || need_resched()) {
+	if (signal_pending(current) || need_resched() || kvmclock_pending(vcpu)) {
 		WRITE_ONCE(vcpu->mode, OUTSIDE_GUEST_MODE);
 		local_irq_enable();
 		return 1;
@@ -222,6 +222,8 @@ long kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 			break;
 		}
 		cond_resched();
+		if (kvmclock_pending(vcpu))
+			kvmclock_update(vcpu);
 		if (vcpu->arch.apic) {
 			r = kvm_lapic_before_entry(vcpu);
 			if (r <= 0)

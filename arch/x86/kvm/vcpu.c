@@ -40,7 +40,7 @@ void kvm_vcpu_reset(struct kvm_vcpu *vcpu, bool init)
 	vcpu->arch.guest_debug = 0;
 	kvm_x86_vendor->update_exception_intercepts(vcpu);
 	if (init)
-		kvm_x86_vendor->set_tsc_offset(vcpu, tsc_offset);
+		kvm_set_tsc_offset(vcpu, tsc_offset);
 	else
 		kvm_msr_reset(vcpu);
 	kvm_lapic_reset(vcpu, init);
@@ -64,6 +64,7 @@ int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 		return r;
 	}
 	vcpu->arch.last_cpu = -1;
+	vcpu->arch.clock_cpu = -1;
 	r = kvm_lapic_create(vcpu);
 	if (r) {
 		kvm_x86_vendor->vcpu_free(vcpu);
@@ -86,6 +87,11 @@ void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu)
 void kvm_arch_vcpu_load(struct kvm_vcpu *vcpu, int cpu)
 {
 	kvm_x86_vendor->vcpu_load(vcpu, cpu);
+	/* another host CPU, maybe another TSC: kvmclock.c samples again */
+	if (vcpu->arch.clock_cpu != cpu) {
+		vcpu->arch.clock_cpu = cpu;
+		kvmclock_request_update(vcpu);
+	}
 }
 
 void kvm_arch_vcpu_put(struct kvm_vcpu *vcpu)
@@ -384,7 +390,7 @@ static long vcpu_device_attr(struct kvm_vcpu *vcpu, unsigned int ioctl, void __u
 	case KVM_SET_DEVICE_ATTR:
 		if (get_user(offset, uaddr))
 			return -EFAULT;
-		kvm_x86_vendor->set_tsc_offset(vcpu, offset);
+		kvm_set_tsc_offset(vcpu, offset);
 		return 0;
 	default:
 		return 0;	/* KVM_HAS_DEVICE_ATTR */
@@ -504,6 +510,9 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 	case KVM_X86_SETUP_MCE:
 	case KVM_X86_SET_MCE:
 		r = kvm_vcpu_ioctl_mce(vcpu, ioctl, argp);
+		break;
+	case KVM_KVMCLOCK_CTRL:
+		r = kvmclock_ctrl(vcpu);
 		break;
 	case KVM_HAS_DEVICE_ATTR:
 	case KVM_GET_DEVICE_ATTR:

@@ -86,6 +86,11 @@ long kvm_arch_check_extension(struct kvm *kvm, long cap)
 		return 1;
 	case KVM_CAP_DISABLE_QUIRKS2:
 		return KVM_QUIRKS_DISABLEABLE;
+	/* kvmclock.c: the flags KVM_GET_CLOCK may return */
+	case KVM_CAP_ADJUST_CLOCK:
+		return KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC;
+	case KVM_CAP_KVMCLOCK_CTRL:
+		return vcpus;
 	default:
 		/* api.rst 4.4: 0 for everything not implemented */
 		return 0;
@@ -179,6 +184,9 @@ long kvm_arch_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg)
 	case KVM_SET_NR_MMU_PAGES:
 	case KVM_GET_NR_MMU_PAGES:
 		return kvm_vm_ioctl_nr_mmu_pages(kvm, ioctl, arg);
+	case KVM_GET_CLOCK:
+	case KVM_SET_CLOCK:
+		return kvmclock_vm_ioctl(kvm, ioctl, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}
@@ -200,6 +208,7 @@ int kvm_arch_init_vm(struct kvm *kvm, unsigned long type)
 	if (type)
 		return -EINVAL;
 	kvm->arch.guest_reads_platform_info = true;	/* as on Linux KVM */
+	kvmclock_init_vm(kvm);
 	kvm_irq_init(kvm);
 	return kvm_tdp_init(kvm);
 }
@@ -315,9 +324,17 @@ static int __init kvm_x86_init(void)
 	kvm_params_init();
 	kvm_run_init();
 	kvm_stats_init();
+	r = kvmclock_module_init();
+	if (r)
+		goto err_stats;
 	r = kvm_irqfd_module_init();
 	if (r)
-		kvm_stats_exit();
+		goto err_clock;
+	return 0;
+err_clock:
+	kvmclock_module_exit();
+err_stats:
+	kvm_stats_exit();
 	return r;
 }
 module_init(kvm_x86_init);
@@ -325,6 +342,7 @@ module_init(kvm_x86_init);
 static void __exit kvm_x86_exit(void)
 {
 	kvm_irqfd_module_exit();
+	kvmclock_module_exit();
 	kvm_stats_exit();
 }
 module_exit(kvm_x86_exit);

@@ -32,6 +32,25 @@ bool kvm_misc_enable_mwait_ok(struct kvm_vcpu *vcpu, u64 old, u64 new);
 /* the XSAVE features the guest may enable in XCR0 (host's, limited by its CPUID) */
 u64 kvm_guest_supported_xcr0(struct kvm_vcpu *vcpu);
 
+/* kvmclock.c */
+#define KVM_SYSTEM_TIME_ENABLE	BIT_ULL(0)	/* bit 0 of MSR_KVM_SYSTEM_TIME(_NEW) */
+enum { KVMCLOCK_REQ_UPDATE, KVMCLOCK_REQ_STOPPED };
+extern unsigned int kvmclock_host_gen;
+int kvmclock_module_init(void);
+void kvmclock_module_exit(void);
+void kvmclock_init_vm(struct kvm *kvm);
+long kvmclock_vm_ioctl(struct kvm *kvm, unsigned int ioctl, void __user *argp);
+long kvmclock_ctrl(struct kvm_vcpu *vcpu);
+int kvmclock_msr(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool write, bool host);
+void kvmclock_request_update(struct kvm_vcpu *vcpu);
+void kvmclock_update(struct kvm_vcpu *vcpu);
+/* the vCPU's pvclock page must be rewritten before it enters the guest */
+static inline bool kvmclock_pending(struct kvm_vcpu *vcpu)
+{
+	return READ_ONCE(vcpu->arch.clock_req) ||
+	       vcpu->arch.clock_gen != READ_ONCE(kvmclock_host_gen);
+}
+
 /*
  * msr.c: 0, or nonzero when the guest gets #GP (host=true: from KVM_SET_MSRS, laxer):
  * KVM_MSR_UNKNOWN for an MSR nobody here knows, 1 for one refused (value, CPUID, ...)
@@ -42,6 +61,7 @@ int kvm_msr_write(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host);
 void kvm_msr_reset(struct kvm_vcpu *vcpu);
 bool kvm_msr_ignored(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool write, bool host);
 u64 kvm_guest_tsc(struct kvm_vcpu *vcpu);
+void kvm_set_tsc_offset(struct kvm_vcpu *vcpu, u64 offset);
 long kvm_vcpu_ioctl_msrs(struct kvm_vcpu *vcpu, struct kvm_msrs __user *umsrs, bool set);
 long kvm_dev_ioctl_get_msr_index_list(struct kvm_msr_list __user *ulist);
 long kvm_dev_ioctl_get_feature_msr_index_list(struct kvm_msr_list __user *ulist);

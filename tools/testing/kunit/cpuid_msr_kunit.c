@@ -6,9 +6,10 @@
  *   module virtualises; a vCPU's table (KVM_SET_CPUID2) answers the guest's CPUID with the
  *   bits that follow guest state filled in.
  * - kvm_msr: which values each MSR takes (canonical addresses, PAT types, EFER, APIC base,
- *   MTRRs, HWCR, kvmclock from the host only) and that each lands where it reads back.
+ *   MTRRs, HWCR) and that each lands where it reads back.
  * The vCPU is only its struct; the vendor ops they call (CR, EFER and the vendor's own
- * MSRs), the machine-check MSRs (mce.c) and the local APIC's (lapic.c) are stubs.
+ * MSRs), the machine-check MSRs (mce.c), the local APIC's (lapic.c) and kvmclock's
+ * (kvmclock.c, tested by the selftests kvmclock_test and kvm_clock_test) are stubs.
  */
 #include <kunit/test.h>
 #include <linux/export.h>
@@ -97,6 +98,15 @@ int kvm_lapic_msr(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool write, bool 
 }
 
 int kvm_lapic_set_base(struct kvm_vcpu *vcpu, u64 data, bool host)
+{
+	return 1;
+}
+
+void kvmclock_request_update(struct kvm_vcpu *vcpu)
+{
+}
+
+int kvmclock_msr(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool write, bool host)
 {
 	return 1;
 }
@@ -546,10 +556,6 @@ static const struct msr_case msr_cases[] = {
 	{ "MISC_FEATURES_ENABLES CPUID faulting", MSR_MISC_FEATURES_ENABLES, 1, GUEST, 1 },
 	{ "POWER_CTL kept", MSR_IA32_POWER_CTL, 0x1234, GUEST, 0, true },
 	{ "perf counter write dropped", MSR_K7_PERFCTR0, 0x1234, GUEST, 0 },
-	{ "kvmclock from the guest", MSR_KVM_SYSTEM_TIME_NEW, 0, GUEST, 1 },
-	{ "kvmclock off from the host", MSR_KVM_SYSTEM_TIME_NEW, 0x1000, HOST, 0, true },
-	{ "kvmclock enabled from the host", MSR_KVM_SYSTEM_TIME, 0x1001, HOST, 1 },
-	{ "wall clock at an address", MSR_KVM_WALL_CLOCK_NEW, 0x2000, HOST, 1 },
 	{ "an MSR nobody knows", 0xdeadbeef, 0, HOST, KVM_MSR_UNKNOWN },
 };
 

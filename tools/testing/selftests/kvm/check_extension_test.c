@@ -219,6 +219,19 @@ static bool probe_adjust_clock(struct probe_ctx *c)
 	return ioctl(c->vm, KVM_GET_CLOCK, &data) == 0;
 }
 
+/* api.rst 4.70: a vCPU without kvmclock enabled refuses it with EINVAL */
+static bool probe_kvmclock_ctrl(struct probe_ctx *c)
+{
+	int vcpu = ioctl(c->vm, KVM_CREATE_VCPU, 0);
+	bool ok;
+
+	if (vcpu < 0)
+		return false;
+	ok = ioctl(vcpu, KVM_KVMCLOCK_CTRL, 0) == -1 && errno == EINVAL;
+	close(vcpu);
+	return ok;
+}
+
 /* api.rst 4.38/4.39: the state of a fresh vCPU reads back and can be set */
 static bool probe_mp_state(struct probe_ctx *c)
 {
@@ -712,6 +725,7 @@ static const struct {
 	CAP(IRQ_INJECT_STATUS, probe_irq_inject_status),
 	CAP(COALESCED_MMIO, probe_coalesced_mmio),
 	CAP(ADJUST_CLOCK, probe_adjust_clock),
+	CAP(KVMCLOCK_CTRL, probe_kvmclock_ctrl),
 	CAP(VCPU_EVENTS, probe_vcpu_events),
 	CAP(MP_STATE, probe_mp_state),
 	CAP(MCE, probe_mce),
