@@ -7,6 +7,7 @@
  * the guest's CPUID instructions, with the bits that follow guest state (OSXSAVE, APIC,
  * XSAVE area size) filled in at the time of the instruction.
  */
+#include <linux/kvm_para.h>
 #include <linux/slab.h>
 #include <linux/module.h>
 #include <linux/uaccess.h>
@@ -380,8 +381,13 @@ static int build_kvm_leaves(struct cpuid_builder *b)
 	e->ebx = 0x4b4d564b;
 	e->ecx = 0x564b4d56;
 	e->edx = 0x4d;
-	/* no paravirtual feature yet */
-	return add_zero_entry(b, KVM_CPUID_FEATURES, 0, false) ? 0 : -E2BIG;
+	e = add_zero_entry(b, KVM_CPUID_FEATURES, 0, false);
+	if (!e)
+		return -E2BIG;
+	/* the paravirtual features implemented (cpuid.rst) */
+	e->eax = BIT(KVM_FEATURE_PV_UNHALT) | BIT(KVM_FEATURE_PV_SEND_IPI) |
+		 BIT(KVM_FEATURE_PV_SCHED_YIELD);
+	return 0;
 }
 
 long kvm_dev_ioctl_get_supported_cpuid(struct kvm_cpuid2 __user *ucpuid)

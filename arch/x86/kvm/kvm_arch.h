@@ -278,6 +278,11 @@ struct kvm_vcpu_arch {
 	struct kvm_mmio_state mmio;
 	struct kvm_lapic *apic;		/* immutable: in-kernel local APIC (lapic.h), or NULL */
 	struct kvm_vcpu_stat stat;
+	/*
+	 * vcpu: KVM_CAP_ENFORCE_PV_FEATURE_CPUID (api.rst 8.28): PV MSRs and hypercalls only
+	 * as the guest's CPUID 0x40000001 offers them (pv.c)
+	 */
+	bool pv_enforce;
 };
 
 #endif

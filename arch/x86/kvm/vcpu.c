@@ -510,6 +510,14 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 	case KVM_SET_DEVICE_ATTR:
 		r = vcpu_device_attr(vcpu, ioctl, argp);
 		break;
+	case KVM_ENABLE_CAP: {
+		struct kvm_enable_cap cap;
+
+		r = COPY_IN(struct kvm_enable_cap, argp, cap);
+		if (!r)
+			r = kvm_vcpu_enable_cap(vcpu, &cap);
+		break;
+	}
 	default:
 		r = -EINVAL;
 		break;

@@ -86,6 +86,8 @@ long kvm_arch_check_extension(struct kvm *kvm, long cap)
 		return 1;
 	case KVM_CAP_DISABLE_QUIRKS2:
 		return KVM_QUIRKS_DISABLEABLE;
+	case KVM_CAP_ENFORCE_PV_FEATURE_CPUID:	/* api.rst 8.28 (pv.c) */
+		return vcpus;
 	default:
 		/* api.rst 4.4: 0 for everything not implemented */
 		return 0;

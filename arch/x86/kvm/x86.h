@@ -137,6 +137,10 @@ long kvm_dev_ioctl_get_mce_cap(u64 __user *argp);
 
 /* pv.c: hypercall number and arguments in the vCPU's registers, result to RAX */
 void kvm_emulate_hypercall(struct kvm_vcpu *vcpu, int cpl);
+/* KVM_FEATURE_* bit of CPUID 0x40000001 usable by the guest (KVM_CAP_ENFORCE_PV_FEATURE_CPUID) */
+bool kvm_pv_has(struct kvm_vcpu *vcpu, unsigned int feature);
+int kvm_vcpu_enable_cap(struct kvm_vcpu *vcpu, struct kvm_enable_cap *cap);
+
 
 /* vm_config.c: VM-wide settings of struct kvm_arch */
 /* the quirks KVM_CAP_DISABLE_QUIRKS2 can turn off here (api.rst 7.31) */
