@@ -5,6 +5,11 @@
  * mode all of them are 32 bits). Only ring 0 may call (-KVM_EPERM otherwise); numbers not
  * implemented, or whose feature the guest's CPUID lacks under
  * KVM_CAP_ENFORCE_PV_FEATURE_CPUID, answer -KVM_ENOSYS.
+ *
+ * The hypercall instruction is VMMCALL on AMD and VMCALL on Intel. The other vendor's one
+ * raises #UD, which KVM intercepts: with KVM_X86_QUIRK_FIX_HYPERCALL_INSN on (the default) it
+ * patches the guest's code with the right instruction and performs the call, without the
+ * quirk the guest gets its #UD.
  */
 #include <linux/kvm_para.h>
 #include <linux/module.h>
@@ -141,3 +146,31 @@ out:
 	regs[VCPU_REGS_RAX] = ret;
 }
 EXPORT_SYMBOL_GPL(kvm_emulate_hypercall);
+
+/*
+ * An intercepted #UD (both backends intercept it): the other vendor's hypercall instruction
+ * at CS:RIP is patched and performed while KVM_X86_QUIRK_FIX_HYPERCALL_INSN is on (AMD APM
+ * vol. 3 VMMCALL 0f 01 d9, Intel SDM vol. 2 VMCALL 0f 01 c1); any other #UD goes to the
+ * guest. native is the backend's own instruction.
+ */
+int kvm_handle_ud(struct kvm_vcpu *vcpu, const u8 native[3])
+{
+	u8 insn[3], other[3] = { 0x0f, 0x01, native[2] == 0xd9 ? 0xc1 : 0xd9 };
+	struct kvm_segment ss;
+	u64 gpa;
+
+	if (!kvm_quirk_enabled(vcpu->kvm, KVM_X86_QUIRK_FIX_HYPERCALL_INSN) ||
+	    kvm_fetch_at_rip(vcpu, insn, sizeof(insn), &gpa) ||
+	    memcmp(insn, other, sizeof(insn))) {
+		kvm_queue_exception(vcpu, UD_VECTOR, false, 0);
+		return 1;
+	}
+	/* the three bytes lie in one page when gpa is set (else a second page: not patched) */
+	if (gpa != (u64)-1)
+		kvm_write_guest(vcpu->kvm, gpa, native, 3);
+	kvm_x86_vendor->get_segment(vcpu, &ss, VCPU_SREG_SS);
+	kvm_emulate_hypercall(vcpu, ss.dpl);
+	vcpu->arch.regs[VCPU_REGS_RIP] += 3;
+	return 1;
+}
+EXPORT_SYMBOL_GPL(kvm_handle_ud);
