@@ -387,6 +387,8 @@ static int build_kvm_leaves(struct cpuid_builder *b)
 	/* the paravirtual features implemented (cpuid.rst) */
 	e->eax = BIT(KVM_FEATURE_PV_UNHALT) | BIT(KVM_FEATURE_PV_SEND_IPI) |
 		 BIT(KVM_FEATURE_PV_SCHED_YIELD);
+	if (kvm_steal_time_supported())
+		e->eax |= BIT(KVM_FEATURE_STEAL_TIME);
 	return 0;
 }
 

@@ -283,6 +283,13 @@ struct kvm_vcpu_arch {
 	 * as the guest's CPUID 0x40000001 offers them (pv.c)
 	 */
 	bool pv_enforce;
+	/* steal time (steal_time.c, Documentation/virt/kvm/x86/msr.rst MSR_KVM_STEAL_TIME) */
+	struct {
+		u64 msr;		/* vcpu: MSR_KVM_STEAL_TIME as written */
+		u64 last_run_delay;	/* vcpu: the thread's run_delay at the last update */
+		bool need_update;	/* set at each load (atomic context), done before entry */
+		bool in_run;		/* vcpu: between load and put of KVM_RUN */
+	} st;
 };
 
 #endif

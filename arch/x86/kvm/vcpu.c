@@ -86,10 +86,12 @@ void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu)
 void kvm_arch_vcpu_load(struct kvm_vcpu *vcpu, int cpu)
 {
 	kvm_x86_vendor->vcpu_load(vcpu, cpu);
+	kvm_steal_time_load(vcpu);
 }
 
 void kvm_arch_vcpu_put(struct kvm_vcpu *vcpu)
 {
+	kvm_steal_time_put(vcpu);
 	kvm_x86_vendor->vcpu_put(vcpu);
 }
 

@@ -145,6 +145,13 @@ int kvm_handle_ud(struct kvm_vcpu *vcpu, const u8 native[3]);
 bool kvm_pv_has(struct kvm_vcpu *vcpu, unsigned int feature);
 int kvm_vcpu_enable_cap(struct kvm_vcpu *vcpu, struct kvm_enable_cap *cap);
 
+/* steal_time.c: MSR_KVM_STEAL_TIME and its area in guest memory */
+bool kvm_steal_time_supported(void);
+int kvm_steal_time_msr(struct kvm_vcpu *vcpu, u64 *data, bool write, bool host);
+void kvm_steal_time_reset(struct kvm_vcpu *vcpu);
+void kvm_steal_time_load(struct kvm_vcpu *vcpu);
+void kvm_steal_time_put(struct kvm_vcpu *vcpu);
+void kvm_steal_time_update(struct kvm_vcpu *vcpu);
 
 /* vm_config.c: VM-wide settings of struct kvm_arch */
 /* the quirks KVM_CAP_DISABLE_QUIRKS2 can turn off here (api.rst 7.31) */
