@@ -119,15 +119,18 @@ void kvm_emulate_hypercall(struct kvm_vcpu *vcpu, int cpl)
 		ret = 0;
 		break;
 	case KVM_HC_KICK_CPU:
-		/* a0: flags (reserved), a1: the APIC ID of the vCPU to wake from HLT */
-		if (!kvm_pv_has(vcpu, KVM_FEATURE_PV_UNHALT) || !vcpu->arch.apic)
+		/*
+		 * a0: flags (reserved), a1: the APIC ID of the vCPU to wake from HLT; without an
+		 * in-kernel local APIC nobody has that ID, the call still succeeds
+		 */
+		if (!kvm_pv_has(vcpu, KVM_FEATURE_PV_UNHALT))
 			break;
 		kvm_lapic_pv_kick(vcpu->kvm, a1);
 		pv_yield_to(vcpu, a1);
 		ret = 0;
 		break;
 	case KVM_HC_SEND_IPI:
-		if (!kvm_pv_has(vcpu, KVM_FEATURE_PV_SEND_IPI) || !vcpu->arch.apic)
+		if (!kvm_pv_has(vcpu, KVM_FEATURE_PV_SEND_IPI))
 			break;
 		ret = kvm_lapic_pv_send_ipi(vcpu, a0, a1, a2, a3, op64 ? 64 : 32);
 		break;
