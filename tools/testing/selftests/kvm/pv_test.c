@@ -3,8 +3,9 @@
  * The paravirtual interface beyond what Linux's own selftests check
  * (Documentation/virt/kvm/x86/hypercalls.rst, msr.rst):
  * - the answers of hypercalls: -KVM_ENOSYS for an unknown number and for
- *   KVM_HC_MAP_GPA_RANGE without KVM_CAP_EXIT_HYPERCALL, 0 for KVM_HC_VAPIC_POLL_IRQ and
- *   KVM_HC_SCHED_YIELD (to itself or to nobody), -KVM_EPERM at CPL 3 (a 32-bit guest, whose
+ *   KVM_HC_MAP_GPA_RANGE without KVM_CAP_EXIT_HYPERCALL, 0 for KVM_HC_VAPIC_POLL_IRQ,
+ *   KVM_HC_SCHED_YIELD (to itself or to nobody) and a kick without an in-kernel local APIC,
+ *   -KVM_EPERM at CPL 3 (a 32-bit guest, whose
  *   result is 32 bits);
  * - KVM_HC_KICK_CPU wakes a vCPU halted with interrupts off (in-kernel local APIC), a kick
  *   to a missing APIC ID answers 0, and KVM_HC_SEND_IPI delivers a fixed IPI and returns
@@ -62,6 +63,8 @@ static void guest_answers(void)
 	GUEST_ASSERT_EQ(0, hypercall(KVM_HC_VAPIC_POLL_IRQ, 0, 0, 0, 0));
 	GUEST_ASSERT_EQ(0, hypercall(KVM_HC_SCHED_YIELD, 0, 0, 0, 0));
 	GUEST_ASSERT_EQ(0, hypercall(KVM_HC_SCHED_YIELD, 0x77, 0, 0, 0));
+	/* no in-kernel local APIC: nobody to kick, still 0 */
+	GUEST_ASSERT_EQ(0, hypercall(KVM_HC_KICK_CPU, 0, 0x77, 0, 0));
 	GUEST_DONE();
 }
 
