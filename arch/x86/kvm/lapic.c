@@ -289,8 +289,9 @@ void kvm_lapic_pv_kick(struct kvm *kvm, unsigned long id)
 
 /*
  * hypercalls.rst KVM_HC_SEND_IPI: bit i of lo is APIC ID min + i, bit i of hi min + cluster +
- * i; icr as the ICR's low word, fixed or NMI delivery to physical destinations (no
- * shorthand). The number of vCPUs that took the IPI, or -KVM_EINVAL for another ICR.
+ * i; icr as the ICR's low word (delivery mode, vector, level, trigger) for physical
+ * destinations. The number of vCPUs that took the IPI, or -KVM_EINVAL for an ICR with a
+ * logical destination or a shorthand.
  */
 unsigned long kvm_lapic_pv_send_ipi(struct kvm_vcpu *src, unsigned long lo, unsigned long hi,
 				    unsigned long min, unsigned long icr, unsigned int cluster)
@@ -305,8 +306,7 @@ unsigned long kvm_lapic_pv_send_ipi(struct kvm_vcpu *src, unsigned long lo, unsi
 	struct kvm_vcpu *vcpu;
 	int b;
 
-	if ((icr & (BIT(11) | (3u << 18))) ||
-	    (irq.delivery_mode != DM_FIXED && irq.delivery_mode != DM_NMI))
+	if (icr & (BIT(11) | (3u << 18)))
 		return (unsigned long)-KVM_EINVAL;
 	if (cluster < BITS_PER_LONG) {
 		bits[0] &= BIT(cluster) - 1;
