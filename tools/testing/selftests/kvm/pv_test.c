@@ -8,8 +8,8 @@
  *   -KVM_EPERM at CPL 3 (a 32-bit guest, whose
  *   result is 32 bits);
  * - KVM_HC_KICK_CPU wakes a vCPU halted with interrupts off (in-kernel local APIC), a kick
- *   to a missing APIC ID answers 0, and KVM_HC_SEND_IPI delivers a fixed IPI and returns
- *   how many vCPUs took it;
+ *   to a missing APIC ID answers 0, and KVM_HC_SEND_IPI delivers a fixed IPI and an NMI and
+ *   returns how many vCPUs took it;
  * - steal time: the preempted flag is set in guest memory while the vCPU's thread is
  *   preempted in KVM_RUN (another thread on its CPU), the guest never sees it set, and the
  *   steal count grows.
@@ -119,7 +119,12 @@ static void test_answers(void)
 
 /* ---- kick and PV IPI ---- */
 
-static volatile uint64_t ap_ready, ap_woken, ap_ipi_ready, ipi_count;
+static volatile uint64_t ap_ready, ap_woken, ap_ipi_ready, ipi_count, nmi_count;
+
+static void nmi_handler(struct ex_regs *regs)
+{
+	nmi_count++;
+}
 
 static void ipi_handler(struct ex_regs *regs)
 {
@@ -137,7 +142,7 @@ static void guest_ap(void)
 	ap_woken = 1;
 	asm volatile("sti");
 	ap_ipi_ready = 1;
-	while (!ipi_count)
+	while (!ipi_count || !nmi_count)
 		asm volatile("sti; hlt; cli; sti");
 	GUEST_DONE();
 }
@@ -160,6 +165,9 @@ static void guest_bsp(void)
 	GUEST_ASSERT_EQ(0, hypercall(KVM_HC_SEND_IPI, 1ull << 5, 0, 0, IPI_VECTOR));
 	GUEST_ASSERT_EQ(1, hypercall(KVM_HC_SEND_IPI, 1ull << 1, 0, 0, IPI_VECTOR));
 	wait_for(&ipi_count, 1, __LINE__);
+	/* NMI delivery mode */
+	GUEST_ASSERT_EQ(1, hypercall(KVM_HC_SEND_IPI, 1ull << 1, 0, 0, 0x400));
+	wait_for(&nmi_count, 1, __LINE__);
 	GUEST_DONE();
 }
 
@@ -183,6 +191,7 @@ static void test_kick_and_ipi(void)
 	ap = guest_vcpu_add(vm, 1, (uint64_t)guest_ap);
 	vcpu_ioctl(ap, KVM_SET_MP_STATE, &mp);
 	vm_install_exception_handler(vm, IPI_VECTOR, ipi_handler);
+	vm_install_exception_handler(vm, 2, nmi_handler);
 
 	TEST_ASSERT_EQ(0, pthread_create(&thread, NULL, ap_thread, ap));
 	vcpu_run_expect_ucall(bsp, UCALL_DONE, NULL);
