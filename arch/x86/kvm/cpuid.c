@@ -7,6 +7,7 @@
  * the guest's CPUID instructions, with the bits that follow guest state (OSXSAVE, APIC,
  * XSAVE area size) filled in at the time of the instruction.
  */
+#include <linux/kvm_para.h>
 #include <linux/slab.h>
 #include <linux/module.h>
 #include <linux/uaccess.h>
@@ -384,6 +385,11 @@ static int build_kvm_leaves(struct cpuid_builder *b)
 	e = add_zero_entry(b, KVM_CPUID_FEATURES, 0, false);
 	if (!e)
 		return -E2BIG;
+	/* the paravirtual features implemented (cpuid.rst) */
+	e->eax = BIT(KVM_FEATURE_PV_UNHALT) | BIT(KVM_FEATURE_PV_SEND_IPI) |
+		 BIT(KVM_FEATURE_PV_SCHED_YIELD);
+	if (kvm_steal_time_supported())
+		e->eax |= BIT(KVM_FEATURE_STEAL_TIME);
 	/* kvmclock (kvmclock.c); the stable bit per page says when the guest may rely on it */
 	e->eax |= BIT(KVM_FEATURE_CLOCKSOURCE) | BIT(KVM_FEATURE_CLOCKSOURCE2) |
 		  BIT(KVM_FEATURE_CLOCKSOURCE_STABLE_BIT);

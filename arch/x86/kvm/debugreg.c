@@ -90,8 +90,11 @@ static void set_guest_dr7(struct kvm_vcpu *vcpu, u64 dr7)
 		kvm_x86_vendor->set_dr(vcpu, 7, dr7);
 }
 
-/* The bytes at CS:RIP, up to len of them (to the end of the page and the next one). */
-static int fetch_at_rip(struct kvm_vcpu *vcpu, u8 *buf, unsigned int len)
+/*
+ * The bytes at CS:RIP, up to len of them (to the end of the page and the next one); with
+ * gpa, the guest-physical address of the first byte when all of them lie in its page, else -1.
+ */
+int kvm_fetch_at_rip(struct kvm_vcpu *vcpu, u8 *buf, unsigned int len, u64 *first_gpa)
 {
 	struct kvm_segment cs, ss;
 	unsigned int done = 0, n;
@@ -103,12 +106,16 @@ static int fetch_at_rip(struct kvm_vcpu *vcpu, u8 *buf, unsigned int len)
 	linear = vcpu->arch.regs[VCPU_REGS_RIP] + (cs.l ? 0 : cs.base);
 	if (!cs.l)
 		linear = (u32)linear;
+	if (first_gpa)
+		*first_gpa = (u64)-1;
 	while (done < len) {
 		n = min_t(unsigned int, len - done, PAGE_SIZE - offset_in_page(linear + done));
 		if (kvm_gva_to_gpa(vcpu, linear + done, BIT(4) | (ss.dpl == 3 ? BIT(2) : 0),
 				   &gpa, &pf_error) ||
 		    kvm_read_guest(vcpu->kvm, gpa, buf + done, n))
 			return -EFAULT;
+		if (first_gpa && !done && n == len)
+			*first_gpa = gpa;
 		done += n;
 	}
 	return 0;
@@ -145,11 +152,11 @@ static int emulate_mov_dr(struct kvm_vcpu *vcpu)
 
 	ops->get_segment(vcpu, &cs, VCPU_SREG_CS);
 	ops->get_segment(vcpu, &ss, VCPU_SREG_SS);
-	if (fetch_at_rip(vcpu, insn, 4))
+	if (kvm_fetch_at_rip(vcpu, insn, 4, NULL))
 		return kvm_exit_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION,
 					       regs[VCPU_REGS_RIP]);
 	/* a prefix or REX before 0F: fetch the rest */
-	if (insn[0] != 0x0f && fetch_at_rip(vcpu, insn, sizeof(insn)))
+	if (insn[0] != 0x0f && kvm_fetch_at_rip(vcpu, insn, sizeof(insn), NULL))
 		return kvm_exit_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION,
 					       regs[VCPU_REGS_RIP]);
 	while (i < sizeof(insn) - 3 && is_legacy_prefix(insn[i]))

@@ -292,6 +292,18 @@ struct kvm_vcpu_arch {
 	struct kvm_mmio_state mmio;
 	struct kvm_lapic *apic;		/* immutable: in-kernel local APIC (lapic.h), or NULL */
 	struct kvm_vcpu_stat stat;
+	/*
+	 * vcpu: KVM_CAP_ENFORCE_PV_FEATURE_CPUID (api.rst 8.28): PV MSRs and hypercalls only
+	 * as the guest's CPUID 0x40000001 offers them (pv.c)
+	 */
+	bool pv_enforce;
+	/* steal time (steal_time.c, Documentation/virt/kvm/x86/msr.rst MSR_KVM_STEAL_TIME) */
+	struct {
+		u64 msr;		/* vcpu: MSR_KVM_STEAL_TIME as written */
+		u64 last_run_delay;	/* vcpu: the thread's run_delay at the last update */
+		bool need_update;	/* set at each load (atomic context), done before entry */
+		bool in_run;		/* vcpu: between load and put of KVM_RUN */
+	} st;
 };
 
 #endif

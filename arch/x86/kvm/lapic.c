@@ -5,6 +5,7 @@
  * INIT/SIPI (8.4), HLT blocking in the kernel, KVM_GET/SET_LAPIC (api.rst 4.57/4.58),
  * KVM_SIGNAL_MSI (4.71) and KVM_CAP_SPLIT_IRQCHIP (7.x). Locking: see lapic.h.
  */
+#include <linux/kvm_para.h>
 #include <linux/kvm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -250,6 +251,76 @@ int kvm_apic_deliver(struct kvm *kvm, struct kvm_vcpu *src, const struct kvm_api
 	return n;
 }
 EXPORT_SYMBOL_GPL(kvm_apic_deliver);
+
+/* an APIC's physical ID as destinations name it: 32 bits in x2APIC mode, else 8 (0xff broadcast) */
+static bool phys_id_is(struct kvm_lapic *apic, unsigned long id)
+{
+	u32 reg = apic_get_reg(apic, APIC_REG_ID);
+
+	if (kvm_lapic_x2apic(apic))
+		return id == reg;
+	return id < 0xff && id == reg >> 24;
+}
+
+struct kvm_vcpu *kvm_lapic_find_by_id(struct kvm *kvm, unsigned long id)
+{
+	struct kvm_vcpu *vcpu;
+	unsigned long i;
+
+	kvm_for_each_vcpu(i, vcpu, kvm) {
+		struct kvm_lapic *apic = vcpu_apic(vcpu);
+
+		if (apic && phys_id_is(apic, id))
+			return vcpu;
+	}
+	return NULL;
+}
+
+/* hypercalls.rst KVM_HC_KICK_CPU: wake that vCPU from HLT; an unknown ID is ignored */
+void kvm_lapic_pv_kick(struct kvm *kvm, unsigned long id)
+{
+	struct kvm_vcpu *vcpu = kvm_lapic_find_by_id(kvm, id);
+
+	if (!vcpu)
+		return;
+	set_bit(KVM_APIC_PENDING_UNHALT, &vcpu_apic(vcpu)->pending);
+	kick(vcpu);
+}
+
+/*
+ * hypercalls.rst KVM_HC_SEND_IPI: bit i of lo is APIC ID min + i, bit i of hi min + cluster +
+ * i; icr as the ICR's low word (delivery mode, vector, level, trigger) for physical
+ * destinations. The number of vCPUs that took the IPI, or -KVM_EINVAL for an ICR with a
+ * logical destination or a shorthand.
+ */
+unsigned long kvm_lapic_pv_send_ipi(struct kvm_vcpu *src, unsigned long lo, unsigned long hi,
+				    unsigned long min, unsigned long icr, unsigned int cluster)
+{
+	struct kvm_apic_irq irq = {
+		.vector = icr & 0xff,
+		.delivery_mode = (icr >> 8) & 7,
+		.level = !!(icr & BIT(14)),
+		.trig_level = !!(icr & BIT(15)),
+	};
+	unsigned long n = 0, i, bits[2] = { lo, hi };
+	struct kvm_vcpu *vcpu;
+	int b;
+
+	if (icr & (BIT(11) | (3u << 18)))
+		return (unsigned long)-KVM_EINVAL;
+	if (cluster < BITS_PER_LONG) {
+		bits[0] &= BIT(cluster) - 1;
+		bits[1] &= BIT(cluster) - 1;
+	}
+	for (b = 0; b < 2; b++) {
+		for_each_set_bit(i, &bits[b], BITS_PER_LONG) {
+			vcpu = kvm_lapic_find_by_id(src->kvm, min + b * cluster + i);
+			if (vcpu && kvm_lapic_hw_enabled(vcpu_apic(vcpu)))
+				n += accept(vcpu_apic(vcpu), &irq);
+		}
+	}
+	return n;
+}
 
 /* SDM 10.11.1, 10.11.2: address 0xFEExxxxx, destination 19:12, DM bit 2; data 15:0 */
 void kvm_msi_to_apic_irq(u32 address_lo, u32 address_hi, u32 data, struct kvm_apic_irq *irq)
@@ -763,7 +834,9 @@ static bool wakeup_pending(struct kvm_vcpu *vcpu)
 	case KVM_MP_STATE_INIT_RECEIVED:
 		return p & BIT(KVM_APIC_PENDING_SIPI);
 	case KVM_MP_STATE_HALTED:
-		if ((p & BIT(KVM_APIC_PENDING_NMI)) || vcpu->arch.events.nmi_pending)
+		/* a PV kick wakes it even with interrupts disabled */
+		if ((p & BIT(KVM_APIC_PENDING_NMI)) || (p & BIT(KVM_APIC_PENDING_UNHALT)) ||
+		    vcpu->arch.events.nmi_pending)
 			return true;
 		/* HLT with RFLAGS.IF clear waits for NMI/INIT only (SDM vol. 2A HLT) */
 		if (!(kvm_get_rflags(vcpu) & X86_EFLAGS_IF))
@@ -839,6 +912,8 @@ int kvm_lapic_before_entry(struct kvm_vcpu *vcpu)
 	while (vcpu->arch.mp_state != KVM_MP_STATE_RUNNABLE) {
 		if (vcpu->arch.mp_state == KVM_MP_STATE_HALTED && wakeup_pending(vcpu)) {
 			vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
+			/* the kick is used up by the HLT it ended */
+			clear_bit(KVM_APIC_PENDING_UNHALT, &vcpu_apic(vcpu)->pending);
 			break;
 		}
 		WRITE_ONCE(vcpu->arch.nr_halts, vcpu->arch.nr_halts + 1);

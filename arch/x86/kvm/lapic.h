@@ -62,7 +62,8 @@ struct kvm_vcpu;
 #define MSR_TSC_DEADLINE	0x6e0
 
 /* bits of kvm_lapic.pending */
-enum { KVM_APIC_PENDING_NMI, KVM_APIC_PENDING_INIT, KVM_APIC_PENDING_SIPI };
+enum { KVM_APIC_PENDING_NMI, KVM_APIC_PENDING_INIT, KVM_APIC_PENDING_SIPI,
+       KVM_APIC_PENDING_UNHALT /* KVM_HC_KICK_CPU: ends (or pre-empts) the next HLT */ };
 
 struct kvm_lapic {
 	struct kvm_vcpu *vcpu;		/* immutable */
@@ -113,6 +114,11 @@ int kvm_lapic_halt(struct kvm_vcpu *vcpu);
 /* events.c: an interrupt to inject (-1 none); taking it moves IRR to ISR (or acks the PIC) */
 bool kvm_lapic_has_interrupt(struct kvm_vcpu *vcpu);
 int kvm_lapic_take_interrupt(struct kvm_vcpu *vcpu);
+/* paravirtual (pv.c): the vCPU whose APIC has physical ID id, or NULL */
+struct kvm_vcpu *kvm_lapic_find_by_id(struct kvm *kvm, unsigned long id);
+void kvm_lapic_pv_kick(struct kvm *kvm, unsigned long id);
+unsigned long kvm_lapic_pv_send_ipi(struct kvm_vcpu *src, unsigned long lo, unsigned long hi,
+				    unsigned long min, unsigned long icr, unsigned int cluster);
 /* ioctls */
 /* highest vector set in the 256-bit ISR/IRR/TMR at base, -1 none; set TPR (and CR8) */
 int kvm_lapic_highest_vec(struct kvm_lapic *apic, unsigned int base);

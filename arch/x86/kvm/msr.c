@@ -49,6 +49,7 @@ static const u32 msrs_to_save[] = {
 	MSR_IA32_POWER_CTL, MSR_IA32_UCODE_REV, MSR_IA32_PERF_CAPABILITIES,
 	MSR_IA32_MCG_STATUS, MSR_IA32_MCG_CTL, MSR_K7_HWCR, MSR_IA32_TSC_DEADLINE,
 	MSR_KVM_WALL_CLOCK, MSR_KVM_SYSTEM_TIME, MSR_KVM_WALL_CLOCK_NEW, MSR_KVM_SYSTEM_TIME_NEW,
+	MSR_KVM_STEAL_TIME,
 };
 
 /* DE_CFG bits a vCPU may have: LFENCE is dispatch-serializing when the host made it so */
@@ -82,6 +83,7 @@ void kvm_msr_reset(struct kvm_vcpu *vcpu)
 	vcpu->arch.hwcr = 0;
 	vcpu->arch.kvm_wall_clock = 0;
 	vcpu->arch.kvm_system_time = 0;
+	kvm_steal_time_reset(vcpu);
 	kvm_mce_reset(vcpu);
 }
 
@@ -211,6 +213,8 @@ int kvm_msr_read(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool host)
 		return r;
 	if (is_kvmclock_msr(index))
 		return kvmclock_msr(vcpu, index, data, false, host);
+	if (index == MSR_KVM_STEAL_TIME)
+		return kvm_steal_time_msr(vcpu, data, false, host);
 	if (msr_reads_zero(index)) {
 		*data = 0;
 		return 0;
@@ -352,6 +356,8 @@ int kvm_msr_write(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host)
 		return r;
 	if (is_kvmclock_msr(index))
 		return kvmclock_msr(vcpu, index, &data, true, host);
+	if (index == MSR_KVM_STEAL_TIME)
+		return kvm_steal_time_msr(vcpu, &data, true, host);
 	if (msr_write_dropped(index))
 		return 0;
 	switch (index) {

@@ -65,10 +65,16 @@ static int vcpu_enter_guest(struct kvm_vcpu *vcpu)
 {
 	bool switch_xcr0;
 
+	kvm_steal_time_update(vcpu);
 	local_irq_disable();
 	/* set before the backend reads what a kicker may have changed (see kvm_kick_vcpus_sync) */
 	smp_store_mb(vcpu->mode, IN_GUEST_MODE);
-	if (signal_pending(current) || need_resched() || kvmclock_pending(vcpu)) {
+	/*
+	 * a kvmclock page to write first (kvmclock.c), or a reschedule since the steal time
+	 * update: it clears the preempted flag again (steal_time.c)
+	 */
+	if (signal_pending(current) || need_resched() || kvmclock_pending(vcpu) ||
+	    READ_ONCE(vcpu->arch.st.need_update)) {
 		WRITE_ONCE(vcpu->mode, OUTSIDE_GUEST_MODE);
 		local_irq_enable();
 		return 1;
@@ -192,6 +198,7 @@ long kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 	}
 
 	vcpu_load(vcpu);
+	vcpu->arch.st.in_run = true;
 	sigset_activate(vcpu);
 	fpu_swap_kvm_fpstate(&vcpu->arch.guest_fpu, true);
 
@@ -256,6 +263,7 @@ out_no_exit:
 	sync_regs_to_run(vcpu, valid);
 	fpu_swap_kvm_fpstate(&vcpu->arch.guest_fpu, false);
 	sigset_deactivate(vcpu);
+	vcpu->arch.st.in_run = false;	/* this put is no preemption (steal_time.c) */
 	vcpu_put(vcpu);
 	return r;
 }

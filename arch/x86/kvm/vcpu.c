@@ -92,10 +92,12 @@ void kvm_arch_vcpu_load(struct kvm_vcpu *vcpu, int cpu)
 		vcpu->arch.clock_cpu = cpu;
 		kvmclock_request_update(vcpu);
 	}
+	kvm_steal_time_load(vcpu);
 }
 
 void kvm_arch_vcpu_put(struct kvm_vcpu *vcpu)
 {
+	kvm_steal_time_put(vcpu);
 	kvm_x86_vendor->vcpu_put(vcpu);
 }
 
@@ -519,6 +521,14 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 	case KVM_SET_DEVICE_ATTR:
 		r = vcpu_device_attr(vcpu, ioctl, argp);
 		break;
+	case KVM_ENABLE_CAP: {
+		struct kvm_enable_cap cap;
+
+		r = COPY_IN(struct kvm_enable_cap, argp, cap);
+		if (!r)
+			r = kvm_vcpu_enable_cap(vcpu, &cap);
+		break;
+	}
 	default:
 		r = -EINVAL;
 		break;

@@ -90,6 +90,7 @@ long kvm_arch_check_extension(struct kvm *kvm, long cap)
 	case KVM_CAP_ADJUST_CLOCK:
 		return KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC;
 	case KVM_CAP_KVMCLOCK_CTRL:
+	case KVM_CAP_ENFORCE_PV_FEATURE_CPUID:	/* api.rst 8.28 (pv.c) */
 		return vcpus;
 	default:
 		/* api.rst 4.4: 0 for everything not implemented */

@@ -112,6 +112,8 @@ int kvm_complete_mmio(struct kvm_vcpu *vcpu);
 /* mmu/guest_walk.c: 0, or -EFAULT/-EACCES with the #PF error code in *pf_error */
 int kvm_gva_to_gpa(struct kvm_vcpu *vcpu, u64 gva, unsigned int access, u64 *gpa,
 		   u32 *pf_error);
+/* debugreg.c: the instruction bytes at CS:RIP */
+int kvm_fetch_at_rip(struct kvm_vcpu *vcpu, u8 *buf, unsigned int len, u64 *first_gpa);
 
 /* debugreg.c */
 void kvm_debugregs_reset(struct kvm_vcpu *vcpu);
@@ -157,11 +159,25 @@ long kvm_dev_ioctl_get_mce_cap(u64 __user *argp);
 
 /* pv.c: hypercall number and arguments in the vCPU's registers, result to RAX */
 void kvm_emulate_hypercall(struct kvm_vcpu *vcpu, int cpl);
+/* an intercepted #UD; native: the backend's hypercall instruction */
+int kvm_handle_ud(struct kvm_vcpu *vcpu, const u8 native[3]);
+/* KVM_FEATURE_* bit of CPUID 0x40000001 usable by the guest (KVM_CAP_ENFORCE_PV_FEATURE_CPUID) */
+bool kvm_pv_has(struct kvm_vcpu *vcpu, unsigned int feature);
+int kvm_vcpu_enable_cap(struct kvm_vcpu *vcpu, struct kvm_enable_cap *cap);
+
+/* steal_time.c: MSR_KVM_STEAL_TIME and its area in guest memory */
+bool kvm_steal_time_supported(void);
+int kvm_steal_time_msr(struct kvm_vcpu *vcpu, u64 *data, bool write, bool host);
+void kvm_steal_time_reset(struct kvm_vcpu *vcpu);
+void kvm_steal_time_load(struct kvm_vcpu *vcpu);
+void kvm_steal_time_put(struct kvm_vcpu *vcpu);
+void kvm_steal_time_update(struct kvm_vcpu *vcpu);
 
 /* vm_config.c: VM-wide settings of struct kvm_arch */
 /* the quirks KVM_CAP_DISABLE_QUIRKS2 can turn off here (api.rst 7.31) */
 #define KVM_QUIRKS_DISABLEABLE	(KVM_X86_QUIRK_MISC_ENABLE_NO_MWAIT | \
-				 KVM_X86_QUIRK_MWAIT_NEVER_UD_FAULTS)
+				 KVM_X86_QUIRK_MWAIT_NEVER_UD_FAULTS | \
+				 KVM_X86_QUIRK_FIX_HYPERCALL_INSN)
 bool kvm_vcpu_is_bsp(struct kvm_vcpu *vcpu);
 bool kvm_quirk_enabled(struct kvm *kvm, u64 quirk);
 long kvm_vm_ioctl_set_boot_cpu_id(struct kvm *kvm, unsigned long id);

@@ -102,7 +102,10 @@ void svm_set_irq_window(struct kvm_vcpu *vcpu, bool on)
 	}
 }
 
-/* #DB for the NMI window's single step or the debugger, #BP for software breakpoints */
+/*
+ * #DB for the NMI window's single step or the debugger, #BP for software breakpoints, #UD
+ * always (VMCALL, the hypercall of the other vendor: pv.c)
+ */
 void svm_update_exception_intercepts(struct kvm_vcpu *vcpu)
 {
 	struct vcpu_svm *svm = to_svm(vcpu);
@@ -110,6 +113,7 @@ void svm_update_exception_intercepts(struct kvm_vcpu *vcpu)
 	u32 *bits = &svm->vmcb->control.intercept_exceptions;
 
 	*bits &= ~(BIT(DB_VECTOR) | BIT(BP_VECTOR));
+	*bits |= BIT(UD_VECTOR);
 	if (svm->nmi_singlestep || (dbg & (KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_USE_HW_BP)))
 		*bits |= BIT(DB_VECTOR);
 	if (dbg & KVM_GUESTDBG_USE_SW_BP)

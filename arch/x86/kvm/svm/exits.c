@@ -127,6 +127,14 @@ static int svm_exit_shutdown(struct kvm_vcpu *vcpu)
 	return 0;
 }
 
+/* an intercepted #UD: VMCALL is patched to VMMCALL (pv.c) */
+static int svm_exit_excp_ud(struct kvm_vcpu *vcpu)
+{
+	static const u8 vmmcall[3] = { 0x0f, 0x01, 0xd9 };
+
+	return kvm_handle_ud(vcpu, vmmcall);
+}
+
 static int svm_exit_vmmcall(struct kvm_vcpu *vcpu)
 {
 	kvm_emulate_hypercall(vcpu, to_svm(vcpu)->vmcb->save.cpl);
@@ -192,6 +200,7 @@ static const svm_exit_handler svm_exit_handlers[SVM_EXIT_MAX] = {
 	[SVM_EXIT_IRET]		= svm_exit_iret,
 	[SVM_EXIT_EXCP_BASE + DB_VECTOR] = svm_exit_db,
 	[SVM_EXIT_EXCP_BASE + BP_VECTOR] = svm_exit_bp,
+	[SVM_EXIT_EXCP_BASE + UD_VECTOR] = svm_exit_excp_ud,
 	[SVM_EXIT_CPUID]	= svm_exit_cpuid,
 	[SVM_EXIT_INVD]		= svm_exit_invd,
 	[SVM_EXIT_HLT]		= svm_exit_hlt,
@@ -230,6 +239,7 @@ const char *const svm_exit_names[SVM_NR_EXIT_NAMES] = {
 	[SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR0 + 15] = "dr_write",
 	[SVM_EXIT_EXCP_BASE + DB_VECTOR] = "excp_db",
 	[SVM_EXIT_EXCP_BASE + BP_VECTOR] = "excp_bp",
+	[SVM_EXIT_EXCP_BASE + UD_VECTOR] = "excp_ud",
 	[SVM_EXIT_INTR] = "intr", [SVM_EXIT_NMI] = "nmi", [SVM_EXIT_SMI] = "smi",
 	[SVM_EXIT_INIT] = "init", [SVM_EXIT_VINTR] = "vintr", [SVM_EXIT_CPUID] = "cpuid",
 	[SVM_EXIT_IRET] = "iret", [SVM_EXIT_INVD] = "invd", [SVM_EXIT_HLT] = "hlt",

@@ -155,7 +155,7 @@ int vmx_exit_nmi_window(struct kvm_vcpu *vcpu)
 
 /*
  * #DB while the debugger single-steps or has hardware breakpoints, #BP with its software
- * breakpoints (api.rst 4.87)
+ * breakpoints (api.rst 4.87), #UD always (VMMCALL, the hypercall of the other vendor: pv.c)
  */
 void vmx_update_exception_intercepts(struct kvm_vcpu *vcpu)
 {
@@ -164,7 +164,8 @@ void vmx_update_exception_intercepts(struct kvm_vcpu *vcpu)
 
 	vmx->exception_bitmap = (dbg & (KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_USE_HW_BP) ?
 				 BIT(DB_VECTOR) : 0) |
-				(dbg & KVM_GUESTDBG_USE_SW_BP ? BIT(BP_VECTOR) : 0);
+				(dbg & KVM_GUESTDBG_USE_SW_BP ? BIT(BP_VECTOR) : 0) |
+				BIT(UD_VECTOR);
 }
 
 /*
@@ -185,6 +186,11 @@ int vmx_exit_exception_nmi(struct kvm_vcpu *vcpu)
 		return kvm_exit_debug(vcpu, DB_VECTOR, DR6_ACTIVE_LOW_BITS | vmx->exit_qual);
 	if (nr == BP_VECTOR && (vcpu->arch.guest_debug & KVM_GUESTDBG_USE_SW_BP))
 		return kvm_exit_debug(vcpu, BP_VECTOR, 0);
+	if (nr == UD_VECTOR) {
+		static const u8 vmcall[3] = { 0x0f, 0x01, 0xc1 };
+
+		return kvm_handle_ud(vcpu, vmcall);
+	}
 	/* not the debugger's: the guest gets it as the hardware raised it */
 	if (nr == BP_VECTOR)
 		return 1;	/* RIP is at the INT3: it runs again without the intercept */

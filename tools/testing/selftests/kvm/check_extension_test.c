@@ -518,6 +518,22 @@ static bool probe_disable_quirks2(struct probe_ctx *c)
 	       ioctl(c->vm, KVM_ENABLE_CAP, &bad) == -1 && errno == EINVAL;
 }
 
+/* api.rst 8.28: a vCPU's KVM_ENABLE_CAP turns the enforcement on and off */
+static bool probe_enforce_pv_feature_cpuid(struct probe_ctx *c)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_ENFORCE_PV_FEATURE_CPUID, .args = { 1 } };
+	int vcpu = ioctl(c->vm, KVM_CREATE_VCPU, 0);
+	bool ok;
+
+	if (vcpu < 0)
+		return false;
+	ok = ioctl(vcpu, KVM_ENABLE_CAP, &cap) == 0;
+	cap.args[0] = 0;
+	ok = ok && ioctl(vcpu, KVM_ENABLE_CAP, &cap) == 0;
+	close(vcpu);
+	return ok;
+}
+
 /*
  * api.rst 4.31/4.32: once enabled, KVM_GET_VCPU_EVENTS has VALID_TRIPLE_FAULT, and a triple
  * fault set pending ends the next KVM_RUN with KVM_EXIT_SHUTDOWN before the guest runs
@@ -748,6 +764,7 @@ static const struct {
 	CAP(MSR_PLATFORM_INFO, probe_msr_platform_info),
 	CAP(X86_USER_SPACE_MSR, probe_user_space_msr),
 	CAP(X86_MSR_FILTER, probe_msr_filter),
+	CAP(ENFORCE_PV_FEATURE_CPUID, probe_enforce_pv_feature_cpuid),
 };
 
 int main(void)
