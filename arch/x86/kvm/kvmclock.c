@@ -332,8 +332,12 @@ static void write_wall_clock(struct kvm_vcpu *vcpu, u64 gpa)
 int kvmclock_msr(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool write, bool host)
 {
 	bool wall = index == MSR_KVM_WALL_CLOCK || index == MSR_KVM_WALL_CLOCK_NEW;
+	bool new = index == MSR_KVM_WALL_CLOCK_NEW || index == MSR_KVM_SYSTEM_TIME_NEW;
 	u64 *slot = wall ? &vcpu->arch.kvm_wall_clock : &vcpu->arch.kvm_system_time;
 
+	/* api.rst 8.28 KVM_CAP_ENFORCE_PV_FEATURE_CPUID: #GP without the CPUID bit (msr.rst) */
+	if (!host && !kvm_pv_has(vcpu, new ? KVM_FEATURE_CLOCKSOURCE2 : KVM_FEATURE_CLOCKSOURCE))
+		return 1;
 	if (!write) {
 		*data = *slot;
 		return 0;
