@@ -102,18 +102,6 @@ static void cfg_handler(struct ex_regs *regs)
 	apic_wr(0xb0, 0);
 }
 
-static void wait_for(volatile uint64_t *p, uint64_t want, int line)
-{
-	uint64_t start = __builtin_ia32_rdtsc();
-
-	while (*p != want) {
-		if (__builtin_ia32_rdtsc() - start > 40000000000ULL)
-			__GUEST_ASSERT(0, "wait_for", "line %d: expected %llu, got %llu",
-				       line, want, *p);
-		asm volatile("pause");
-	}
-}
-
 static void guest_ap(void)
 {
 	apic_wr(0xf0, 0x1ff);		/* software enable, spurious vector 0xff */
@@ -131,7 +119,7 @@ static void check_counts(int line)
 	int i;
 
 	for (i = 0; i < NR_VCPUS; i++)
-		wait_for(&ipi_count[i], expect[i], line);
+		guest_wait_for(&ipi_count[i], expect[i], line);
 }
 
 static void set_phase(uint64_t phase)
@@ -143,7 +131,7 @@ static void set_phase(uint64_t phase)
 	/* fixed IPI with the config vector to all excluding self */
 	send_ipi(0, CFG_VECTOR | (3u << 18));
 	for (i = 1; i < NR_VCPUS; i++)
-		wait_for(&cfg_done[i], phase, __LINE__);
+		guest_wait_for(&cfg_done[i], phase, __LINE__);
 }
 
 static void guest_bsp(uint64_t sipi_vector, uint64_t has_x2apic)
@@ -157,7 +145,7 @@ static void guest_bsp(uint64_t sipi_vector, uint64_t has_x2apic)
 	for (i = 1; i < NR_VCPUS; i++) {
 		send_ipi(i, 0x4500);		/* INIT, level assert */
 		send_ipi(i, 0x4600 | sipi_vector);
-		wait_for(&ap_ready[i], 1, __LINE__);
+		guest_wait_for(&ap_ready[i], 1, __LINE__);
 	}
 	GUEST_SYNC(1);
 
@@ -197,7 +185,7 @@ static void guest_bsp(uint64_t sipi_vector, uint64_t has_x2apic)
 	/* NMI to each AP */
 	for (i = 1; i < NR_VCPUS; i++) {
 		send_ipi(i, 0x400);
-		wait_for(&nmi_count[i], 1, __LINE__);
+		guest_wait_for(&nmi_count[i], 1, __LINE__);
 	}
 	GUEST_ASSERT_EQ(0, nmi_count[0]);
 	GUEST_SYNC(2);
@@ -220,7 +208,7 @@ static void guest_bsp(uint64_t sipi_vector, uint64_t has_x2apic)
 		expect[0]++, expect[1]++, expect[2]++;
 		check_counts(__LINE__);
 		send_ipi(1, 0x400);
-		wait_for(&nmi_count[1], 2, __LINE__);
+		guest_wait_for(&nmi_count[1], 2, __LINE__);
 		GUEST_SYNC(3);
 	}
 	all_done = 1;

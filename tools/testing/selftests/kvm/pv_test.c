@@ -41,18 +41,6 @@ static uint64_t hypercall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, ui
 	return r;
 }
 
-static void wait_for(volatile uint64_t *p, uint64_t want, int line)
-{
-	uint64_t start = __builtin_ia32_rdtsc();
-
-	while (*p != want) {
-		if (__builtin_ia32_rdtsc() - start > 40000000000ULL)
-			__GUEST_ASSERT(0, "wait_for", "line %d: expected %llu, got %llu",
-				       line, want, *p);
-		asm volatile("pause");
-	}
-}
-
 /* ---- the answers ---- */
 
 static void guest_answers(void)
@@ -151,23 +139,23 @@ static void guest_bsp(void)
 {
 	int i;
 
-	wait_for(&ap_ready, 1, __LINE__);
+	guest_wait_for(&ap_ready, 1, __LINE__);
 	/* give the AP time to reach its HLT (a kick before it makes the HLT return at once) */
 	for (i = 0; i < 1000000; i++)
 		asm volatile("pause");
 	GUEST_ASSERT_EQ(0, ap_woken);
 	GUEST_ASSERT_EQ(0, hypercall(KVM_HC_KICK_CPU, 0, 0x77, 0, 0));	/* nobody */
 	GUEST_ASSERT_EQ(0, hypercall(KVM_HC_KICK_CPU, 0, 1, 0, 0));
-	wait_for(&ap_woken, 1, __LINE__);
+	guest_wait_for(&ap_woken, 1, __LINE__);
 
-	wait_for(&ap_ipi_ready, 1, __LINE__);
+	guest_wait_for(&ap_ipi_ready, 1, __LINE__);
 	/* bit 1 of the bitmap: APIC ID 0 + 1; APIC ID 5 is nobody */
 	GUEST_ASSERT_EQ(0, hypercall(KVM_HC_SEND_IPI, 1ull << 5, 0, 0, IPI_VECTOR));
 	GUEST_ASSERT_EQ(1, hypercall(KVM_HC_SEND_IPI, 1ull << 1, 0, 0, IPI_VECTOR));
-	wait_for(&ipi_count, 1, __LINE__);
+	guest_wait_for(&ipi_count, 1, __LINE__);
 	/* NMI delivery mode */
 	GUEST_ASSERT_EQ(1, hypercall(KVM_HC_SEND_IPI, 1ull << 1, 0, 0, 0x400));
-	wait_for(&nmi_count, 1, __LINE__);
+	guest_wait_for(&nmi_count, 1, __LINE__);
 	GUEST_DONE();
 }
 

@@ -185,4 +185,20 @@ static inline uint64_t guest_read_cr2(void)
 	return v;
 }
 
+/*
+ * Guest code: spin until *p is want (another vCPU or the host sets it), failing the guest
+ * with the caller's line after about 40e9 TSC cycles
+ */
+static inline void guest_wait_for(volatile uint64_t *p, uint64_t want, int line)
+{
+	uint64_t start = __builtin_ia32_rdtsc();
+
+	while (*p != want) {
+		if (__builtin_ia32_rdtsc() - start > 40000000000ULL)
+			__GUEST_ASSERT(0, "wait_for", "line %d: expected %llu, got %llu",
+				       line, want, *p);
+		asm volatile("pause");
+	}
+}
+
 #endif
