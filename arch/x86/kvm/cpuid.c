@@ -12,7 +12,6 @@
 #include <linux/module.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
-#include <linux/kvm_para.h>
 #include <asm/processor.h>
 #include <asm/fpu/xcr.h>
 
@@ -135,7 +134,7 @@ static u32 host_caps(enum cpuid_leafs word)
 	return boot_cpu_data.x86_capability[word];
 }
 
-static bool host_is_amd(void)
+bool kvm_host_is_amd(void)
 {
 	return boot_cpu_data.x86_vendor == X86_VENDOR_AMD ||
 	       boot_cpu_data.x86_vendor == X86_VENDOR_HYGON;
@@ -319,7 +318,7 @@ static int build_extended_leaves(struct cpuid_builder *b)
 
 	if (host_max < 0x80000000)
 		return 0;
-	max = host_is_amd() ? CPUID_EXT_MAX_AMD : min_t(u32, host_max, CPUID_EXT_MAX_INTEL);
+	max = kvm_host_is_amd() ? CPUID_EXT_MAX_AMD : min_t(u32, host_max, CPUID_EXT_MAX_INTEL);
 	for (f = 0x80000000; f <= max; f++) {
 		if (f == 0x8000001d) {
 			if (f <= host_max ? add_cache_leaves(b, f) :

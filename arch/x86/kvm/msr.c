@@ -57,8 +57,7 @@ static u64 de_cfg_supported(void)
 {
 	u64 v;
 
-	if (boot_cpu_data.x86_vendor != X86_VENDOR_AMD &&
-	    boot_cpu_data.x86_vendor != X86_VENDOR_HYGON)
+	if (!kvm_host_is_amd())
 		return 0;
 	if (rdmsrl_safe(MSR_AMD64_DE_CFG, &v))
 		return 0;

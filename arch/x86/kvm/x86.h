@@ -25,6 +25,8 @@ void kvm_cpuid_free(struct kvm_vcpu *vcpu);
 /* what the guest's CPUID table says */
 enum { CPUID_REG_EAX, CPUID_REG_EBX, CPUID_REG_ECX, CPUID_REG_EDX };
 int kvm_guest_maxphyaddr(struct kvm_vcpu *vcpu);
+/* an AMD (or Hygon) host: its CPUID leaves and MSRs are AMD's */
+bool kvm_host_is_amd(void);
 bool kvm_guest_has(struct kvm_vcpu *vcpu, u32 function, u32 index, int reg, u32 bit);
 /* MONITOR/MWAIT intercepted: true when they #UD, false when they are NOPs (api.rst 7.31) */
 bool kvm_monitor_mwait_faults(struct kvm_vcpu *vcpu);

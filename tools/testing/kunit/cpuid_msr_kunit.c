@@ -208,7 +208,7 @@ static void cpuid_supported_filtered(struct kunit *test)
 	}
 
 	e = find(b, 0x80000021, 0);
-	if (host_is_amd()) {
+	if (kvm_host_is_amd()) {
 		KUNIT_ASSERT_NOT_NULL(test, e);
 		KUNIT_EXPECT_TRUE_MSG(test, e->eax & F821_EAX_NO_SMM_CTL_MSR, "NoSmmCtlMsr");
 		KUNIT_EXPECT_EQ(test, e->ebx | e->ecx | e->edx, 0U);
