@@ -6,7 +6,7 @@ VMHOST ?= amd
 # What each goal needs installed: scripts/setup-deps runs (fast when nothing is missing) before
 # KVER is computed, so a fresh machine gets its kernel pair before make looks for it.
 GOALS := $(or $(MAKECMDGOALS),all)
-ifneq ($(filter check check-intel run shell selftests bench kunit upstream-check upstream-oracle,$(GOALS)),)
+ifneq ($(filter check check-intel run shell selftests bench kunit upstream-check upstream-oracle fuzz difftest fault soak,$(GOALS)),)
 DEPS_LEVEL := $(if $(filter intel,$(VMHOST)) $(filter check-intel,$(GOALS)),--intel,--test)
 else ifneq ($(filter all modules install,$(GOALS)),)
 DEPS_LEVEL := --build
@@ -114,6 +114,10 @@ help:
 	@echo '  make shell          a shell in the emulated host: /dev/kvm ready, qemu-system-x86_64 on PATH'
 	@echo '  make bench          ours vs stock kvm-amd, one -icount AMD host: ns/op table, ratios,'
 	@echo '                      the QEMU Linux boot among the rows'
+	@echo '  make fuzz           the ioctl and guest fuzzers on our modules (FUZZ_TIME s each)'
+	@echo '  make difftest       the same random guests and ioctl sequences on ours and stock: diff'
+	@echo '  make fault VMKERNEL=debug  allocation failures injected in every step of a VM'"'"'s life'
+	@echo '  make soak           SOAK_BOOTS nested QEMU boots in a row, some killed, memory checked'
 	@echo '  make install        install the modules under updates/ and the /dev/kvm udev rule'
 	@echo '  make selftests      build the selftests (static) into build/selftests'
 	@echo '  make clean'
@@ -127,6 +131,8 @@ help:
 	@echo '           defaults with the in-kernel irqchip) QEMU_SMP=n (stage 2 vCPUs, default 2)'
 	@echo '           BENCH_ARGS="-r REPS NAME..." BENCH_WORKDIR=dir (make bench)'
 	@echo '           UPSTREAM_TESTS=0 (make check without Linux'"'"'s own selftests)'
+	@echo '           FUZZ_TIME=s FUZZ_SEED=n SOAK_BOOTS=n FAULT_PROBABILITY=percent (fuzz,'
+	@echo '           difftest, fault, soak; tools/testing/fuzz/README.md)'
 
 modules:
 	@test -e $(KDIR)/Makefile || { echo "No kernel headers at KDIR=$(KDIR): install" \
@@ -206,6 +212,46 @@ bench: modules bench-build
 	tools/testing/bench/bench --kver $(KVER) --ours $(CURDIR) --dir $(BENCH) \
 		--workdir $(BENCH_WORKDIR) $(if $(BENCH_ARGS),-- $(BENCH_ARGS))
 
+# Hostile input (tools/testing/fuzz/README.md): the fuzzers, the differential test against
+# the stock module, allocation-failure injection and the nested-QEMU soak, each a test of the
+# fuzz tests directory run in the emulated host; fuzz.conf carries the bounds and the seed.
+# On the debug kernel (VMKERNEL=debug) kmemleak scans after each run.
+FUZZ := $(BUILD)/fuzz
+FUZZ_TIME ?= 60
+FUZZ_SEED ?=
+SOAK_BOOTS ?= 100
+FAULT_PROBABILITY ?= 2
+# selftests that make fault runs with allocations failing at random
+FUZZ_SELFTESTS := vm_lifecycle_test guest_modes_test vcpu_state_test irqfd_test ioeventfd_test \
+		  dirty_log_test lapic_ipi_test
+FUZZ_VMTEST = $(VMTEST) --host $(VMHOST) --kver $(KVER) --ours $(CURDIR) --tests-dir $(FUZZ) \
+	      --workdir $(or $(WORKDIR),$(BUILD)/vmtest/$@-$(VMHOST)) $(if $(filter 1,$(V)),--verbose) \
+	      $(if $(filter debug,$(VMKERNEL)),--kroot $(KROOT) --append log_buf_len=8M --kmemleak)
+
+fuzz-build: selftests
+	$(MAKE) -C tools/testing/fuzz OUTPUT=$(FUZZ) KSFT_INC=$(KSFT_INC)
+	@mkdir -p $(FUZZ)/selftests
+	cp $(addprefix $(SELFTESTS)/,$(FUZZ_SELFTESTS)) $(FUZZ)/selftests/
+	@printf 'FUZZ_TIME=%s\nFUZZ_SEED=%s\nSOAK_BOOTS=%s\nFAULT_PROBABILITY=%s\n' \
+		'$(FUZZ_TIME)' '$(FUZZ_SEED)' '$(SOAK_BOOTS)' '$(FAULT_PROBABILITY)' >$(FUZZ)/fuzz.conf
+
+fuzz: modules fuzz-build
+	$(FUZZ_VMTEST) --kvm $(KVM) --tests "ioctl_fuzz guest_fuzz" --timeout $$(( $(FUZZ_TIME) * 3 + 300 ))
+
+# both module sets staged in one boot; each test loads one, then the other
+difftest: modules fuzz-build
+	$(FUZZ_VMTEST) --kvm both --tests "difftest_ioctl difftest_guest" \
+		--timeout $$(( $(FUZZ_TIME) * 6 + 300 ))
+
+fault: modules fuzz-build
+	@test "$(VMKERNEL)" = debug || { echo "make fault needs the debug host kernel" \
+		"(fault injection): make fault VMKERNEL=debug" >&2; exit 1; }
+	$(FUZZ_VMTEST) --kvm $(KVM) --alloc-failures --tests fault_inject \
+		--timeout $$(( $(FUZZ_TIME) * 12 + 1800 ))
+
+soak: modules fuzz-build
+	$(FUZZ_VMTEST) --kvm $(KVM) --tests soak --timeout $$(( $(SOAK_BOOTS) * 90 + 300 ))
+
 # DESTDIR: stage into a directory (packaging) instead of the live system.
 install: modules
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates \
@@ -219,5 +265,5 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(KUNIT_DIR) clean 2>/dev/null || true
 	rm -rf $(BUILD)
 
-.PHONY: all help modules selftests emulator-test kunit check check-intel run shell bench bench-build install clean \
+.PHONY: all help modules selftests emulator-test kunit check check-intel run shell bench bench-build fuzz-build fuzz difftest fault soak install clean \
 	upstream-check upstream-oracle
