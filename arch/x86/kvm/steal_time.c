@@ -80,14 +80,20 @@ void kvm_steal_time_load(struct kvm_vcpu *vcpu)
 /* ... and leaves it: preemption disabled, possibly in the scheduler with its locks held */
 void kvm_steal_time_put(struct kvm_vcpu *vcpu)
 {
-	u8 preempted = KVM_VCPU_PREEMPTED;
+	u64 gpa = st_gpa(vcpu) + offsetof(struct kvm_steal_time, preempted);
+	u8 preempted = KVM_VCPU_PREEMPTED, cur;
 
 	/* only a thread taken off the CPU in KVM_RUN while still runnable was preempted */
 	if (!vcpu->arch.st.in_run || !st_enabled(vcpu) || !READ_ONCE(current->on_rq))
 		return;
 	pagefault_disable();
-	kvm_write_guest(vcpu->kvm, st_gpa(vcpu) + offsetof(struct kvm_steal_time, preempted),
-			&preempted, sizeof(preempted));
+	/*
+	 * still flagged from an earlier preemption (no entry since): leave it, a flush
+	 * request may be in it. Only a flagged byte is changed by the guest, so reading
+	 * 0 and then writing is safe.
+	 */
+	if (!kvm_read_guest(vcpu->kvm, gpa, &cur, sizeof(cur)) && !cur)
+		kvm_write_guest(vcpu->kvm, gpa, &preempted, sizeof(preempted));
 	pagefault_enable();
 }
 

@@ -385,6 +385,36 @@ static long set_khz(int fd, uint64_t khz, int *err)
 	return r;
 }
 
+static void guest_tsc_loop(void)
+{
+	for (;;)
+		GUEST_SYNC(__builtin_ia32_rdtsc());
+}
+
+/* the guest TSC's rate over 20 exits 2 ms apart, in kHz of host time */
+static uint64_t measured_khz(uint64_t set_khz)
+{
+	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
+	struct kvm_vcpu *vcpu = guest_vcpu_add(vm, 0, (uint64_t)guest_tsc_loop);
+	uint64_t tsc0, ns0, tsc = 0, ns = 0;
+	struct ucall uc;
+	int i;
+
+	if (set_khz)
+		TEST_ASSERT_EQ(0, ioctl(vcpu->fd, KVM_SET_TSC_KHZ, set_khz));
+	vcpu_run_expect_ucall(vcpu, UCALL_SYNC, &uc);
+	tsc0 = uc.args[0];
+	ns0 = monotonic_ns();
+	for (i = 0; i < 20; i++) {
+		usleep(2000);
+		ns = monotonic_ns();
+		vcpu_run_expect_ucall(vcpu, UCALL_SYNC, &uc);
+		tsc = uc.args[0];
+	}
+	kvm_vm_free(vm);
+	return (tsc - tsc0) * 1000000 / (ns - ns0);
+}
+
 static void test_tsc_khz(void)
 {
 	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_NONE, GUEST_DEFAULT_MEM);
@@ -434,6 +464,14 @@ static void test_tsc_khz(void)
 	vcpu = kvm_vcpu_new(vm, 1);
 	TEST_ASSERT_EQ(khz + khz / 20000, ioctl(vcpu->fd, KVM_GET_TSC_KHZ, 0));
 	kvm_vm_free(vm);
+
+	/* a doubled rate without scaling: the TSC catches up at entries, twice as fast overall */
+	r_same = measured_khz(0);
+	r_high = measured_khz(khz * 2);
+	ksft_print_msg("guest TSC measured: %ld kHz at the host's rate, %ld kHz at twice it\n",
+		       r_same, r_high);
+	TEST_ASSERT(r_same > khz * 8 / 10 && r_same < khz * 12 / 10, "%ld kHz", r_same);
+	TEST_ASSERT(r_high > khz * 16 / 10 && r_high < khz * 24 / 10, "%ld kHz", r_high);
 }
 
 int main(void)
