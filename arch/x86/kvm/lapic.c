@@ -475,19 +475,26 @@ static void pv_eoi_sync(struct kvm_lapic *apic, bool disarm)
 {
 	u8 flag;
 
-	if (!apic->pv_eoi_armed)
+	if (!apic->pv_eoi_armed && !disarm)
 		return;
+	if (!(apic->vcpu->arch.pv_eoi_msr & KVM_MSR_ENABLED)) {
+		apic->pv_eoi_armed = false;
+		return;
+	}
 	if (kvm_read_guest(apic->vcpu->kvm, pv_eoi_gpa(apic), &flag, sizeof(flag)))
 		flag = 0;	/* the memory went away: nobody can signal through it */
-	if (!(flag & KVM_PV_EOI_ENABLED)) {
+	if (apic->pv_eoi_armed && !(flag & KVM_PV_EOI_ENABLED)) {
 		apic->pv_eoi_armed = false;
 		apic_eoi(apic);
 		return;
 	}
+	/* also a flag set before a migration, that this side never armed */
 	if (disarm) {
 		apic->pv_eoi_armed = false;
-		flag &= ~KVM_PV_EOI_ENABLED;
-		kvm_write_guest(apic->vcpu->kvm, pv_eoi_gpa(apic), &flag, sizeof(flag));
+		if (flag & KVM_PV_EOI_ENABLED) {
+			flag &= ~KVM_PV_EOI_ENABLED;
+			kvm_write_guest(apic->vcpu->kvm, pv_eoi_gpa(apic), &flag, sizeof(flag));
+		}
 	}
 }
 
@@ -546,6 +553,14 @@ int kvm_lapic_pv_eoi_msr(struct kvm_vcpu *vcpu, u64 *data, bool write, bool host
 	if (apic)
 		pv_eoi_sync(apic, true);
 	vcpu->arch.pv_eoi_msr = *data;
+	/*
+	 * A flag found set is taken as armed: after a migration (MSRs restored, the guest
+	 * maybe in its handler) its clearing must still be an EOI. A guest enabling PV EOI
+	 * gives zeroed memory (msr.rst), so this is the restore case.
+	 */
+	if (apic && (*data & KVM_MSR_ENABLED) &&
+	    !kvm_read_guest(vcpu->kvm, pv_eoi_gpa(apic), &flag, sizeof(flag)))
+		apic->pv_eoi_armed = flag & KVM_PV_EOI_ENABLED;
 	return 0;
 }
 
