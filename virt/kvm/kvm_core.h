@@ -137,6 +137,13 @@ struct kvm {
 	struct mmu_notifier mmu_notifier;
 
 	struct kvm_vm_stat_generic stat;
+	/*
+	 * KVM_CAP_HALT_POLL (api.rst 7.20): the VM's own maximum polling window in ns, which
+	 * replaces the halt_poll_ns module parameter once set (halt_poll.c); WRITE_ONCE /
+	 * READ_ONCE, it may change while vCPUs halt
+	 */
+	unsigned int max_halt_poll_ns;
+	bool override_halt_poll_ns;
 	struct kvm_arch arch;
 };
 
@@ -168,6 +175,7 @@ struct kvm_vcpu {
 /* halt_poll.c, for the arch's blocking */
 u64 kvm_vcpu_halt_poll_window(struct kvm_vcpu *vcpu);
 void kvm_vcpu_halt_poll_done(struct kvm_vcpu *vcpu, u64 polled_ns, u64 wait_ns, bool success);
+int kvm_vm_enable_halt_poll(struct kvm *kvm, u64 max_ns);
 
 /* core -> arch (arch/x86/kvm/x86.c) */
 long kvm_arch_check_extension(struct kvm *kvm, long cap);

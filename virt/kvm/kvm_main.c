@@ -105,6 +105,7 @@ static long kvm_check_extension(struct kvm *kvm, long cap)
 	case KVM_CAP_IOEVENTFD_ANY_LENGTH:
 	case KVM_CAP_IOEVENTFD_NO_LENGTH:
 	case KVM_CAP_BINARY_STATS_FD:	/* api.rst 4.133 (stats.c) */
+	case KVM_CAP_HALT_POLL:		/* api.rst 7.20 (halt_poll.c) */
 		return 1;
 	/* api.rst 4.116: where the ring is in the vCPU mmap area */
 	case KVM_CAP_COALESCED_MMIO:
@@ -150,6 +151,8 @@ static long kvm_vm_ioctl_enable_cap(struct kvm *kvm, void __user *argp)
 	switch (cap.cap) {
 	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
 		return kvm_vm_ioctl_enable_dirty_log_cap(kvm, cap.args[0]);
+	case KVM_CAP_HALT_POLL:
+		return kvm_vm_enable_halt_poll(kvm, cap.args[0]);
 	default:
 		return kvm_arch_vm_enable_cap(kvm, &cap);
 	}

@@ -317,3 +317,37 @@ int kvm_write_guest(struct kvm *kvm, u64 gpa, const void *data, unsigned long le
 {
 	return guest_copy(kvm, gpa, (void *)data, len, true);
 }
+
+/*
+ * Exchange the guest byte at gpa for val with one locked instruction (other vCPUs may
+ * change it at the same time), *old what was there: 0, or -EFAULT (no writable RAM there,
+ * or the page cannot be faulted in). Process context.
+ */
+int kvm_guest_xchg_u8(struct kvm *kvm, u64 gpa, u8 val, u8 *old)
+{
+	const struct kvm_memory_slot *slot;
+	u8 __user *hva;
+	int idx, r = -EFAULT;
+	u8 cur;
+
+	idx = srcu_read_lock(&kvm->srcu);
+	slot = kvm_gfn_to_memslot(kvm, gpa >> PAGE_SHIFT);
+	if (!slot || (slot->flags & KVM_MEM_READONLY))
+		goto out;
+	hva = (u8 __user *)(kvm_memslot_gfn_to_hva(slot, gpa >> PAGE_SHIFT) +
+			    offset_in_page(gpa));
+	if (!access_ok(hva, 1) || get_user(cur, hva))
+		goto out;
+	/* 1: another writer came in between, cur now holds its value; try again */
+	do {
+		r = __try_cmpxchg_user(hva, &cur, val, efault);
+	} while (r == 1);
+	if (!r) {
+		*old = cur;
+		kvm_mark_page_dirty_in_slot(slot, gpa >> PAGE_SHIFT);
+	}
+out:
+	srcu_read_unlock(&kvm->srcu, idx);
+	return r ? -EFAULT : 0;
+}
+EXPORT_SYMBOL_GPL(kvm_guest_xchg_u8);

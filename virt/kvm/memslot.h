@@ -60,6 +60,7 @@ const struct kvm_memory_slot *kvm_id_to_memslot(struct kvm *kvm, u16 id);
  */
 int kvm_read_guest(struct kvm *kvm, u64 gpa, void *data, unsigned long len);
 int kvm_write_guest(struct kvm *kvm, u64 gpa, const void *data, unsigned long len);
+int kvm_guest_xchg_u8(struct kvm *kvm, u64 gpa, u8 val, u8 *old);
 
 /* dirty.c: the log of one slot */
 unsigned long kvm_dirty_bitmap_bytes(const struct kvm_memory_slot *slot);

@@ -386,9 +386,13 @@ static int build_kvm_leaves(struct cpuid_builder *b)
 		return -E2BIG;
 	/* the paravirtual features implemented (cpuid.rst) */
 	e->eax = BIT(KVM_FEATURE_PV_UNHALT) | BIT(KVM_FEATURE_PV_SEND_IPI) |
-		 BIT(KVM_FEATURE_PV_SCHED_YIELD);
+		 BIT(KVM_FEATURE_PV_SCHED_YIELD) | BIT(KVM_FEATURE_PV_EOI) |
+		 BIT(KVM_FEATURE_POLL_CONTROL);
+	/* port 0x80 delays are pointless here: a hint only, nothing to implement */
+	e->eax |= BIT(KVM_FEATURE_NOP_IO_DELAY);
+	/* the flush request travels in the steal time area (steal_time.c) */
 	if (kvm_steal_time_supported())
-		e->eax |= BIT(KVM_FEATURE_STEAL_TIME);
+		e->eax |= BIT(KVM_FEATURE_STEAL_TIME) | BIT(KVM_FEATURE_PV_TLB_FLUSH);
 	/* kvmclock (kvmclock.c); the stable bit per page says when the guest may rely on it */
 	e->eax |= BIT(KVM_FEATURE_CLOCKSOURCE) | BIT(KVM_FEATURE_CLOCKSOURCE2) |
 		  BIT(KVM_FEATURE_CLOCKSOURCE_STABLE_BIT);

@@ -129,6 +129,8 @@ struct kvm_arch {
 	bool clock_master;
 	u64 master_tsc, master_ns;
 	unsigned int clock_gen;
+	/* KVM_SET_TSC_KHZ on the VM (tsc.c): the rate of vCPUs created after; WRITE_ONCE */
+	u32 default_tsc_khz;
 };
 
 /*
@@ -297,6 +299,21 @@ struct kvm_vcpu_arch {
 	 * as the guest's CPUID 0x40000001 offers them (pv.c)
 	 */
 	bool pv_enforce;
+	u64 pv_eoi_msr;			/* vcpu: MSR_KVM_PV_EOI_EN (lapic.c) */
+	/*
+	 * vcpu: the guest TSC's rate (tsc.c, KVM_SET_TSC_KHZ); with tsc_catchup the TSC is
+	 * moved forward before entries to what the rate made of tsc_catchup_tsc since
+	 * tsc_catchup_ns (ktime_get_ns)
+	 */
+	u32 virtual_tsc_khz;
+	bool tsc_catchup;
+	u64 tsc_catchup_ns, tsc_catchup_tsc;
+	u64 poll_control;		/* vcpu: MSR_KVM_POLL_CONTROL, bit 0 (pv.c) */
+	/*
+	 * vcpu: flush the guest's TLB at the next entry (the backend clears it): the PV TLB
+	 * flush another vCPU asked for in this one's steal time area (steal_time.c)
+	 */
+	bool tlb_flush_guest;
 	/* steal time (steal_time.c, Documentation/virt/kvm/x86/msr.rst MSR_KVM_STEAL_TIME) */
 	struct {
 		u64 msr;		/* vcpu: MSR_KVM_STEAL_TIME as written */

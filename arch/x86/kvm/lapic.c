@@ -390,6 +390,8 @@ bool kvm_lapic_has_interrupt(struct kvm_vcpu *vcpu)
 	       deliverable_vec(apic) >= 0;
 }
 
+static void pv_eoi_arm(struct kvm_lapic *apic, int vec);
+
 /* The interrupt acknowledge cycle: the PIC's vector first (LINT0 ExtINT), else IRR -> ISR */
 int kvm_lapic_take_interrupt(struct kvm_vcpu *vcpu)
 {
@@ -407,6 +409,7 @@ int kvm_lapic_take_interrupt(struct kvm_vcpu *vcpu)
 	clear_bit(vec % 32, vec_word(apic, APIC_REG_IRR, vec));
 	__set_bit(vec % 32, vec_word(apic, APIC_REG_ISR, vec));
 	apic_set_reg(apic, APIC_REG_PPR, compute_ppr(apic));
+	pv_eoi_arm(apic, vec);
 	return vec;
 }
 
@@ -434,6 +437,131 @@ static void apic_eoi(struct kvm_lapic *apic)
 		apic->eoi_exit_vector = vec;	/* KVM_EXIT_IOAPIC_EOI after this exit */
 	else
 		kvm_ioapic_eoi(vcpu->kvm, vec, true);
+}
+
+/*
+ * PV EOI (Documentation/virt/kvm/x86/msr.rst, MSR_KVM_EOI_EN): when KVM injects an
+ * interrupt whose EOI has no effect beyond retiring it from ISR (edge-triggered, no IOAPIC
+ * ack notifier, nothing else in service: the guest's next EOI retires exactly it), it sets
+ * bit 0 of the guest's flag ("armed"). A guest that finds the bit set clears it, with one
+ * instruction, instead of writing EOI; KVM sees the cleared bit after the next exit, before
+ * handling that exit, and performs the EOI then. Only this vCPU's thread touches the flag
+ * while the vCPU is out of guest mode, so a plain write is enough (the guest side is
+ * atomic). A guest that writes EOI anyway retires the vector the usual way: the flag left
+ * set then belongs to the next interrupt, whose EOI retires the highest vector in service
+ * whichever way the guest signals it.
+ */
+static u64 pv_eoi_gpa(struct kvm_lapic *apic)
+{
+	return apic->vcpu->arch.pv_eoi_msr & ~(u64)(KVM_MSR_ENABLED | 2);
+}
+
+/* any context the vCPU's thread is in, IRQs off included: the page must be present */
+static bool pv_eoi_write(struct kvm_lapic *apic, u8 val)
+{
+	int r;
+
+	pagefault_disable();
+	r = kvm_write_guest(apic->vcpu->kvm, pv_eoi_gpa(apic), &val, sizeof(val));
+	pagefault_enable();
+	return !r;
+}
+
+/*
+ * After an exit, preemptible: a flag the guest cleared is its EOI. With disarm, the flag is
+ * taken back too (MSR write, INIT, KVM_SET_LAPIC), so that the guest writes its next EOI.
+ */
+static void pv_eoi_sync(struct kvm_lapic *apic, bool disarm)
+{
+	u8 flag;
+
+	if (!apic->pv_eoi_armed && !disarm)
+		return;
+	if (!(apic->vcpu->arch.pv_eoi_msr & KVM_MSR_ENABLED)) {
+		apic->pv_eoi_armed = false;
+		return;
+	}
+	if (kvm_read_guest(apic->vcpu->kvm, pv_eoi_gpa(apic), &flag, sizeof(flag)))
+		flag = 0;	/* the memory went away: nobody can signal through it */
+	if (apic->pv_eoi_armed && !(flag & KVM_PV_EOI_ENABLED)) {
+		apic->pv_eoi_armed = false;
+		apic_eoi(apic);
+		return;
+	}
+	/* also a flag set before a migration, that this side never armed */
+	if (disarm) {
+		apic->pv_eoi_armed = false;
+		if (flag & KVM_PV_EOI_ENABLED) {
+			flag &= ~KVM_PV_EOI_ENABLED;
+			kvm_write_guest(apic->vcpu->kvm, pv_eoi_gpa(apic), &flag, sizeof(flag));
+		}
+	}
+}
+
+void kvm_lapic_pv_eoi_after_exit(struct kvm_vcpu *vcpu)
+{
+	struct kvm_lapic *apic = vcpu_apic(vcpu);
+
+	if (apic)
+		pv_eoi_sync(apic, false);
+}
+
+/* vec just moved from IRR to ISR for injection (IRQs off): arm the flag if it may */
+static void pv_eoi_arm(struct kvm_lapic *apic, int vec)
+{
+	struct kvm *kvm = apic->vcpu->kvm;
+	int i;
+
+	if (!(apic->vcpu->arch.pv_eoi_msr & KVM_MSR_ENABLED) || apic->pv_eoi_armed)
+		return;
+	if (test_bit(vec % 32, vec_word(apic, APIC_REG_TMR, vec)))
+		return;
+	if (kvm->arch.irqchip_mode == KVM_IRQCHIP_KERNEL && kvm_ioapic_edge_vector(kvm, vec))
+		return;
+	for (i = 0; i < 8; i++) {
+		u32 isr = apic_get_reg(apic, APIC_REG_ISR + i * 0x10);
+
+		if (i == vec / 32)
+			isr &= ~BIT(vec % 32);
+		if (isr)
+			return;
+	}
+	apic->pv_eoi_armed = pv_eoi_write(apic, KVM_PV_EOI_ENABLED);
+}
+
+/*
+ * bit 0 enable, bit 1 reserved, 63:2 the 4-byte aligned gpa of the flag, in guest RAM.
+ * Without an in-kernel local APIC the value is only kept (as on Linux KVM): no interrupt
+ * KVM injects then, no flag.
+ */
+int kvm_lapic_pv_eoi_msr(struct kvm_vcpu *vcpu, u64 *data, bool write, bool host)
+{
+	struct kvm_lapic *apic = vcpu_apic(vcpu);
+	u8 flag;
+
+	if (!kvm_pv_has(vcpu, KVM_FEATURE_PV_EOI))
+		return 1;
+	if (!write) {
+		*data = vcpu->arch.pv_eoi_msr;
+		return 0;
+	}
+	if (*data & 2)
+		return 1;
+	if ((*data & KVM_MSR_ENABLED) &&
+	    kvm_read_guest(vcpu->kvm, *data & ~3ULL, &flag, sizeof(flag)))
+		return 1;
+	if (apic)
+		pv_eoi_sync(apic, true);
+	vcpu->arch.pv_eoi_msr = *data;
+	/*
+	 * A flag found set is taken as armed: after a migration (MSRs restored, the guest
+	 * maybe in its handler) its clearing must still be an EOI. A guest enabling PV EOI
+	 * gives zeroed memory (msr.rst), so this is the restore case.
+	 */
+	if (apic && (*data & KVM_MSR_ENABLED) &&
+	    !kvm_read_guest(vcpu->kvm, pv_eoi_gpa(apic), &flag, sizeof(flag)))
+		apic->pv_eoi_armed = flag & KVM_PV_EOI_ENABLED;
+	return 0;
 }
 
 /* ICR written (SDM 10.6.1): the IPI goes out at once; delivery status always reads idle */
@@ -749,6 +877,9 @@ void kvm_lapic_reset(struct kvm_vcpu *vcpu, bool init)
 	apic->period_ns = 0;
 	apic->tsc_deadline = 0;
 	apic->eoi_exit_vector = -1;
+	/* RESET and INIT both turn PV EOI off: the guest enables it again once it runs */
+	vcpu->arch.pv_eoi_msr = 0;
+	apic->pv_eoi_armed = false;
 	if (!init) {
 		clear_bit(KVM_APIC_PENDING_NMI, &apic->pending);
 		clear_bit(KVM_APIC_PENDING_INIT, &apic->pending);
@@ -854,11 +985,14 @@ static bool wakeup_pending(struct kvm_vcpu *vcpu)
 static int kvm_lapic_block(struct kvm_vcpu *vcpu)
 {
 	ktime_t start = ktime_get(), polled, end;
+	/* unless the guest turned it off (MSR_KVM_POLL_CONTROL, pv.c) */
+	bool may_poll = vcpu->arch.mp_state == KVM_MP_STATE_HALTED &&
+			(vcpu->arch.poll_control & 1);
 	u64 window = 0;
 	int r = 0;
 
 	/* halt polling (virt/kvm/halt_poll.c): only for HLT, while nothing else wants the CPU */
-	if (vcpu->arch.mp_state == KVM_MP_STATE_HALTED)
+	if (may_poll)
 		window = kvm_vcpu_halt_poll_window(vcpu);
 	polled = start;
 	if (window) {
@@ -882,7 +1016,7 @@ static int kvm_lapic_block(struct kvm_vcpu *vcpu)
 	WRITE_ONCE(vcpu->stat.blocking, 0);
 	end = ktime_get();
 	kvm_stat_add(vcpu->stat.halt_wait_ns, ktime_to_ns(ktime_sub(end, polled)));
-	if (vcpu->arch.mp_state == KVM_MP_STATE_HALTED && !r)
+	if (may_poll && !r)
 		kvm_vcpu_halt_poll_done(vcpu, ktime_to_ns(ktime_sub(polled, start)),
 					ktime_to_ns(ktime_sub(end, start)), false);
 	if (r) {
@@ -1006,6 +1140,8 @@ long kvm_lapic_ioctl_set(struct kvm_vcpu *vcpu, void __user *argp)
 	s = memdup_user(argp, sizeof(*s));
 	if (IS_ERR(s))
 		return PTR_ERR(s);
+	/* the ISR the flag stood for is replaced: the guest's next EOI is a real one */
+	pv_eoi_sync(apic, true);
 	kvm_lapic_timer_cancel(apic);
 	memcpy(apic->regs, s->regs, sizeof(s->regs));
 	kfree(s);

@@ -82,6 +82,9 @@ struct kvm_lapic {
 	u64 tsc_deadline;		/* IA32_TSC_DEADLINE; the hrtimer clears it on expiry */
 
 	u64 vapic_addr;			/* vcpu: KVM_SET_VAPIC_ADDR (lapic_vapic.c); 0 off */
+
+	/* PV EOI (lapic.c; the MSR is vcpu->arch.pv_eoi_msr): vcpu */
+	bool pv_eoi_armed;		/* KVM set the guest's flag; its clearing is an EOI */
 };
 
 static inline u32 apic_get_reg(struct kvm_lapic *apic, unsigned int reg)
@@ -114,6 +117,9 @@ int kvm_lapic_halt(struct kvm_vcpu *vcpu);
 /* events.c: an interrupt to inject (-1 none); taking it moves IRR to ISR (or acks the PIC) */
 bool kvm_lapic_has_interrupt(struct kvm_vcpu *vcpu);
 int kvm_lapic_take_interrupt(struct kvm_vcpu *vcpu);
+/* PV EOI: MSR_KVM_PV_EOI_EN (0, or 1 for #GP), and the check after each exit */
+int kvm_lapic_pv_eoi_msr(struct kvm_vcpu *vcpu, u64 *data, bool write, bool host);
+void kvm_lapic_pv_eoi_after_exit(struct kvm_vcpu *vcpu);
 /* paravirtual (pv.c): the vCPU whose APIC has physical ID id, or NULL */
 struct kvm_vcpu *kvm_lapic_find_by_id(struct kvm *kvm, unsigned long id);
 void kvm_lapic_pv_kick(struct kvm *kvm, unsigned long id);

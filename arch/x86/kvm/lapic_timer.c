@@ -61,11 +61,12 @@ static u32 tdcr_divide(u32 tdcr)
 /* guest TSC ticks to ns from now until deadline (0 when past) */
 static u64 deadline_delta_ns(struct kvm_lapic *apic, u64 deadline)
 {
+	u32 khz = kvm_vcpu_tsc_khz(apic->vcpu);
 	u64 now;
 
-	if (kvm_msr_read(apic->vcpu, MSR_IA32_TSC, &now, true) || deadline <= now || !tsc_khz)
+	if (kvm_msr_read(apic->vcpu, MSR_IA32_TSC, &now, true) || deadline <= now || !khz)
 		return 0;
-	return mul_u64_u32_div(deadline - now, 1000000, tsc_khz);
+	return mul_u64_u32_div(deadline - now, 1000000, khz);
 }
 
 static void start_deadline(struct kvm_lapic *apic)

@@ -82,6 +82,8 @@ void kvm_msr_reset(struct kvm_vcpu *vcpu)
 	vcpu->arch.hwcr = 0;
 	vcpu->arch.kvm_wall_clock = 0;
 	vcpu->arch.kvm_system_time = 0;
+	vcpu->arch.pv_eoi_msr = 0;
+	vcpu->arch.poll_control = 1;	/* msr.rst: host-side polling allowed */
 	kvm_steal_time_reset(vcpu);
 	kvm_mce_reset(vcpu);
 }
@@ -153,6 +155,9 @@ void kvm_set_tsc_offset(struct kvm_vcpu *vcpu, u64 offset)
 {
 	kvm_x86_vendor->set_tsc_offset(vcpu, offset);
 	kvmclock_request_update(vcpu);
+	/* a faster rate than the host's counts on from the new value (tsc.c) */
+	if (vcpu->arch.tsc_catchup)
+		kvm_tsc_rebase(vcpu);
 }
 
 static bool guest_has_tsc_adjust(struct kvm_vcpu *vcpu)
@@ -214,6 +219,10 @@ int kvm_msr_read(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool host)
 		return kvmclock_msr(vcpu, index, data, false, host);
 	if (index == MSR_KVM_STEAL_TIME)
 		return kvm_steal_time_msr(vcpu, data, false, host);
+	if (index == MSR_KVM_PV_EOI_EN)
+		return kvm_lapic_pv_eoi_msr(vcpu, data, false, host);
+	if (index == MSR_KVM_POLL_CONTROL)
+		return kvm_poll_control_msr(vcpu, data, false, host);
 	if (msr_reads_zero(index)) {
 		*data = 0;
 		return 0;
@@ -357,6 +366,10 @@ int kvm_msr_write(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host)
 		return kvmclock_msr(vcpu, index, &data, true, host);
 	if (index == MSR_KVM_STEAL_TIME)
 		return kvm_steal_time_msr(vcpu, &data, true, host);
+	if (index == MSR_KVM_PV_EOI_EN)
+		return kvm_lapic_pv_eoi_msr(vcpu, &data, true, host);
+	if (index == MSR_KVM_POLL_CONTROL)
+		return kvm_poll_control_msr(vcpu, &data, true, host);
 	if (msr_write_dropped(index))
 		return 0;
 	switch (index) {

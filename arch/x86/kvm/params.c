@@ -172,10 +172,6 @@ static bool kvmclock_periodic_sync;
 kvm_fixed_param(kvmclock_periodic_sync, kvmclock_periodic_sync, bool,
 		"Periodic kvmclock updates (pages are updated on events only: N)");
 
-static unsigned int tsc_tolerance_ppm;
-kvm_fixed_param(tsc_tolerance_ppm, tsc_tolerance_ppm, uint,
-		"Guest TSC frequency tolerance (KVM_SET_TSC_KHZ is not implemented: 0)");
-
 static int lapic_timer_advance_ns;
 kvm_fixed_param(lapic_timer_advance_ns, lapic_timer_advance_ns, int,
 		"Local APIC timer advance (not implemented: 0, the timer fires on time)");

@@ -48,6 +48,25 @@ bool kvm_pv_has(struct kvm_vcpu *vcpu, unsigned int feature)
 	return e && (e->eax & BIT(feature));
 }
 
+/*
+ * msr.rst MSR_KVM_POLL_CONTROL: bit 0 set (the reset value) lets the host poll before it
+ * puts a halted vCPU to sleep (virt/kvm/halt_poll.c); a guest that polls itself clears it.
+ * Kept with or without an in-kernel local APIC, as on Linux KVM. 0, or 1 for #GP.
+ */
+int kvm_poll_control_msr(struct kvm_vcpu *vcpu, u64 *data, bool write, bool host)
+{
+	if (!kvm_pv_has(vcpu, KVM_FEATURE_POLL_CONTROL))
+		return 1;
+	if (!write) {
+		*data = vcpu->arch.poll_control;
+		return 0;
+	}
+	if (*data & ~1ULL)
+		return 1;
+	vcpu->arch.poll_control = *data;
+	return 0;
+}
+
 /* api.rst 4.37 KVM_ENABLE_CAP on a vCPU: the x86 ones */
 int kvm_vcpu_enable_cap(struct kvm_vcpu *vcpu, struct kvm_enable_cap *cap)
 {

@@ -108,6 +108,8 @@ static int vcpu_enter_guest(struct kvm_vcpu *vcpu)
 	WRITE_ONCE(vcpu->mode, OUTSIDE_GUEST_MODE);
 	local_irq_enable();	/* the host takes the interrupt that ended the run, if any */
 
+	/* an EOI the guest signalled through its PV EOI flag precedes what made it exit */
+	kvm_lapic_pv_eoi_after_exit(vcpu);
 	return kvm_x86_vendor->handle_exit(vcpu);
 }
 
@@ -229,6 +231,7 @@ long kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 			break;
 		}
 		cond_resched();
+		kvm_tsc_catchup(vcpu);
 		if (kvmclock_pending(vcpu))
 			kvmclock_update(vcpu);
 		if (vcpu->arch.apic) {

@@ -11,6 +11,11 @@
  * preempted byte cleared. When the thread is preempted in KVM_RUN (taken off the CPU while
  * runnable) the preempted byte is set: that runs in the scheduler, atomic, so the write is
  * attempted with page faults disabled and is skipped if the page is not present.
+ *
+ * PV TLB flush (cpuid.rst KVM_FEATURE_PV_TLB_FLUSH): instead of an IPI to a preempted vCPU,
+ * another vCPU of the guest adds KVM_VCPU_FLUSH_TLB to its preempted byte (with a locked
+ * cmpxchg, while KVM_VCPU_PREEMPTED is there). The byte is therefore cleared with a locked
+ * exchange before the next entry, and a flag found in it flushes the vCPU's TLB first.
  */
 #include <linux/kvm_para.h>
 #include <linux/sched.h>
@@ -75,14 +80,20 @@ void kvm_steal_time_load(struct kvm_vcpu *vcpu)
 /* ... and leaves it: preemption disabled, possibly in the scheduler with its locks held */
 void kvm_steal_time_put(struct kvm_vcpu *vcpu)
 {
-	u8 preempted = KVM_VCPU_PREEMPTED;
+	u64 gpa = st_gpa(vcpu) + offsetof(struct kvm_steal_time, preempted);
+	u8 preempted = KVM_VCPU_PREEMPTED, cur;
 
 	/* only a thread taken off the CPU in KVM_RUN while still runnable was preempted */
 	if (!vcpu->arch.st.in_run || !st_enabled(vcpu) || !READ_ONCE(current->on_rq))
 		return;
 	pagefault_disable();
-	kvm_write_guest(vcpu->kvm, st_gpa(vcpu) + offsetof(struct kvm_steal_time, preempted),
-			&preempted, sizeof(preempted));
+	/*
+	 * still flagged from an earlier preemption (no entry since): leave it, a flush
+	 * request may be in it. Only a flagged byte is changed by the guest, so reading
+	 * 0 and then writing is safe.
+	 */
+	if (!kvm_read_guest(vcpu->kvm, gpa, &cur, sizeof(cur)) && !cur)
+		kvm_write_guest(vcpu->kvm, gpa, &preempted, sizeof(preempted));
 	pagefault_enable();
 }
 
@@ -91,7 +102,7 @@ void kvm_steal_time_update(struct kvm_vcpu *vcpu)
 {
 	u64 gpa = st_gpa(vcpu), run_delay, steal;
 	u32 version;
-	u8 preempted = 0;
+	u8 preempted;
 
 	if (!READ_ONCE(vcpu->arch.st.need_update))
 		return;
@@ -116,8 +127,10 @@ void kvm_steal_time_update(struct kvm_vcpu *vcpu)
 	vcpu->arch.st.last_run_delay = run_delay;
 	kvm_write_guest(vcpu->kvm, gpa + offsetof(struct kvm_steal_time, steal),
 			&steal, sizeof(steal));
-	kvm_write_guest(vcpu->kvm, gpa + offsetof(struct kvm_steal_time, preempted),
-			&preempted, sizeof(preempted));
+	if (!kvm_guest_xchg_u8(vcpu->kvm, gpa + offsetof(struct kvm_steal_time, preempted),
+			       0, &preempted) &&
+	    (preempted & KVM_VCPU_FLUSH_TLB) && kvm_pv_has(vcpu, KVM_FEATURE_PV_TLB_FLUSH))
+		vcpu->arch.tlb_flush_guest = true;
 	smp_wmb();
 	version++;
 	kvm_write_guest(vcpu->kvm, gpa + offsetof(struct kvm_steal_time, version),

@@ -72,6 +72,7 @@ int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 		return r;
 	}
 	kvm_vcpu_reset(vcpu, false);
+	kvm_tsc_init_vcpu(vcpu);
 	return 0;
 }
 
@@ -515,6 +516,10 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 		break;
 	case KVM_KVMCLOCK_CTRL:
 		r = kvmclock_ctrl(vcpu);
+		break;
+	case KVM_GET_TSC_KHZ:
+	case KVM_SET_TSC_KHZ:
+		r = kvm_vcpu_ioctl_tsc_khz(vcpu, ioctl, arg);
 		break;
 	case KVM_HAS_DEVICE_ATTR:
 	case KVM_GET_DEVICE_ATTR:

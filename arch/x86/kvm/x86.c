@@ -91,7 +91,15 @@ long kvm_arch_check_extension(struct kvm *kvm, long cap)
 		return KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC;
 	case KVM_CAP_KVMCLOCK_CTRL:
 	case KVM_CAP_ENFORCE_PV_FEATURE_CPUID:	/* api.rst 8.28 (pv.c) */
+	case KVM_CAP_GET_TSC_KHZ:		/* api.rst 4.56 (tsc.c) */
 		return vcpus;
+	/*
+	 * api.rst 4.55: KVM_SET_TSC_KHZ exists on vCPU and VM (tsc.c), but these two say TSC
+	 * scaling, which is not used: 0, as Linux KVM on a host without it
+	 */
+	case KVM_CAP_TSC_CONTROL:
+	case KVM_CAP_VM_TSC_CONTROL:
+		return 0;
 	default:
 		/* api.rst 4.4: 0 for everything not implemented */
 		return 0;
@@ -188,6 +196,9 @@ long kvm_arch_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg)
 	case KVM_GET_CLOCK:
 	case KVM_SET_CLOCK:
 		return kvmclock_vm_ioctl(kvm, ioctl, (void __user *)arg);
+	case KVM_GET_TSC_KHZ:
+	case KVM_SET_TSC_KHZ:
+		return kvm_vm_ioctl_tsc_khz(kvm, ioctl, arg);
 	default:
 		return -ENOTTY;
 	}
@@ -210,6 +221,7 @@ int kvm_arch_init_vm(struct kvm *kvm, unsigned long type)
 		return -EINVAL;
 	kvm->arch.guest_reads_platform_info = true;	/* as on Linux KVM */
 	kvmclock_init_vm(kvm);
+	kvm_tsc_init_vm(kvm);
 	kvm_irq_init(kvm);
 	return kvm_tdp_init(kvm);
 }

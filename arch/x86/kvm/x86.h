@@ -165,6 +165,17 @@ void kvm_emulate_hypercall(struct kvm_vcpu *vcpu, int cpl);
 int kvm_handle_ud(struct kvm_vcpu *vcpu, const u8 native[3]);
 /* KVM_FEATURE_* bit of CPUID 0x40000001 usable by the guest (KVM_CAP_ENFORCE_PV_FEATURE_CPUID) */
 bool kvm_pv_has(struct kvm_vcpu *vcpu, unsigned int feature);
+int kvm_poll_control_msr(struct kvm_vcpu *vcpu, u64 *data, bool write, bool host);
+
+/* tsc.c: the guest TSC's rate */
+u32 kvm_vcpu_tsc_khz(struct kvm_vcpu *vcpu);
+void kvm_tsc_rebase(struct kvm_vcpu *vcpu);
+int kvm_vcpu_set_tsc_khz(struct kvm_vcpu *vcpu, u32 khz);
+void kvm_tsc_catchup(struct kvm_vcpu *vcpu);
+long kvm_vcpu_ioctl_tsc_khz(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned long arg);
+long kvm_vm_ioctl_tsc_khz(struct kvm *kvm, unsigned int ioctl, unsigned long arg);
+void kvm_tsc_init_vm(struct kvm *kvm);
+void kvm_tsc_init_vcpu(struct kvm_vcpu *vcpu);
 int kvm_vcpu_enable_cap(struct kvm_vcpu *vcpu, struct kvm_enable_cap *cap);
 
 /* steal_time.c: MSR_KVM_STEAL_TIME and its area in guest memory */

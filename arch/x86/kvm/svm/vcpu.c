@@ -341,9 +341,14 @@ void svm_vcpu_run(struct kvm_vcpu *vcpu)
 	vmcb->control.msrpm_base_pa = kvm_msr_filter_active(vcpu->kvm) ? svm_msrpm_all_pa :
 									  svm_msrpm_pa;
 	svm_asid_assign(svm, cpu);
-	/* nested page table entries were zapped since this vCPU last flushed */
-	if (vcpu->arch.tlb_flush_gen != READ_ONCE(vcpu->kvm->arch.tdp.flush_gen)) {
+	/*
+	 * nested page table entries were zapped since this vCPU last flushed, or the guest
+	 * asked for a flush (PV TLB flush, steal_time.c)
+	 */
+	if (vcpu->arch.tlb_flush_gen != READ_ONCE(vcpu->kvm->arch.tdp.flush_gen) ||
+	    vcpu->arch.tlb_flush_guest) {
 		vcpu->arch.tlb_flush_gen = READ_ONCE(vcpu->kvm->arch.tdp.flush_gen);
+		vcpu->arch.tlb_flush_guest = false;
 		svm_flush_asid(svm);
 		kvm_stat_inc(vcpu->arch.stat.tlb_flush);
 	}

@@ -625,10 +625,13 @@ void vmx_vcpu_run(struct kvm_vcpu *vcpu)
 	/*
 	 * EPT entries were zapped since this vCPU last flushed, or it arrives on a CPU where
 	 * translations it cached before an earlier zap may linger: flush them (28.3.3.4).
+	 * Also when the guest asked for a flush (PV TLB flush, steal_time.c).
 	 */
 	gen = READ_ONCE(vcpu->kvm->arch.tdp.flush_gen);
-	if (vcpu->arch.tlb_flush_gen != gen || vcpu->arch.last_cpu != cpu) {
+	if (vcpu->arch.tlb_flush_gen != gen || vcpu->arch.last_cpu != cpu ||
+	    vcpu->arch.tlb_flush_guest) {
 		vcpu->arch.tlb_flush_gen = gen;
+		vcpu->arch.tlb_flush_guest = false;
 		vcpu->arch.last_cpu = cpu;
 		vmx_flush_ept(__pa(vcpu->kvm->arch.tdp.root) | 6 | (3 << 3));
 		if (vmx->vpid)

@@ -58,7 +58,7 @@ static const struct param kvm_params[] = {
 	{ "report_ignored_msrs", T_BOOL, 0644, 0644, "Y", "Y", 0 },
 	{ "min_timer_period_us", T_UINT, 0644, 0644, "200", "200", 0 },
 	{ "kvmclock_periodic_sync", T_BOOL, 0444, 0444, "Y", "N", 0 },	/* ours: no periodic sync */
-	{ "tsc_tolerance_ppm", T_UINT, 0644, 0444, "250", "0", 0 },	/* ours: no TSC_KHZ */
+	{ "tsc_tolerance_ppm", T_UINT, 0644, 0644, "250", "250", 0 },
 	{ "lapic_timer_advance_ns", T_INT, 0644, 0444, "-1", "0", 0 },	/* ours: no advance */
 	{ "vector_hashing", T_BOOL, 0444, 0444, "Y", "N", 0 },	/* ours: first APIC */
 	{ "enable_vmware_backdoor", T_BOOL, 0444, 0444, "N", "N", 0 },
