@@ -8,6 +8,7 @@
 #include <linux/kvm_para.h>
 #include <linux/kvm.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/stat.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/msr-index.h>
@@ -991,8 +992,12 @@ static int kvm_lapic_block(struct kvm_vcpu *vcpu)
 	u64 window = 0;
 	int r = 0;
 
-	/* halt polling (virt/kvm/halt_poll.c): only for HLT, while nothing else wants the CPU */
-	if (may_poll)
+	/*
+	 * halt polling (virt/kvm/halt_poll.c): only for HLT, and only while this task is the
+	 * only one runnable on its CPU: polling on a CPU that other tasks wait for (the vCPU
+	 * that will wake this one among them, when vCPUs outnumber CPUs) only delays the wakeup
+	 */
+	if (may_poll && single_task_running())
 		window = kvm_vcpu_halt_poll_window(vcpu);
 	polled = start;
 	if (window) {
@@ -1008,7 +1013,8 @@ static int kvm_lapic_block(struct kvm_vcpu *vcpu)
 			}
 			cpu_relax();
 			polled = ktime_get();
-		} while (!need_resched() && !signal_pending(current) && ktime_before(polled, stop));
+		} while (!need_resched() && single_task_running() && !signal_pending(current) &&
+			 ktime_before(polled, stop));
 	}
 
 	WRITE_ONCE(vcpu->stat.blocking, 1);
