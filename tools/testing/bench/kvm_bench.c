@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "apic.h"
+#include "bench.h"
 #include "x86_guest.h"
 
 #define BENCH_PORT		0xe3	/* not UCALL_PORT: plain exits, no ucall */
@@ -57,23 +58,14 @@
 #define PONG_VECTOR		0x52		/* and back */
 #define APIC_ICR		0x300
 #define APIC_ICR2		0x310
-#define WARM_OPS		10		/* untimed round trips before the timed ones */
 #define DEFAULT_REPS		5
 #define MAX_REPS		64
 #define CHILD_TIMEOUT_S		600	/* host seconds (icount: guest instructions) */
 #define QEMU_BOOT		"/usr/bin/qemu-boot-guest"
 #define QEMU_BOOT_LIMIT_S	150	/* per boot; about 7 s under -icount */
-#define SYNC_DONE		(~0ULL)	/* a reply to GUEST_SYNC: end the guest */
 /* One boot per measurement: 35 s of wall time each, and two runs agree to 1 in 10^5 anyway. */
 #define QEMU_BOOT_MAX_REPS	1
 
-static inline long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* --- guests --- */
 
@@ -274,7 +266,7 @@ static double bench_mmio_read(void)
 }
 
 /* Time of one KVM_RUN from the reply n to a SYNC to the next SYNC (n operations). */
-static long long sync_run(struct kvm_vcpu *vcpu, struct ucall *uc, uint64_t n)
+long long sync_run(struct kvm_vcpu *vcpu, struct ucall *uc, uint64_t n)
 {
 	long long t0;
 
@@ -477,7 +469,7 @@ static double bench_vm_create(void)
  * A VM with the in-kernel irqchip (KVM_CREATE_IRQCHIP, before any vCPU), the APIC mapped in
  * the guest, apic.c's counting handler on the nr vectors listed.
  */
-static struct kvm_vm *irqchip_vm_new(const uint8_t *vectors, int nr)
+struct kvm_vm *irqchip_vm_new(const uint8_t *vectors, int nr)
 {
 	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
 
@@ -703,6 +695,14 @@ static const struct bench {
 	  "MMIO doorbell (ioeventfd) -> host thread -> irqfd MSI -> guest woken from HLT, EOI" },
 	{ "ipi_roundtrip", bench_ipi, 0,
 	  "xAPIC fixed IPI vCPU 0 -> vCPU 1 and back, both waiting in HLT, per ping-pong" },
+	{ "self_ipi_apic_eoi", bench_self_ipi_apic_eoi, 0,
+	  "xAPIC self-IPI taken and EOIed by a write to the EOI register, per interrupt" },
+	{ "self_ipi_pv_eoi", bench_self_ipi_pv_eoi, 0,
+	  "the same with PV EOI: the guest clears the flag KVM set instead of the EOI write" },
+	{ "pv_send_ipi_3_halted", bench_pv_send_ipi, 0,
+	  "KVM_HC_SEND_IPI from vCPU 0 to 3 vCPUs in HLT, until all 3 took it, per broadcast" },
+	{ "kvmclock_read", bench_kvmclock_read, 0,
+	  "guest reads its time from the kvmclock page (pvclock, RDTSC): no exit, per read" },
 	{ "qemu_boot_linux", bench_qemu_boot_stage1, QEMU_BOOT_MAX_REPS,
 	  "QEMU start to guest power-off: Linux booted to userspace, stage 1 (irqchip in userspace)" },
 	{ "qemu_boot_linux_irqchip", bench_qemu_boot_stage2, QEMU_BOOT_MAX_REPS,

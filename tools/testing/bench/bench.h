@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* What kvm_bench.c shares with the benchmarks in files of their own (bench_pv.c). */
+#ifndef KVM_BENCH_H
+#define KVM_BENCH_H
+
+#include <time.h>
+
+#include "kvm_vm.h"
+#include "ucall.h"
+
+#define WARM_OPS	10		/* untimed round trips before the timed ones */
+#define SYNC_DONE	(~0ULL)		/* a reply to GUEST_SYNC: end the guest */
+
+static inline long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Time of one KVM_RUN from the reply n to a SYNC to the next SYNC (n operations). */
+long long sync_run(struct kvm_vcpu *vcpu, struct ucall *uc, uint64_t n);
+/* A long-mode VM with the in-kernel irqchip, the APIC mapped, apic.c's handler on vectors. */
+struct kvm_vm *irqchip_vm_new(const uint8_t *vectors, int nr);
+
+/* bench_pv.c: the paravirtual interface (issue 18) */
+double bench_self_ipi_apic_eoi(void);
+double bench_self_ipi_pv_eoi(void);
+double bench_pv_send_ipi(void);
+double bench_kvmclock_read(void);
+
+#endif
