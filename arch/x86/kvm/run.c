@@ -11,6 +11,7 @@
 #include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
 
+#include "compat.h"
 #include "x86.h"
 
 static u64 host_xcr0;
@@ -216,7 +217,7 @@ long kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 	 * the last exit left (as KVM: the selftests' get_ucall() completes a port-I/O ucall
 	 * this way and reads the IO exit again after it).
 	 */
-	if (run->immediate_exit) {
+	if (kvm_run_immediate_exit(run)) {
 		r = -EINTR;
 		goto out_no_exit;
 	}
