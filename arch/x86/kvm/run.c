@@ -238,9 +238,15 @@ long kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 				break;
 		}
 		r = vcpu_enter_guest(vcpu);
-		if (r > 0 && vcpu->arch.apic) {
+		if (r >= 0 && vcpu->arch.apic) {
+			/*
+			 * The TPR the guest wrote (CR8, the VAPIC word) is the APIC's after every
+			 * exit, one to userspace too: KVM_GET_LAPIC may come next.
+			 */
 			kvm_lapic_sync_tpr(vcpu);
-			r = kvm_lapic_after_exit(vcpu);
+			kvm_lapic_vapic_sync_from(vcpu);
+			if (r > 0)
+				r = kvm_lapic_after_exit(vcpu);
 		}
 		if (r <= 0)
 			break;
