@@ -223,7 +223,7 @@ bench-build: $(KSFT_INC)/kselftest.h
 
 # Deterministic timing (QEMU -icount) on the AMD host only; both module sets in one boot.
 bench: modules bench-build
-	tools/testing/bench/bench --kver $(KVER) --ours $(CURDIR) --dir $(BENCH) \
+	tools/testing/bench/bench --kver $(KVER) $(if $(KROOT),--kroot $(KROOT)) --ours $(CURDIR) --dir $(BENCH) \
 		--workdir $(BENCH_WORKDIR) $(if $(BENCH_ARGS),-- $(BENCH_ARGS))
 
 # DESTDIR: stage into a directory (packaging) instead of the live system.
