@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "x86_guest.h"
@@ -123,30 +124,21 @@ static void count_resident(uint8_t *mem, uint64_t *hot, uint64_t *cold)
 }
 
 /*
- * Whether MADV_PAGEOUT keeps the pages referenced since its last look: 6.12 reclaims them
- * all (it ignores references), so there it cannot tell what KVM reports through the MMU
- * notifier. True when pages the VMM itself just read stay resident.
+ * Whether MADV_PAGEOUT keeps the pages referenced since its last look through a secondary
+ * MMU (KVM's, through the notifier; the host page tables' own young bits it clears first).
+ * Linux 6.9 made it ignore references ("mm: madvise: pageout: ignore references rather
+ * than clearing young"): from then on it reclaims every page, and cannot show what KVM
+ * reports. No probe from userspace tells the two apart (the VMM's own references are
+ * cleared on both), so the kernel's version does.
  */
 static bool pageout_sees_references(void)
 {
-	enum { N = 64 };
-	size_t size = N * PAGE_SIZE;
-	uint8_t *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	unsigned char vec[N];
-	int i, resident = 0;
+	struct utsname u;
+	int major = 0, minor = 0;
 
-	TEST_ASSERT(p != MAP_FAILED, "mmap");
-	TEST_ASSERT(!madvise(p, size, MADV_NOHUGEPAGE), "madvise(MADV_NOHUGEPAGE)");
-	memset(p, 1, size);
-	TEST_ASSERT(!madvise(p, size, MADV_PAGEOUT), "madvise(MADV_PAGEOUT)");
-	for (i = 0; i < N; i++)
-		(void)*(volatile uint8_t *)(p + i * PAGE_SIZE);
-	TEST_ASSERT(!madvise(p, size, MADV_PAGEOUT), "madvise(MADV_PAGEOUT)");
-	TEST_ASSERT(!mincore(p, size, vec), "mincore");
-	for (i = 0; i < N; i++)
-		resident += vec[i] & 1;
-	munmap(p, size);
-	return resident >= N * 9 / 10;
+	TEST_ASSERT(!uname(&u), "uname");
+	TEST_ASSERT(sscanf(u.release, "%d.%d", &major, &minor) == 2, "uname: '%s'", u.release);
+	return major < 6 || (major == 6 && minor < 9);
 }
 
 static uint64_t guest_cmd(struct kvm_vcpu *vcpu, struct ucall *uc, uint64_t cmd)
@@ -204,7 +196,7 @@ int main(void)
 	if (refs)
 		ksft_test_result_pass("swap keeps the pages the guest uses, takes the others\n");
 	else
-		ksft_test_result_skip("swap keeps the pages the guest uses: this kernel's MADV_PAGEOUT ignores references (6.12)\n");
+		ksft_test_result_skip("swap keeps the pages the guest uses: MADV_PAGEOUT ignores references from Linux 6.9 on\n");
 
 	TEST_ASSERT_EQ(0, guest_cmd(vcpu, &uc, CMD_VERIFY));
 	count_resident(mem, &hot, &cold);
