@@ -3,6 +3,10 @@
 # The kernel build itself reads ./Kbuild (kbuild prefers it to this file).
 
 VMHOST ?= amd
+# The Debian kernel series the emulated host boots and the modules build against: 6.1
+# (default, bookworm's own) or 6.12 (bookworm's linux-image-6.12-amd64; scripts/setup-deps
+# unpacks that pair into a cache instead of installing it, scripts/kver finds it there).
+VMKVER ?= 6.1
 # What each goal needs installed: scripts/setup-deps runs (fast when nothing is missing) before
 # KVER is computed, so a fresh machine gets its kernel pair before make looks for it.
 GOALS := $(or $(MAKECMDGOALS),all)
@@ -12,7 +16,8 @@ else ifneq ($(filter all modules install,$(GOALS)),)
 DEPS_LEVEL := --build
 endif
 ifdef DEPS_LEVEL
-ifneq ($(shell scripts/setup-deps $(DEPS_LEVEL) $(if $(filter debug,$(VMKERNEL)),--debug) >&2 && echo ok),ok)
+ifneq ($(shell scripts/setup-deps $(DEPS_LEVEL) $(if $(filter debug,$(VMKERNEL)),--debug) \
+	--kver $(VMKVER) >&2 && echo ok),ok)
 $(error scripts/setup-deps $(DEPS_LEVEL) failed)
 endif
 endif
@@ -37,9 +42,15 @@ $(error VMKERNEL must be stock or debug, not '$(VMKERNEL)')
 endif
 
 # The Debian kernel the emulated host boots (the modules build against its headers); on a
-# machine without that pair (a real host), the running kernel.
-KVER ?= $(or $(shell scripts/kver 2>/dev/null),$(shell uname -r))
-KDIR ?= /lib/modules/$(KVER)/build
+# machine without that pair (a real host), the running kernel. KROOT: where its boot/ and
+# lib/modules/ are when not installed (a VMKVER=6.12 pair unpacked by scripts/setup-deps).
+ifndef KVER
+KVER := $(or $(shell scripts/kver $(VMKVER) 2>/dev/null),$(shell uname -r))
+endif
+ifndef KROOT
+KROOT := $(filter-out /,$(shell scripts/kver --root-of $(KVER) 2>/dev/null))
+endif
+KDIR ?= $(KROOT)/lib/modules/$(KVER)/build
 # where the host kernel's modules are (zram.ko for swap_test)
 HOST_MODDIR := $(KROOT)/lib/modules/$(KVER)
 KVM ?= ours
@@ -63,8 +74,9 @@ KSFT_INC := $(BUILD)/ksft
 UPSTREAM := tools/testing/upstream/upstream
 UPSTREAM_OUT := $(BUILD)/upstream
 # make check runs the ones the stock oracle passes from its own tests directory, under
-# upstream/ (UPSTREAM_TESTS=0 leaves them out)
-UPSTREAM_TESTS ?= 1
+# upstream/ (UPSTREAM_TESTS=0 leaves them out). Only 6.1's suite is built and has a recorded
+# oracle (tools/testing/upstream/6.1): VMKVER=6.12 runs without them.
+UPSTREAM_TESTS ?= $(if $(filter 6.1,$(VMKVER)),1,0)
 LINUX_SOURCE := /usr/src/linux-source-6.1.tar.xz
 VMTEST := tools/testing/vmtest/vmtest
 
@@ -80,8 +92,8 @@ VM_WORKDIR = $(or $(WORKDIR),$(BUILD)/vmtest/$(VMHOST)-$(KVM))
 VMTEST_ARGS = --host $(VMHOST) --kvm $(KVM) --kver $(KVER) --ours $(CURDIR) \
 	      --tests-dir $(SELFTESTS) --timeout $(TIMEOUT) \
 	      $(if $(TESTS),--tests "$(TESTS)") $(if $(filter 1,$(V)),--verbose) \
-	      --workdir $(VM_WORKDIR) \
-	      $(if $(filter debug,$(VMKERNEL)),--kroot $(KROOT) --append log_buf_len=8M \
+	      --workdir $(VM_WORKDIR) $(if $(KROOT),--kroot $(KROOT)) \
+	      $(if $(filter debug,$(VMKERNEL)),--append log_buf_len=8M \
 		$(if $(filter check,$(GOALS)),--kmemleak $(if $(filter 0,$(KUNIT)),,--kunit $(KUNIT_KO))))
 # The debug kernel boots slower and kmemleak scans take a while: more time for the host.
 ifeq ($(VMKERNEL),debug)
@@ -123,6 +135,8 @@ help:
 	@echo '  make clean'
 	@echo '  make kunit          the KUnit test module (VMKERNEL=debug: needs CONFIG_KUNIT)'
 	@echo 'Variables: VMHOST=amd|intel  KVM=ours|stock  TESTS="a b"  V=1  TIMEOUT=s  KDIR=  KVER='
+	@echo '           VMKVER=6.1|6.12 (the Debian kernel series of the emulated host; 6.12 is'
+	@echo '           unpacked into /var/cache/kvm-ours/kernels, not installed; no upstream tests)'
 	@echo '           VMKERNEL=stock|debug (debug: KASAN/lockdep/kmemleak/UBSAN host kernel,'
 	@echo '           built once into /var/cache/kvm-ours; KUnit suites and a kmemleak scan'
 	@echo '           in make check; KUNIT=0 skips the suites)'
@@ -168,6 +182,7 @@ ifeq ($(UPSTREAM_TESTS),1)
 	$(UPSTREAM) stage "$$u" $(SELFTESTS)/upstream --only \
 		$(if $(TESTS),$(patsubst upstream/%,%,$(filter upstream/%,$(TESTS))),$$names)
 else
+	@echo "make check: without Linux's own KVM selftests (UPSTREAM_TESTS=0$(if $(filter-out 6.1,$(VMKVER)),: only 6.1's are built and recorded))"
 	@$(UPSTREAM) insert $(SELFTESTS)/tests.list upstream
 	@rm -rf $(SELFTESTS)/upstream
 endif
@@ -176,7 +191,7 @@ endif
 # Linux's own KVM selftests, all of them (or TESTS="a b"), judged against the stock oracle
 # recorded for this host (tools/testing/upstream/6.1/VMHOST-stock.results): fails when a
 # test that passes on stock does not pass here. Per-test arguments: tools/testing/upstream/args.
-upstream-check: modules
+upstream-check: modules upstream-kver
 	@u=$$(scripts/upstream-selftests) && $(UPSTREAM) stage "$$u" $(UPSTREAM_OUT) $(if $(TESTS),--only $(TESTS))
 	@mkdir -p $(dir $(VM_WORKDIR)); rc=0; \
 	$(VMTEST) $(subst --tests-dir $(SELFTESTS),--tests-dir $(UPSTREAM_OUT),$(VMTEST_ARGS)) \
@@ -185,7 +200,12 @@ upstream-check: modules
 
 # Run every upstream test on the stock in-tree KVM and record the result as the oracle
 # (a result that depends only on the kernel: CI does not spend its time on it).
-upstream-oracle: modules
+upstream-oracle: modules upstream-kver
+
+# scripts/upstream-selftests builds 6.1's suite: judging it on another kernel proves nothing
+upstream-kver:
+	@test "$(VMKVER)" = 6.1 || { echo "Linux's own KVM selftests are built and recorded" \
+		"for VMKVER=6.1 only, not $(VMKVER)" >&2; exit 1; }
 	@u=$$(scripts/upstream-selftests) && $(UPSTREAM) stage "$$u" $(UPSTREAM_OUT) $(if $(TESTS),--only $(TESTS))
 	@mkdir -p $(dir $(VM_WORKDIR)); \
 	$(VMTEST) $(subst --kvm $(KVM),--kvm stock,$(subst --tests-dir $(SELFTESTS),--tests-dir $(UPSTREAM_OUT),$(VMTEST_ARGS))) \
@@ -209,7 +229,7 @@ bench-build: $(KSFT_INC)/kselftest.h
 
 # Deterministic timing (QEMU -icount) on the AMD host only; both module sets in one boot.
 bench: modules bench-build
-	tools/testing/bench/bench --kver $(KVER) --ours $(CURDIR) --dir $(BENCH) \
+	tools/testing/bench/bench --kver $(KVER) $(if $(KROOT),--kroot $(KROOT)) --ours $(CURDIR) --dir $(BENCH) \
 		--workdir $(BENCH_WORKDIR) $(if $(BENCH_ARGS),-- $(BENCH_ARGS))
 
 # Hostile input (tools/testing/fuzz/README.md): the fuzzers, the differential test against
@@ -226,7 +246,8 @@ FUZZ_SELFTESTS := vm_lifecycle_test guest_modes_test vcpu_state_test irqfd_test 
 		  dirty_log_test lapic_ipi_test
 FUZZ_VMTEST = $(VMTEST) --host $(VMHOST) --kver $(KVER) --ours $(CURDIR) --tests-dir $(FUZZ) \
 	      --workdir $(or $(WORKDIR),$(BUILD)/vmtest/$@-$(VMHOST)) $(if $(filter 1,$(V)),--verbose) \
-	      $(if $(filter debug,$(VMKERNEL)),--kroot $(KROOT) --append log_buf_len=8M --kmemleak)
+	      $(if $(KROOT),--kroot $(KROOT)) \
+	      $(if $(filter debug,$(VMKERNEL)),--append log_buf_len=8M --kmemleak)
 
 fuzz-build: selftests
 	$(MAKE) -C tools/testing/fuzz OUTPUT=$(FUZZ) KSFT_INC=$(KSFT_INC)
@@ -266,4 +287,4 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all help modules selftests emulator-test kunit check check-intel run shell bench bench-build fuzz-build fuzz difftest fault soak install clean \
-	upstream-check upstream-oracle
+	upstream-check upstream-oracle upstream-kver

@@ -21,6 +21,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "compat.h"
 #include "kvm_core.h"
 #include "rcu_replace.h"
 
@@ -72,7 +73,7 @@ bool kvm_ioeventfd_write(struct kvm *kvm, bool pio, u64 addr, unsigned int len,
 			continue;
 		if (e->len && (e->len != len || (!e->wildcard && !value_matches(e, data))))
 			continue;
-		eventfd_signal(e->eventfd, 1);
+		kvm_eventfd_signal(e->eventfd);
 		taken = true;
 		break;
 	}

@@ -14,9 +14,9 @@
 #include <linux/cpuhotplug.h>
 #include <linux/percpu.h>
 #include <linux/reboot.h>
-#include <linux/syscore_ops.h>
 #include <asm/reboot.h>
 
+#include "compat.h"
 #include "kvm_core.h"
 
 static DEFINE_PER_CPU(bool, hw_enabled);
@@ -99,22 +99,19 @@ static void kvm_emergency_disable(void)
 }
 
 /* syscore ops run on the boot CPU with interrupts off, after the others went offline */
-static int kvm_suspend(void)
+static int kvm_suspend(KVM_SYSCORE_ARGS)
 {
 	hardware_disable_this_cpu();
 	return 0;
 }
 
-static void kvm_resume(void)
+static void kvm_resume(KVM_SYSCORE_ARGS)
 {
 	/* a failure is logged by hardware_enable_this_cpu(); nothing else can be done here */
 	(void)hardware_enable_this_cpu();
 }
 
-static struct syscore_ops kvm_syscore_ops = {
-	.suspend = kvm_suspend,
-	.resume = kvm_resume,
-};
+DEFINE_KVM_SYSCORE(kvm_syscore, kvm_suspend, kvm_resume);
 
 int kvm_hardware_enable_all(void)
 {
@@ -130,7 +127,7 @@ int kvm_hardware_enable_all(void)
 		return r;
 	}
 	kvm_cpuhp_state = r;
-	register_syscore_ops(&kvm_syscore_ops);
+	kvm_register_syscore(&kvm_syscore);
 	cpu_emergency_register_virt_callback(kvm_emergency_disable);
 	return 0;
 }
@@ -138,7 +135,7 @@ int kvm_hardware_enable_all(void)
 void kvm_hardware_disable_all(void)
 {
 	cpu_emergency_unregister_virt_callback(kvm_emergency_disable);
-	unregister_syscore_ops(&kvm_syscore_ops);
+	kvm_unregister_syscore(&kvm_syscore);
 	/* Runs kvm_cpu_offline() on every online CPU. */
 	cpuhp_remove_state(kvm_cpuhp_state);
 	unregister_reboot_notifier(&kvm_reboot_nb);

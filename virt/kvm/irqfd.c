@@ -31,6 +31,7 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
+#include "compat.h"
 #include "kvm_core.h"
 #include "irq.h"
 
@@ -100,7 +101,7 @@ static void resampler_acked(struct kvm_irq_ack_notifier *ian)
 	kvm_set_irq(r->kvm, KVM_IRQFD_RESAMPLE_IRQ_SOURCE_ID, ian->gsi, 0, false);
 	rcu_read_lock();
 	list_for_each_entry_rcu(irqfd, &r->irqfds, resampler_link)
-		eventfd_signal(irqfd->resamplefd, 1);
+		kvm_eventfd_signal(irqfd->resamplefd);
 	rcu_read_unlock();
 }
 
@@ -232,11 +233,11 @@ static int irqfd_assign(struct kvm *kvm, const struct kvm_irqfd *args)
 	init_poll_funcptr(&irqfd->pt, irqfd_queue_proc);
 
 	f = fdget(args->fd);
-	if (!f.file) {
+	if (fd_empty(f)) {
 		r = -EBADF;
 		goto err_free;
 	}
-	ctx = eventfd_ctx_fileget(f.file);
+	ctx = eventfd_ctx_fileget(fd_file(f));
 	if (IS_ERR(ctx)) {
 		r = PTR_ERR(ctx);
 		goto err_fdput;
@@ -273,7 +274,7 @@ static int irqfd_assign(struct kvm *kvm, const struct kvm_irqfd *args)
 	spin_unlock_irq(&kvm->irqfds.items_lock);
 
 	/* a write from here on wakes us; one that came before is pending in events */
-	events = vfs_poll(f.file, &irqfd->pt);
+	events = vfs_poll(fd_file(f), &irqfd->pt);
 	if (events & EPOLLIN)
 		irqfd_inject(irqfd);
 	mutex_unlock(&kvm->irqfds.lock);

@@ -29,12 +29,12 @@ struct seq_file;
  * descriptors are in stats.c, the arch's own ones in struct kvm_arch / kvm_vcpu_arch). Read
  * racily (READ_ONCE) by the stats fd while they change.
  */
-struct kvm_vm_stat_generic {
+struct kvm_vm_stat_common {
 	atomic64_t remote_tlb_flush_requests;	/* kvm_arch_flush_remote_tlbs() calls */
 	atomic64_t remote_tlb_flush;		/* ... that had vCPUs to flush */
 };
 
-struct kvm_vcpu_stat_generic {			/* vcpu to write */
+struct kvm_vcpu_stat_common {			/* vcpu to write */
 	u64 halt_successful_poll;		/* halts whose wakeup came while polling */
 	u64 halt_attempted_poll;		/* halts that polled */
 	u64 halt_poll_success_ns;		/* time polled in the successful ones */
@@ -136,7 +136,7 @@ struct kvm {
 	/* follows kvm->mm for the nested page tables (mmu_notifier.c); registered once */
 	struct mmu_notifier mmu_notifier;
 
-	struct kvm_vm_stat_generic stat;
+	struct kvm_vm_stat_common stat;
 	/*
 	 * KVM_CAP_HALT_POLL (api.rst 7.20): the VM's own maximum polling window in ns, which
 	 * replaces the halt_poll_ns module parameter once set (halt_poll.c); WRITE_ONCE /
@@ -167,7 +167,7 @@ struct kvm_vcpu {
 	bool sigset_active;			/* vcpu */
 	sigset_t sigset;			/* vcpu: KVM_SET_SIGNAL_MASK */
 	struct preempt_notifier preempt_notifier;
-	struct kvm_vcpu_stat_generic stat;
+	struct kvm_vcpu_stat_common stat;
 	unsigned int halt_poll_ns;		/* vcpu: polling window (halt_poll.c) */
 	struct kvm_vcpu_arch arch;
 };

@@ -212,7 +212,11 @@ struct kvm_stats_file {
 	char id[KVM_STATS_NAME_LEN];
 };
 
-#define DESC_SIZE	(sizeof(struct kvm_stats_desc) + KVM_STATS_NAME_LEN)
+/*
+ * A descriptor as userspace reads it: the fixed fields, then name_size bytes of name. Not
+ * sizeof(): from 6.12 the kernel's view of the uapi struct gives name a fixed size already.
+ */
+#define DESC_SIZE	(offsetof(struct kvm_stats_desc, name) + KVM_STATS_NAME_LEN)
 #define ID_OFFSET	sizeof(struct kvm_stats_header)
 #define DESC_OFFSET	(ID_OFFSET + KVM_STATS_NAME_LEN)
 

@@ -1073,7 +1073,6 @@ int kvm_lapic_after_exit(struct kvm_vcpu *vcpu)
 {
 	struct kvm_lapic *apic = vcpu_apic(vcpu);
 
-	kvm_lapic_vapic_sync_from(vcpu);
 	if (apic->eoi_exit_vector < 0)
 		return 1;
 	vcpu->run->exit_reason = KVM_EXIT_IOAPIC_EOI;

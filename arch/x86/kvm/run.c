@@ -11,6 +11,7 @@
 #include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
 
+#include "compat.h"
 #include "x86.h"
 
 static u64 host_xcr0;
@@ -218,7 +219,7 @@ long kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 	 * the last exit left (as KVM: the selftests' get_ucall() completes a port-I/O ucall
 	 * this way and reads the IO exit again after it).
 	 */
-	if (run->immediate_exit) {
+	if (kvm_run_immediate_exit(run)) {
 		r = -EINTR;
 		goto out_no_exit;
 	}
@@ -240,9 +241,15 @@ long kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 				break;
 		}
 		r = vcpu_enter_guest(vcpu);
-		if (r > 0 && vcpu->arch.apic) {
+		if (r >= 0 && vcpu->arch.apic) {
+			/*
+			 * The TPR the guest wrote (CR8, the VAPIC word) is the APIC's after every
+			 * exit, one to userspace too: KVM_GET_LAPIC may come next.
+			 */
 			kvm_lapic_sync_tpr(vcpu);
-			r = kvm_lapic_after_exit(vcpu);
+			kvm_lapic_vapic_sync_from(vcpu);
+			if (r > 0)
+				r = kvm_lapic_after_exit(vcpu);
 		}
 		if (r <= 0)
 			break;

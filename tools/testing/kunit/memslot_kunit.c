@@ -213,14 +213,14 @@ static void memslot_lookup(struct kunit *test)
 	const struct kvm_memory_slot *s;
 
 	for (i = 0; i < N; i++) {
-		gfn += prandom_u32_max(4);
+		gfn += get_random_u32_below(4);
 		base[i] = gfn;
-		pages[i] = 1 + prandom_u32_max(8);
+		pages[i] = 1 + get_random_u32_below(8);
 		gfn += pages[i];
 		order[i] = i;
 	}
 	for (i = N - 1; i > 0; i--) {
-		j = prandom_u32_max(i + 1);
+		j = get_random_u32_below(i + 1);
 		swap(order[i], order[j]);
 	}
 	for (i = 0; i < N; i++) {

@@ -7,6 +7,7 @@
  * pointer written to HOST_RSP just before entry, so the stack is as the entry left it.
  */
 #include <linux/linkage.h>
+#include <linux/objtool.h>
 #include <asm/asm.h>
 #include <asm/nospec-branch.h>
 #include <asm/unwind_hints.h>
@@ -92,6 +93,8 @@ SYM_FUNC_START(vmx_vmenter)
 	jmp .Lfail
 
 SYM_INNER_LABEL(vmx_vmexit, SYM_L_GLOBAL)
+	/* the CPU gets here through HOST_RIP, never by an indirect branch: no ENDBR */
+	ANNOTATE_NOENDBR
 	UNWIND_HINT_RESTORE
 	push %rax
 	mov 8(%rsp), %rax	/* regs */

@@ -62,6 +62,8 @@ MODULE_PARM_DESC(vpid, "Virtual processor IDs (used when the CPU has them; reads
 
 #define CPUID_1_ECX_VMX			BIT(5)
 #define VMX_BASIC_INS_OUTS_INFO		BIT_ULL(54)
+/* the TRUE_*_CTLS MSRs exist (A.2); the kernel's own name moved to <asm/vmx.h> in 6.12 */
+#define VMX_BASIC_HAS_TRUE_CTLS		BIT_ULL(55)
 /* IA32_VMX_BASIC fields, SDM vol. 3D A.1 */
 #define VMX_BASIC_REVISION_MASK		GENMASK_ULL(30, 0)
 #define VMX_BASIC_REGION_SIZE(b)	(((b) >> 32) & 0x1fff)
@@ -197,7 +199,7 @@ static int vmx_setup_controls(void)
 
 	vmx_has_debugctl = !rdmsrl_safe(MSR_IA32_DEBUGCTLMSR, &basic);
 	rdmsrl(MSR_IA32_VMX_BASIC, basic);
-	true_ctls = basic & VMX_BASIC_TRUE_CTLS;
+	true_ctls = basic & VMX_BASIC_HAS_TRUE_CTLS;
 	vmx_ins_outs_info = basic & VMX_BASIC_INS_OUTS_INFO;
 	rdmsrl(MSR_IA32_VMX_EPT_VPID_CAP, vmx_ept_cap);
 	rdmsrl(MSR_IA32_VMX_CR0_FIXED0, vmx_cr0_fixed0);

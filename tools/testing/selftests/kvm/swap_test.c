@@ -3,7 +3,7 @@
  * Guest memory can be swapped, and swap sees which guest pages are in use (api.rst 4.35,
  * KVM_CAP_SYNC_MMU; the MMU notifier's clear_flush_young / clear_young / test_young).
  *
- * The host gets a swap device (zram, modules zsmalloc.ko and zram.ko copied next to the
+ * The host gets a swap device (zram, modules zram.ko and what it needs copied next to the
  * tests at build time from the test kernel's module tree; skipped without them). A guest
  * fills a 32 MiB slot (4 KiB pages) with a pattern. The VMM then asks the kernel to page
  * the whole slot out (MADV_PAGEOUT), which reclaims every page that was not referenced
@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "x86_guest.h"
@@ -89,7 +90,9 @@ static bool swap_on(void)
 	if (stat(ZRAM, &st)) {
 		if (stat("modules/zram.ko", &st))
 			return false;
-		if (sh("insmod modules/zsmalloc.ko 2>/dev/null; insmod modules/zram.ko"))
+		/* its dependencies first: zsmalloc (6.1), lz4 (6.12); built in elsewhere */
+		if (sh("for m in zsmalloc lz4_compress lz4hc_compress; do"
+		       " insmod modules/$m.ko 2>/dev/null; done; insmod modules/zram.ko"))
 			return false;
 	}
 	if (write_sysfs(ZRAM "/disksize", "256M"))
@@ -120,6 +123,24 @@ static void count_resident(uint8_t *mem, uint64_t *hot, uint64_t *cold)
 	}
 }
 
+/*
+ * Whether MADV_PAGEOUT keeps the pages referenced since its last look through a secondary
+ * MMU (KVM's, through the notifier; the host page tables' own young bits it clears first).
+ * Linux 6.9 made it ignore references ("mm: madvise: pageout: ignore references rather
+ * than clearing young"): from then on it reclaims every page, and cannot show what KVM
+ * reports. No probe from userspace tells the two apart (the VMM's own references are
+ * cleared on both), so the kernel's version does.
+ */
+static bool pageout_sees_references(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	TEST_ASSERT(!uname(&u), "uname");
+	TEST_ASSERT(sscanf(u.release, "%d.%d", &major, &minor) == 2, "uname: '%s'", u.release);
+	return major < 6 || (major == 6 && minor < 9);
+}
+
 static uint64_t guest_cmd(struct kvm_vcpu *vcpu, struct ucall *uc, uint64_t cmd)
 {
 	ucall_reply(vcpu, uc, cmd);
@@ -135,11 +156,13 @@ int main(void)
 	struct ucall uc;
 	uint64_t hot, cold;
 	uint8_t *mem;
+	bool refs;
 
 	ksft_print_header();
 	if (!swap_on())
 		ksft_exit_skip("no zram swap in the host (modules/zram.ko, " ZRAM ")\n");
 	ksft_set_plan(2);
+	refs = pageout_sees_references();
 
 	vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
 	mem = mmap_aligned(DATA_SIZE, 2 * MiB);
@@ -164,13 +187,16 @@ int main(void)
 	ksft_print_msg("after the guest read the hot quarter and MADV_PAGEOUT: %llu of %llu hot and %llu of %llu cold pages resident\n",
 		       (unsigned long long)hot, (unsigned long long)HOT_PAGES,
 		       (unsigned long long)cold, (unsigned long long)(DATA_PAGES - HOT_PAGES));
-	TEST_ASSERT(hot >= HOT_PAGES * 9 / 10,
+	TEST_ASSERT(!refs || hot >= HOT_PAGES * 9 / 10,
 		    "only %llu of %llu pages the guest just read stayed resident",
 		    (unsigned long long)hot, (unsigned long long)HOT_PAGES);
 	TEST_ASSERT(cold <= (DATA_PAGES - HOT_PAGES) / 10,
 		    "%llu of %llu pages the guest did not read stayed resident",
 		    (unsigned long long)cold, (unsigned long long)(DATA_PAGES - HOT_PAGES));
-	ksft_test_result_pass("swap keeps the pages the guest uses, takes the others\n");
+	if (refs)
+		ksft_test_result_pass("swap keeps the pages the guest uses, takes the others\n");
+	else
+		ksft_test_result_skip("swap keeps the pages the guest uses: MADV_PAGEOUT ignores references from Linux 6.9 on\n");
 
 	TEST_ASSERT_EQ(0, guest_cmd(vcpu, &uc, CMD_VERIFY));
 	count_resident(mem, &hot, &cold);

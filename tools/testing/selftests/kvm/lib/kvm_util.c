@@ -164,6 +164,12 @@ static void slab_bytes_in_use(struct mem_snapshot *s)
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%39s %lld %lld %lld", name, &active, &total, &objsize) != 4)
 			continue;
+		/*
+		 * vmalloc's bookkeeping of address ranges: 6.12 keeps those of freed areas in
+		 * per-node pools for reuse. What vmalloc holds is VmallocUsed, measured apart.
+		 */
+		if (!strcmp(name, "vmap_area"))
+			continue;
 		s->slab_bytes += active * objsize;
 		if (s->nr_caches < MEM_SNAPSHOT_MAX_CACHES) {
 			strcpy(s->caches[s->nr_caches].name, name);
@@ -240,14 +246,15 @@ void mem_snapshot_assert_growth(const struct mem_snapshot *before, const char *w
 	/*
 	 * Objects freed with kfree_rcu() come back in batches, seconds later on a busy host
 	 * (arrays the kernel replaced under RCU: ioeventfd sets, coalesced zones, routing
-	 * tables). Over a bound, look again for up to 5 s before calling it a leak: a leak
-	 * stays, a deferred free does not.
+	 * tables; on 6.12 ours needed more than 5 s in the emulated host). Over a bound, look
+	 * again for up to 12 s before calling it a leak: a leak stays, a deferred free does
+	 * not.
 	 */
 	for (tries = 0;; tries++) {
 		mem_snapshot_take(&after);
 		pages = after.net_pages - before->net_pages;
 		slab = after.slab_bytes - before->slab_bytes;
-		if ((pages <= max_pages && slab <= max_slab_bytes) || tries == 5 ||
+		if ((pages <= max_pages && slab <= max_slab_bytes) || tries == 12 ||
 		    host_is_debug_kernel())
 			break;
 		sleep(1);

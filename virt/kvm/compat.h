@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The kernel interfaces that changed between the kernels this tree builds against (Debian's
+ * 6.1 and 6.12, see README.md), in one place: the rest of the tree calls the wrappers below and
+ * has no version checks of its own. Each entry names what changed and where; a check is a
+ * version number where the change came with a mainline release, a feature test where a
+ * stable update brought it (Kbuild probes the header then, as for the syscore hooks).
+ */
+#ifndef KVM_COMPAT_H
+#define KVM_COMPAT_H
+
+#include <linux/version.h>
+#include <linux/compiler.h>
+#include <linux/eventfd.h>
+#include <linux/file.h>
+#include <linux/syscore_ops.h>
+#include <linux/kvm.h>
+
+/* eventfd_signal(): the count argument went in 6.8 (it was always 1 here) */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+#define kvm_eventfd_signal(ctx)		eventfd_signal(ctx)
+#else
+#define kvm_eventfd_signal(ctx)		eventfd_signal(ctx, 1)
+#endif
+
+/*
+ * struct fd: 6.12 packs the file pointer and flags into one word, read through fd_file()
+ * and tested with fd_empty(); before, .file was the pointer (NULL when fdget() failed).
+ */
+#ifndef fd_file
+#define fd_file(f)			((f).file)
+#define fd_empty(f)			(!(f).file)
+#endif
+
+/*
+ * kvm_run.immediate_exit: 6.12's uapi header names it immediate_exit__unsafe inside the
+ * kernel (HINT_UNSAFE_IN_KVM), because userspace may write it while KVM_RUN runs: read it
+ * once, with READ_ONCE(). Userspace still sees immediate_exit (api.rst).
+ */
+#ifdef HINT_UNSAFE_IN_KVM
+#define kvm_run_immediate_exit(run)	READ_ONCE((run)->immediate_exit__unsafe)
+#else
+#define kvm_run_immediate_exit(run)	READ_ONCE((run)->immediate_exit)
+#endif
+
+/*
+ * syscore hooks: Debian's 6.12.115 (a stable update, "syscore: Pass context data to
+ * callbacks") registers a struct syscore holding const ops whose callbacks take a data
+ * pointer; before, the struct syscore_ops itself was registered and the callbacks took
+ * nothing. Kbuild sets KVM_COMPAT_SYSCORE_DATA when <linux/syscore_ops.h> has
+ * register_syscore(). Callbacks are declared `int f(KVM_SYSCORE_ARGS)`.
+ */
+#ifdef KVM_COMPAT_SYSCORE_DATA
+#define KVM_SYSCORE_ARGS		void *data
+#define DEFINE_KVM_SYSCORE(name, suspend_fn, resume_fn)				\
+	static const struct syscore_ops name##_ops = {				\
+		.suspend = suspend_fn,						\
+		.resume = resume_fn,						\
+	};									\
+	static struct syscore name = { .ops = &name##_ops }
+#define kvm_register_syscore(s)		register_syscore(s)
+#define kvm_unregister_syscore(s)	unregister_syscore(s)
+#else
+#define KVM_SYSCORE_ARGS		void
+#define DEFINE_KVM_SYSCORE(name, suspend_fn, resume_fn)				\
+	static struct syscore_ops name = {					\
+		.suspend = suspend_fn,						\
+		.resume = resume_fn,						\
+	}
+#define kvm_register_syscore(s)		register_syscore_ops(s)
+#define kvm_unregister_syscore(s)	unregister_syscore_ops(s)
+#endif
+
+#endif /* KVM_COMPAT_H */
