@@ -1,0 +1,98 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# difftest_ioctl: the same deterministic ioctl sequence (kvm_ioctl_fuzz --sequence) on our
+# modules and on the stock in-tree ones, in the same emulated host (vmtest --kvm both); the
+# two transcripts must match line for line, except for the triaged differences in ALLOW_RE
+# below (one extended regex per line, matched against the line of ours or of stock; each with
+# its reason in a comment above it). The differing lines go to stdout (the first 20 a seed).
+#
+# ./fuzz.conf (sh, optional): DIFF_SEEDS (default "1 2 3"), DIFF_CALLS (calls per seed,
+# default 3000). Busybox sh: POSIX only.
+
+DIFF_SEEDS="1 2 3"
+DIFF_CALLS=3000
+[ -r ./fuzz.conf ] && . ./fuzz.conf
+
+FUZZ=./kvm_ioctl_fuzz
+[ -x "$FUZZ" ] || FUZZ=kvm_ioctl_fuzz
+OUT=/tmp/difftest_ioctl
+mkdir -p $OUT
+
+if [ -z "$VMTEST_LOAD_OURS" ] || [ -z "$VMTEST_LOAD_STOCK" ]; then
+	echo "SKIP: needs vmtest --kvm both (VMTEST_LOAD_OURS and VMTEST_LOAD_STOCK)"
+	exit 4
+fi
+
+load() {
+	for ko in $1; do
+		insmod "$ko" || { echo "FAIL: insmod $ko"; return 1; }
+	done
+}
+
+unload() {
+	i=0
+	while ! rmmod $1 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -ge 10 ] && { echo "FAIL: rmmod $1"; return 1; }
+		sleep 1
+	done
+}
+
+# Triaged differences: one extended regex per line (matched against our line or stock's),
+# each with its reason above it. Keep it short: anything else fails.
+ALLOW_RE=$(awk '!/^#/ && NF { printf "%s%s", sep, $0; sep = "|" }' <<'ALLOW'
+# (none yet)
+^-no-match-$
+ALLOW
+)
+
+# run WHICH: every seed, one transcript per seed
+run() {
+	which=$1
+	eval load \"\$VMTEST_LOAD_$2\" || exit 1
+	for s in $DIFF_SEEDS; do
+		if ! "$FUZZ" --sequence --seed "$s" --calls "$DIFF_CALLS" > $OUT/$which.$s 2>&1; then
+			echo "FAIL: $which: kvm_ioctl_fuzz --sequence --seed $s exited with $?"
+			tail -5 $OUT/$which.$s
+			exit 1
+		fi
+	done
+	eval unload \"\$VMTEST_UNLOAD_$2\" || exit 1
+}
+
+run ours OURS
+run stock STOCK
+
+fail=0
+total=0
+allowed=0
+for s in $DIFF_SEEDS; do
+	o=$OUT/ours.$s t=$OUT/stock.$s
+	# every call prints one line on both sides: pair them by line number
+	awk 'NR == FNR { a[FNR] = $0; n = FNR; next }
+	     { if (a[FNR] != $0) printf "%s\t%s\n", a[FNR], $0; m = FNR }
+	     END { for (i = m + 1; i <= n; i++) printf "%s\t(none)\n", a[i] }' $o $t > $OUT/diff.$s
+	bad=0
+	while IFS='	' read -r lo ls; do
+		total=$((total + 1))
+		if printf '%s\n%s\n' "$lo" "$ls" | grep -Eq "$ALLOW_RE"; then
+			allowed=$((allowed + 1))
+			continue
+		fi
+		bad=$((bad + 1))
+		if [ $bad -le 20 ]; then
+			echo "seed $s:"
+			echo "  ours:  $lo"
+			echo "  stock: $ls"
+		fi
+	done < $OUT/diff.$s
+	echo "# seed $s: $(wc -l < $o) lines, $(wc -l < $OUT/diff.$s) differ, $bad unexplained"
+	[ $bad -gt 0 ] && fail=1
+done
+echo "# $total differing calls, $allowed allowlisted"
+if [ $fail -ne 0 ]; then
+	echo "FAIL: ours and stock differ (transcripts in $OUT)"
+	exit 1
+fi
+echo "ok: difftest_ioctl"
+exit 0
