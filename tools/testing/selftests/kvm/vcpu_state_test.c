@@ -366,6 +366,23 @@ static void test_sregs_round_trip(void)
 		TEST_ASSERT_EQ(0, got.interrupt_bitmap[i]);
 	/* EFER and the system-call MSRs are one state: the MSR view agrees */
 	TEST_ASSERT_EQ(set.efer, vcpu_get_msr(vcpu, MSR_EFER));
+
+	/*
+	 * api.rst 4.13/4.14 interrupt_bitmap: a bit set queues that interrupt for injection,
+	 * and KVM_GET_SREGS and KVM_GET_VCPU_EVENTS show it queued (found by difftest_ioctl)
+	 */
+	{
+		struct kvm_vcpu_events ev;
+
+		set.interrupt_bitmap[0x31 / 64] = 1ULL << (0x31 % 64);
+		vcpu_set_sregs(vcpu, &set);
+		vcpu_get_sregs(vcpu, &got);
+		for (i = 0; i < 4; i++)
+			TEST_ASSERT_EQ(set.interrupt_bitmap[i], got.interrupt_bitmap[i]);
+		TEST_ASSERT_EQ(0, ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &ev));
+		TEST_ASSERT_EQ(1, ev.interrupt.injected);
+		TEST_ASSERT_EQ(0x31, ev.interrupt.nr);
+	}
 	kvm_vm_free(vm);
 }
 
