@@ -711,9 +711,20 @@ static bool probe_msr_filter(struct probe_ctx *c)
 	f.ranges[0].flags = KVM_MSR_FILTER_READ;
 	f.ranges[0].nmsrs = KVM_MSR_FILTER_MAX_BITMAP_SIZE * 8 + 64;
 	TEST_ASSERT_ERRNO(EINVAL, ioctl(c->vm, KVM_X86_SET_MSR_FILTER, &f));
+	/* a bitmap size that wraps in 32 bits: EINVAL, no huge allocation (kvm_ioctl_fuzz) */
+	f.ranges[0].nmsrs = 0xfffffffa;
+	TEST_ASSERT_ERRNO(EINVAL, ioctl(c->vm, KVM_X86_SET_MSR_FILTER, &f));
+	f.ranges[0].nmsrs = 0xffffffff;
+	TEST_ASSERT_ERRNO(EINVAL, ioctl(c->vm, KVM_X86_SET_MSR_FILTER, &f));
 	f.ranges[0].nmsrs = 64;
 	f.ranges[0].bitmap = NULL;
 	TEST_ASSERT_ERRNO(EFAULT, ioctl(c->vm, KVM_X86_SET_MSR_FILTER, &f));
+	/* range by range: a bad bitmap before a range with bad flags is EFAULT (difftest_ioctl) */
+	f.ranges[1] = (struct kvm_msr_filter_range){ .flags = KVM_MSR_FILTER_WRITE << 1,
+						     .base = 0x10, .nmsrs = 8, .bitmap = bitmap };
+	TEST_ASSERT_ERRNO(EFAULT, ioctl(c->vm, KVM_X86_SET_MSR_FILTER, &f));
+	f.ranges[0].bitmap = bitmap;
+	TEST_ASSERT_ERRNO(EINVAL, ioctl(c->vm, KVM_X86_SET_MSR_FILTER, &f));
 	return true;
 }
 
