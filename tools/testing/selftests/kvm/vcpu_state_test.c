@@ -383,6 +383,15 @@ static void test_sregs_round_trip(void)
 		TEST_ASSERT_EQ(1, ev.interrupt.injected);
 		TEST_ASSERT_EQ(0x31, ev.interrupt.nr);
 	}
+	/* SVM: TR reads back busy (type bit 1) even when not present, as on Linux KVM */
+	if (kvm_is_amd()) {
+		set.tr.present = 0;
+		set.tr.unusable = 1;
+		set.tr.type = 0;
+		vcpu_set_sregs(vcpu, &set);
+		vcpu_get_sregs(vcpu, &got);
+		TEST_ASSERT_EQ(2, got.tr.type & 2);
+	}
 	kvm_vm_free(vm);
 }
 
