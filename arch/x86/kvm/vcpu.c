@@ -459,7 +459,7 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 			set_fpu(vcpu, &u->fpu);
 		break;
 	case KVM_GET_MP_STATE:
-		u->mp.mp_state = vcpu->arch.mp_state;
+		u->mp.mp_state = kvm_lapic_get_mp_state(vcpu);
 		r = COPY_OUT(struct kvm_mp_state, argp, u->mp);
 		break;
 	case KVM_SET_MP_STATE:

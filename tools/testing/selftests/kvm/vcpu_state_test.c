@@ -927,6 +927,14 @@ static void test_cpuid2_invalid(void)
 	TEST_ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, KVM_SET_CPUID2, own));
 	e->eax = 0x3928;	/* 57 bits */
 	TEST_ASSERT_EQ(0, ioctl(vcpu->fd, KVM_SET_CPUID2, own));
+	/*
+	 * only the first 0x80000008 entry is checked, the one CPUID finds: a second one with
+	 * 40 bits is taken (found by difftest_ioctl)
+	 */
+	c->nent = 2;
+	c->entries[0] = (struct kvm_cpuid_entry2){ .function = 0x80000008, .eax = 0x3028 };
+	c->entries[1] = (struct kvm_cpuid_entry2){ .function = 0x80000008, .eax = 0x2828 };
+	TEST_ASSERT_EQ(0, ioctl(vcpu->fd, KVM_SET_CPUID2, c));
 	free(c);
 	free(own);
 	free(got);
@@ -1236,6 +1244,23 @@ static void test_mp_state(void)
 	}
 	mp.mp_state = 0xffffffff;
 	TEST_ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, KVM_SET_MP_STATE, &mp));
+	vcpu_ioctl(vcpu, KVM_GET_MP_STATE, &mp);
+	TEST_ASSERT_EQ(KVM_MP_STATE_RUNNABLE, mp.mp_state);
+	kvm_vm_free(vm);
+
+	/*
+	 * With the APIC in the kernel: SIPI_RECEIVED is a wait-for-SIPI with the SIPI there;
+	 * KVM_GET_MP_STATE takes it first and reads RUNNABLE (found by difftest_ioctl)
+	 */
+	vm = kvm_vm_new(1 * MiB);
+	TEST_ASSERT_EQ(0, ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0));
+	vcpu = kvm_vcpu_new(vm, 0);
+	mp.mp_state = KVM_MP_STATE_INIT_RECEIVED;
+	vcpu_ioctl(vcpu, KVM_SET_MP_STATE, &mp);
+	vcpu_ioctl(vcpu, KVM_GET_MP_STATE, &mp);
+	TEST_ASSERT_EQ(KVM_MP_STATE_INIT_RECEIVED, mp.mp_state);
+	mp.mp_state = KVM_MP_STATE_SIPI_RECEIVED;
+	vcpu_ioctl(vcpu, KVM_SET_MP_STATE, &mp);
 	vcpu_ioctl(vcpu, KVM_GET_MP_STATE, &mp);
 	TEST_ASSERT_EQ(KVM_MP_STATE_RUNNABLE, mp.mp_state);
 	kvm_vm_free(vm);
