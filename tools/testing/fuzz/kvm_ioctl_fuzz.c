@@ -115,6 +115,8 @@ static long max_secs = -1;
 static int hang_secs = 60;
 static bool verbose;
 static const char *dev_path = "/dev/kvm";
+static const char *skip_list = "";
+static unsigned op_weight[160];	/* MAXOPS */
 static long vcpu_mmap_size = 4096 * 3;
 static volatile int stop;
 static int nfinished;
@@ -881,11 +883,34 @@ static void gen_sigmask(struct thr *t, struct call *c)
 	c->arg = one_in(&t->r, 10) ? 0 : aptr(t, m);	/* NULL: clear the mask */
 }
 
-#define GEN_SET(fn, type, getnr)						\
+/*
+ * --no-hwbp: no DR7 enable bits (L0-3, G0-3) nor GD from KVM_SET_DEBUGREGS and
+ * KVM_SET_GUEST_DEBUG. On the TCG-emulated host, vCPUs that switch armed breakpoints on every
+ * entry and exit slowed the whole machine to a standstill after a minute or two, with stock
+ * KVM as well (QEMU re-translates its code for each breakpoint change).
+ */
+static bool no_hwbp;
+#define DR7_ARMING	0x20ffULL
+
+static void fix_none(void *p) { (void)p; }
+static void fix_debugregs(void *p)
+{
+	if (no_hwbp)
+		((struct kvm_debugregs *)p)->dr7 &= ~DR7_ARMING;
+}
+static void fix_guest_debug(void *p)
+{
+	if (no_hwbp)
+		((struct kvm_guest_debug *)p)->arch.debugreg[7] &= ~DR7_ARMING;
+}
+
+#define GEN_SET(fn, type, getnr) GEN_SET_FIX(fn, type, getnr, fix_none)
+#define GEN_SET_FIX(fn, type, getnr, fix)					\
 static void fn(struct thr *t, struct call *c)					\
 {										\
 	type *p = abuf(t, sizeof(*p));						\
 	get_then_mutate(t, c, cur_fd, getnr, sizeof(*p), p);			\
+	fix(p);									\
 	dcat(t, " #%08x", (uint32_t)fnv(p, sizeof(*p)));			\
 	c->buf = p;								\
 	c->blen = sizeof(*p);							\
@@ -895,11 +920,11 @@ GEN_SET(gen_set_regs, struct kvm_regs, KVM_GET_REGS)
 GEN_SET(gen_set_sregs, struct kvm_sregs, KVM_GET_SREGS)
 GEN_SET(gen_set_fpu, struct kvm_fpu, KVM_GET_FPU)
 GEN_SET(gen_set_xcrs, struct kvm_xcrs, KVM_GET_XCRS)
-GEN_SET(gen_set_debugregs, struct kvm_debugregs, KVM_GET_DEBUGREGS)
+GEN_SET_FIX(gen_set_debugregs, struct kvm_debugregs, KVM_GET_DEBUGREGS, fix_debugregs)
 GEN_SET(gen_set_events, struct kvm_vcpu_events, KVM_GET_VCPU_EVENTS)
 GEN_SET(gen_set_xsave, struct kvm_xsave, KVM_GET_XSAVE)
 GEN_SET(gen_set_lapic, struct kvm_lapic_state, KVM_GET_LAPIC)
-GEN_SET(gen_set_guest_debug, struct kvm_guest_debug, 0)
+GEN_SET_FIX(gen_set_guest_debug, struct kvm_guest_debug, 0, fix_guest_debug)
 GEN_SET(gen_x86_set_mce, struct kvm_x86_mce, 0)
 
 static void gen_get_struct(struct thr *t, struct call *c, size_t n)
@@ -1651,11 +1676,11 @@ static void one_step(struct thr *t)
 	}
 	w = rn(&t->r, total_weight);
 	for (unsigned i = 0; i < NOPDEFS; i++) {
-		if (w < opdefs[i].weight) {
+		if (w < op_weight[i]) {
 			op_ioctl(t, i);
 			return;
 		}
-		w -= opdefs[i].weight;
+		w -= op_weight[i];
 	}
 }
 
@@ -1726,7 +1751,7 @@ static void *kicker(void *arg)
 static void usage(const char *me)
 {
 	printf("usage: %s [--seed N] [--time SECS] [--calls N] [--threads N] [--hang-secs N]\n"
-	       "          [--sequence] [--verbose]\n"
+	       "          [--skip IOCTL,...] [--no-hwbp] [--sequence] [--verbose]\n"
 	       "Random ioctls on /dev/kvm, VM, vCPU and stats fds (every ioctl the module\n"
 	       "implements, stock-only and unknown ones), racing KVM_RUN, memslot changes, close,\n"
 	       "munmap of guest memory, fork and signals.\n"
@@ -1735,6 +1760,9 @@ static void usage(const char *me)
 	       "  --calls N      stop after N calls in all\n"
 	       "  --threads N    worker threads (default 4; 1 in --sequence)\n"
 	       "  --hang-secs N  watchdog: no progress for N s is a hang (default 60)\n"
+	       "  --skip A,B     leave these ioctls (names as printed) out, for triage\n"
+	       "  --no-hwbp      never arm hardware breakpoints (DR7) from the debug ioctls:\n"
+	       "                 a TCG-emulated host crawls to a halt with them\n"
 	       "  --sequence     deterministic, single-threaded: one line per call with the\n"
 	       "                 arguments, the result and a hash of the state read back\n"
 	       "Ends with: ioctl-fuzz: seed=S calls=N pairs=P threads=T secs=X\n"
@@ -1757,6 +1785,8 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(a, "--sequence")) {
 			seq_mode = true;
+		} else if (!strcmp(a, "--no-hwbp")) {
+			no_hwbp = true;
 		} else if (!strcmp(a, "--verbose")) {
 			verbose = true;
 		} else if (v && !strcmp(a, "--seed")) {
@@ -1771,6 +1801,9 @@ int main(int argc, char **argv)
 			i++;
 		} else if (v && !strcmp(a, "--threads")) {
 			nthreads = atoi(v);
+			i++;
+		} else if (v && !strcmp(a, "--skip")) {	/* triage: leave ioctls out */
+			skip_list = v;
 			i++;
 		} else if (v && !strcmp(a, "--dev")) {	/* testing the fuzzer: /dev/null */
 			dev_path = v;
@@ -1802,8 +1835,16 @@ int main(int argc, char **argv)
 	       seq_mode ? " sequence" : "");
 	fflush(stdout);
 
-	for (unsigned i = 0; i < NOPDEFS; i++)
-		total_weight += opdefs[i].weight;
+	for (unsigned i = 0; i < NOPDEFS; i++) {
+		const char *p = strstr(skip_list, opdefs[i].name);
+		size_t n = strlen(opdefs[i].name);
+
+		/* a whole name in the comma-separated list */
+		op_weight[i] = opdefs[i].weight;
+		if (p && (p == skip_list || p[-1] == ',') && (p[n] == 0 || p[n] == ','))
+			op_weight[i] = 0;
+		total_weight += op_weight[i];
+	}
 
 	sa.sa_handler = kick_handler;	/* no SA_RESTART: ends KVM_RUN and waits with EINTR */
 	sigaction(SIGUSR1, &sa, NULL);
