@@ -715,6 +715,26 @@ static void seq_normalize(unsigned long nr, void *buf, long ret)
 	}
 }
 
+/*
+ * Sequence mode, before KVM_RUN: an external interrupt queued (KVM_INTERRUPT,
+ * KVM_SET_VCPU_EVENTS, KVM_SET_SREGS) while RFLAGS.IF is clear goes in at once on stock
+ * (SVM EVENTINJ ignores IF) but waits for the window on ours (a virtual interrupt, chosen
+ * in svm/events.c because of a QEMU TCG bug with EVENTINJ interrupts). The transcripts
+ * would part there for good: IF is set first, silently, the same on both.
+ */
+static void seq_before_run(int fd)
+{
+	struct kvm_vcpu_events ev;
+	struct kvm_regs regs;
+
+	if (ioctl(fd, KVM_GET_VCPU_EVENTS, &ev) || !ev.interrupt.injected)
+		return;
+	if (ioctl(fd, KVM_GET_REGS, &regs) || (regs.rflags & 0x200))
+		return;
+	regs.rflags |= 0x200;
+	ioctl(fd, KVM_SET_REGS, &regs);
+}
+
 /* GET into the buffer first (sequence mode: silently), then mutate a little */
 static void get_then_mutate(struct thr *t, struct call *c, int fd, unsigned long get_nr,
 			    size_t n, void *p)
@@ -1425,6 +1445,8 @@ static void op_ioctl(struct thr *t, int op)
 		return;
 	}
 	place = rn(&t->r, MAXSLOTS);	/* drawn whatever the result: sequences stay in step */
+	if (seq_mode && nr == KVM_RUN && fd >= 0)
+		seq_before_run(fd);
 	if (seq_mode && nr == KVM_RUN) {
 		struct itimerval it = { .it_value = { 0, 50000 } };
 
