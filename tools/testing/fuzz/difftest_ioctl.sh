@@ -56,6 +56,10 @@ slot=0x1[0-9a-f]{4} .*-> -1 EINVAL [|]{3} .*slot=0x1[0-9a-f]{4} .*-> (0|-1 [A-Z0
 # KVM_RUN ending in ENOSPC on stock: its shadow-page budget (KVM_SET_NR_MMU_PAGES) ran out;
 # ours keeps the number but its nested page tables have no such budget.
 KVM_RUN .* [|]{3} .*KVM_RUN arg=0 -> -1 ENOSPC
+# A nested page fault on device memory while an event was being delivered (IDT or stack
+# in MMIO): ours reports KVM_INTERNAL_ERROR_DELIVERY_EV (arch/x86/kvm/mmio.c), stock on SVM
+# tries to emulate and reports KVM_INTERNAL_ERROR_EMULATION. Both are internal errors.
+KVM_RUN .*exit=17 suberror=3$ [|]{3} .*KVM_RUN .*exit=17 suberror=1$
 # The CPUID bits and MSRs each module supports and saves/restores: what we implement, not
 # ABI. E2BIG at a different nent/nmsrs follows from the lengths.
 KVM_GET_SUPPORTED_CPUID .* [|]{3} .*KVM_GET_SUPPORTED_CPUID
