@@ -499,10 +499,27 @@ static bool probe_set_boot_cpu_id(struct probe_ctx *c)
 	return ok;
 }
 
-/* KVM_SET_NR_MMU_PAGES keeps what it is given (64 at least), KVM_GET_NR_MMU_PAGES reads it */
+/*
+ * KVM_SET_NR_MMU_PAGES keeps what it is given (64 at least), KVM_GET_NR_MMU_PAGES reads it.
+ * Before any is set: 0 for a VM without memory, 64 at least once it has some (Linux KVM's
+ * default budget; found by difftest_ioctl).
+ */
 static bool probe_nr_mmu_pages(struct probe_ctx *c)
 {
-	return ioctl(c->vm, KVM_SET_NR_MMU_PAGES, 1000ul) == 0 &&
+	int vm = ioctl(c->kvm, KVM_CREATE_VM, 0);
+	void *mem = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct kvm_userspace_memory_region r = {
+		.memory_size = 1 << 20, .userspace_addr = (uintptr_t)mem,
+	};
+	bool fresh = vm >= 0 && mem != MAP_FAILED && ioctl(vm, KVM_GET_NR_MMU_PAGES, 0) == 0 &&
+		     ioctl(vm, KVM_SET_USER_MEMORY_REGION, &r) == 0 &&
+		     ioctl(vm, KVM_GET_NR_MMU_PAGES, 0) == 64;
+
+	if (vm >= 0)
+		close(vm);
+	if (mem != MAP_FAILED)
+		munmap(mem, 1 << 20);
+	return fresh && ioctl(c->vm, KVM_SET_NR_MMU_PAGES, 1000ul) == 0 &&
 	       ioctl(c->vm, KVM_GET_NR_MMU_PAGES, 0) == 1000 &&
 	       ioctl(c->vm, KVM_SET_NR_MMU_PAGES, 10ul) == -1 && errno == EINVAL &&
 	       ioctl(c->vm, KVM_GET_NR_MMU_PAGES, 0) == 1000;
