@@ -156,13 +156,18 @@ long kvm_vm_ioctl_clear_dirty_log(struct kvm *kvm, void __user *argp)
 
 	if (copy_from_user(&log, argp, sizeof(log)))
 		return -EFAULT;
+	/*
+	 * api.rst 4.117: 64-page granularity, except for a range that ends the slot. A
+	 * misaligned first_page is EINVAL before the slot is looked up (ENOENT), as in Linux KVM.
+	 */
+	if (log.first_page & (BITS_PER_LONG - 1))
+		return -EINVAL;
 	mutex_lock(&kvm->slots_lock);
 	slot = dirty_log_slot(kvm, log.slot, &r);
 	if (!slot)
 		goto out;
-	/* api.rst 4.117: 64-page granularity, except for a range that ends the slot */
 	r = -EINVAL;
-	if ((log.first_page & (BITS_PER_LONG - 1)) || log.first_page > slot->npages ||
+	if (log.first_page > slot->npages ||
 	    log.num_pages > slot->npages - log.first_page ||
 	    (log.num_pages < slot->npages - log.first_page &&
 	     (log.num_pages & (BITS_PER_LONG - 1))))

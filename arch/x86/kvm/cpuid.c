@@ -431,7 +431,11 @@ out:
 	return r;
 }
 
-/* Checks Linux KVM makes on a new table: the linear-address width must be 48 or 57 bits. */
+/*
+ * Checks Linux KVM makes on a new table: the linear-address width must be 48 or 57 bits.
+ * Only the first 0x80000008 entry counts: it is the one the guest's CPUID finds (a table
+ * with several takes the first for every lookup), so later ones are not checked either.
+ */
 static int cpuid_table_valid(const struct kvm_cpuid_entry2 *entries, u32 nent)
 {
 	u32 i, vaddr_bits;
@@ -442,6 +446,7 @@ static int cpuid_table_valid(const struct kvm_cpuid_entry2 *entries, u32 nent)
 		vaddr_bits = (entries[i].eax >> 8) & 0xff;
 		if (vaddr_bits && vaddr_bits != 48 && vaddr_bits != 57)
 			return -EINVAL;
+		break;
 	}
 	return 0;
 }

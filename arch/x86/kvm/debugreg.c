@@ -254,11 +254,11 @@ long kvm_vcpu_ioctl_set_guest_debug(struct kvm_vcpu *vcpu, struct kvm_guest_debu
 
 	if (copy_from_user(&dbg, u, sizeof(dbg)))
 		return -EFAULT;
-	if (dbg.control & ~KVM_GUESTDBG_SUPPORTED)
-		return -EINVAL;
-	/* DR7 bits 63:32 are reserved: the hardware would refuse the entry */
-	if ((dbg.control & KVM_GUESTDBG_USE_HW_BP) && (dbg.arch.debugreg[7] >> 32))
-		return -EINVAL;
+	/*
+	 * Control bits KVM does not know are ignored, not refused: Linux KVM on x86 accepts
+	 * them (6.1; KVM_CAP_SET_GUEST_DEBUG2 only tells which ones mean something).
+	 */
+	dbg.control &= KVM_GUESTDBG_SUPPORTED;
 	if (dbg.control & (KVM_GUESTDBG_INJECT_DB | KVM_GUESTDBG_INJECT_BP)) {
 		if (vcpu->arch.events.exception.pending || vcpu->arch.events.exception.injected)
 			return -EBUSY;
@@ -276,7 +276,8 @@ long kvm_vcpu_ioctl_set_guest_debug(struct kvm_vcpu *vcpu, struct kvm_guest_debu
 	vcpu->arch.guest_debug = dbg.control;
 	if (hwbp(vcpu)) {
 		memcpy(vcpu->arch.hwbp_db, dbg.arch.debugreg, sizeof(vcpu->arch.hwbp_db));
-		ops->set_dr(vcpu, 7, (dbg.arch.debugreg[7] & ~DR7_MBZ) | DR7_RESET);
+		/* bits 63:32 are reserved (the entry would fail): dropped, as the MBZ ones */
+		ops->set_dr(vcpu, 7, (u32)(dbg.arch.debugreg[7] & ~DR7_MBZ) | DR7_RESET);
 		ops->set_dr_intercept(vcpu, true);
 	}
 	kvm_set_rflags(vcpu, rflags);

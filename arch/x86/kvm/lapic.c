@@ -926,14 +926,12 @@ void kvm_lapic_free(struct kvm_vcpu *vcpu)
 }
 
 /* SDM 8.4.1 / 10.4.7.3: INIT makes an AP wait for SIPI; SIPI starts it at vector << 12 */
-static void accept_events(struct kvm_vcpu *vcpu)
+static void accept_init_sipi(struct kvm_vcpu *vcpu)
 {
 	struct kvm_lapic *apic = vcpu_apic(vcpu);
 	struct kvm_segment cs;
 	u8 vec;
 
-	if (test_and_clear_bit(KVM_APIC_PENDING_NMI, &apic->pending))
-		kvm_vcpu_ioctl_nmi(vcpu);
 	if (test_and_clear_bit(KVM_APIC_PENDING_INIT, &apic->pending)) {
 		kvm_vcpu_reset(vcpu, true);
 		vcpu->arch.mp_state = vcpu->arch.apic_base & MSR_IA32_APICBASE_BSP ?
@@ -952,6 +950,31 @@ static void accept_events(struct kvm_vcpu *vcpu)
 	kvm_x86_vendor->set_segment(vcpu, &cs, VCPU_SREG_CS);
 	vcpu->arch.regs[VCPU_REGS_RIP] = 0;
 	vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
+}
+
+static void accept_events(struct kvm_vcpu *vcpu)
+{
+	if (test_and_clear_bit(KVM_APIC_PENDING_NMI, &vcpu_apic(vcpu)->pending))
+		kvm_vcpu_ioctl_nmi(vcpu);
+	accept_init_sipi(vcpu);
+}
+
+/*
+ * KVM_GET_MP_STATE: an INIT or SIPI that arrived (or KVM_SET_MP_STATE's SIPI_RECEIVED) is
+ * taken first, so the state read is the one the next entry would see, as on Linux KVM.
+ */
+u32 kvm_lapic_get_mp_state(struct kvm_vcpu *vcpu)
+{
+	struct kvm_lapic *apic = vcpu_apic(vcpu);
+
+	/* INIT resets the vCPU: the backend's state must be loaded here (VMCS) */
+	if (apic && (READ_ONCE(apic->pending) &
+		     (BIT(KVM_APIC_PENDING_INIT) | BIT(KVM_APIC_PENDING_SIPI)))) {
+		vcpu_load(vcpu);
+		accept_init_sipi(vcpu);
+		vcpu_put(vcpu);
+	}
+	return vcpu->arch.mp_state;
 }
 
 /* What ends the wait of a vCPU that is not runnable */

@@ -140,6 +140,7 @@ long kvm_lapic_ioctl_set(struct kvm_vcpu *vcpu, void __user *argp);
 long kvm_vm_ioctl_signal_msi(struct kvm *kvm, void __user *argp);
 int kvm_vm_enable_split_irqchip(struct kvm *kvm, u64 nr_routes);
 int kvm_lapic_set_mp_state(struct kvm_vcpu *vcpu, u32 mp_state);
+u32 kvm_lapic_get_mp_state(struct kvm_vcpu *vcpu);
 
 /* lapic_timer.c */
 void kvm_lapic_timer_init(struct kvm_lapic *apic);

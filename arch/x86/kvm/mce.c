@@ -134,7 +134,8 @@ static long set_mce(struct kvm_vcpu *vcpu, struct kvm_x86_mce __user *argp)
 
 	if (copy_from_user(&mce, argp, sizeof(mce)))
 		return -EFAULT;
-	if (mce.bank >= mce_banks(vcpu))
+	/* an error without MCi_STATUS.VAL logs nothing: EINVAL, as Linux KVM */
+	if (mce.bank >= mce_banks(vcpu) || !(mce.status & MCI_STATUS_VAL))
 		return -EINVAL;
 	bank = &vcpu->arch.mce_banks[4 * mce.bank];
 	if (mce.status & MCI_STATUS_UC) {

@@ -59,15 +59,6 @@ static struct kvm_msr_filter_k *filter_copy(const struct kvm_msr_filter *uf, int
 	*err = -EINVAL;
 	if (uf->flags & ~KVM_MSR_FILTER_DEFAULT_DENY)
 		return NULL;
-	for (i = 0; i < KVM_MSR_FILTER_MAX_RANGES; i++) {
-		const struct kvm_msr_filter_range *r = &uf->ranges[i];
-
-		if (!r->nmsrs)
-			continue;
-		if (!r->flags || (r->flags & ~MSR_FILTER_RANGE_FLAGS) ||
-		    DIV_ROUND_UP(r->nmsrs, BITS_PER_BYTE) > KVM_MSR_FILTER_MAX_BITMAP_SIZE)
-			return NULL;
-	}
 
 	*err = -ENOMEM;
 	f = kzalloc(sizeof(*f), GFP_KERNEL_ACCOUNT);
@@ -80,6 +71,16 @@ static struct kvm_msr_filter_k *filter_copy(const struct kvm_msr_filter *uf, int
 
 		if (!r->nmsrs)
 			continue;
+		/*
+		 * Range by range, checks and copy together: the first bad range decides the
+		 * errno (EINVAL or EFAULT), as in Linux KVM.
+		 */
+		/* nmsrs compared as it is: DIV_ROUND_UP() of a u32 near 4G wraps to 0 */
+		if (!r->flags || (r->flags & ~MSR_FILTER_RANGE_FLAGS) ||
+		    r->nmsrs > KVM_MSR_FILTER_MAX_BITMAP_SIZE * BITS_PER_BYTE) {
+			*err = -EINVAL;
+			goto err;
+		}
 		/* a whole number of longs for test_bit(), the bytes userspace gave */
 		bytes = DIV_ROUND_UP(r->nmsrs, BITS_PER_BYTE);
 		k->bitmap = kzalloc(BITS_TO_LONGS(r->nmsrs) * sizeof(long), GFP_KERNEL_ACCOUNT);

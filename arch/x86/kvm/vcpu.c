@@ -159,7 +159,12 @@ void kvm_get_sregs(struct kvm_vcpu *vcpu, struct kvm_sregs *s)
 	s->efer = ops->get_efer(vcpu);
 	s->cr8 = ops->get_cr(vcpu, 8);
 	s->apic_base = vcpu->arch.apic_base;
-	/* interrupt_bitmap: nothing is queued for injection yet */
+	/*
+	 * api.rst 4.13 interrupt_bitmap: the external interrupt acknowledged but not injected
+	 * yet (KVM_INTERRUPT, or one whose delivery an exit cut short), at most one bit
+	 */
+	if (vcpu->arch.events.interrupt.injected)
+		__set_bit(vcpu->arch.events.interrupt.nr, (unsigned long *)s->interrupt_bitmap);
 }
 
 /* The CR4 bits that depend on a CPUID feature, and that feature (leaf 1 or 7.0) */
@@ -230,10 +235,6 @@ int kvm_set_sregs(struct kvm_vcpu *vcpu, const struct kvm_sregs *s)
 
 	if (!sregs_valid(vcpu, s))
 		return -EINVAL;
-	/* a pending interrupt to inject needs the interrupt work of a later issue */
-	for (i = 0; i < ARRAY_SIZE(s->interrupt_bitmap); i++)
-		if (s->interrupt_bitmap[i])
-			return -EINVAL;
 	if (kvm_msr_write(vcpu, MSR_IA32_APICBASE, s->apic_base, true))
 		return -EINVAL;
 	ops->set_segment(vcpu, &s->cs, VCPU_SREG_CS);
@@ -252,6 +253,15 @@ int kvm_set_sregs(struct kvm_vcpu *vcpu, const struct kvm_sregs *s)
 	ops->set_cr(vcpu, 4, s->cr4);
 	ops->set_efer(vcpu, s->efer);
 	ops->set_cr(vcpu, 8, s->cr8);
+	/*
+	 * interrupt_bitmap: its lowest bit is queued for injection as KVM_INTERRUPT queues
+	 * one; with no bit set, an interrupt already queued stays (both as Linux KVM does)
+	 */
+	i = find_first_bit((const unsigned long *)s->interrupt_bitmap, KVM_NR_INTERRUPTS);
+	if (i < KVM_NR_INTERRUPTS) {
+		vcpu->arch.events.interrupt.injected = true;
+		vcpu->arch.events.interrupt.nr = i;
+	}
 	return 0;
 }
 
@@ -450,7 +460,7 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 			set_fpu(vcpu, &u->fpu);
 		break;
 	case KVM_GET_MP_STATE:
-		u->mp.mp_state = vcpu->arch.mp_state;
+		u->mp.mp_state = kvm_lapic_get_mp_state(vcpu);
 		r = COPY_OUT(struct kvm_mp_state, argp, u->mp);
 		break;
 	case KVM_SET_MP_STATE:

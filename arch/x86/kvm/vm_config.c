@@ -11,6 +11,7 @@
 #include <linux/mutex.h>
 
 #include "x86.h"
+#include "memslot.h"
 
 /* The fewest MMU pages KVM_SET_NR_MMU_PAGES accepts (KVM's own floor) */
 #define KVM_MIN_MMU_PAGES	64
@@ -105,10 +106,35 @@ int kvm_vm_config_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap)
  * pages, so the number is only checked and kept (KVM does the same with TDP); until set,
  * KVM_GET_NR_MMU_PAGES reports the floor.
  */
+/*
+ * KVM_GET_NR_MMU_PAGES with no number set: what Linux KVM sizes its shadow-page budget to
+ * when memslots are created or deleted, one page per 50 of memory, 64 at least; 0 while the
+ * VM has no memory. (After every slot is deleted again Linux KVM says 64, this 0.)
+ */
+static long default_mmu_pages(struct kvm *kvm)
+{
+	const struct kvm_memslots *slots;
+	u64 pages = 0;
+	int i, idx;
+	bool any;
+
+	idx = srcu_read_lock(&kvm->srcu);
+	slots = srcu_dereference(kvm->memslots, &kvm->srcu);
+	any = slots && slots->nr;
+	for (i = 0; slots && i < slots->nr; i++)
+		pages += slots->slots[i].npages;
+	srcu_read_unlock(&kvm->srcu, idx);
+	if (!any)
+		return 0;
+	return max_t(u64, pages / 50, KVM_MIN_MMU_PAGES);
+}
+
 long kvm_vm_ioctl_nr_mmu_pages(struct kvm *kvm, unsigned int ioctl, unsigned long arg)
 {
 	long r = 0;
 
+	if (ioctl == KVM_GET_NR_MMU_PAGES && !READ_ONCE(kvm->arch.nr_mmu_pages))
+		return default_mmu_pages(kvm);
 	mutex_lock(&kvm->lock);
 	if (ioctl == KVM_GET_NR_MMU_PAGES)
 		r = kvm->arch.nr_mmu_pages ?: KVM_MIN_MMU_PAGES;

@@ -141,14 +141,19 @@ static long kvm_vm_ioctl_set_tss_addr(struct kvm *kvm, unsigned long addr)
 	return 0;
 }
 
-/* api.rst 4.57 KVM_SET_IDENTITY_MAP_ADDR: kept, as above. */
+/*
+ * api.rst 4.40 KVM_SET_IDENTITY_MAP_ADDR: kept, as above. "Fails if any VCPU has already
+ * been created": EINVAL, checked before the argument is read (as Linux KVM does).
+ */
 static long kvm_vm_ioctl_set_identity_map_addr(struct kvm *kvm, void __user *argp)
 {
 	u64 addr;
 	long r = -EFAULT;
 
 	mutex_lock(&kvm->lock);
-	if (!copy_from_user(&addr, argp, sizeof(addr))) {
+	if (kvm->created_vcpus)
+		r = -EINVAL;
+	else if (!copy_from_user(&addr, argp, sizeof(addr))) {
 		kvm->identity_map_addr = addr;
 		r = 0;
 	}

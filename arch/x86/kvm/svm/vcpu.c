@@ -61,8 +61,12 @@ void svm_get_segment(struct kvm_vcpu *vcpu, struct kvm_segment *var, int seg)
 	var->db = (s->attrib >> 10) & 1;
 	var->g = (s->attrib >> 11) & 1;
 	var->unusable = !var->present;
-	/* a busy TSS is what a loaded TR holds; SVM does not check, KVM reports it busy */
-	if (seg == VCPU_SREG_TR && var->present)
+	/*
+	 * A busy TSS is what a loaded TR holds; SVM does not check. Reported busy whether
+	 * present or not, as Linux KVM on SVM does (difftest_ioctl: an unusable TR of type 0
+	 * reads back as type 2 there).
+	 */
+	if (seg == VCPU_SREG_TR)
 		var->type |= 2;
 }
 

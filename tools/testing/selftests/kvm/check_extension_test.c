@@ -502,13 +502,30 @@ static bool probe_set_boot_cpu_id(struct probe_ctx *c)
 	return ok;
 }
 
-/* KVM_SET_NR_MMU_PAGES keeps what it is given (64 at least), KVM_GET_NR_MMU_PAGES reads it */
-/* KVM_GET_NR_MMU_PAGES, deprecated, is gone in 6.12 (ENOTTY): checked where it exists */
+/*
+ * KVM_SET_NR_MMU_PAGES keeps what it is given (64 at least), KVM_GET_NR_MMU_PAGES reads it.
+ * Before any is set: 0 for a VM without memory, 64 at least once it has some (Linux KVM's
+ * default budget; found by difftest_ioctl). KVM_GET_NR_MMU_PAGES, deprecated, is gone in
+ * 6.12 (ENOTTY): checked where it exists.
+ */
 static bool probe_nr_mmu_pages(struct probe_ctx *c)
 {
 	bool get = ioctl(c->vm, KVM_GET_NR_MMU_PAGES, 0) >= 0 || errno != ENOTTY;
+	int vm = ioctl(c->kvm, KVM_CREATE_VM, 0);
+	void *mem = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct kvm_userspace_memory_region r = {
+		.memory_size = 1 << 20, .userspace_addr = (uintptr_t)mem,
+	};
+	bool fresh = vm >= 0 && mem != MAP_FAILED &&
+		     (!get || ioctl(vm, KVM_GET_NR_MMU_PAGES, 0) == 0) &&
+		     ioctl(vm, KVM_SET_USER_MEMORY_REGION, &r) == 0 &&
+		     (!get || ioctl(vm, KVM_GET_NR_MMU_PAGES, 0) == 64);
 
-	return ioctl(c->vm, KVM_SET_NR_MMU_PAGES, 1000ul) == 0 &&
+	if (vm >= 0)
+		close(vm);
+	if (mem != MAP_FAILED)
+		munmap(mem, 1 << 20);
+	return fresh && ioctl(c->vm, KVM_SET_NR_MMU_PAGES, 1000ul) == 0 &&
 	       (!get || ioctl(c->vm, KVM_GET_NR_MMU_PAGES, 0) == 1000) &&
 	       ioctl(c->vm, KVM_SET_NR_MMU_PAGES, 10ul) == -1 && errno == EINVAL &&
 	       (!get || ioctl(c->vm, KVM_GET_NR_MMU_PAGES, 0) == 1000);
@@ -718,9 +735,20 @@ static bool probe_msr_filter(struct probe_ctx *c)
 	f.ranges[0].flags = KVM_MSR_FILTER_READ;
 	f.ranges[0].nmsrs = KVM_MSR_FILTER_MAX_BITMAP_SIZE * 8 + 64;
 	TEST_ASSERT_ERRNO(EINVAL, ioctl(c->vm, KVM_X86_SET_MSR_FILTER, &f));
+	/* a bitmap size that wraps in 32 bits: EINVAL, no huge allocation (kvm_ioctl_fuzz) */
+	f.ranges[0].nmsrs = 0xfffffffa;
+	TEST_ASSERT_ERRNO(EINVAL, ioctl(c->vm, KVM_X86_SET_MSR_FILTER, &f));
+	f.ranges[0].nmsrs = 0xffffffff;
+	TEST_ASSERT_ERRNO(EINVAL, ioctl(c->vm, KVM_X86_SET_MSR_FILTER, &f));
 	f.ranges[0].nmsrs = 64;
 	f.ranges[0].bitmap = NULL;
 	TEST_ASSERT_ERRNO(EFAULT, ioctl(c->vm, KVM_X86_SET_MSR_FILTER, &f));
+	/* range by range: a bad bitmap before a range with bad flags is EFAULT (difftest_ioctl) */
+	f.ranges[1] = (struct kvm_msr_filter_range){ .flags = KVM_MSR_FILTER_WRITE << 1,
+						     .base = 0x10, .nmsrs = 8, .bitmap = bitmap };
+	TEST_ASSERT_ERRNO(EFAULT, ioctl(c->vm, KVM_X86_SET_MSR_FILTER, &f));
+	f.ranges[0].bitmap = bitmap;
+	TEST_ASSERT_ERRNO(EINVAL, ioctl(c->vm, KVM_X86_SET_MSR_FILTER, &f));
 	return true;
 }
 

@@ -163,6 +163,9 @@ static void test_errno(void)
 	cl.dirty_bitmap = bm;
 	cl.slot = 1;
 	TEST_ASSERT_ERRNO(ENOENT, ioctl(vm, KVM_CLEAR_DIRTY_LOG, &cl));
+	cl.first_page = 3;		/* misaligned: EINVAL before the slot lookup */
+	TEST_ASSERT_ERRNO(EINVAL, ioctl(vm, KVM_CLEAR_DIRTY_LOG, &cl));
+	cl.first_page = 0;
 	cl.slot = 3;
 	TEST_ASSERT_ERRNO(ENOENT, ioctl(vm, KVM_CLEAR_DIRTY_LOG, &cl));
 	cl.slot = 40000;

@@ -122,7 +122,7 @@ static void test_many_slots(int kvm)
 	ksft_test_result_pass("%d slots at once, deleted in two passes\n", MANY_SLOTS);
 }
 
-static void test_tss_and_identity_map(void)
+static void test_tss_and_identity_map(int kvm_fd)
 {
 	uint64_t addr = 0xfffbc000;
 
@@ -134,6 +134,18 @@ static void test_tss_and_identity_map(void)
 	TEST_ASSERT_EQ(0, ioctl(vm, KVM_SET_IDENTITY_MAP_ADDR, &addr));
 	TEST_ASSERT_ERRNO(EFAULT, ioctl(vm, KVM_SET_IDENTITY_MAP_ADDR, NULL));
 	ksft_test_result_pass("KVM_SET_IDENTITY_MAP_ADDR reads its argument\n");
+
+	/* api.rst 4.40: "Fails if any VCPU has already been created" (found by difftest_ioctl) */
+	{
+		int v = vm_create(kvm_fd), vcpu = ioctl(v, KVM_CREATE_VCPU, 0);
+
+		TEST_ASSERT(vcpu >= 0, "KVM_CREATE_VCPU: %s", errno_name(errno));
+		TEST_ASSERT_ERRNO(EINVAL, ioctl(v, KVM_SET_IDENTITY_MAP_ADDR, &addr));
+		TEST_ASSERT_ERRNO(EINVAL, ioctl(v, KVM_SET_IDENTITY_MAP_ADDR, NULL));
+		close(vcpu);
+		close(v);
+	}
+	ksft_test_result_pass("KVM_SET_IDENTITY_MAP_ADDR fails once a vCPU exists\n");
 }
 
 int main(void)
@@ -144,12 +156,12 @@ int main(void)
 	kvm = kvm_open();
 	if (!kvm_check_cap(kvm, KVM_CAP_USER_MEMORY))
 		ksft_exit_fail_msg("KVM_CAP_USER_MEMORY not reported\n");
-	ksft_set_plan(13);
+	ksft_set_plan(14);
 	vm = vm_create(kvm);
 	test_create_move_delete();
 	test_bad_arguments(kvm);
 	test_many_slots(kvm);
-	test_tss_and_identity_map();
+	test_tss_and_identity_map(kvm);
 	close(vm);
 	close(kvm);
 	ksft_finished();

@@ -142,6 +142,34 @@ static void test_bad_ioctls(void)
 	kvm_vm_free(vm);
 }
 
+/*
+ * Argument checks as Linux KVM makes them, found by difftest_ioctl (kvm_ioctl_fuzz
+ * --sequence on both modules): KVM_SET_GUEST_DEBUG ignores control bits it does not know
+ * and the reserved upper half of DR7; KVM_X86_SET_MCE refuses an error without
+ * MCi_STATUS.VAL (EINVAL).
+ */
+static void test_difftest_findings(void)
+{
+	struct kvm_vm *vm = kvm_vm_new(1 * MiB);
+	struct kvm_vcpu *vcpu = kvm_vcpu_new(vm, 0);
+	struct kvm_guest_debug dbg = {
+		.control = KVM_GUESTDBG_ENABLE | (1u << 8) | (1u << 15) | (1u << 30),
+	};
+	struct kvm_x86_mce mce = { .bank = 0, .status = 1ULL << 62 };	/* OVER, no VAL */
+
+	TEST_ASSERT_EQ(0, ioctl(vcpu->fd, KVM_SET_GUEST_DEBUG, &dbg));
+	dbg.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
+	dbg.arch.debugreg[7] = 0xffffffff00000400ULL;
+	TEST_ASSERT_EQ(0, ioctl(vcpu->fd, KVM_SET_GUEST_DEBUG, &dbg));
+	dbg.control = 0;
+	TEST_ASSERT_EQ(0, ioctl(vcpu->fd, KVM_SET_GUEST_DEBUG, &dbg));
+
+	TEST_ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, KVM_X86_SET_MCE, &mce));
+	mce.status = 1ULL << 63;	/* VAL: a corrected error, logged */
+	TEST_ASSERT_EQ(0, ioctl(vcpu->fd, KVM_X86_SET_MCE, &mce));
+	kvm_vm_free(vm);
+}
+
 static int enable_max_vcpu_id(struct kvm_vm *vm, uint64_t max)
 {
 	struct kvm_enable_cap cap = { .cap = KVM_CAP_MAX_VCPU_ID, .args = { max } };
@@ -521,7 +549,7 @@ static void test_vcpu_outlives_vm_fd(void)
 int main(void)
 {
 	ksft_print_header();
-	ksft_set_plan(9);
+	ksft_set_plan(10);
 	run_subtest(test_other_process, "vCPU and VM ioctls from another process are EIO");
 	run_subtest(test_bad_ioctls,
 		    "vCPU fd: non-vCPU ioctls EINVAL, KVM_RUN with an argument EINVAL");
@@ -536,5 +564,7 @@ int main(void)
 		    "a signal while the guest spins: EINTR, KVM_EXIT_INTR");
 	run_subtest(test_signal_mask, "KVM_SET_SIGNAL_MASK: the mask KVM_RUN runs under");
 	run_subtest(test_vcpu_outlives_vm_fd, "the vCPU runs on after its VM fd is closed");
+	run_subtest(test_difftest_findings,
+		    "KVM_SET_GUEST_DEBUG ignores unknown bits, KVM_X86_SET_MCE needs VAL");
 	ksft_finished();
 }

@@ -366,6 +366,32 @@ static void test_sregs_round_trip(void)
 		TEST_ASSERT_EQ(0, got.interrupt_bitmap[i]);
 	/* EFER and the system-call MSRs are one state: the MSR view agrees */
 	TEST_ASSERT_EQ(set.efer, vcpu_get_msr(vcpu, MSR_EFER));
+
+	/*
+	 * api.rst 4.13/4.14 interrupt_bitmap: a bit set queues that interrupt for injection,
+	 * and KVM_GET_SREGS and KVM_GET_VCPU_EVENTS show it queued (found by difftest_ioctl)
+	 */
+	{
+		struct kvm_vcpu_events ev;
+
+		set.interrupt_bitmap[0x31 / 64] = 1ULL << (0x31 % 64);
+		vcpu_set_sregs(vcpu, &set);
+		vcpu_get_sregs(vcpu, &got);
+		for (i = 0; i < 4; i++)
+			TEST_ASSERT_EQ(set.interrupt_bitmap[i], got.interrupt_bitmap[i]);
+		TEST_ASSERT_EQ(0, ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &ev));
+		TEST_ASSERT_EQ(1, ev.interrupt.injected);
+		TEST_ASSERT_EQ(0x31, ev.interrupt.nr);
+	}
+	/* SVM: TR reads back busy (type bit 1) even when not present, as on Linux KVM */
+	if (kvm_is_amd()) {
+		set.tr.present = 0;
+		set.tr.unusable = 1;
+		set.tr.type = 0;
+		vcpu_set_sregs(vcpu, &set);
+		vcpu_get_sregs(vcpu, &got);
+		TEST_ASSERT_EQ(2, got.tr.type & 2);
+	}
 	kvm_vm_free(vm);
 }
 
@@ -901,6 +927,14 @@ static void test_cpuid2_invalid(void)
 	TEST_ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, KVM_SET_CPUID2, own));
 	e->eax = 0x3928;	/* 57 bits */
 	TEST_ASSERT_EQ(0, ioctl(vcpu->fd, KVM_SET_CPUID2, own));
+	/*
+	 * only the first 0x80000008 entry is checked, the one CPUID finds: a second one with
+	 * 40 bits is taken (found by difftest_ioctl)
+	 */
+	c->nent = 2;
+	c->entries[0] = (struct kvm_cpuid_entry2){ .function = 0x80000008, .eax = 0x3028 };
+	c->entries[1] = (struct kvm_cpuid_entry2){ .function = 0x80000008, .eax = 0x2828 };
+	TEST_ASSERT_EQ(0, ioctl(vcpu->fd, KVM_SET_CPUID2, c));
 	free(c);
 	free(own);
 	free(got);
@@ -1210,6 +1244,23 @@ static void test_mp_state(void)
 	}
 	mp.mp_state = 0xffffffff;
 	TEST_ASSERT_ERRNO(EINVAL, ioctl(vcpu->fd, KVM_SET_MP_STATE, &mp));
+	vcpu_ioctl(vcpu, KVM_GET_MP_STATE, &mp);
+	TEST_ASSERT_EQ(KVM_MP_STATE_RUNNABLE, mp.mp_state);
+	kvm_vm_free(vm);
+
+	/*
+	 * With the APIC in the kernel: SIPI_RECEIVED is a wait-for-SIPI with the SIPI there;
+	 * KVM_GET_MP_STATE takes it first and reads RUNNABLE (found by difftest_ioctl)
+	 */
+	vm = kvm_vm_new(1 * MiB);
+	TEST_ASSERT_EQ(0, ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0));
+	vcpu = kvm_vcpu_new(vm, 0);
+	mp.mp_state = KVM_MP_STATE_INIT_RECEIVED;
+	vcpu_ioctl(vcpu, KVM_SET_MP_STATE, &mp);
+	vcpu_ioctl(vcpu, KVM_GET_MP_STATE, &mp);
+	TEST_ASSERT_EQ(KVM_MP_STATE_INIT_RECEIVED, mp.mp_state);
+	mp.mp_state = KVM_MP_STATE_SIPI_RECEIVED;
+	vcpu_ioctl(vcpu, KVM_SET_MP_STATE, &mp);
 	vcpu_ioctl(vcpu, KVM_GET_MP_STATE, &mp);
 	TEST_ASSERT_EQ(KVM_MP_STATE_RUNNABLE, mp.mp_state);
 	kvm_vm_free(vm);
