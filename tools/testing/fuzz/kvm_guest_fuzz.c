@@ -768,10 +768,12 @@ static void gen_msr(struct gen *g)
 	if (msr == 0xc0000080) {
 		mask = efer_bits[rn(8)];
 		/*
-		 * EFER.LME set in real mode hung the emulated host's CPU in QEMU (TCG SVM,
-		 * RCU stall) with stock KVM: seed 1, program 248 (trace). --emu-unsafe only.
+		 * EFER.LME toggled here, outside the mode switch, hung the emulated host's
+		 * CPU in QEMU (TCG SVM; RCU stall, no NMI backtrace), with stock KVM as with
+		 * ours: in real mode (seed 1, program 248, --trace) and in protected mode
+		 * (seed 7, program 958). --emu-unsafe only, except in 64-bit code (#GP).
 		 */
-		if (mask == EFER_LME && g->m == 16 && !opt_emu_unsafe)
+		if (mask == EFER_LME && g->m != 64 && !opt_emu_unsafe)
 			mask = EFER_SCE;
 	}
 	else if (chance(50))
@@ -2059,7 +2061,8 @@ static void usage(const char *argv0)
 	       "  --verbose       print internal-error data\n"
 	       "  --progress      name each program on stderr before it runs\n"
 	       "  --emu-unsafe    also what crashed the emulated host's QEMU: DR7 breakpoint\n"
-	       "                  bits, MOV to DR from random bytes, ICEBP, EFLAGS.TF, .NT\n"
+	       "                  bits, MOV to DR from random bytes, ICEBP, EFLAGS.TF, .NT,\n"
+	       "                  EFER.LME by WRMSR outside the long-mode switch\n"
 	       "  --dump DIR      write the programs' code and boundaries to DIR; no KVM\n"
 	       "Summary: guest-fuzz: seed=S programs=N instructions=I exits=E, where I counts\n"
 	       "the generated instructions of valid-instruction programs that the guest got to\n"
