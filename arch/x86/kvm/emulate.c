@@ -83,6 +83,7 @@ enum handler {
 	H_MOVSXD,	/* 63 in 64-bit mode */
 	H_MOVX,		/* 0F B6 B7 BE BF: MOVZX, MOVSX */
 	H_SETCC,	/* 0F 90-9F */
+	H_CMOV,		/* 0F 40-4F */
 	H_BT,		/* 0F A3 AB B3 BB */
 	H_GRP8,		/* 0F BA */
 	H_CMPXCHG,	/* 0F B0, B1 */
@@ -160,6 +161,7 @@ static const struct opcode map_0f[256] = {
 	[0x7f] = { D_MODRM, H_SSE },
 	[0xd6] = { D_MODRM, H_SSE },
 	[0xe7] = { D_MODRM, H_SSE },
+	[0x40 ... 0x4f] = { D_MODRM, H_CMOV },
 	[0x90 ... 0x9f] = { D_MODRM | D_BYTE, H_SETCC },
 	[0xa3] = { D_MODRM, H_BT },
 	[0xab] = { D_MODRM, H_BT },
@@ -1290,6 +1292,26 @@ static int exec_setcc(struct decoded *d)
 }
 
 /*
+ * 0F 40-4F CMOVcc: the source is read whatever the condition, and a 32-bit destination is
+ * zero-extended in 64-bit mode even when the condition is false (SDM vol. 2 "CMOVcc").
+ */
+static int exec_cmov(struct decoded *d)
+{
+	struct operand src;
+	u64 val;
+	int rc;
+
+	rm_operand(d, &src, d->op_bytes);
+	rc = opnd_read(d, &src, &val);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	if (!condition(d->rflags, d->opcode & 0xf))
+		val = reg_get(d, d->reg, d->op_bytes);
+	reg_set(d, d->reg, d->op_bytes, val);
+	return X86EMUL_CONTINUE;
+}
+
+/*
  * BT BTS BTR BTC (@which 0-3). CF gets the bit; ZF is kept; OF SF AF PF are undefined and
  * AMD Zen 4 keeps them too (tools/testing/emulator), so do we. With a register offset and a memory operand
  * the offset is signed and may leave the operand: the bit is in the operand-sized word at
@@ -1641,6 +1663,8 @@ static int execute(struct decoded *d)
 		return exec_movx(d);
 	case H_SETCC:
 		return exec_setcc(d);
+	case H_CMOV:
+		return exec_cmov(d);
 	case H_BT:
 		return exec_bt(d);
 	case H_GRP8:

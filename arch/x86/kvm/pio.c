@@ -51,9 +51,20 @@ static int pio_exit(struct kvm_vcpu *vcpu, bool in, u16 port, unsigned int size,
 }
 
 /* IN or OUT of AL/AX/EAX */
+/*
+ * The IN/OUT/INS/OUTS completed (the backend or string_advance() put RIP past it): an STI or
+ * MOV SS shadow covered this instruction and ends with it (SDM vol. 3 6.8.3), or an NMI or
+ * interrupt queued at the exit would wait one more instruction.
+ */
+static void pio_insn_done(struct kvm_vcpu *vcpu)
+{
+	kvm_x86_vendor->set_interrupt_shadow(vcpu, 0);
+}
+
 int kvm_emulate_pio(struct kvm_vcpu *vcpu, bool in, u16 port, unsigned int size)
 {
 	kvm_stat_inc(vcpu->arch.stat.io_exits);
+	pio_insn_done(vcpu);
 	if (!in)
 		memcpy(pio_data(vcpu), &vcpu->arch.regs[VCPU_REGS_RAX], size);
 	return pio_exit(vcpu, in, port, size, 1);
@@ -167,6 +178,7 @@ static void string_advance(struct kvm_vcpu *vcpu, int reg, unsigned int size, un
 			return;
 	}
 	regs[VCPU_REGS_RIP] = next_rip;
+	pio_insn_done(vcpu);
 }
 
 /*
@@ -186,6 +198,7 @@ int kvm_emulate_string_pio(struct kvm_vcpu *vcpu, bool in, u16 port, unsigned in
 	kvm_stat_inc(vcpu->arch.stat.io_exits);
 	if (rep && !(regs[VCPU_REGS_RCX] & mask)) {
 		regs[VCPU_REGS_RIP] = next_rip;
+		pio_insn_done(vcpu);
 		return 1;
 	}
 	if (in) {
@@ -231,6 +244,7 @@ void kvm_complete_pio(struct kvm_vcpu *vcpu)
 			n = min_t(u64, n, regs[VCPU_REGS_RCX] & str->mask);
 		if (!n) {
 			regs[VCPU_REGS_RIP] = str->next_rip;
+			pio_insn_done(vcpu);
 			return;
 		}
 		if (string_copy_elements(vcpu, string_linear(vcpu, VCPU_SREG_ES,

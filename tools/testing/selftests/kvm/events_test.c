@@ -12,7 +12,10 @@
  * - an exception with an error code injected through SET_VCPU_EVENTS; a #GP whose IDT
  *   gate is not present escalating to #DF, and to a triple fault (KVM_EXIT_SHUTDOWN) when
  *   #DF's is not present either (6.15, table 6-5);
- * - SET/GET_VCPU_EVENTS round trips and their EINVAL cases.
+ * - SET/GET_VCPU_EVENTS round trips and their EINVAL cases;
+ * - an STI shadow over an OUT or IN that exits to userspace ends with it: an NMI queued at
+ *   the exit arrives right after the instruction, not one later (kvm_guest_fuzz found
+ *   ours one instruction late).
  */
 #include <sys/ioctl.h>
 
@@ -27,7 +30,8 @@ static volatile uint64_t irq_count, irq_rip, irq_vector;
 static volatile uint64_t nmi_count;
 static volatile uint64_t gp_count, gp_error, df_count, np_count;
 
-extern char sti_nop_end[], after_hlt[];
+extern char sti_nop_end[], after_hlt[], sti_out_end[], sti_in_end[];
+static volatile uint64_t nmi_rip;
 
 static void irq_handler(struct ex_regs *regs)
 {
@@ -49,6 +53,12 @@ static void nmi_handler(struct ex_regs *regs)
 static void nmi_count_handler(struct ex_regs *regs)
 {
 	nmi_count++;
+}
+
+static void nmi_rip_handler(struct ex_regs *regs)
+{
+	nmi_count++;
+	nmi_rip = regs->rip;
 }
 
 static void gp_handler(struct ex_regs *regs)
@@ -117,6 +127,26 @@ static void guest_wait(void)
 		asm volatile("pause");
 	GUEST_SYNC(2, irq_count, nmi_count, irq_vector);
 	GUEST_SYNC(3, irq_count, nmi_count);
+	GUEST_DONE();
+}
+
+/* STI, then port I/O that exits while the STI shadow covers it */
+static void guest_pio_shadow(void)
+{
+	asm volatile("cli\n\t"
+		     "sti\n\t"
+		     "outb %%al, $0x80\n\t"
+		     ".global sti_out_end\n"
+		     "sti_out_end:\n\t"
+		     "nop\n\t" : : "a"(0) : "memory");
+	GUEST_SYNC(1, nmi_count, nmi_rip);
+	asm volatile("cli\n\t"
+		     "sti\n\t"
+		     "inb $0x80, %%al\n\t"
+		     ".global sti_in_end\n"
+		     "sti_in_end:\n\t"
+		     "nop\n\t" : : : "rax", "memory");
+	GUEST_SYNC(2, nmi_count, nmi_rip);
 	GUEST_DONE();
 }
 
@@ -396,12 +426,41 @@ static void test_set_get(void)
 	kvm_vm_free(vm);
 }
 
+static void pio_shadow_step(struct kvm_vcpu *vcpu, bool in, uint64_t n, const char *end)
+{
+	struct ucall uc;
+
+	vcpu_run(vcpu);
+	vcpu_assert_exit(vcpu, KVM_EXIT_IO);
+	TEST_ASSERT(vcpu->run->io.port == 0x80 &&
+		    vcpu->run->io.direction == (in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT),
+		    "expected %s port 0x80, got port %#x", in ? "IN" : "OUT", vcpu->run->io.port);
+	vcpu_ioctl(vcpu, KVM_NMI, NULL);
+	expect_sync(vcpu, n, &uc);
+	TEST_ASSERT_EQ(n, uc.args[1]);
+	TEST_ASSERT_EQ((uint64_t)end, uc.args[2]);
+}
+
+static void test_pio_shadow(void)
+{
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm = events_vm(guest_pio_shadow, &vcpu);
+
+	vm_install_exception_handler(vm, NMI_VECTOR, nmi_rip_handler);
+	pio_shadow_step(vcpu, false, 1, sti_out_end);
+	pio_shadow_step(vcpu, true, 2, sti_in_end);
+	vcpu_run_expect_ucall(vcpu, UCALL_DONE, NULL);
+	ksft_test_result_pass("an STI shadow over an exiting OUT/IN ends with it (NMI right after)\n");
+	kvm_vm_free(vm);
+}
+
 int main(void)
 {
 	ksft_print_header();
-	ksft_set_plan(6);
+	ksft_set_plan(7);
 	test_window_nmi_hlt_exceptions();
 	test_save_restore();
 	test_set_get();
+	test_pio_shadow();
 	ksft_finished();
 }

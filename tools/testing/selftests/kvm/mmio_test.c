@@ -203,7 +203,12 @@ struct mmio_case {
 	X(slq,     "movslq 0x54(%rbx), %rsi",		"r4@54", SX_MEM)		\
 	X(slqp,    "movslq 0x51(%rbx), %rdi",		"r4@51", SX_MEM)		\
 	X(nti64,   "movnti %rax, 0x60(%rbx)",		"w8@60")			\
-	X(nti32,   "movnti %ecx, 0x68(%rbx)",		"w4@68")
+	X(nti32,   "movnti %ecx, 0x68(%rbx)",		"w4@68")			\
+	X(cmovz32, "cmovz 0x54(%rbx), %eax",		"r4@54", SX_MEM, FL(ZF))	\
+	X(cmovzn,  "cmovz 0x54(%rbx), %ecx",		"r4@54", SX_MEM, FL(0),		\
+	  .in.rcx = 0x12345678)							\
+	X(cmovl64, "cmovl 0x50(%rbx), %rdx",		"r8@50", SX_MEM, FL(SF))	\
+	X(cmovnb16, "cmovnb 0x52(%rbx), %si",		"r2@52", SX_MEM, FL(CF))
 
 #define STRING_CASES(X)								\
 	X(stosb,   "stosb",	"w1@100", .in.rdi = M(0x100))				\
@@ -438,7 +443,7 @@ struct case_group {
 	{ .name = title, .cases = table, .n = sizeof(table) / sizeof(table[0]), __VA_ARGS__ }
 static const struct case_group groups[] = {
 	GROUP("MOV 1/2/4/8 bytes both ways, AH/DH, immediates, moffs", mov_cases),
-	GROUP("MOVZX, MOVSX, MOVSXD, MOVNTI", ext_cases),
+	GROUP("MOVZX, MOVSX, MOVSXD, MOVNTI, CMOVcc", ext_cases),
 	GROUP("STOS, LODS, MOVS (REP, DF=1, MMIO<->RAM, MMIO->MMIO), SCAS, CMPS",
 	      string_cases),
 	GROUP("ADD OR ADC SBB AND SUB XOR CMP TEST, LOCK", alu_cases),
