@@ -14,6 +14,7 @@
 
 #include "apic.h"
 #include "bench.h"
+#include "kvm_pv.h"
 #include "x86_guest.h"
 
 #define SELF_IPIS		2000
@@ -126,20 +127,6 @@ static void guest_pv_ipi_target(void)
 	GUEST_DONE();
 }
 
-static uint64_t kvm_hypercall4(bool amd, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
-			       uint64_t a3)
-{
-	uint64_t r;
-
-	if (amd)
-		asm volatile("vmmcall" : "=a"(r)
-			     : "a"(nr), "b"(a0), "c"(a1), "d"(a2), "S"(a3) : "memory");
-	else
-		asm volatile("vmcall" : "=a"(r)
-			     : "a"(nr), "b"(a0), "c"(a1), "d"(a2), "S"(a3) : "memory");
-	return r;
-}
-
 /* vCPU 0: n broadcasts per SYNC, each waited for until all three targets took it */
 static void guest_pv_ipi_sender(uint64_t amd)
 {
@@ -160,7 +147,7 @@ static void guest_pv_ipi_sender(uint64_t amd)
 			 * (QEMU TCG's EVENTINJ, with stock KVM) must not make us wait forever */
 			for (t = 1; t <= PV_IPI_TARGETS; t++)
 				want[t] = pv_ipi_taken[t] + 1;
-			delivered += kvm_hypercall4(amd, KVM_HC_SEND_IPI, targets, 0, 0,
+			delivered += kvm_hypercall(amd, KVM_HC_SEND_IPI, targets, 0, 0,
 						    PV_IPI_VECTOR);
 			for (t = 1; t <= PV_IPI_TARGETS; t++)
 				while (__atomic_load_n(&pv_ipi_taken[t], __ATOMIC_SEQ_CST) < want[t])
@@ -168,7 +155,7 @@ static void guest_pv_ipi_sender(uint64_t amd)
 		}
 	}
 	pv_ipi_stop = 1;
-	kvm_hypercall4(amd, KVM_HC_SEND_IPI, targets, 0, 0, PV_IPI_VECTOR);
+	kvm_hypercall(amd, KVM_HC_SEND_IPI, targets, 0, 0, PV_IPI_VECTOR);
 	GUEST_DONE();
 }
 
@@ -223,40 +210,7 @@ double bench_pv_send_ipi(void)
 
 /* ---- kvmclock ---- */
 
-/* <asm/pvclock-abi.h> is not a uapi header: the ABI, from msr.rst */
-struct pvclock_time {
-	uint32_t version;
-	uint32_t pad0;
-	uint64_t tsc_timestamp;
-	uint64_t system_time;
-	uint32_t tsc_to_system_mul;
-	int8_t tsc_shift;
-	uint8_t flags;
-	uint8_t pad[2];
-} __attribute__((__packed__));
-
-static struct pvclock_time pvclock __attribute__((aligned(64)));
-
-static uint64_t guest_clock_read(void)
-{
-	volatile struct pvclock_time *p = &pvclock;
-	uint64_t delta, ns;
-	uint32_t v, lo, hi;
-
-	do {
-		v = p->version;
-		asm volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi) :: "memory");
-		delta = (((uint64_t)hi << 32) | lo) - p->tsc_timestamp;
-		if (p->tsc_shift >= 0)
-			delta <<= p->tsc_shift;
-		else
-			delta >>= -p->tsc_shift;
-		ns = p->system_time +
-		     (uint64_t)(((unsigned __int128)delta * p->tsc_to_system_mul) >> 32);
-		asm volatile("" ::: "memory");
-	} while ((v & 1) || v != p->version);
-	return ns;
-}
+static struct pvclock_vcpu_time_info pvclock __attribute__((aligned(64)));
 
 static void guest_clock_loop(uint64_t gpa)
 {
@@ -266,7 +220,7 @@ static void guest_clock_loop(uint64_t gpa)
 	for (;;) {
 		n = GUEST_SYNC(t, backwards);
 		for (i = 0; i < n; i++) {
-			t = guest_clock_read();
+			t = pvclock_read(&pvclock, NULL);
 			backwards += t < prev;
 			prev = t;
 		}

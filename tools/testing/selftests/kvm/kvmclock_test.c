@@ -17,30 +17,11 @@
 #include <time.h>
 #include <linux/kvm_para.h>
 
+#include "kvm_pv.h"
 #include "kvm_vm.h"
 #include "ucall.h"
 #include "x86_guest.h"
 
-/* <asm/pvclock-abi.h> is not a uapi header: the ABI, from msr.rst */
-struct pvclock_vcpu_time_info {
-	uint32_t version;
-	uint32_t pad0;
-	uint64_t tsc_timestamp;
-	uint64_t system_time;
-	uint32_t tsc_to_system_mul;
-	int8_t tsc_shift;
-	uint8_t flags;
-	uint8_t pad[2];
-} __attribute__((__packed__));
-
-struct pvclock_wall_clock {
-	uint32_t version;
-	uint32_t sec;
-	uint32_t nsec;
-} __attribute__((__packed__));
-
-#define PVCLOCK_TSC_STABLE_BIT	(1 << 0)
-#define PVCLOCK_GUEST_STOPPED	(1 << 1)
 #define NSEC_PER_SEC		1000000000ull
 /* kvmclock against CLOCK_BOOTTIME: sampling and the TSC-to-ns rounding, generously */
 #define TOLERANCE_NS		(50 * 1000 * 1000ull)
@@ -49,33 +30,12 @@ struct pvclock_wall_clock {
 static struct pvclock_vcpu_time_info pvti __attribute__((aligned(4096)));
 static struct pvclock_wall_clock wall __attribute__((aligned(64)));
 
-static inline uint64_t guest_rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	asm volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi) :: "memory");
-	return ((uint64_t)hi << 32) | lo;
-}
-
 static uint64_t guest_read_clock(uint64_t *flags)
 {
-	volatile struct pvclock_vcpu_time_info *p = &pvti;
-	uint64_t delta, ns;
-	uint32_t v;
+	uint8_t f;
+	uint64_t ns = pvclock_read(&pvti, &f);
 
-	do {
-		v = p->version;
-		asm volatile("" ::: "memory");
-		delta = guest_rdtsc() - p->tsc_timestamp;
-		if (p->tsc_shift >= 0)
-			delta <<= p->tsc_shift;
-		else
-			delta >>= -p->tsc_shift;
-		ns = p->system_time +
-		     (uint64_t)(((unsigned __int128)delta * p->tsc_to_system_mul) >> 32);
-		*flags = p->flags;
-		asm volatile("" ::: "memory");
-	} while ((v & 1) || v != p->version);
+	*flags = f;
 	return ns;
 }
 

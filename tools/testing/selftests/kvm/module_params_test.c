@@ -528,29 +528,7 @@ static void test_min_timer_period(void)
 /* halt_attempted_poll of a vCPU, from its stats fd */
 static uint64_t attempted_polls(struct kvm_vcpu *vcpu)
 {
-	int fd = ioctl(vcpu->fd, KVM_GET_STATS_FD, NULL);
-	struct kvm_stats_header h;
-	size_t dsize;
-	char *desc;
-	uint64_t v = ~0ull;
-	unsigned int i;
-
-	TEST_ASSERT(fd >= 0, "KVM_GET_STATS_FD: %s", errno_name(errno));
-	TEST_ASSERT_EQ(sizeof(h), pread(fd, &h, sizeof(h), 0));
-	dsize = sizeof(struct kvm_stats_desc) + h.name_size;
-	desc = calloc(h.num_desc, dsize);
-	TEST_ASSERT_EQ(h.num_desc * dsize, pread(fd, desc, h.num_desc * dsize, h.desc_offset));
-	for (i = 0; i < h.num_desc; i++) {
-		struct kvm_stats_desc *d = (void *)(desc + i * dsize);
-
-		if (!strcmp(d->name, "halt_attempted_poll"))
-			TEST_ASSERT_EQ(sizeof(v), pread(fd, &v, sizeof(v),
-							h.data_offset + d->offset));
-	}
-	free(desc);
-	close(fd);
-	TEST_ASSERT(v != ~0ull, "no halt_attempted_poll statistic");
-	return v;
+	return vcpu_stat(vcpu, "halt_attempted_poll");
 }
 
 static uint64_t halt_run(const char *poll_ns)

@@ -60,34 +60,6 @@ static int try_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *value)
 	return r;
 }
 
-/* a vCPU statistic by name, from its binary stats fd */
-static uint64_t vcpu_stat(struct kvm_vcpu *vcpu, const char *name)
-{
-	int fd = ioctl(vcpu->fd, KVM_GET_STATS_FD, NULL);
-	struct kvm_stats_header h;
-	uint64_t v = ~0ull;
-	unsigned int i;
-	size_t dsize;
-	char *desc;
-
-	TEST_ASSERT(fd >= 0, "KVM_GET_STATS_FD: %s", errno_name(errno));
-	TEST_ASSERT_EQ(sizeof(h), pread(fd, &h, sizeof(h), 0));
-	dsize = sizeof(struct kvm_stats_desc) + h.name_size;
-	desc = calloc(h.num_desc, dsize);
-	TEST_ASSERT_EQ(h.num_desc * dsize, pread(fd, desc, h.num_desc * dsize, h.desc_offset));
-	for (i = 0; i < h.num_desc; i++) {
-		struct kvm_stats_desc *d = (void *)(desc + i * dsize);
-
-		if (!strcmp(d->name, name))
-			TEST_ASSERT_EQ(sizeof(v), pread(fd, &v, sizeof(v),
-							h.data_offset + d->offset));
-	}
-	free(desc);
-	close(fd);
-	TEST_ASSERT(v != ~0ull, "no %s statistic", name);
-	return v;
-}
-
 static struct kvm_vm *apic_vm(void)
 {
 	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);

@@ -20,6 +20,7 @@
 #include <linux/kvm_para.h>
 #include <asm/kvm_para.h>
 
+#include "kvm_pv.h"
 #include "x86_guest.h"
 
 #define APIC_GPA	0xfee00000ULL
@@ -30,15 +31,7 @@ static bool is_amd;
 
 static uint64_t hypercall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
 {
-	uint64_t r;
-
-	if (is_amd)
-		asm volatile("vmmcall" : "=a"(r)
-			     : "a"(nr), "b"(a0), "c"(a1), "d"(a2), "S"(a3) : "memory");
-	else
-		asm volatile("vmcall" : "=a"(r)
-			     : "a"(nr), "b"(a0), "c"(a1), "d"(a2), "S"(a3) : "memory");
-	return r;
+	return kvm_hypercall(is_amd, nr, a0, a1, a2, a3);
 }
 
 /* ---- the answers ---- */

@@ -361,3 +361,31 @@ void __vcpu_assert_exit(struct kvm_vcpu *vcpu, uint32_t reason, const char *name
 	test_assert_fail(file, line, name, "expected exit %s (%u), got: %s",
 			 exit_reason_str(reason), reason, vcpu_exit_str(vcpu, buf, sizeof(buf)));
 }
+
+uint64_t vcpu_stat(struct kvm_vcpu *vcpu, const char *name)
+{
+	int fd = ioctl(vcpu->fd, KVM_GET_STATS_FD, NULL);
+	struct kvm_stats_header h;
+	uint64_t v = ~0ull;
+	unsigned int i;
+	size_t dsize;
+	char *desc;
+
+	TEST_ASSERT(fd >= 0, "KVM_GET_STATS_FD: %s", errno_name(errno));
+	TEST_ASSERT_EQ(sizeof(h), pread(fd, &h, sizeof(h), 0));
+	dsize = sizeof(struct kvm_stats_desc) + h.name_size;
+	desc = calloc(h.num_desc, dsize);
+	TEST_ASSERT(desc, "calloc");
+	TEST_ASSERT_EQ(h.num_desc * dsize, pread(fd, desc, h.num_desc * dsize, h.desc_offset));
+	for (i = 0; i < h.num_desc; i++) {
+		struct kvm_stats_desc *d = (void *)(desc + i * dsize);
+
+		if (!strcmp(d->name, name))
+			TEST_ASSERT_EQ(sizeof(v), pread(fd, &v, sizeof(v),
+							h.data_offset + d->offset));
+	}
+	free(desc);
+	close(fd);
+	TEST_ASSERT(v != ~0ull, "no %s statistic", name);
+	return v;
+}

@@ -113,6 +113,8 @@ void vcpu_set_sregs(struct kvm_vcpu *vcpu, const struct kvm_sregs *sregs);
 uint64_t vcpu_get_rip(struct kvm_vcpu *vcpu);
 /* KVM_GET_MSRS / KVM_SET_MSRS of one MSR; assert it was processed (the ioctl returns 1). */
 uint64_t vcpu_get_msr(struct kvm_vcpu *vcpu, uint32_t index);
+/* A vCPU statistic by name, from its binary stats fd (KVM_GET_STATS_FD); asserts it exists. */
+uint64_t vcpu_stat(struct kvm_vcpu *vcpu, const char *name);
 void vcpu_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t value);
 
 /* "KVM_EXIT_IO", ... or "unknown". */
