@@ -60,6 +60,12 @@ struct step {
 
 static int verbose;
 static char fail_nth_path[64];
+/*
+ * Opened once: opening the file allocates (a struct file), and an armed failure that the
+ * step did not use up would fail that open instead. Reads and writes of an open fail-nth
+ * allocate nothing.
+ */
+static int fail_nth_fd = -1;
 
 static void die(const char *fmt, ...)
 {
@@ -409,24 +415,19 @@ static const uint8_t guest_code[] = {
 static void fail_nth_set(int n)
 {
 	char buf[16];
-	int fd = open(fail_nth_path, O_WRONLY);
 	int len = snprintf(buf, sizeof(buf), "%d", n);
 
-	if (fd < 0 || write(fd, buf, len) != len)
-		die("cannot write %s: %s (a kernel with CONFIG_FAULT_INJECTION?)", fail_nth_path,
-		    strerror(errno));
-	close(fd);
+	if (pwrite(fail_nth_fd, buf, len, 0) != len)
+		die("cannot write %s: %s", fail_nth_path, strerror(errno));
 }
 
 /* 0 once the armed failure was injected, else how many allocations were still to go */
 static int fail_nth_get(void)
 {
 	char buf[16] = "";
-	int fd = open(fail_nth_path, O_RDONLY);
 
-	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) < 0)
+	if (pread(fail_nth_fd, buf, sizeof(buf) - 1, 0) < 0)
 		die("cannot read %s: %s", fail_nth_path, strerror(errno));
-	close(fd);
 	return atoi(buf);
 }
 
@@ -577,9 +578,13 @@ int main(int argc, char **argv)
 	}
 	snprintf(fail_nth_path, sizeof(fail_nth_path), "/proc/self/task/%ld/fail-nth",
 		 (long)syscall(SYS_gettid));
-	if (!clean_only && access(fail_nth_path, W_OK)) {
-		printf("1..0 # SKIP no %s: the kernel lacks CONFIG_FAULT_INJECTION\n", fail_nth_path);
-		return 4;
+	if (!clean_only) {
+		fail_nth_fd = open(fail_nth_path, O_RDWR | O_CLOEXEC);
+		if (fail_nth_fd < 0) {
+			printf("1..0 # SKIP no %s: the kernel lacks CONFIG_FAULT_INJECTION\n",
+			       fail_nth_path);
+			return 4;
+		}
 	}
 	sigaction(SIGALRM, &sa, NULL);
 	mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
