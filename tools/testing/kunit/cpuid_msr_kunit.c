@@ -111,6 +111,52 @@ int kvmclock_msr(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool write, bool h
 	return 1;
 }
 
+/*
+ * What msr.c reaches in the rest of kvm.ko, which this module does not link: the
+ * paravirtual MSRs (pv.c, steal_time.c, lapic.c), the TSC (tsc.c), the VM's configuration
+ * (vm_config.c) and the parameters (params.c), as a VM without any of them set up has them.
+ */
+bool kvm_ignore_msrs;
+bool kvm_report_ignored_msrs = true;
+
+int kvm_lapic_pv_eoi_msr(struct kvm_vcpu *vcpu, u64 *data, bool write, bool host)
+{
+	return 1;
+}
+
+int kvm_poll_control_msr(struct kvm_vcpu *vcpu, u64 *data, bool write, bool host)
+{
+	return 1;
+}
+
+bool kvm_steal_time_supported(void)
+{
+	return false;
+}
+
+int kvm_steal_time_msr(struct kvm_vcpu *vcpu, u64 *data, bool write, bool host)
+{
+	return 1;
+}
+
+void kvm_steal_time_reset(struct kvm_vcpu *vcpu)
+{
+}
+
+void kvm_tsc_rebase(struct kvm_vcpu *vcpu)
+{
+}
+
+bool kvm_vcpu_is_bsp(struct kvm_vcpu *vcpu)
+{
+	return vcpu->vcpu_id == vcpu->kvm->arch.bsp_vcpu_id;
+}
+
+bool kvm_quirk_enabled(struct kvm *kvm, u64 quirk)
+{
+	return !(READ_ONCE(kvm->arch.disabled_quirks) & quirk);
+}
+
 const struct kvm_x86_ops *kvm_x86_vendor = &test_vendor;
 
 /* ---- the supported table ---- */
