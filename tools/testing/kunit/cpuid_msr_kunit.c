@@ -398,12 +398,22 @@ static void cpuid_table_checks(struct kunit *test)
 
 /* ---- a vCPU's table ---- */
 
-static struct kvm_vcpu *vcpu_with(struct kunit *test, const struct kvm_cpuid_entry2 *entries,
-				  int nent)
+/* a vCPU of a VM with nothing set up: quirks on, vCPU 0 the BSP (cpuid.c and msr.c ask) */
+static struct kvm_vcpu *test_vcpu(struct kunit *test)
 {
 	struct kvm_vcpu *vcpu = kunit_kzalloc(test, sizeof(*vcpu), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, vcpu);
+	vcpu->kvm = kunit_kzalloc(test, sizeof(*vcpu->kvm), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, vcpu->kvm);
+	return vcpu;
+}
+
+static struct kvm_vcpu *vcpu_with(struct kunit *test, const struct kvm_cpuid_entry2 *entries,
+				  int nent)
+{
+	struct kvm_vcpu *vcpu = test_vcpu(test);
+
 	vcpu->arch.cpuid_entries = kunit_kmalloc_array(test, nent, sizeof(*entries), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, vcpu->arch.cpuid_entries);
 	memcpy(vcpu->arch.cpuid_entries, entries, nent * sizeof(*entries));
@@ -614,9 +624,8 @@ KUNIT_ARRAY_PARAM(msr_cases, msr_cases, msr_case_desc);
 
 static struct kvm_vcpu *msr_vcpu(struct kunit *test)
 {
-	struct kvm_vcpu *vcpu = kunit_kzalloc(test, sizeof(*vcpu), GFP_KERNEL);
+	struct kvm_vcpu *vcpu = test_vcpu(test);
 
-	KUNIT_ASSERT_NOT_NULL(test, vcpu);
 	kvm_msr_reset(vcpu);
 	test_cr0 = test_efer = 0;
 	vendor_msr_writes = 0;
