@@ -670,11 +670,11 @@ static void msr_mtrrs(struct kunit *test)
 		KUNIT_ASSERT_EQ(test, kvm_msr_read(vcpu, 0x200 + i, &data, false), 0);
 		KUNIT_EXPECT_EQ(test, data, 0x1000ULL * i);
 	}
-	/* MSRs between the fixed ranges are not MTRRs */
-	KUNIT_EXPECT_EQ(test, kvm_msr_read(vcpu, 0x251, &data, false), 1);
-	KUNIT_EXPECT_EQ(test, kvm_msr_read(vcpu, 0x25a, &data, false), 1);
-	KUNIT_EXPECT_EQ(test, kvm_msr_read(vcpu, 0x270, &data, false), 1);
-	KUNIT_EXPECT_EQ(test, kvm_msr_read(vcpu, 0x210, &data, false), 1);
+	/* MSRs between the fixed ranges are not MTRRs: unknown (#GP, or ignore_msrs) */
+	KUNIT_EXPECT_EQ(test, kvm_msr_read(vcpu, 0x251, &data, false), KVM_MSR_UNKNOWN);
+	KUNIT_EXPECT_EQ(test, kvm_msr_read(vcpu, 0x25a, &data, false), KVM_MSR_UNKNOWN);
+	KUNIT_EXPECT_EQ(test, kvm_msr_read(vcpu, 0x270, &data, false), KVM_MSR_UNKNOWN);
+	KUNIT_EXPECT_EQ(test, kvm_msr_read(vcpu, 0x210, &data, false), KVM_MSR_UNKNOWN);
 	KUNIT_ASSERT_EQ(test, kvm_msr_read(vcpu, MSR_MTRRcap, &data, false), 0);
 	KUNIT_EXPECT_EQ(test, data, (u64)MTRR_CAP_VALUE);
 }
