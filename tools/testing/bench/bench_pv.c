@@ -32,11 +32,7 @@ static volatile uint32_t eoi_flag __attribute__((aligned(4)));
 
 static void self_ipi_handler(struct ex_regs *regs)
 {
-	uint8_t was_set;
-
-	/* msr.rst: the guest tests and clears the flag in one instruction */
-	asm volatile("btrl $0, %0; setc %1" : "+m"(eoi_flag), "=q"(was_set) : : "memory");
-	if (was_set) {
+	if (pv_eoi_test_and_clear(&eoi_flag)) {
 		pv_eois++;
 	} else {
 		apic_eois++;

@@ -29,6 +29,7 @@
 #include <asm/kvm_para.h>
 
 #include "apic.h"
+#include "kvm_pv.h"
 #include "x86_guest.h"
 
 #define IPI_VECTOR	0x40
@@ -143,11 +144,7 @@ static volatile uint32_t eoi_flag __attribute__((aligned(4)));
 
 static void ipi_handler(struct ex_regs *regs)
 {
-	uint8_t was_set;
-
-	/* msr.rst: test and clear in one instruction */
-	asm volatile("btrl $0, %0; setc %1" : "+m"(eoi_flag), "=q"(was_set) : : "memory");
-	if (was_set) {
+	if (pv_eoi_test_and_clear(&eoi_flag)) {
 		pv_eois++;
 	} else {
 		apic_eois++;

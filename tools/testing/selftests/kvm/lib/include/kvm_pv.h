@@ -67,6 +67,18 @@ static inline uint64_t pvclock_read(volatile struct pvclock_vcpu_time_info *p, u
 	return ns;
 }
 
+/*
+ * PV EOI, the guest's side (msr.rst, MSR_KVM_PV_EOI_EN): test and clear bit 0 of the flag in
+ * one instruction; true when KVM had set it, and the EOI is then done (no EOI write).
+ */
+static inline bool pv_eoi_test_and_clear(volatile uint32_t *flag)
+{
+	uint8_t was_set;
+
+	asm volatile("btrl $0, %0; setc %1" : "+m"(*flag), "=q"(was_set) : : "memory");
+	return was_set;
+}
+
 /* A KVM hypercall: VMMCALL on an AMD host, VMCALL on an Intel one (hypercalls.rst). */
 static inline uint64_t kvm_hypercall(bool amd, uint64_t nr, uint64_t a0, uint64_t a1,
 				     uint64_t a2, uint64_t a3)
