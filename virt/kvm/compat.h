@@ -71,4 +71,14 @@
 #define kvm_unregister_syscore(s)	unregister_syscore_ops(s)
 #endif
 
+/*
+ * KVM_SET_USER_MEMORY_REGION2 and struct kvm_userspace_memory_region2 (api.rst 4.140): in
+ * the uapi header from 6.8 on. Linux 6.12's own selftests need it for every memslot.
+ */
+#ifdef KVM_SET_USER_MEMORY_REGION2
+#define KVM_HAVE_USER_MEMORY2		1
+#else
+#define KVM_HAVE_USER_MEMORY2		0
+#endif
+
 #endif /* KVM_COMPAT_H */
