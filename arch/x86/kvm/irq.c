@@ -246,7 +246,7 @@ static int route_set(struct kvm *kvm, const struct kvm_irq_route *r, int source_
 		/* a message, not a line: only the rising edge sends it */
 		if (!level)
 			return -1;
-		kvm_msi_to_apic_irq(r->msi.address_lo, r->msi.address_hi, r->msi.data, &irq);
+		kvm_msi_to_apic_irq(kvm, r->msi.address_lo, r->msi.address_hi, r->msi.data, &irq);
 		return kvm_apic_deliver(kvm, NULL, &irq);
 	}
 	switch (r->irqchip.chip) {

@@ -69,7 +69,8 @@ int kvm_apic_deliver(struct kvm *kvm, struct kvm_vcpu *src, const struct kvm_api
 void kvm_apic_pic_output_changed(struct kvm *kvm);
 
 /* MSI address/data (api.rst 4.71 KVM_SIGNAL_MSI; SDM 10.11.1, 10.11.2) to a bus message */
-void kvm_msi_to_apic_irq(u32 address_lo, u32 address_hi, u32 data, struct kvm_apic_irq *irq);
+void kvm_msi_to_apic_irq(struct kvm *kvm, u32 address_lo, u32 address_hi, u32 data,
+			 struct kvm_apic_irq *irq);
 
 /*
  * irq.c: drive GSI gsi from source source_id (KVM_*_IRQ_SOURCE_ID) to level through the

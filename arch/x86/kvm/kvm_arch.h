@@ -112,6 +112,7 @@ struct kvm_arch {
 	u32 max_vcpu_ids;		/* KVM_CAP_MAX_VCPU_ID; 0 until set or a vCPU exists */
 	u64 disabled_quirks;		/* KVM_CAP_DISABLE_QUIRKS2: KVM_X86_QUIRK_* bits */
 	bool triple_fault_event;	/* KVM_CAP_X86_TRIPLE_FAULT_EVENT */
+	u64 x2apic_api;			/* KVM_CAP_X2APIC_API: KVM_X2APIC_API_* bits; READ_ONCE */
 	unsigned long nr_mmu_pages;	/* KVM_SET_NR_MMU_PAGES: kept, no shadow MMU here */
 	/* KVM_CAP_MSR_PLATFORM_INFO: the guest may read MSR_PLATFORM_INFO; WRITE/READ_ONCE */
 	bool guest_reads_platform_info;

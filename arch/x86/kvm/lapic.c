@@ -147,7 +147,15 @@ static bool dest_match(struct kvm_lapic *apic, const struct kvm_apic_irq *irq, b
 	u32 dest = irq->dest_id;
 
 	if (kvm_lapic_x2apic(apic)) {
-		if (dest == 0xffffffff || (!src_x2 && dest == 0xff))
+		if (dest == 0xffffffff)
+			return true;
+		/*
+		 * 0xff from an xAPIC source (an MSI, the IOAPIC) is a broadcast to x2APICs too
+		 * unless userspace turned that quirk off (api.rst 7.7 KVM_CAP_X2APIC_API)
+		 */
+		if (!src_x2 && dest == 0xff &&
+		    !(READ_ONCE(apic->vcpu->kvm->arch.x2apic_api) &
+		      KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK))
 			return true;
 		if (!irq->dest_logical)
 			return dest == id;
@@ -323,11 +331,18 @@ unsigned long kvm_lapic_pv_send_ipi(struct kvm_vcpu *src, unsigned long lo, unsi
 	return n;
 }
 
-/* SDM 10.11.1, 10.11.2: address 0xFEExxxxx, destination 19:12, DM bit 2; data 15:0 */
-void kvm_msi_to_apic_irq(u32 address_lo, u32 address_hi, u32 data, struct kvm_apic_irq *irq)
+/*
+ * SDM 10.11.1, 10.11.2: address 0xFEExxxxx, destination 19:12, DM bit 2; data 15:0. With
+ * KVM_X2APIC_API_USE_32BIT_IDS, address_hi 31:8 are destination bits 31:8 (api.rst 4.52
+ * KVM_SET_GSI_ROUTING, 4.71 KVM_SIGNAL_MSI); without it address_hi is not looked at.
+ */
+void kvm_msi_to_apic_irq(struct kvm *kvm, u32 address_lo, u32 address_hi, u32 data,
+			 struct kvm_apic_irq *irq)
 {
 	memset(irq, 0, sizeof(*irq));
-	irq->dest_id = ((address_lo >> 12) & 0xff) | (address_hi & 0xffffff00);
+	irq->dest_id = (address_lo >> 12) & 0xff;
+	if (READ_ONCE(kvm->arch.x2apic_api) & KVM_X2APIC_API_USE_32BIT_IDS)
+		irq->dest_id |= address_hi & 0xffffff00;
 	irq->dest_logical = address_lo & BIT(2);
 	irq->vector = data & 0xff;
 	irq->delivery_mode = (data >> 8) & 7;
@@ -1133,7 +1148,10 @@ int kvm_lapic_set_mp_state(struct kvm_vcpu *vcpu, u32 mp_state)
 	}
 }
 
-/* api.rst 4.57: the register page; the APIC ID in xAPIC format (no KVM_CAP_X2APIC_API) */
+/*
+ * api.rst 4.57: the register page; in x2APIC mode the APIC ID in xAPIC format (bits 31:24)
+ * unless KVM_X2APIC_API_USE_32BIT_IDS is on (then the 32-bit x2APIC ID as it is)
+ */
 long kvm_lapic_ioctl_get(struct kvm_vcpu *vcpu, void __user *argp)
 {
 	struct kvm_lapic *apic = vcpu_apic(vcpu);
@@ -1149,7 +1167,8 @@ long kvm_lapic_ioctl_get(struct kvm_vcpu *vcpu, void __user *argp)
 	memcpy(s->regs, apic->regs, sizeof(s->regs));
 	*(u32 *)(s->regs + APIC_REG_PPR) = compute_ppr(apic);
 	*(u32 *)(s->regs + APIC_REG_TMCCT) = kvm_lapic_timer_current_count(apic);
-	if (kvm_lapic_x2apic(apic))
+	if (kvm_lapic_x2apic(apic) &&
+	    !(READ_ONCE(vcpu->kvm->arch.x2apic_api) & KVM_X2APIC_API_USE_32BIT_IDS))
 		*(u32 *)(s->regs + APIC_REG_ID) = apic_get_reg(apic, APIC_REG_ID) << 24;
 	if (copy_to_user(argp, s, sizeof(*s)))
 		r = -EFAULT;
@@ -1193,7 +1212,7 @@ long kvm_vm_ioctl_signal_msi(struct kvm *kvm, void __user *argp)
 		return -EFAULT;
 	if (kvm->arch.irqchip_mode == KVM_IRQCHIP_NONE || (msi.flags & ~KVM_MSI_VALID_DEVID))
 		return -EINVAL;
-	kvm_msi_to_apic_irq(msi.address_lo, msi.address_hi, msi.data, &irq);
+	kvm_msi_to_apic_irq(kvm, msi.address_lo, msi.address_hi, msi.data, &irq);
 	return kvm_apic_deliver(kvm, NULL, &irq);
 }
 

@@ -29,10 +29,12 @@
 #define APIC_BASE_RESERVED	(GENMASK_ULL(7, 0) | BIT_ULL(9) | BIT_ULL(10))
 #define APIC_DEFAULT_BASE	0xfee00000ULL
 /*
- * AMD HWCR (APM vol. 2 3.2.10): McStatusWrEn (bit 18) is kept; the flush filter, IGNNE and
- * TLB cache disable bits are accepted and ignored, as Linux KVM does (Linux writes 0x40).
+ * AMD HWCR (APM vol. 2 3.2.10): McStatusWrEn (bit 18) and TscFreqSel (bit 24: the TSC counts
+ * at the P0 frequency, which is how a guest's TSC always counts here) are kept; the flush
+ * filter, IGNNE and TLB cache disable bits are accepted and ignored (Linux writes 0x40), as
+ * Linux KVM does (6.12's hwcr_msr_test checks every bit).
  */
-#define HWCR_KEPT		BIT_ULL(18)
+#define HWCR_KEPT		(BIT_ULL(18) | BIT_ULL(24))
 #define HWCR_IGNORED		(BIT_ULL(3) | BIT_ULL(6) | BIT_ULL(8))
 
 /*

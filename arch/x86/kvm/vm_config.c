@@ -45,7 +45,9 @@ long kvm_vm_ioctl_set_boot_cpu_id(struct kvm *kvm, unsigned long id)
 /*
  * api.rst 7.32: the limit (ids below it) can be set once, to at most KVM_MAX_VCPU_IDS, and
  * only until the first vCPU is created, which fixes it (kvm_vm_vcpu_id_allowed()). Setting
- * the value it already has is not a change.
+ * the value it already has is not a change. Nor may it go below the BSP's id set with
+ * KVM_SET_BOOT_CPU_ID (equal is allowed, as the stock 6.12 does: Linux 6.12's
+ * max_vcpuid_cap_test).
  */
 static int enable_max_vcpu_id(struct kvm *kvm, u64 max)
 {
@@ -54,7 +56,9 @@ static int enable_max_vcpu_id(struct kvm *kvm, u64 max)
 	if (max > KVM_MAX_VCPU_IDS)
 		return -EINVAL;
 	mutex_lock(&kvm->lock);
-	if (kvm->arch.max_vcpu_ids == max) {
+	if (kvm->arch.bsp_vcpu_id > max) {
+		r = -EINVAL;
+	} else if (kvm->arch.max_vcpu_ids == max) {
 		r = 0;
 	} else if (!kvm->arch.max_vcpu_ids && !kvm->created_vcpus) {
 		kvm->arch.max_vcpu_ids = max;
@@ -91,6 +95,14 @@ int kvm_vm_config_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap)
 		return enable_max_vcpu_id(kvm, cap->args[0]);
 	case KVM_CAP_DISABLE_QUIRKS2:
 		return disable_quirks(kvm, cap->args[0]);
+	case KVM_CAP_X2APIC_API:
+		/* api.rst 7.7: 32-bit APIC ids in the LAPIC state and MSIs, no 0xff broadcast */
+		if (cap->args[0] & ~KVM_X2APIC_API_VALID)
+			return -EINVAL;
+		mutex_lock(&kvm->lock);
+		WRITE_ONCE(kvm->arch.x2apic_api, cap->args[0]);
+		mutex_unlock(&kvm->lock);
+		return 0;
 	case KVM_CAP_X86_TRIPLE_FAULT_EVENT:
 		mutex_lock(&kvm->lock);
 		WRITE_ONCE(kvm->arch.triple_fault_event, !!cap->args[0]);

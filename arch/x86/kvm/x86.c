@@ -86,6 +86,8 @@ long kvm_arch_check_extension(struct kvm *kvm, long cap)
 		return 1;
 	case KVM_CAP_DISABLE_QUIRKS2:
 		return KVM_QUIRKS_DISABLEABLE;
+	case KVM_CAP_X2APIC_API:
+		return KVM_X2APIC_API_VALID;
 	/* kvmclock.c: the flags KVM_GET_CLOCK may return */
 	case KVM_CAP_ADJUST_CLOCK:
 		return KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC;

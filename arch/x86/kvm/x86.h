@@ -187,6 +187,9 @@ void kvm_steal_time_put(struct kvm_vcpu *vcpu);
 void kvm_steal_time_update(struct kvm_vcpu *vcpu);
 
 /* vm_config.c: VM-wide settings of struct kvm_arch */
+/* api.rst 7.7 KVM_CAP_X2APIC_API: the flags KVM_ENABLE_CAP takes (vm_config.c, lapic.c) */
+#define KVM_X2APIC_API_VALID	(KVM_X2APIC_API_USE_32BIT_IDS | \
+				 KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK)
 /* the quirks KVM_CAP_DISABLE_QUIRKS2 can turn off here (api.rst 7.31) */
 #define KVM_QUIRKS_DISABLEABLE	(KVM_X86_QUIRK_MISC_ENABLE_NO_MWAIT | \
 				 KVM_X86_QUIRK_MWAIT_NEVER_UD_FAULTS | \
