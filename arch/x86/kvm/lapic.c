@@ -14,6 +14,7 @@
 #include <asm/msr-index.h>
 
 #include "x86.h"
+#include "kvm_trace.h"
 #include "lapic.h"
 
 /* SDM 10.4.8: version 0x14 (integrated APIC), 6 LVT entries: max LVT entry 5 */
@@ -326,6 +327,7 @@ unsigned long kvm_lapic_pv_send_ipi(struct kvm_vcpu *src, unsigned long lo, unsi
 /* SDM 10.11.1, 10.11.2: address 0xFEExxxxx, destination 19:12, DM bit 2; data 15:0 */
 void kvm_msi_to_apic_irq(u32 address_lo, u32 address_hi, u32 data, struct kvm_apic_irq *irq)
 {
+	trace_kvm_msi_set_irq((u64)address_hi << 32 | address_lo, data);
 	memset(irq, 0, sizeof(*irq));
 	irq->dest_id = ((address_lo >> 12) & 0xff) | (address_hi & 0xffffff00);
 	irq->dest_logical = address_lo & BIT(2);
