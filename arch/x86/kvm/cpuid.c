@@ -16,6 +16,7 @@
 #include <asm/fpu/xcr.h>
 
 #include "x86.h"
+#include "kvm_trace.h"
 
 /* Leaf 1 (SDM vol. 2A CPUID, table 3-10 and 3-11) */
 #define F1_ECX_ALLOWED	(BIT(0) | BIT(1) | BIT(9) | BIT(12) | BIT(13) | BIT(17) | BIT(19) | \
@@ -665,6 +666,7 @@ void kvm_emulate_cpuid(struct kvm_vcpu *vcpu)
 	u32 function = regs[VCPU_REGS_RAX], index = regs[VCPU_REGS_RCX];
 	const struct kvm_cpuid_entry2 *e = kvm_find_cpuid_entry(vcpu, function, index);
 	u32 eax = 0, ebx = 0, ecx = 0, edx = 0;
+	bool found = e;
 
 	if (!e)
 		e = cpuid_out_of_range(vcpu, function, index);
@@ -680,5 +682,6 @@ void kvm_emulate_cpuid(struct kvm_vcpu *vcpu)
 	regs[VCPU_REGS_RBX] = ebx;
 	regs[VCPU_REGS_RCX] = ecx;
 	regs[VCPU_REGS_RDX] = edx;
+	trace_kvm_cpuid(function, index, regs, found, !found && e);
 }
 EXPORT_SYMBOL_GPL(kvm_emulate_cpuid);

@@ -21,6 +21,7 @@
 #include <linux/uaccess.h>
 
 #include "x86.h"
+#include "kvm_trace.h"
 
 #define DF_VECTOR_NR		8
 #define NMI_VECTOR_NR		2
@@ -140,6 +141,8 @@ static void irq_log(struct kvm_vcpu *vcpu, u8 vector, u8 why)
 	e->rflags = kvm_get_rflags(vcpu);
 	e->vector = vector;
 	e->why = why;
+	/* as stock reports it: an interrupt already marked injected (KVM_INTERRUPT, cut short) */
+	trace_kvm_inj_virq(vector, false, why == 'r');
 }
 
 /*

@@ -23,6 +23,7 @@
 #include "rcu_replace.h"
 #include "irq.h"
 #include "x86.h"
+#include "kvm_trace.h"
 
 struct kvm_irq_route {
 	u32 gsi;
@@ -270,6 +271,7 @@ int kvm_set_irq(struct kvm *kvm, int source_id, u32 gsi, int level, bool line_st
 	int ret = -1, r;
 	u32 i;
 
+	trace_kvm_set_irq(gsi, level, source_id);
 	rcu_read_lock();
 	t = rcu_dereference(kvm->arch.irq_routing);
 	if (t && gsi < t->nr_gsis) {

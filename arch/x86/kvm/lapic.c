@@ -14,6 +14,7 @@
 #include <asm/msr-index.h>
 
 #include "x86.h"
+#include "kvm_trace.h"
 #include "lapic.h"
 
 /* SDM 10.4.8: version 0x14 (integrated APIC), 6 LVT entries: max LVT entry 5 */
@@ -339,6 +340,7 @@ unsigned long kvm_lapic_pv_send_ipi(struct kvm_vcpu *src, unsigned long lo, unsi
 void kvm_msi_to_apic_irq(struct kvm *kvm, u32 address_lo, u32 address_hi, u32 data,
 			 struct kvm_apic_irq *irq)
 {
+	trace_kvm_msi_set_irq((u64)address_hi << 32 | address_lo, data);
 	memset(irq, 0, sizeof(*irq));
 	irq->dest_id = (address_lo >> 12) & 0xff;
 	if (READ_ONCE(kvm->arch.x2apic_api) & KVM_X2APIC_API_USE_32BIT_IDS)

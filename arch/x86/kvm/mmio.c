@@ -23,6 +23,7 @@
 
 #include "emulate.h"
 #include "x86.h"
+#include "kvm_trace.h"
 
 #define PFERR_WRITE	BIT(1)
 #define PFERR_USER	BIT(2)
@@ -368,6 +369,8 @@ static void mmio_exit(struct kvm_vcpu *vcpu, const struct kvm_mmio_piece *p, boo
 	struct kvm_run *run = vcpu->run;
 
 	kvm_stat_inc(vcpu->arch.stat.mmio_exits);
+	trace_kvm_mmio(write ? KVM_TRACE_MMIO_WRITE : KVM_TRACE_MMIO_READ_UNSATISFIED, p->len,
+		       p->gpa, write ? p->data : NULL);
 	run->exit_reason = KVM_EXIT_MMIO;
 	run->mmio.phys_addr = p->gpa;
 	run->mmio.len = p->len;
@@ -493,6 +496,7 @@ int kvm_complete_mmio(struct kvm_vcpu *vcpu)
 		struct kvm_mmio_piece *p = &st->reads[st->nr_reads++];
 
 		memcpy(p->data, vcpu->run->mmio.data, p->len);
+		trace_kvm_mmio(KVM_TRACE_MMIO_READ, p->len, p->gpa, p->data);
 		st->read_pending = false;
 		return mmio_emulate(vcpu);
 	}

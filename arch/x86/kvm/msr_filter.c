@@ -16,6 +16,7 @@
 #include <linux/rcupdate.h>
 
 #include "x86.h"
+#include "kvm_trace.h"
 
 #define MSR_FILTER_RANGE_FLAGS	(KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE)
 #define MSR_EXIT_REASONS	(KVM_MSR_EXIT_REASON_INVAL | KVM_MSR_EXIT_REASON_UNKNOWN | \
@@ -229,6 +230,7 @@ int kvm_emulate_msr_access(struct kvm_vcpu *vcpu, bool write, u64 next_rip)
 				regs[VCPU_REGS_RAX] = (u32)data;
 				regs[VCPU_REGS_RDX] = data >> 32;
 			}
+			trace_kvm_msr(write, index, data, false);
 			msr_insn_done(vcpu, next_rip);
 			return 1;
 		}
@@ -236,6 +238,7 @@ int kvm_emulate_msr_access(struct kvm_vcpu *vcpu, bool write, u64 next_rip)
 						KVM_MSR_EXIT_REASON_INVAL;
 	}
 	if (!(READ_ONCE(vcpu->kvm->arch.user_space_msr_mask) & reason)) {
+		trace_kvm_msr(write, index, data, true);
 		kvm_queue_exception(vcpu, GP_VECTOR, true, 0);
 		return 1;
 	}

@@ -8,6 +8,7 @@
 #include <linux/module.h>
 
 #include "x86.h"
+#include "kvm_trace.h"
 
 static void *pio_data(struct kvm_vcpu *vcpu)
 {
@@ -27,6 +28,7 @@ static int pio_exit(struct kvm_vcpu *vcpu, bool in, u16 port, unsigned int size,
 	u8 *data = pio_data(vcpu);
 	unsigned int i;
 
+	trace_kvm_pio(in, port, size, count, data);
 	if (!in && kvm_io_write_in_kernel(vcpu, true, port, size, data))
 		return 1;
 	if (in && kvm_io_read_in_kernel(vcpu, true, port, size, data)) {

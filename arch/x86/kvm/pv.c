@@ -17,6 +17,7 @@
 #include <linux/sched/task.h>
 
 #include "x86.h"
+#include "kvm_trace.h"
 
 /*
  * The KVM leaves start at the signature leaf "KVMKVMKVM" at 0x40000000 or, next to another
@@ -127,6 +128,7 @@ void kvm_emulate_hypercall(struct kvm_vcpu *vcpu, int cpl)
 		a2 = (u32)a2;
 		a3 = (u32)a3;
 	}
+	trace_kvm_hypercall(nr, a0, a1, a2, a3);
 	if (cpl) {
 		ret = (unsigned long)-KVM_EPERM;
 		goto out;

@@ -13,6 +13,7 @@
 
 #include "compat.h"
 #include "x86.h"
+#include "kvm_trace.h"
 
 static u64 host_xcr0;
 
@@ -99,7 +100,9 @@ static int vcpu_enter_guest(struct kvm_vcpu *vcpu)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->arch.xcr0);
 	kvm_debugregs_load(vcpu);
 	WRITE_ONCE(vcpu->arch.nr_entries, vcpu->arch.nr_entries + 1);
+	trace_kvm_entry(vcpu);
 	kvm_x86_vendor->run(vcpu);
+	trace_kvm_exit(vcpu);
 	kvm_stat_inc(vcpu->arch.stat.exits);
 	kvm_events_delivered(vcpu);
 	kvm_debugregs_save(vcpu);
@@ -275,5 +278,6 @@ out_no_exit:
 	sigset_deactivate(vcpu);
 	vcpu->arch.st.in_run = false;	/* this put is no preemption (steal_time.c) */
 	vcpu_put(vcpu);
+	trace_kvm_userspace_exit(run->exit_reason, r);
 	return r;
 }

@@ -13,12 +13,19 @@
 # counted by reason in our module (/sys/kernel/debug/kvm/exit_stats, when it has that file:
 # "NAME COUNT" lines, reset by a write) are that boot's alone; the table ends with each boot's
 # top reasons as "#" comment lines, before the worst ratio.
+#
+# --trace-kvm: the rows run with the "kvm" trace events that both module sets define
+# (TRACE_EVENTS) enabled in tracefs, recorded into the ring buffer: the cost of tracing.
 set -u
 cd "$(dirname "$0")" || exit 2
 BENCH=./kvm_bench
 BOOT_PREFIX=qemu_boot_linux	# the boot rows: qemu_boot_linux, qemu_boot_linux_irqchip
 EXIT_STATS=/sys/kernel/debug/kvm/exit_stats
 TOP_EXITS=8
+TRACEFS=/sys/kernel/tracing
+TRACE_EVENTS="kvm_entry kvm_exit kvm_pio kvm_mmio kvm_msr kvm_cpuid kvm_hypercall kvm_inj_virq
+kvm_userspace_exit kvm_page_fault kvm_set_irq kvm_msi_set_irq"
+TRACE=0
 say() { echo "bench: $*"; }
 
 if [ -z "${VMTEST_LOAD_STOCK:-}" ] || [ -z "${VMTEST_LOAD_OURS:-}" ]; then
@@ -36,6 +43,7 @@ ALL=$($BENCH -l) || { say "$BENCH -l failed"; exit 2; }
 ALL=$(echo $ALL)
 NAMES='' OPTS=''
 for a in "$@"; do
+	[ "$a" = --trace-kvm ] && { TRACE=1; continue; }
 	case " $ALL " in
 	*" $a "*) NAMES="$NAMES $a" ;;
 	*)
@@ -109,6 +117,15 @@ exit_stats_top() {
 		}'
 }
 
+# trace_events 0|1: the TRACE_EVENTS off or on (--trace-kvm)
+trace_events() {
+	[ "$TRACE" = 1 ] || return 0
+	[ -d $TRACEFS/events ] || mount -t tracefs nodev $TRACEFS
+	for e in $TRACE_EVENTS; do
+		echo "$1" >$TRACEFS/events/kvm/$e/enable || say "cannot switch $e to $1"
+	done
+}
+
 # run_set KVM LOAD UNLOAD: results in /tmp/bench.KVM ("bench NAME ok|fail ..."); for ours,
 # each boot's exit reasons appended to /tmp/bench.exits.
 run_set() {
@@ -124,6 +141,7 @@ run_set() {
 		fi
 	done
 	say "$kvm: loaded $unload"
+	trace_events 1
 	# shellcheck disable=SC2086 # word splitting wanted
 	[ -z "$SHORT" ] || run_bench "$kvm" "$out" $OPTS $SHORT
 	for boot in $BOOTS; do
@@ -145,6 +163,7 @@ run_set() {
 			fi
 		fi
 	done
+	trace_events 0
 	unload_set "$unload"
 	return 0
 }

@@ -35,6 +35,7 @@
 #include <linux/srcu.h>
 
 #include "x86.h"
+#include "kvm_trace.h"
 
 #define TDP_LEVELS		4
 #define TDP_ENTRIES		512
@@ -315,6 +316,7 @@ int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code)
 	int idx, r, mapped = -EEXIST;
 	long got;
 
+	trace_kvm_page_fault(vcpu, gpa, error_code);
 	r = tdp_cache_fill(vcpu);
 	if (r)
 		return r;

@@ -1,0 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The "kvm" trace events (kvm_trace.h), instantiated once for kvm.ko. */
+#define CREATE_TRACE_POINTS
+#include "kvm_trace.h"
