@@ -862,6 +862,9 @@ int kvm_lapic_set_base(struct kvm_vcpu *vcpu, u64 data, bool host)
 	if (old_en && !en) {
 		/* SDM 10.4.3: a disabled APIC is as after power-up once re-enabled */
 		kvm_lapic_reset(vcpu, true);
+		/* SDM 10.12.5: out of x2APIC mode the ID is the xAPIC one, bits 31:24 */
+		if (old_x2)
+			apic_set_reg(apic, APIC_REG_ID, vcpu->vcpu_id << 24);
 	} else if (x2 && !old_x2) {
 		x2apic_set_id(apic);
 	} else if (!x2 && old_x2) {

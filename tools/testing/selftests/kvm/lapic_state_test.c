@@ -259,15 +259,63 @@ static void test_vapic(void)
 	kvm_vm_free(vm);
 }
 
+/*
+ * api.rst 7.7 KVM_CAP_X2APIC_API: the flags it reports and takes; in x2APIC mode
+ * KVM_GET_LAPIC gives the ID register in xAPIC format (ID in bits 31:24) without
+ * KVM_X2APIC_API_USE_32BIT_IDS and as the 32-bit x2APIC ID with it; xAPIC mode is
+ * unchanged by it.
+ */
+static void test_x2apic_api(void)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_X2APIC_API };
+	struct kvm_lapic_state *lapic = calloc(1, sizeof(*lapic));
+	const uint64_t base = 0xfee00000 | (1u << 11) | (1u << 8);	/* enabled, BSP */
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+
+	vm = kvm_vm_new(GUEST_DEFAULT_MEM);
+	vm_ioctl(vm, KVM_CREATE_IRQCHIP, NULL);
+	TEST_ASSERT_EQ(KVM_X2APIC_API_USE_32BIT_IDS | KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK,
+		       kvm_check_cap(vm->fd, KVM_CAP_X2APIC_API));
+	cap.args[0] = 1u << 2;		/* no such flag */
+	TEST_ASSERT_ERRNO(EINVAL, ioctl(vm->fd, KVM_ENABLE_CAP, &cap));
+	vcpu = kvm_vcpu_new(vm, 0);
+	vcpu_set_msr(vcpu, MSR_IA32_APICBASE, base | (1u << 10));	/* x2APIC */
+	vcpu_ioctl(vcpu, KVM_GET_LAPIC, lapic);
+	TEST_ASSERT_EQ(0u << 24, *(uint32_t *)(lapic->regs + 0x20));
+	kvm_vm_free(vm);
+
+	/* vCPU 5: the two formats differ */
+	vm = kvm_vm_new(GUEST_DEFAULT_MEM);
+	vm_ioctl(vm, KVM_CREATE_IRQCHIP, NULL);
+	vcpu = kvm_vcpu_new(vm, 5);
+	vcpu_set_msr(vcpu, MSR_IA32_APICBASE, 0xfee00000 | (1u << 11) | (1u << 10));
+	vcpu_ioctl(vcpu, KVM_GET_LAPIC, lapic);
+	TEST_ASSERT_EQ(5u << 24, *(uint32_t *)(lapic->regs + 0x20));
+	cap.args[0] = KVM_X2APIC_API_USE_32BIT_IDS;
+	vm_ioctl(vm, KVM_ENABLE_CAP, &cap);
+	vcpu_ioctl(vcpu, KVM_GET_LAPIC, lapic);
+	TEST_ASSERT_EQ(5u, *(uint32_t *)(lapic->regs + 0x20));
+	/* back to xAPIC (through disabled, SDM 10.12.5): the ID in bits 31:24 again */
+	vcpu_set_msr(vcpu, MSR_IA32_APICBASE, 0xfee00000);
+	vcpu_set_msr(vcpu, MSR_IA32_APICBASE, 0xfee00000 | (1u << 11));
+	vcpu_ioctl(vcpu, KVM_GET_LAPIC, lapic);
+	TEST_ASSERT_EQ(5u << 24, *(uint32_t *)(lapic->regs + 0x20));
+	free(lapic);
+	kvm_vm_free(vm);
+}
+
 int main(void)
 {
 	ksft_print_header();
-	ksft_set_plan(3);
+	ksft_set_plan(4);
 	run_subtest(test_migrate, "KVM_GET/SET_LAPIC into a fresh VM: pending IRR and periodic "
 		    "timer survive; KVM_SIGNAL_MSI delivers, bad flags EINVAL");
 	run_subtest(test_errnos_and_mp_state, "errnos without irqchip, SPLIT_IRQCHIP EEXIST/EINVAL, "
 		    "MP_STATE of BSP and AP, SIPI vector, RESET registers, KVM_INTERRUPT");
 	run_subtest(test_vapic, "KVM_SET_VAPIC_ADDR: EINVAL without APIC or RAM; the word "
 		    "carries TPR in, TPR and the highest request out");
+	run_subtest(test_x2apic_api, "KVM_CAP_X2APIC_API: flags reported and checked; the x2APIC "
+		    "ID in KVM_GET_LAPIC in xAPIC format, or 32-bit with USE_32BIT_IDS");
 	ksft_finished();
 }
