@@ -294,14 +294,21 @@ static void emul_load_regs(struct kvm_vcpu *vcpu, struct x86emul_ctxt *ctxt)
 		ctxt->regs[i] = vcpu->arch.regs[i];
 }
 
+static u64 emul_seg_base(struct kvm_vcpu *vcpu, int seg)
+{
+	struct kvm_segment s;
+
+	kvm_x86_vendor->get_segment(vcpu, &s, seg);
+	return s.base;
+}
+
 /* the context of the instruction at RIP; x86emul_run() fills the rest */
 static void emul_init(struct kvm_vcpu *vcpu)
 {
 	const struct kvm_x86_ops *ops = kvm_x86_vendor;
 	struct kvm_mmio_state *st = &vcpu->arch.mmio;
 	struct x86emul_ctxt *ctxt = &st->ctxt;
-	struct kvm_segment seg[X86EMUL_NR_SEGS], *cs, *ss;
-	int i;
+	struct kvm_segment cs, ss;
 
 	ctxt->ops = &mmio_emul_ops;
 	ctxt->priv = NULL;
@@ -311,25 +318,32 @@ static void emul_init(struct kvm_vcpu *vcpu)
 	ctxt->rip = vcpu->arch.regs[VCPU_REGS_RIP];
 	memset(&ctxt->exception, 0, sizeof(ctxt->exception));
 	emul_load_regs(vcpu, ctxt);
-	for (i = 0; i < X86EMUL_NR_SEGS; i++) {
-		/* emulate.h numbers ES CS SS DS FS GS, as enum kvm_sreg does */
-		ops->get_segment(vcpu, &seg[i], i);
-		ctxt->seg_base[i] = seg[i].base;
-	}
-	cs = &seg[VCPU_SREG_CS];
-	ss = &seg[VCPU_SREG_SS];
+	/* emulate.h numbers ES CS SS DS FS GS, as enum kvm_sreg does */
+	ops->get_segment(vcpu, &cs, VCPU_SREG_CS);
+	ops->get_segment(vcpu, &ss, VCPU_SREG_SS);
 	if (!(ctxt->cr0 & X86_CR0_PE))
 		ctxt->mode = X86EMUL_MODE_REAL;
 	else if (ctxt->rflags & X86_EFLAGS_VM)
 		ctxt->mode = X86EMUL_MODE_VM86;
-	else if ((ops->get_efer(vcpu) & EFER_LMA) && cs->l)
+	else if ((ops->get_efer(vcpu) & EFER_LMA) && cs.l)
 		ctxt->mode = X86EMUL_MODE_PROT64;
 	else
-		ctxt->mode = cs->db ? X86EMUL_MODE_PROT32 : X86EMUL_MODE_PROT16;
+		ctxt->mode = cs.db ? X86EMUL_MODE_PROT32 : X86EMUL_MODE_PROT16;
+	ctxt->seg_base[VCPU_SREG_CS] = cs.base;
+	ctxt->seg_base[VCPU_SREG_SS] = ss.base;
+	ctxt->seg_base[VCPU_SREG_FS] = emul_seg_base(vcpu, VCPU_SREG_FS);
+	ctxt->seg_base[VCPU_SREG_GS] = emul_seg_base(vcpu, VCPU_SREG_GS);
+	/* 64-bit mode adds only FS's and GS's base (emulate.h): ES's and DS's go unread */
+	if (ctxt->mode == X86EMUL_MODE_PROT64) {
+		ctxt->seg_base[VCPU_SREG_ES] = ctxt->seg_base[VCPU_SREG_DS] = 0;
+	} else {
+		ctxt->seg_base[VCPU_SREG_ES] = emul_seg_base(vcpu, VCPU_SREG_ES);
+		ctxt->seg_base[VCPU_SREG_DS] = emul_seg_base(vcpu, VCPU_SREG_DS);
+	}
 	/* the CPL is SS.DPL (SDM 5.5; VM86: 3); real mode is 0 whatever the descriptor says */
 	st->user = 0;
 	if (ctxt->mode == X86EMUL_MODE_VM86 ||
-	    (ctxt->mode != X86EMUL_MODE_REAL && ss->dpl == 3))
+	    (ctxt->mode != X86EMUL_MODE_REAL && ss.dpl == 3))
 		st->user = PFERR_USER;
 	st->tf = (ctxt->rflags & X86_EFLAGS_TF) ||
 		 (vcpu->arch.guest_debug & KVM_GUESTDBG_SINGLESTEP);
