@@ -11,9 +11,10 @@
  * One x86emul_run() decodes the instruction at rip, fetching its bytes as decoding reaches
  * them, and runs it on a copy of the registers that goes back to the caller only when the
  * instruction completed. An op that needs userspace (IO_NEEDED) or faults leaves the caller's
- * state as it was, and the caller runs the whole instruction again later; so all reads come
- * first and the one write, if any, is the last op called (a read-modify-write reads, computes,
- * writes).
+ * state as it was; after IO_NEEDED the caller runs the instruction again later with
+ * x86emul_resume(), from the decode kept in the context (the execution starts over, the
+ * decode does not); so all reads come first and the one write, if any, is the last op called
+ * (a read-modify-write reads, computes, writes).
  *
  * Not modelled: segment limits and access rights, and alignment checking (#AC): the access
  * that exited had passed them on the CPU. CMPS/SCAS, x87/MMX and everything not listed in the
@@ -189,7 +190,11 @@ struct operand {
 	u64 ea;		/* mem: effective address */
 };
 
-/* the instruction being decoded and run */
+/*
+ * The instruction being decoded and run; it lives in ctxt->decoded, so that x86emul_resume()
+ * can run it again. Execution changes only regs, rip and rflags here (the working copy):
+ * the decoded fields must stay as decode() left them.
+ */
 struct decoded {
 	struct x86emul_ctxt *c;
 	/* working copy of the caller's state, copied back when the instruction completed */
@@ -1683,30 +1688,57 @@ static int execute(struct decoded *d)
 	return X86EMUL_UNHANDLEABLE;
 }
 
+_Static_assert(sizeof(struct decoded) <= sizeof(((struct x86emul_ctxt *)0)->decoded),
+	       "struct decoded must fit in x86emul_ctxt.decoded: raise X86EMUL_DECODED_WORDS");
+
+static struct decoded *ctxt_decoded(struct x86emul_ctxt *ctxt)
+{
+	return (struct decoded *)ctxt->decoded;
+}
+
+/* run the decoded instruction on the working copy; the caller's state changes on success */
+static int execute_decoded(struct x86emul_ctxt *ctxt, struct decoded *d)
+{
+	int rc = execute(d);
+
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	memcpy(ctxt->regs, d->regs, sizeof(ctxt->regs));
+	ctxt->rip = d->rip;
+	ctxt->rflags = d->rflags;
+	return X86EMUL_CONTINUE;
+}
+
 int x86emul_run(struct x86emul_ctxt *ctxt)
 {
-	struct decoded d;
+	struct decoded *d = ctxt_decoded(ctxt);
 	int rc;
 
-	memset(&d, 0, sizeof(d));
-	d.c = ctxt;
-	d.seg_override = -1;
-	memcpy(d.regs, ctxt->regs, sizeof(d.regs));
-	d.rflags = ctxt->rflags;
+	memset(d, 0, sizeof(*d));
+	d->c = ctxt;
+	d->seg_override = -1;
+	memcpy(d->regs, ctxt->regs, sizeof(d->regs));
+	d->rflags = ctxt->rflags;
 	ctxt->insn_len = 0;
 	ctxt->two_mem_operands = false;
 
-	rc = decode(&d);
+	rc = decode(d);
 	if (rc != X86EMUL_CONTINUE)
 		return rc;
-	ctxt->two_mem_operands = d.op.handler == H_MOVS || d.op.handler == H_CMPS;
-	if (d.lock && !lock_allowed(&d))
-		return raise_ud(&d);
-	rc = execute(&d);
-	if (rc != X86EMUL_CONTINUE)
-		return rc;
-	memcpy(ctxt->regs, d.regs, sizeof(ctxt->regs));
-	ctxt->rip = d.rip;
-	ctxt->rflags = d.rflags;
-	return X86EMUL_CONTINUE;
+	ctxt->two_mem_operands = d->op.handler == H_MOVS || d->op.handler == H_CMPS;
+	if (d->lock && !lock_allowed(d))
+		return raise_ud(d);
+	return execute_decoded(ctxt, d);
+}
+
+int x86emul_resume(struct x86emul_ctxt *ctxt)
+{
+	struct decoded *d = ctxt_decoded(ctxt);
+
+	d->c = ctxt;
+	memcpy(d->regs, ctxt->regs, sizeof(d->regs));
+	d->rflags = ctxt->rflags;
+	/* as decode() set it: a REP iteration that stopped on IO_NEEDED may have moved it */
+	d->rip = (ctxt->rip + d->len) & ip_mask(ctxt);
+	return execute_decoded(ctxt, d);
 }

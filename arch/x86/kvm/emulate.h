@@ -18,7 +18,7 @@
 /* What x86emul_run() and each op return. */
 enum {
 	X86EMUL_CONTINUE,	/* done; x86emul_run: the registers, rip and rflags are updated */
-	X86EMUL_IO_NEEDED,	/* an op waits for userspace: run the instruction again later */
+	X86EMUL_IO_NEEDED,	/* an op waits for userspace: x86emul_resume() later */
 	X86EMUL_EXCEPTION,	/* inject ctxt->exception */
 	X86EMUL_UNHANDLEABLE,	/* not emulated: the bytes fetched are in ctxt->insn */
 };
@@ -58,6 +58,9 @@ enum {
 
 struct x86emul_ctxt;
 
+/* room for emulate.c's decoded instruction in struct x86emul_ctxt (a static_assert checks) */
+#define X86EMUL_DECODED_WORDS	40
+
 /*
  * The caller's side. fetch/read/write take a linear address (segment base already added,
  * canonical in 64-bit mode) and a length of 1 to 32 bytes, and return
@@ -69,8 +72,9 @@ struct x86emul_ctxt;
  * fetch: the instruction bytes at rip. Asked for at most up to the end of the page, and for
  * a following page only when the instruction really continues there.
  * read: called before any write; a read that returned IO_NEEDED is asked again, with the
- * same address and length, when the caller runs the whole instruction again after userspace
- * answered; it must then return the data.
+ * same address and length, when the caller resumes the instruction (x86emul_resume()) after
+ * userspace answered; it must then return the data. Every read of the instruction is asked
+ * again then, in the same order: the caller answers the earlier ones from what it logged.
  * write: at most one per x86emul_run(), the last op it calls, after every read (a
  * read-modify-write reads, computes, then writes). An MMIO write should be taken
  * (X86EMUL_CONTINUE) and passed to userspace after x86emul_run() returns; a write that
@@ -120,6 +124,12 @@ struct x86emul_ctxt {
 	struct x86emul_exception exception;	/* X86EMUL_EXCEPTION */
 	u8 insn[15];		/* the bytes fetched at rip (KVM_INTERNAL_ERROR_EMULATION) */
 	u8 insn_len;		/* those decoded, and more up to the page end; at most 15 */
+
+	/*
+	 * emulate.c's own: the instruction x86emul_run() decoded (prefixes, opcode, operand
+	 * sizes and addresses), which x86emul_resume() runs without decoding it again.
+	 */
+	u64 decoded[X86EMUL_DECODED_WORDS];
 };
 
 /*
@@ -133,5 +143,16 @@ struct x86emul_ctxt {
  * X86EMUL_UNHANDLEABLE: an instruction it does not emulate; insn/insn_len hold its bytes.
  */
 int x86emul_run(struct x86emul_ctxt *ctxt);
+
+/*
+ * Run again the instruction that x86emul_run() decoded in @ctxt, after it (or an earlier
+ * x86emul_resume()) returned X86EMUL_IO_NEEDED: no fetch and no decode, so an MMIO read costs
+ * one decode, as on Linux KVM (api.rst "KVM_EXIT_MMIO": the access completes at the next
+ * KVM_RUN). Its operand addresses are the ones computed at decode; rip must still be the
+ * instruction's, and mode, cr0/cr4/xcr0 and seg_base as they were. regs and rflags are read
+ * again, so the instruction completes from what the caller puts there (a VMM may have set
+ * registers while the read was out). Returns and changes state as x86emul_run().
+ */
+int x86emul_resume(struct x86emul_ctxt *ctxt);
 
 #endif /* ARCH_X86_KVM_EMULATE_H */

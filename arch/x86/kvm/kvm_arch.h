@@ -14,6 +14,8 @@
 #include <linux/atomic.h>
 #include <asm/fpu/types.h>
 
+#include "emulate.h"
+
 /* api.rst 4.x KVM_CAP_NR_VCPUS / MAX_VCPUS / MAX_VCPU_ID */
 #define KVM_MAX_VCPUS		1024
 #define KVM_MAX_VCPU_IDS	4096
@@ -174,10 +176,10 @@ struct kvm_pio_string {
 };
 
 /*
- * An instruction emulated for MMIO (arch/x86/kvm/mmio.c); vcpu. It is run again from the
- * start after each read userspace answers, taking the reads answered so far from reads[] in
- * order; the writes of a completed instruction go out one exit at a time. Pieces are at most
- * 8 bytes (run->mmio.data) and never cross a page.
+ * An instruction emulated for MMIO (arch/x86/kvm/mmio.c); vcpu. Decoded once; after each
+ * read userspace answers its execution starts over (x86emul_resume()), taking the reads
+ * answered so far from reads[] in order; the writes of a completed instruction go out one
+ * exit at a time. Pieces are at most 8 bytes (run->mmio.data) and never cross a page.
  */
 #define KVM_MMIO_MAX_PIECES	8
 struct kvm_mmio_piece {
@@ -189,6 +191,13 @@ struct kvm_mmio_piece {
 #define KVM_MMIO_MAX_XLAT	4
 struct kvm_mmio_state {
 	/*
+	 * The instruction: its context, decoded by the first run; while read_pending, the next
+	 * KVM_RUN resumes it from there (the guest has not run in between).
+	 */
+	struct x86emul_ctxt ctxt;
+	u32 user;			/* PFERR_USER when the instruction runs at CPL 3 */
+	bool tf;			/* single-step trap after it (RFLAGS.TF or guest debug) */
+	/*
 	 * The faulting guest-physical address: the one memory operand of the instruction is
 	 * there when the page offsets match (the CPU translated it and faulted on it), which
 	 * saves a walk of the guest's page tables.
@@ -197,15 +206,11 @@ struct kvm_mmio_state {
 	bool fault_gpa_valid;
 	bool fault_no_slot;		/* no slot there (not a read-only one): skip the lookup */
 	/*
-	 * The instruction's bytes and page translations from its first run, reused by the runs
-	 * that complete its reads (the guest has not run in between, as on Linux KVM, which
-	 * keeps its decoded instruction).
+	 * The page translations of the instruction's first run, reused when it resumes (the
+	 * guest has not run in between, as on Linux KVM, which keeps its decoded instruction).
 	 */
 	bool cache_valid;
-	u8 fetch_len;
 	u8 nr_xlat;
-	u64 fetch_linear;
-	u8 fetch_bytes[15];
 	struct {
 		u64 linear_page, gpa_page;
 		u32 access;

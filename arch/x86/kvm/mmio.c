@@ -7,9 +7,14 @@
  * of 16 or 32 bytes takes 2 or 4 exits, as on Linux KVM).
  *
  * A read makes the instruction wait: KVM_RUN returns with the exit, and the next KVM_RUN puts
- * the data userspace left in run->mmio.data into the read log and runs the whole instruction
- * again, which takes its earlier reads from the log, so that a device sees every read once.
- * The guest's registers are untouched until the instruction completes. Writes come last
+ * the data userspace left in run->mmio.data into the read log and resumes the instruction
+ * decoded by the first run (x86emul_resume(): one decode per instruction, however many reads
+ * it makes), which runs again from its first read, taking its earlier reads from the log, so
+ * that a device sees every read once. The guest's registers are untouched until the
+ * instruction completes; it completes from the general registers and RFLAGS as they are at
+ * that KVM_RUN (a VMM may have set them in between), at the RIP it was decoded at, and with
+ * the operand addresses decoded then (api.rst only says the access completes at the next
+ * KVM_RUN; Linux KVM also keeps the decode, RIP and addresses). Writes come last
  * (emulate.h): those an ioeventfd or a coalesced zone takes complete in the kernel (eventfd.c,
  * coalesced_mmio.c), the others go out once the instruction completed, one exit each,
  * before the guest runs again.
@@ -31,27 +36,22 @@
 #define DR6_BS		BIT(14)		/* single step (SDM 17.2.3) */
 #define DR6_FIXED_1	0xffff0ff0ULL	/* bits that read as 1 */
 
-struct mmio_emul {
-	struct x86emul_ctxt ctxt;
-	struct kvm_vcpu *vcpu;
-	unsigned int user;		/* PFERR_USER at CPL 3 */
-};
-
+/* the context is the vCPU's (kvm_mmio_state.ctxt) */
 static struct kvm_vcpu *emul_vcpu(struct x86emul_ctxt *ctxt)
 {
-	return container_of(ctxt, struct mmio_emul, ctxt)->vcpu;
+	return container_of(ctxt, struct kvm_vcpu, arch.mmio.ctxt);
 }
 
 /* linear -> guest-physical; a failed walk becomes the #PF the instruction raises */
 static int emul_translate(struct x86emul_ctxt *ctxt, u64 linear, unsigned int access, u64 *gpa)
 {
-	struct mmio_emul *e = container_of(ctxt, struct mmio_emul, ctxt);
-	struct kvm_mmio_state *st = &e->vcpu->arch.mmio;
+	struct kvm_vcpu *vcpu = emul_vcpu(ctxt);
+	struct kvm_mmio_state *st = &vcpu->arch.mmio;
 	u64 page = linear & PAGE_MASK;
 	u32 pf_error;
 	int i;
 
-	access |= e->user;
+	access |= st->user;
 	if (st->cache_valid) {
 		for (i = 0; i < st->nr_xlat; i++) {
 			if (st->xlat[i].linear_page == page && st->xlat[i].access == access) {
@@ -65,7 +65,7 @@ static int emul_translate(struct x86emul_ctxt *ctxt, u64 linear, unsigned int ac
 		*gpa = st->fault_gpa;
 		goto record;
 	}
-	if (!kvm_gva_to_gpa(e->vcpu, linear, access, gpa, &pf_error))
+	if (!kvm_gva_to_gpa(vcpu, linear, access, gpa, &pf_error))
 		goto record;
 	ctxt->exception.vector = PF_VECTOR;
 	ctxt->exception.error_code_valid = true;
@@ -86,18 +86,13 @@ static unsigned int page_rest(u64 addr, unsigned int len)
 	return min_t(unsigned int, len, PAGE_SIZE - offset_in_page(addr));
 }
 
+/* only the first run fetches: a resumed instruction is not decoded again */
 static int emul_fetch(struct x86emul_ctxt *ctxt, u64 linear, void *buf, unsigned int len)
 {
-	struct kvm_mmio_state *st = &emul_vcpu(ctxt)->arch.mmio;
 	unsigned int done, n;
 	u64 gpa;
 	int r;
 
-	if (st->cache_valid && linear >= st->fetch_linear &&
-	    linear + len <= st->fetch_linear + st->fetch_len) {
-		memcpy(buf, st->fetch_bytes + (linear - st->fetch_linear), len);
-		return X86EMUL_CONTINUE;
-	}
 	for (done = 0; done < len; done += n) {
 		n = page_rest(linear + done, len - done);
 		r = emul_translate(ctxt, linear + done, PFERR_FETCH, &gpa);
@@ -106,14 +101,6 @@ static int emul_fetch(struct x86emul_ctxt *ctxt, u64 linear, void *buf, unsigned
 		/* code in device memory: not something a VMM can answer (as Linux KVM) */
 		if (kvm_read_guest(emul_vcpu(ctxt)->kvm, gpa, buf + done, n))
 			return X86EMUL_UNHANDLEABLE;
-	}
-	/* the emulator asks for the bytes in order, at most 15 from rip */
-	if (!st->fetch_len)
-		st->fetch_linear = linear;
-	if (linear == st->fetch_linear + st->fetch_len &&
-	    st->fetch_len + len <= sizeof(st->fetch_bytes)) {
-		memcpy(st->fetch_bytes + st->fetch_len, buf, len);
-		st->fetch_len += len;
 	}
 	return X86EMUL_CONTINUE;
 }
@@ -298,65 +285,93 @@ static const struct x86emul_ops mmio_emul_ops = {
 	.set_vreg = emul_set_vreg,
 };
 
-static void emul_init(struct mmio_emul *e, struct kvm_vcpu *vcpu)
+/* the general registers and RFLAGS the instruction runs from (again when it resumes) */
+static void emul_load_regs(struct kvm_vcpu *vcpu, struct x86emul_ctxt *ctxt)
 {
-	const struct kvm_x86_ops *ops = kvm_x86_vendor;
-	struct x86emul_ctxt *ctxt = &e->ctxt;
-	struct kvm_segment seg[X86EMUL_NR_SEGS], *cs, *ss;
 	int i;
 
-	memset(e, 0, sizeof(*e));
-	e->vcpu = vcpu;
+	ctxt->rflags = kvm_get_rflags(vcpu);
+	for (i = 0; i < X86EMUL_NR_REGS; i++)
+		ctxt->regs[i] = vcpu->arch.regs[i];
+}
+
+static u64 emul_seg_base(struct kvm_vcpu *vcpu, int seg)
+{
+	struct kvm_segment s;
+
+	kvm_x86_vendor->get_segment(vcpu, &s, seg);
+	return s.base;
+}
+
+/* the context of the instruction at RIP; x86emul_run() fills the rest */
+static void emul_init(struct kvm_vcpu *vcpu)
+{
+	const struct kvm_x86_ops *ops = kvm_x86_vendor;
+	struct kvm_mmio_state *st = &vcpu->arch.mmio;
+	struct x86emul_ctxt *ctxt = &st->ctxt;
+	struct kvm_segment cs, ss;
+
 	ctxt->ops = &mmio_emul_ops;
+	ctxt->priv = NULL;
 	ctxt->cr0 = ops->get_cr(vcpu, 0);
 	ctxt->cr4 = ops->get_cr(vcpu, 4);
 	ctxt->xcr0 = vcpu->arch.xcr0;
-	ctxt->rflags = kvm_get_rflags(vcpu);
 	ctxt->rip = vcpu->arch.regs[VCPU_REGS_RIP];
-	for (i = 0; i < X86EMUL_NR_REGS; i++)
-		ctxt->regs[i] = vcpu->arch.regs[i];
-	for (i = 0; i < X86EMUL_NR_SEGS; i++) {
-		/* emulate.h numbers ES CS SS DS FS GS, as enum kvm_sreg does */
-		ops->get_segment(vcpu, &seg[i], i);
-		ctxt->seg_base[i] = seg[i].base;
-	}
-	cs = &seg[VCPU_SREG_CS];
-	ss = &seg[VCPU_SREG_SS];
+	memset(&ctxt->exception, 0, sizeof(ctxt->exception));
+	emul_load_regs(vcpu, ctxt);
+	/* emulate.h numbers ES CS SS DS FS GS, as enum kvm_sreg does */
+	ops->get_segment(vcpu, &cs, VCPU_SREG_CS);
+	ops->get_segment(vcpu, &ss, VCPU_SREG_SS);
 	if (!(ctxt->cr0 & X86_CR0_PE))
 		ctxt->mode = X86EMUL_MODE_REAL;
 	else if (ctxt->rflags & X86_EFLAGS_VM)
 		ctxt->mode = X86EMUL_MODE_VM86;
-	else if ((ops->get_efer(vcpu) & EFER_LMA) && cs->l)
+	else if ((ops->get_efer(vcpu) & EFER_LMA) && cs.l)
 		ctxt->mode = X86EMUL_MODE_PROT64;
 	else
-		ctxt->mode = cs->db ? X86EMUL_MODE_PROT32 : X86EMUL_MODE_PROT16;
+		ctxt->mode = cs.db ? X86EMUL_MODE_PROT32 : X86EMUL_MODE_PROT16;
+	ctxt->seg_base[VCPU_SREG_CS] = cs.base;
+	ctxt->seg_base[VCPU_SREG_SS] = ss.base;
+	ctxt->seg_base[VCPU_SREG_FS] = emul_seg_base(vcpu, VCPU_SREG_FS);
+	ctxt->seg_base[VCPU_SREG_GS] = emul_seg_base(vcpu, VCPU_SREG_GS);
+	/* 64-bit mode adds only FS's and GS's base (emulate.h): ES's and DS's go unread */
+	if (ctxt->mode == X86EMUL_MODE_PROT64) {
+		ctxt->seg_base[VCPU_SREG_ES] = ctxt->seg_base[VCPU_SREG_DS] = 0;
+	} else {
+		ctxt->seg_base[VCPU_SREG_ES] = emul_seg_base(vcpu, VCPU_SREG_ES);
+		ctxt->seg_base[VCPU_SREG_DS] = emul_seg_base(vcpu, VCPU_SREG_DS);
+	}
 	/* the CPL is SS.DPL (SDM 5.5; VM86: 3); real mode is 0 whatever the descriptor says */
+	st->user = 0;
 	if (ctxt->mode == X86EMUL_MODE_VM86 ||
-	    (ctxt->mode != X86EMUL_MODE_REAL && ss->dpl == 3))
-		e->user = PFERR_USER;
+	    (ctxt->mode != X86EMUL_MODE_REAL && ss.dpl == 3))
+		st->user = PFERR_USER;
+	st->tf = (ctxt->rflags & X86_EFLAGS_TF) ||
+		 (vcpu->arch.guest_debug & KVM_GUESTDBG_SINGLESTEP);
 }
 
 /* api.rst "KVM_EXIT_INTERNAL_ERROR": the emulation-failure layout, with the bytes fetched */
-static int mmio_emulation_failed(struct kvm_vcpu *vcpu, struct mmio_emul *e)
+static int mmio_emulation_failed(struct kvm_vcpu *vcpu)
 {
+	const struct x86emul_ctxt *ctxt = &vcpu->arch.mmio.ctxt;
 	struct kvm_run *run = vcpu->run;
 	u64 info[5] = { 0 };
 
 	kvm_stat_inc(vcpu->arch.stat.insn_emulation_fail);
 	vcpu->arch.mmio.nr_reads = 0;
 	kvm_queue_exception(vcpu, UD_VECTOR, false, 0);
-	if (e->user)
+	if (vcpu->arch.mmio.user)
 		return 1;
 	kvm_x86_vendor->get_exit_info(vcpu, info);
 	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
 	run->emulation_failure.suberror = KVM_INTERNAL_ERROR_EMULATION;
 	run->emulation_failure.flags = 0;
-	if (e->ctxt.insn_len) {
+	if (ctxt->insn_len) {
 		run->emulation_failure.flags = KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES;
-		run->emulation_failure.insn_size = e->ctxt.insn_len;
+		run->emulation_failure.insn_size = ctxt->insn_len;
 		memset(run->emulation_failure.insn_bytes, 0x90,
 		       sizeof(run->emulation_failure.insn_bytes));
-		memcpy(run->emulation_failure.insn_bytes, e->ctxt.insn, e->ctxt.insn_len);
+		memcpy(run->emulation_failure.insn_bytes, ctxt->insn, ctxt->insn_len);
 	}
 	/* data[0] flags, data[1-2] the bytes, data[3-7] the exit that led here */
 	memcpy(&run->internal.data[3], info, sizeof(info));
@@ -407,24 +422,29 @@ static int mmio_flush_writes(struct kvm_vcpu *vcpu)
 	return 1;
 }
 
-static int mmio_emulate(struct kvm_vcpu *vcpu)
+/*
+ * Run the instruction at RIP (resume: the one decoded before, whose read userspace just
+ * answered). 1 to enter the guest, 0 with an exit to userspace.
+ */
+static int mmio_emulate(struct kvm_vcpu *vcpu, bool resume)
 {
 	struct kvm_mmio_state *st = &vcpu->arch.mmio;
-	struct mmio_emul e;
-	bool tf;
+	struct x86emul_ctxt *ctxt = &st->ctxt;
 	int i, r;
 
-	emul_init(&e, vcpu);
-	tf = (e.ctxt.rflags & X86_EFLAGS_TF) ||
-	     (vcpu->arch.guest_debug & KVM_GUESTDBG_SINGLESTEP);
 	st->read_pos = 0;
 	st->read_pending = false;
 	st->nr_writes = st->write_pos = 0;
-	if (!st->cache_valid)
-		st->fetch_len = st->nr_xlat = 0;
-	r = x86emul_run(&e.ctxt);
+	if (resume) {
+		emul_load_regs(vcpu, ctxt);
+		r = x86emul_resume(ctxt);
+	} else {
+		emul_init(vcpu);
+		st->nr_xlat = 0;
+		r = x86emul_run(ctxt);
+	}
 	if (r == X86EMUL_IO_NEEDED) {
-		/* the next KVM_RUN runs this instruction again with the data */
+		/* the next KVM_RUN resumes this instruction with the data */
 		st->nr_writes = 0;
 		st->cache_valid = true;
 		mmio_exit(vcpu, &st->reads[st->nr_reads], false);
@@ -438,25 +458,25 @@ static int mmio_emulate(struct kvm_vcpu *vcpu)
 		break;
 	case X86EMUL_EXCEPTION:
 		st->nr_reads = st->nr_writes = 0;
-		if (e.ctxt.exception.vector == PF_VECTOR)
-			kvm_x86_vendor->set_cr(vcpu, 2, e.ctxt.exception.address);
-		kvm_queue_exception(vcpu, e.ctxt.exception.vector,
-				    e.ctxt.exception.error_code_valid, e.ctxt.exception.error_code);
+		if (ctxt->exception.vector == PF_VECTOR)
+			kvm_x86_vendor->set_cr(vcpu, 2, ctxt->exception.address);
+		kvm_queue_exception(vcpu, ctxt->exception.vector,
+				    ctxt->exception.error_code_valid, ctxt->exception.error_code);
 		return 1;
 	default:
 		st->nr_writes = 0;
-		return mmio_emulation_failed(vcpu, &e);
+		return mmio_emulation_failed(vcpu);
 	}
 
 	/* completed: the guest's state moves on */
 	st->nr_reads = 0;
 	for (i = 0; i < X86EMUL_NR_REGS; i++)
-		vcpu->arch.regs[i] = e.ctxt.regs[i];
-	vcpu->arch.regs[VCPU_REGS_RIP] = e.ctxt.rip;
-	kvm_set_rflags(vcpu, e.ctxt.rflags);
+		vcpu->arch.regs[i] = ctxt->regs[i];
+	vcpu->arch.regs[VCPU_REGS_RIP] = ctxt->rip;
+	kvm_set_rflags(vcpu, ctxt->rflags);
 	/* an STI / MOV SS shadow covered this instruction and ends with it */
 	kvm_x86_vendor->set_interrupt_shadow(vcpu, 0);
-	st->trap_after = tf;
+	st->trap_after = st->tf;
 	return mmio_flush_writes(vcpu);
 }
 
@@ -484,7 +504,7 @@ int kvm_mmio_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code, bool no_slot)
 	st->fault_gpa_valid = !(error_code & TDP_FAULT_FETCH);
 	st->fault_no_slot = no_slot;
 	kvm_stat_inc(vcpu->arch.stat.insn_emulation);
-	return mmio_emulate(vcpu);
+	return mmio_emulate(vcpu, false);
 }
 
 /* At the start of KVM_RUN: finish what the last MMIO exit left. 1 to go on, 0 to exit again. */
@@ -498,7 +518,7 @@ int kvm_complete_mmio(struct kvm_vcpu *vcpu)
 		memcpy(p->data, vcpu->run->mmio.data, p->len);
 		trace_kvm_mmio(KVM_TRACE_MMIO_READ, p->len, p->gpa, p->data);
 		st->read_pending = false;
-		return mmio_emulate(vcpu);
+		return mmio_emulate(vcpu, true);
 	}
 	if (st->write_pos < st->nr_writes || st->trap_after)
 		return mmio_flush_writes(vcpu);

@@ -89,6 +89,7 @@ run_bench() {
 		printf '%s\n' "$line" >>"$out"
 		case "$line" in
 		"#   "* | "# notable"* | "# last "*) ;;
+		"# stats "*) say "$kvm: ${line#\# }" ;;
 		"# "*) printf '%s\n' "$line" >>/tmp/bench.row ;;
 		"bench "*" fail "*)
 			sed "s/^/bench: $kvm: /" /tmp/bench.row

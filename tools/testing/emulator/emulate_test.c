@@ -728,8 +728,13 @@ static bool check_untouched(const struct tcase *tc, const struct guest *g, const
 	return true;
 }
 
-/* the run with the first (or later) read left waiting for userspace, and with a faulting write */
-static bool check_all_or_nothing(const struct tcase *tc, unsigned int nreads, bool wrote)
+/*
+ * The run with the first (or later) read left waiting for userspace, then resumed once the
+ * data is there (x86emul_resume(): no fetch, no decode, the end of the plain run @done), and
+ * with a faulting write.
+ */
+static bool check_all_or_nothing(const struct tcase *tc, unsigned int nreads, bool wrote,
+				 const struct guest *done)
 {
 	static struct guest g;
 	unsigned int k;
@@ -750,6 +755,30 @@ static bool check_all_or_nothing(const struct tcase *tc, unsigned int nreads, bo
 		}
 		if (!check_untouched(tc, &g, "IO_NEEDED"))
 			return false;
+		/* a REP instruction's plain run is many runs: only the single ones compare */
+		if (tc->rep)
+			continue;
+		g.io_read = -1;
+		g.nreads = 0;
+		g.nlog = 0;
+		rc = x86emul_resume(&g.ctxt);
+		if (rc != X86EMUL_CONTINUE) {
+			case_fail(tc->desc, "read %u IO_NEEDED, resumed: expected CONTINUE, got %s",
+				  k, rc_name(rc));
+			return false;
+		}
+		if (g.log[0].kind == 'f') {
+			case_fail(tc->desc, "read %u IO_NEEDED, resumed: fetched again", k);
+			return false;
+		}
+		if (memcmp(g.ctxt.regs, done->ctxt.regs, sizeof(g.ctxt.regs)) ||
+		    g.ctxt.rip != done->ctxt.rip || g.ctxt.rflags != done->ctxt.rflags ||
+		    memcmp(emu_data, (void *)DATA, PAGE) ||
+		    (tc->vec && memcmp(g.ymm, done->ymm, sizeof(g.ymm)))) {
+			case_fail(tc->desc, "read %u IO_NEEDED, resumed: registers, rip, rflags, "
+				  "memory or vector registers differ from the plain run", k);
+			return false;
+		}
 	}
 	if (wrote) {
 		emu_prepare(&g, tc);
@@ -875,7 +904,7 @@ static void run_case(struct tcase *tc)
 			  hex(tc->insn, tc->len), tc->writes, wrote);
 		goto out;
 	}
-	check_all_or_nothing(tc, nreads, wrote);
+	check_all_or_nothing(tc, nreads, wrote, &g);
 out:
 	if (rc == X86EMUL_EXCEPTION)
 		snprintf(outcome, sizeof(outcome), "EXCEPTION %u, CPU signal %d",

@@ -11,8 +11,8 @@
  * Every case also checks what the emulator contract promises about the ops (emulate.h):
  * fetches never cross a page boundary, every read comes before the one write at most, and a
  * run that does not complete leaves registers, RIP and RFLAGS alone. The table runs three
- * times: as is, with the first read answering IO_NEEDED (then answered: the second run must
- * give the same result), and with the write faulting.
+ * times: as is, with the first read answering IO_NEEDED (then answered: x86emul_resume(),
+ * from the decode of the first run, must give the same result), and with the write faulting.
  *
  * tools/testing/emulator/ checks the same emulator against the CPU in userspace over many
  * more operand values; this suite runs it as kvm.ko does, in the kernel, under KASAN, UBSAN
@@ -641,14 +641,15 @@ static void emu_table(struct kunit *test)
 }
 
 /*
- * The first read answers IO_NEEDED: nothing may change and no write may happen; run again
- * (userspace answered), the instruction completes as in the plain run.
+ * The first read answers IO_NEEDED: nothing may change and no write may happen; resumed
+ * (userspace answered) from the decode kept in the context, the instruction completes as in
+ * the plain run.
  */
 static void emu_table_read_retry(struct kunit *test)
 {
 	const struct emu_case *c = test->param_value;
 	struct emu_env *env = env_alloc(test);
-	u64 rip = case_rip(c);
+	u64 rip = case_rip(c), decoded[X86EMUL_DECODED_WORDS];
 	int rc;
 
 	env->variant = READ_RETRY;
@@ -662,8 +663,11 @@ static void emu_table_read_retry(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, rc, X86EMUL_IO_NEEDED);
 	KUNIT_EXPECT_EQ_MSG(test, env->writes, 0, "a write before the data came (\"%s\")", env->log);
 	check_unchanged(test, env, c, rip, "IO_NEEDED");
+	/* the state as it was, the decode kept (env_load() clears the context) */
+	memcpy(decoded, env->ctxt.decoded, sizeof(decoded));
 	env_load(env, c, rip);
-	check_result(test, env, c, rip, x86emul_run(&env->ctxt));
+	memcpy(env->ctxt.decoded, decoded, sizeof(decoded));
+	check_result(test, env, c, rip, x86emul_resume(&env->ctxt));
 }
 
 /* The write faults: an EXCEPTION with nothing changed. */

@@ -22,6 +22,11 @@ struct vcpu_svm {
 	u64 iret_rip;
 	/* an external interrupt is in V_IRQ for this entry (events.c); vcpu */
 	bool irq_in_v_irq;
+	/*
+	 * This CPU's host save area holds this thread's state, VMSAVEd by an entry since
+	 * vcpu_load (vcpu.c, svm_vcpu_run()); cleared by vcpu_put. Preemption disabled.
+	 */
+	bool host_saved;
 };
 
 static inline struct vcpu_svm *to_svm(struct kvm_vcpu *vcpu)
@@ -95,6 +100,6 @@ void svm_get_exit_info(struct kvm_vcpu *vcpu, u64 info[5]);
 extern const char *const svm_exit_names[SVM_NR_EXIT_NAMES];
 
 /* vmenter.S */
-void svm_vmrun(u64 vmcb_pa, unsigned long *regs, u64 host_save_pa);
+void svm_vmrun(u64 vmcb_pa, unsigned long *regs, u64 host_save_pa, bool save_host);
 
 #endif

@@ -317,11 +317,34 @@ void svm_vcpu_free(struct kvm_vcpu *vcpu)
 
 void svm_vcpu_load(struct kvm_vcpu *vcpu, int cpu)
 {
-	/* nothing: the ASID is checked against the CPU before every VMRUN */
+	/* the ASID is checked against the CPU before every VMRUN */
+	to_svm(vcpu)->host_saved = false;
 }
 
+/* another task may run here now, and VMSAVE its own state into the CPU's host save area */
 void svm_vcpu_put(struct kvm_vcpu *vcpu)
 {
+	to_svm(vcpu)->host_saved = false;
+}
+
+/*
+ * Whether the entry must VMSAVE the host state that VMLOAD puts back after the exit (FS, GS,
+ * TR, LDTR with their hidden parts, KERNEL_GS_BASE, the SYSCALL and SYSENTER MSRs; APM vol. 2
+ * 15.5.2): once per vcpu_load, since what is per task (FS/GS, KERNEL_GS_BASE: the user's
+ * values; LDTR: the mm's) changes only with a context switch, which puts the vCPU, and the
+ * rest is fixed per CPU. Except LDTR in a process with an LDT: another thread's
+ * modify_ldt() reloads it on this CPU by IPI, between two entries; saving at every entry
+ * (interrupts off until VMRUN) keeps VMLOAD from putting back a stale, maybe freed, LDT.
+ */
+static bool svm_must_save_host(struct vcpu_svm *svm)
+{
+	if (!svm->host_saved)
+		return true;
+#ifdef CONFIG_MODIFY_LDT_SYSCALL
+	if (current->mm && READ_ONCE(current->mm->context.ldt))
+		return true;
+#endif
+	return false;
 }
 
 /*
@@ -336,6 +359,7 @@ void svm_vcpu_run(struct kvm_vcpu *vcpu)
 	unsigned long *regs = vcpu->arch.regs;
 	int cpu = smp_processor_id();
 	u64 host_save_pa = svm_host_save_pa();
+	bool save_host = svm_must_save_host(svm);
 
 	vmcb->save.rax = regs[VCPU_REGS_RAX];
 	vmcb->save.rsp = regs[VCPU_REGS_RSP];
@@ -364,7 +388,8 @@ void svm_vcpu_run(struct kvm_vcpu *vcpu)
 	 */
 	asm volatile("clgi" ::: "memory");
 	local_irq_enable();
-	svm_vmrun(svm->vmcb_pa, regs, host_save_pa);
+	svm_vmrun(svm->vmcb_pa, regs, host_save_pa, save_host);
+	svm->host_saved = true;
 	local_irq_disable();
 	asm volatile("stgi" ::: "memory");
 

@@ -5,8 +5,12 @@
  *
  * VMRUN saves and restores only part of the host state (through VM_HSAVE_PA): RSP, RAX,
  * RIP, segment registers as visible, CR0/3/4, EFER, RFLAGS. FS/GS/TR/LDTR with their hidden
- * state, KernelGsBase, STAR/LSTAR/CSTAR/SFMASK and the SYSENTER MSRs are swapped with
- * VMSAVE (host, to a per-CPU page) / VMLOAD (guest) around it, and back after #VMEXIT.
+ * state, KernelGsBase, STAR/LSTAR/CSTAR/SFMASK and the SYSENTER MSRs are the guest's after
+ * VMLOAD of the VMCB, and the host's again after VMLOAD of a per-CPU page once the guest's
+ * are VMSAVEd to the VMCB after #VMEXIT. The host's are VMSAVEd to that page only when the
+ * caller says so (save_host: once per vcpu_load, vcpu.c), since they do not change between
+ * entries; the VMLOAD after each exit stays (the host kernel needs its GS base and TR at
+ * once).
  * The general registers other than RAX and RSP (which live in the VMCB) are loaded from and
  * stored to the regs[] array of the vCPU here.
  */
@@ -35,7 +39,7 @@
 	.section .noinstr.text, "ax"
 
 /*
- * void svm_vmrun(u64 vmcb_pa, unsigned long *regs, u64 host_save_pa)
+ * void svm_vmrun(u64 vmcb_pa, unsigned long *regs, u64 host_save_pa, bool save_host)
  * Called with GIF clear (CLGI) and host interrupts enabled in RFLAGS, so that a physical
  * interrupt in the guest causes #VMEXIT (INTR intercept) and is taken after STGI.
  */
@@ -51,8 +55,11 @@ SYM_FUNC_START(svm_vmrun)
 	push %rsi		/* regs: 8(%rsp) */
 	push %rdi		/* vmcb_pa: 0(%rsp) */
 
+	test %cl, %cl
+	jz 1f
 	mov %rdx, %rax
 	vmsave %rax		/* host FS/GS/TR/LDTR, syscall and sysenter MSRs */
+1:
 
 	mov %rsi, %rax
 	mov REG(R_RCX)(%rax), %rcx

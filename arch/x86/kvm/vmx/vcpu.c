@@ -15,6 +15,7 @@
 #include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
+#include <linux/user-return-notifier.h>
 #include <asm/debugreg.h>
 #include <asm/desc.h>
 #include <asm/msr.h>
@@ -555,43 +556,163 @@ static void read_guest_state(struct vcpu_vmx *vmx)
 	vmx->interruptibility = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
 }
 
-/* the MSRs VMX does not switch (SYSCALL, SWAPGS): the guest's values around the entry */
+/*
+ * The MSRs VMX does not switch and the host kernel does not use: the SYSCALL MSRs (STAR,
+ * LSTAR, CSTAR, SFMASK: only a SYSCALL from user mode reads them) and TSC_AUX (RDTSCP/RDPID
+ * in user mode; the kernel's entry code finds its CPU without it since Linux 5.9). The
+ * guest's values stay in the CPU from one entry to the next, and the host's go back when
+ * the CPU next returns to user mode, whichever task that is (a user-return notifier, which
+ * a context switch hands on to the next task: include/linux/user-return-notifier.h), or
+ * when virtualization is turned off on the CPU. Per CPU, with interrupts disabled: what the
+ * CPU holds, and the host's values, read at the first entry after hardware_enable (they are
+ * fixed once the CPU is up: syscall_init(), the vDSO's getcpu setup).
+ */
+enum { URET_STAR, URET_LSTAR, URET_CSTAR, URET_SFMASK, URET_TSC_AUX, NR_URET_MSRS };
+
+static const u32 uret_msr_index[NR_URET_MSRS] = {
+	[URET_STAR] = MSR_STAR, [URET_LSTAR] = MSR_LSTAR, [URET_CSTAR] = MSR_CSTAR,
+	[URET_SFMASK] = MSR_SYSCALL_MASK, [URET_TSC_AUX] = MSR_TSC_AUX,
+};
+
+struct vmx_uret_msrs {
+#ifdef CONFIG_USER_RETURN_NOTIFIER
+	struct user_return_notifier urn;
+#endif
+	bool registered;		/* urn is on this CPU's list */
+	bool host_known;		/* host[] read since hardware_enable */
+	u64 host[NR_URET_MSRS];
+	u64 cur[NR_URET_MSRS];		/* what the CPU holds */
+};
+
+static DEFINE_PER_CPU(struct vmx_uret_msrs, vmx_uret_msrs);
+
+static unsigned int uret_nr_msrs(void)
+{
+	/* TSC_AUX only when the guest's RDTSCP runs natively (secondary control) */
+	return vmx_sec_ctls & SEC_ENABLE_RDTSCP ? NR_URET_MSRS : URET_TSC_AUX;
+}
+
+/* the host's values back; interrupts disabled */
+static void uret_restore_host(struct vmx_uret_msrs *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < uret_nr_msrs(); i++) {
+		if (m->cur[i] != m->host[i]) {
+			wrmsrl(uret_msr_index[i], m->host[i]);
+			m->cur[i] = m->host[i];
+		}
+	}
+}
+
+#ifdef CONFIG_USER_RETURN_NOTIFIER
+static void vmx_on_user_return(struct user_return_notifier *urn)
+{
+	struct vmx_uret_msrs *m = container_of(urn, struct vmx_uret_msrs, urn);
+	unsigned long flags;
+
+	/* the notifier runs on its own CPU; an IPI turning VMX off must not interleave */
+	local_irq_save(flags);
+	if (m->registered) {
+		m->registered = false;
+		user_return_notifier_unregister(urn);
+		uret_restore_host(m);
+	}
+	local_irq_restore(flags);
+}
+#endif
+
+/* Before an entry, interrupts disabled: the guest's values into this CPU. */
+static void uret_load_guest(struct vcpu_vmx *vmx)
+{
+	struct vmx_uret_msrs *m = this_cpu_ptr(&vmx_uret_msrs);
+	u64 guest[NR_URET_MSRS];
+	unsigned int i, n = uret_nr_msrs();
+
+	if (!m->host_known) {
+		for (i = 0; i < n; i++) {
+			rdmsrl(uret_msr_index[i], m->host[i]);
+			m->cur[i] = m->host[i];
+		}
+		m->host_known = true;
+	}
+	guest[URET_STAR] = vmx->star;
+	guest[URET_LSTAR] = vmx->lstar;
+	guest[URET_CSTAR] = vmx->cstar;
+	guest[URET_SFMASK] = vmx->sfmask;
+	guest[URET_TSC_AUX] = vmx->vcpu->arch.tsc_aux;
+	for (i = 0; i < n; i++) {
+		if (m->cur[i] != guest[i]) {
+			wrmsrl(uret_msr_index[i], guest[i]);
+			m->cur[i] = guest[i];
+		}
+	}
+#ifdef CONFIG_USER_RETURN_NOTIFIER
+	if (!m->registered) {
+		m->urn.on_user_return = vmx_on_user_return;
+		user_return_notifier_register(&m->urn);
+		m->registered = true;
+	}
+#endif
+}
+
+/* After the exit: without the notifier, the host's values go back at once */
+static void uret_after_exit(void)
+{
+#ifndef CONFIG_USER_RETURN_NOTIFIER
+	uret_restore_host(this_cpu_ptr(&vmx_uret_msrs));
+#endif
+}
+
+/* hardware_enable on this CPU: whatever it held before, read the host's values again */
+void vmx_uret_cpu_enable(void)
+{
+	struct vmx_uret_msrs *m = this_cpu_ptr(&vmx_uret_msrs);
+
+	WARN_ON_ONCE(m->registered);
+	m->host_known = false;
+}
+
+/* hardware_disable on this CPU (offline, unload, reboot): the host's values, no notifier */
+void vmx_uret_cpu_disable(void)
+{
+	struct vmx_uret_msrs *m = this_cpu_ptr(&vmx_uret_msrs);
+	unsigned long flags;
+
+	local_irq_save(flags);
+	if (m->host_known)
+		uret_restore_host(m);
+#ifdef CONFIG_USER_RETURN_NOTIFIER
+	if (m->registered)
+		user_return_notifier_unregister(&m->urn);
+#endif
+	m->registered = false;
+	local_irq_restore(flags);
+}
+
+/*
+ * KERNEL_GS_BASE is the user GS base of the current task while the host runs (a context
+ * switch saves it), and IA32_DEBUGCTL is cleared by every VM exit (27.5.1): both around
+ * each entry.
+ */
 struct host_msrs {
-	u64 star, lstar, cstar, sfmask, kernel_gs_base, tsc_aux, debugctl;
+	u64 kernel_gs_base, debugctl;
 };
 
 static void swap_syscall_msrs(struct vcpu_vmx *vmx, struct host_msrs *h)
 {
-	rdmsrl(MSR_STAR, h->star);
-	rdmsrl(MSR_LSTAR, h->lstar);
-	rdmsrl(MSR_CSTAR, h->cstar);
-	rdmsrl(MSR_SYSCALL_MASK, h->sfmask);
 	rdmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
-	/* a VM exit clears IA32_DEBUGCTL (27.5.1) */
 	h->debugctl = 0;
 	if (vmx_has_debugctl)
 		rdmsrl(MSR_IA32_DEBUGCTLMSR, h->debugctl);
-	/* RDTSCP runs natively (secondary control "enable RDTSCP") and reads TSC_AUX */
-	if (vmx_sec_ctls & SEC_ENABLE_RDTSCP) {
-		rdmsrl(MSR_TSC_AUX, h->tsc_aux);
-		wrmsrl(MSR_TSC_AUX, vmx->vcpu->arch.tsc_aux);
-	}
-	wrmsrl(MSR_STAR, vmx->star);
-	wrmsrl(MSR_LSTAR, vmx->lstar);
-	wrmsrl(MSR_CSTAR, vmx->cstar);
-	wrmsrl(MSR_SYSCALL_MASK, vmx->sfmask);
+	uret_load_guest(vmx);
 	wrmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
 }
 
 static void restore_syscall_msrs(const struct host_msrs *h)
 {
-	wrmsrl(MSR_STAR, h->star);
-	wrmsrl(MSR_LSTAR, h->lstar);
-	wrmsrl(MSR_CSTAR, h->cstar);
-	wrmsrl(MSR_SYSCALL_MASK, h->sfmask);
 	wrmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
-	if (vmx_sec_ctls & SEC_ENABLE_RDTSCP)
-		wrmsrl(MSR_TSC_AUX, h->tsc_aux);
+	uret_after_exit();
 	if (h->debugctl)
 		wrmsrl(MSR_IA32_DEBUGCTLMSR, h->debugctl);
 }

@@ -15,8 +15,9 @@
  * - Guest state is kept in struct vcpu_vmx and copied to/from the VMCS around each entry.
  * - EFER and PAT are switched by the VM-entry/VM-exit "load/save" controls; FS/GS base and
  *   SYSENTER_* are guest-state fields and pass through the MSR bitmap; STAR/LSTAR/CSTAR/
- *   SFMASK/KERNEL_GS_BASE (and TSC_AUX when RDTSCP is enabled) are intercepted, kept in
- *   the vCPU and written to the CPU around each entry, host values restored after.
+ *   SFMASK/KERNEL_GS_BASE (and TSC_AUX when RDTSCP is enabled) are intercepted and kept in
+ *   the vCPU. KERNEL_GS_BASE is written to the CPU around each entry; the others stay in
+ *   the CPU until it returns to user mode (a user-return notifier, vcpu.c).
  * - CR0: PG and the bits VMX fixes are host-owned (guest/host mask, read shadow); a guest
  *   write to PG exits and sets EFER.LMA, which becomes the "IA-32e mode guest" control.
  *   CR4: VMXE and the fixed bits are host-owned, the guest reads its own CR4 from the shadow.
@@ -435,12 +436,15 @@ static int vmx_hardware_enable(void)
 	if (r) {
 		cr4_clear_bits(X86_CR4_VMXE);
 		pr_err("kvm_intel: VMXON failed on CPU %d\n", smp_processor_id());
+		return r;
 	}
-	return r;
+	vmx_uret_cpu_enable();
+	return 0;
 }
 
 static void vmx_hardware_disable(void)
 {
+	vmx_uret_cpu_disable();
 	vmxoff();
 	cr4_clear_bits(X86_CR4_VMXE);
 }

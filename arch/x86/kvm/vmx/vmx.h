@@ -307,6 +307,8 @@ int vmx_set_msr(struct kvm_vcpu *vcpu, u32 index, u64 data);
 u64 vmx_get_tsc_offset(struct kvm_vcpu *vcpu);
 void vmx_set_tsc_offset(struct kvm_vcpu *vcpu, u64 offset);
 void vmx_vcpu_run(struct kvm_vcpu *vcpu);
+void vmx_uret_cpu_enable(void);
+void vmx_uret_cpu_disable(void);
 
 /* pae.c */
 bool vmx_pae_paging(const struct vcpu_vmx *vmx);

@@ -755,6 +755,76 @@ static void test_xsetbv(void)
 	kvm_vm_free(vm);
 }
 
+/* --- SYSCALL with the guest's own STAR/LSTAR/SFMASK --- */
+
+#define SC_FLAGS_MASKED	0x40400ULL	/* SFMASK: AC and DF (RFLAGS bits 18 and 10) */
+#define SC_ROUNDS	4
+
+static volatile uint64_t sc_count, sc_rcx, sc_r11, sc_flags;
+extern const uint8_t sc_entry[], sc_ret[];
+
+/*
+ * The SYSCALL target, at CPL 0 (SDM vol. 2B SYSCALL, APM vol. 3): CS from STAR[47:32], the
+ * return RIP in RCX, RFLAGS in R11 and RFLAGS with the SFMASK bits cleared. Back with the
+ * saved RFLAGS.
+ */
+asm(".pushsection .text\n"
+    "sc_entry:\n\t"
+    "incq sc_count(%rip)\n\t"
+    "movq %rcx, sc_rcx(%rip)\n\t"
+    "movq %r11, sc_r11(%rip)\n\t"
+    "pushfq\n\t"
+    "popq sc_flags(%rip)\n\t"
+    "pushq %r11\n\t"
+    "popfq\n\t"
+    "jmp *%rcx\n\t"
+    ".popsection");
+
+/*
+ * SYSCALL in a loop, an exit to userspace between two (KVM_RUN returns, the host's own
+ * SYSCALL MSRs are back in the CPU, as this process's next system call needs them): each
+ * must go through the guest's MSRs.
+ */
+static void guest_syscall(void)
+{
+	int i;
+
+	x86_wrmsr(MSR_EFER, x86_rdmsr(MSR_EFER) | 1);	/* EFER.SCE: SYSCALL enabled */
+	x86_wrmsr(MSR_STAR, (uint64_t)GUEST_SEL_CODE << 32);
+	x86_wrmsr(MSR_LSTAR, (uint64_t)sc_entry);
+	x86_wrmsr(MSR_SYSCALL_MASK, SC_FLAGS_MASKED);
+	for (i = 0; i < SC_ROUNDS; i++) {
+		asm volatile("std\n\t"
+			     "syscall\n"
+			     "sc_ret:\n\t"
+			     "cld" : : : "rcx", "r11", "memory", "cc");
+		GUEST_SYNC(sc_count, sc_rcx, sc_r11, sc_flags);
+	}
+	GUEST_DONE();
+}
+
+static void test_syscall(void)
+{
+	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
+	struct kvm_vcpu *vcpu = guest_vcpu_add(vm, 0, (uint64_t)guest_syscall);
+	struct ucall uc;
+	int i;
+
+	for (i = 0; i < SC_ROUNDS; i++) {
+		vcpu_run_expect_ucall(vcpu, UCALL_SYNC, &uc);
+		TEST_ASSERT_EQ(i + 1, uc.args[0]);
+		TEST_ASSERT_EQ((uint64_t)sc_ret, uc.args[1]);
+		TEST_ASSERT(uc.args[2] & 0x400, "R11 (RFLAGS at SYSCALL): DF expected set, got %#llx",
+			    (unsigned long long)uc.args[2]);
+		TEST_ASSERT(!(uc.args[3] & SC_FLAGS_MASKED),
+			    "RFLAGS in the SYSCALL target: bits %#llx expected clear (SFMASK), "
+			    "got %#llx", SC_FLAGS_MASKED, (unsigned long long)uc.args[3]);
+		TEST_ASSERT_EQ(0x2ULL, uc.args[3] & 0x2ULL);
+	}
+	vcpu_run_expect_ucall(vcpu, UCALL_DONE, NULL);
+	kvm_vm_free(vm);
+}
+
 /* --- VMRUN refuses the state --- */
 
 static void guest_done(void)
@@ -800,7 +870,7 @@ static void test_fail_entry(void)
 int main(void)
 {
 	ksft_print_header();
-	ksft_set_plan(10);
+	ksft_set_plan(11);
 	run_subtest(test_triple_fault,
 		    "triple fault: KVM_EXIT_SHUTDOWN (64-bit and 32-bit guests)");
 	run_subtest(test_hypercalls,
@@ -813,6 +883,8 @@ int main(void)
 	run_subtest(test_user_space_msrs,
 		    "MSR exits to userspace: INVAL, UNKNOWN, FILTER; immediate_exit completes");
 	run_subtest(test_swapgs, "SWAPGS: KERNEL_GS_BASE and GS.base follow the guest across exits");
+	run_subtest(test_syscall, "SYSCALL: the guest's STAR, LSTAR and SFMASK, across exits "
+		    "to userspace");
 	run_subtest(test_xsetbv,
 		    "guest XSETBV: invalid values #GP, XCR0 unchanged; #UD without CR4.OSXSAVE");
 	run_subtest(test_fail_entry,
