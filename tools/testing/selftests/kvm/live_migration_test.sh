@@ -7,7 +7,7 @@
 #                                over TCP on the host's loopback (-incoming tcp:127.0.0.1:PORT)
 #   live_migration_stage2_test   stage 2 (QEMU's defaults: -cpu host, in-kernel irqchip,
 #                                -smp 2), over TCP
-#   migration_file_test          stage 2 with 1 vCPU, saved to a file
+#   migration_file_test          stage 1, saved to a file
 #                                (migrate "exec:cat > FILE") and restored by a new QEMU
 #                                (-incoming defer, migrate-incoming "exec:cat FILE")
 #
@@ -33,7 +33,7 @@ PORT=4444
 D=/tmp/migration.$$
 case "${0##*/}" in
 *stage2*) variant=stage2 stage=2 smp=2 mode=tcp ;;
-*file*) variant=file stage=2 smp=1 mode=file ;;
+*file*) variant=file stage=1 smp=1 mode=file ;;
 *) variant=stage1 stage=1 smp=1 mode=tcp ;;
 esac
 # the counts each writer makes at the source before the migration, and at the destination
@@ -41,7 +41,7 @@ esac
 SRC_COUNT=${MIGRATION_SRC_COUNT:-5}
 DST_COUNT=${MIGRATION_DST_COUNT:-3}
 # seconds of the host's clock for each step
-BOOT_LIMIT=${MIGRATION_BOOT_LIMIT:-120}
+BOOT_LIMIT=${MIGRATION_BOOT_LIMIT:-180}
 MIGRATE_LIMIT=${MIGRATION_LIMIT:-60}
 RUN_LIMIT=${MIGRATION_RUN_LIMIT:-40}
 case "$(uname -r)" in *kvmdebug*) BOOT_LIMIT=300 MIGRATE_LIMIT=200 RUN_LIMIT=200 ;; esac
