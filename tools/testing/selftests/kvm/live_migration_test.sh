@@ -187,8 +187,21 @@ start src
 # every writer counted to 10 at the source
 w=0
 while [ $w -lt $smp ]; do
-	wait_for "$D/src.log" "vmtest-migrate: w$w count $SRC_COUNT " $BOOT_LIMIT $src ||
+	if ! wait_for "$D/src.log" "vmtest-migrate: w$w count $SRC_COUNT " $BOOT_LIMIT $src; then
+		# Stock KVM injects external interrupts through EVENTINJ, which QEMU TCG's SVM
+		# (the emulated host) may deliver twice; Linux then hangs in its timer handler
+		# while it boots with the in-kernel irqchip (qemu_boot_test.sh, README): on the
+		# in-tree kvm_amd a stage 2 boot that never reached userspace is that emulator
+		# bug, a skip. Anything else fails.
+		if [ $stage = 2 ] && in_tree_module kvm_amd &&
+			! grep -q 'vmtest-guest: userspace reached' "$D/src.log"; then
+			say "stock kvm_amd: the source guest hung while booting (EVENTINJ delivered twice by QEMU TCG, README)"
+			echo "ok 1 # SKIP stock KVM hit the emulated host's EVENTINJ bug"
+			echo "1..1"
+			exit 4
+		fi
 		bail "the source guest's writer w$w did not count to $SRC_COUNT within $BOOT_LIMIT s"
+	fi
 	w=$((w + 1))
 done
 t1=$(uptime_cs)

@@ -539,14 +539,101 @@ static void test_migrate_pending_event(void)
 	kvm_vm_free(vm2);
 }
 
+/*
+ * MSRs QEMU saves and restores besides those of KVM_GET_MSR_INDEX_LIST, chosen by the
+ * guest's CPUID (target/i386/kvm/kvm.c, kvm_put_msrs): the MTRRs (CPUID.1:EDX.MTRR), PV EOI
+ * and poll control (KVM's CPUID leaf 0x40000001). Values set in one VM, read back, set in a
+ * fresh VM as QEMU would, read back there: equal.
+ */
+#define MSR_MTRR_PHYSBASE(n)	(0x200 + 2 * (n))
+#define MSR_MTRR_PHYSMASK(n)	(0x201 + 2 * (n))
+#define MSR_MTRR_DEF_TYPE	0x2ff
+#define MSR_MTRR_CAP		0xfe
+#define MSR_KVM_PV_EOI_EN_	0x4b564d04
+#define MSR_KVM_POLL_CONTROL_	0x4b564df0
+#define KVM_FEATURE_PV_EOI_	6
+#define KVM_FEATURE_POLL_CONTROL_ 12
+
+static uint32_t extra_msrs(struct kvm_vm *vm, struct kvm_vcpu *vcpu, struct kvm_msr_entry *e)
+{
+	const struct kvm_cpuid_entry2 *kvm = vm_cpuid_entry(vm, 0x40000001, 0);
+	const struct kvm_cpuid_entry2 *ext = vm_cpuid_entry(vm, 0x80000008, 0);
+	uint64_t cap = vcpu_get_msr(vcpu, MSR_MTRR_CAP);
+	uint32_t phys = ext ? (ext->eax & 0xff) : 36, n = 0, i;
+	uint64_t addr_mask = ((1ULL << phys) - 1) & ~0xfffULL;
+	static const uint32_t fixed[] = {
+		0x250, 0x258, 0x259, 0x268, 0x269, 0x26a, 0x26b, 0x26c, 0x26d, 0x26e, 0x26f,
+	};
+
+	e[n++] = (struct kvm_msr_entry){ .index = MSR_MTRR_DEF_TYPE, .data = 0xc06 };
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		e[n++] = (struct kvm_msr_entry){ .index = fixed[i],
+			.data = i < 2 ? 0x0606060606060606ULL : i == 2 ? 0 : 0x0505050505050505ULL };
+	/* variable ranges: range i covers 256 MiB at (i + 1) GiB, UC, WC or WT by turns */
+	for (i = 0; i < (cap & 0xff) && i < 8; i++) {
+		e[n++] = (struct kvm_msr_entry){ .index = MSR_MTRR_PHYSBASE(i),
+			.data = ((i + 1ULL) << 30) | (i % 3 == 0 ? 0 : i % 3 == 1 ? 1 : 4) };
+		e[n++] = (struct kvm_msr_entry){ .index = MSR_MTRR_PHYSMASK(i),
+			.data = (addr_mask & ~((256ULL << 20) - 1)) | (i & 1 ? 0 : 0x800) };
+	}
+	if (kvm && (kvm->eax & (1u << KVM_FEATURE_PV_EOI_)))
+		e[n++] = (struct kvm_msr_entry){ .index = MSR_KVM_PV_EOI_EN_, .data = 0x3000 | 1 };
+	if (kvm && (kvm->eax & (1u << KVM_FEATURE_POLL_CONTROL_)))
+		e[n++] = (struct kvm_msr_entry){ .index = MSR_KVM_POLL_CONTROL_, .data = 0 };
+	return n;
+}
+
+static void test_msrs_beyond_the_list(void)
+{
+	struct kvm_vcpu *vcpu, *vcpu2;
+	struct kvm_vm *vm = new_vm(&vcpu, guest_code), *vm2 = new_vm(&vcpu2, guest_code);
+	struct kvm_msrs *set = msrs_alloc(64), *saved = msrs_alloc(64), *got = msrs_alloc(64);
+	uint32_t n = extra_msrs(vm, vcpu, set->entries), i;
+	int r;
+
+	set->nmsrs = saved->nmsrs = got->nmsrs = n;
+	r = ioctl(vcpu->fd, KVM_SET_MSRS, set);
+	TEST_ASSERT(r == (int)n, "KVM_SET_MSRS of %u MSRs: %d done%s%#x", n, r,
+		    r >= 0 && r < (int)n ? ", refused " : "", r >= 0 && r < (int)n ?
+		    set->entries[r].index : 0);
+	for (i = 0; i < n; i++)
+		saved->entries[i].index = set->entries[i].index;
+	TEST_ASSERT_EQ((int)n, ioctl(vcpu->fd, KVM_GET_MSRS, saved));
+	for (i = 0; i < n; i++)
+		CHECK(saved->entries[i].data == set->entries[i].data,
+		      "MSR %#x read back: expected %#llx, got %#llx", set->entries[i].index,
+		      (unsigned long long)set->entries[i].data,
+		      (unsigned long long)saved->entries[i].data);
+	/* into the new VM, as QEMU restores them */
+	r = ioctl(vcpu2->fd, KVM_SET_MSRS, saved);
+	TEST_ASSERT(r == (int)n, "KVM_SET_MSRS of %u saved MSRs: %d done", n, r);
+	for (i = 0; i < n; i++)
+		got->entries[i].index = saved->entries[i].index;
+	TEST_ASSERT_EQ((int)n, ioctl(vcpu2->fd, KVM_GET_MSRS, got));
+	for (i = 0; i < n; i++)
+		CHECK(saved->entries[i].data == got->entries[i].data,
+		      "MSR %#x after the restore: expected %#llx, got %#llx",
+		      saved->entries[i].index, (unsigned long long)saved->entries[i].data,
+		      (unsigned long long)got->entries[i].data);
+	ksft_print_msg("%u MSRs (MTRRs, PV EOI, poll control) round-tripped\n", n);
+	TEST_ASSERT(failures == 0, "%d MSR(s) did not round-trip", failures);
+	free(set);
+	free(saved);
+	free(got);
+	kvm_vm_free(vm);
+	kvm_vm_free(vm2);
+}
+
 int main(void)
 {
 	ksft_print_header();
-	ksft_set_plan(2);
+	ksft_set_plan(3);
 	run_subtest(test_migrate_running_guest,
 		    "a running guest's vCPU, LAPIC, PIC, IOAPIC, PIT, MSRs and clocks saved, "
 		    "restored into a new VM, read back equal; the guest carries on there");
 	run_subtest(test_migrate_pending_event,
 		    "an exception pending delivery survives save and restore, then is delivered");
+	run_subtest(test_msrs_beyond_the_list,
+		    "MTRRs, PV EOI and poll control MSRs (saved by QEMU beyond the list) round-trip");
 	ksft_finished();
 }
