@@ -550,7 +550,7 @@ static void test_migrate_pending_event(void)
 #define MSR_MTRR_DEF_TYPE	0x2ff
 #define MSR_MTRR_CAP		0xfe
 #define MSR_KVM_PV_EOI_EN_	0x4b564d04
-#define MSR_KVM_POLL_CONTROL_	0x4b564df0
+#define MSR_KVM_POLL_CONTROL_	0x4b564d05
 #define KVM_FEATURE_PV_EOI_	6
 #define KVM_FEATURE_POLL_CONTROL_ 12
 
