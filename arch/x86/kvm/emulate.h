@@ -106,6 +106,8 @@ struct x86emul_ctxt {
 	enum x86emul_mode mode;
 	u64 cr0, cr4, xcr0;	/* SSE/AVX availability (#UD, #NM); CR4.LA57: canonical width */
 	u64 seg_base[X86EMUL_NR_SEGS];	/* 64-bit mode uses only FS's and GS's */
+	u16 seg_sel[X86EMUL_NR_SEGS];	/* the selectors (MOV r/m, Sreg) */
+	bool ss_big;			/* SS.B: ESP, not SP, outside 64-bit mode */
 
 	/* in, and out when x86emul_run() returns X86EMUL_CONTINUE */
 	u64 regs[X86EMUL_NR_REGS];

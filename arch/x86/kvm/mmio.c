@@ -318,9 +318,11 @@ static void emul_init(struct mmio_emul *e, struct kvm_vcpu *vcpu)
 		/* emulate.h numbers ES CS SS DS FS GS, as enum kvm_sreg does */
 		ops->get_segment(vcpu, &seg[i], i);
 		ctxt->seg_base[i] = seg[i].base;
+		ctxt->seg_sel[i] = seg[i].selector;
 	}
 	cs = &seg[VCPU_SREG_CS];
 	ss = &seg[VCPU_SREG_SS];
+	ctxt->ss_big = ss->db;
 	if (!(ctxt->cr0 & X86_CR0_PE))
 		ctxt->mode = X86EMUL_MODE_REAL;
 	else if (ctxt->rflags & X86_EFLAGS_VM)
