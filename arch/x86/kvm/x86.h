@@ -13,7 +13,7 @@
 #include "params.h"
 
 /* cpuid.c */
-void kvm_emulate_cpuid(struct kvm_vcpu *vcpu);
+bool kvm_emulate_cpuid(struct kvm_vcpu *vcpu);
 const struct kvm_cpuid_entry2 *kvm_find_cpuid_entry(struct kvm_vcpu *vcpu, u32 function,
 						    u32 index);
 long kvm_dev_ioctl_get_supported_cpuid(struct kvm_cpuid2 __user *ucpuid);

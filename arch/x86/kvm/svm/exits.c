@@ -59,8 +59,8 @@ static int svm_exit_monitor_mwait(struct kvm_vcpu *vcpu)
 
 static int svm_exit_cpuid(struct kvm_vcpu *vcpu)
 {
-	kvm_emulate_cpuid(vcpu);
-	svm_skip_instruction(vcpu, 2);		/* 0f a2 */
+	if (kvm_emulate_cpuid(vcpu))
+		svm_skip_instruction(vcpu, 2);	/* 0f a2 */
 	return 1;
 }
 
