@@ -6,6 +6,9 @@
  * fixed CPUID of AMD's vendor (the one kvm_guest_fuzz gives its guests): no TSC_ADJUST, no
  * RDTSCP, no in-kernel local APIC. The stock kvm_amd is the oracle: these are the answers
  * it gives (difftest_guest found each one different on ours at first).
+ *
+ * Also MOV to CR4 with the same CPUID: a bit the CPUID does not offer is #GP(0), whatever
+ * the host CPU has (KVM intercepts CR4 writes to make it so).
  */
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -100,11 +103,44 @@ static struct msr_op ops[] = {
 static uint64_t got_val[NR_OPS];
 static uint8_t got_gp[NR_OPS];
 static volatile uint64_t faults;
+static volatile unsigned int insn_len = 2;	/* rdmsr 0f 32, wrmsr 0f 30 */
 
 static void gp_handler(struct ex_regs *regs)
 {
 	faults++;
-	regs->rip += 2;		/* rdmsr 0f 32, wrmsr 0f 30 */
+	regs->rip += insn_len;
+}
+
+#define CR4_PAE		(1ULL << 5)
+#define CR4_PGE		(1ULL << 7)
+#define CR4_FSGSBASE	(1ULL << 16)
+#define CR4_OSXSAVE	(1ULL << 18)
+
+/* MOV %rax, %cr4 (0f 22 e0); 1 when it raised #GP */
+static uint64_t write_cr4(uint64_t v)
+{
+	uint64_t f = faults;
+
+	asm volatile("mov %0, %%cr4" : : "a"(v) : "memory");
+	return faults != f;
+}
+
+/* results: #GP of each write, and CR4 after the PGE one */
+static uint64_t cr4_gp[5], cr4_after_pge;
+
+static void guest_cr4(void)
+{
+	uint64_t c0 = x86_read_cr4() & ~CR4_OSXSAVE;
+
+	insn_len = 3;
+	cr4_gp[0] = write_cr4(c0);			/* clearing OSXSAVE: allowed */
+	cr4_gp[1] = write_cr4(c0 | CR4_OSXSAVE);	/* no XSAVE in the CPUID */
+	cr4_gp[2] = write_cr4(c0 | CR4_FSGSBASE);	/* no FSGSBASE in the CPUID */
+	cr4_gp[3] = write_cr4(c0 & ~CR4_PAE);		/* PAE off in long mode */
+	cr4_gp[4] = write_cr4(c0 | CR4_PGE);		/* PGE: in the CPUID */
+	cr4_after_pge = x86_read_cr4();
+	write_cr4(c0);
+	GUEST_DONE();
 }
 
 static void guest_code(void)
@@ -261,11 +297,34 @@ static void test_host(void)
 	kvm_vm_free(vm);
 }
 
+static void test_cr4(void)
+{
+	static const uint64_t want_gp[5] = { 0, 1, 1, 1, 0 };
+	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
+	struct kvm_vcpu *vcpu = guest_vcpu_add(vm, 0, (uint64_t)guest_cr4);
+	int i;
+
+	set_fixed_cpuid(vcpu);
+	vm_install_exception_handler(vm, GP_VECTOR, gp_handler);
+	vcpu_run_expect_ucall(vcpu, UCALL_DONE, NULL);
+	sync_global_from_guest(vm, cr4_gp);
+	sync_global_from_guest(vm, cr4_after_pge);
+	for (i = 0; i < 5; i++)
+		TEST_ASSERT(cr4_gp[i] == want_gp[i], "MOV to CR4, case %d: expected %s, got %s",
+			    i, want_gp[i] ? "#GP" : "no #GP", cr4_gp[i] ? "#GP" : "no #GP");
+	TEST_ASSERT(cr4_after_pge & CR4_PGE, "CR4 after setting PGE: %#llx",
+		    (unsigned long long)cr4_after_pge);
+	ksft_test_result_pass("guest MOV to CR4: bits outside the CPUID #GP, PAE kept in long "
+			      "mode, PGE taken\n");
+	kvm_vm_free(vm);
+}
+
 int main(void)
 {
 	ksft_print_header();
-	ksft_set_plan(2);
+	ksft_set_plan(3);
 	test_guest();
 	test_host();
+	test_cr4();
 	ksft_finished();
 }
