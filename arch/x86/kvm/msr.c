@@ -317,10 +317,14 @@ int kvm_msr_read(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool host)
 	case MSR_MISC_FEATURES_ENABLES:
 		*data = vcpu->arch.misc_features;
 		return 0;
-	case MSR_VM_CR:
+	case MSR_VM_CR:		/* AMD only (SVM's MSRs) */
+		if (!kvm_host_is_amd())
+			break;
 		*data = vcpu->arch.vm_cr;
 		return 0;
 	case MSR_VM_HSAVE_PA:
+		if (!kvm_host_is_amd())
+			break;
 		*data = vcpu->arch.hsave_pa;
 		return 0;
 	case MSR_PLATFORM_INFO:
@@ -507,9 +511,12 @@ int kvm_msr_write(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host)
 	u64 *slot;
 	int r;
 
-	/* SYSENTER_ESP/EIP of a guest with AMD's CPUID vendor hold 32 bits (as Linux KVM) */
+	/*
+	 * SYSENTER_ESP/EIP of a guest with AMD's CPUID vendor hold 32 bits on AMD hosts (as
+	 * Linux KVM's SVM backend)
+	 */
 	if ((index == MSR_IA32_SYSENTER_ESP || index == MSR_IA32_SYSENTER_EIP) &&
-	    !guest_vendor_intel(vcpu))
+	    kvm_host_is_amd() && !guest_vendor_intel(vcpu))
 		data = (u32)data;
 	if (msr_needs_canonical(index) && !is_canonical(data))
 		return 1;
@@ -562,8 +569,12 @@ int kvm_msr_write(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host)
 		vcpu->arch.mtrr_var[index - MSR_MTRR_PHYS_BASE0] = data;
 		return 0;
 	case MSR_VM_CR:
+		if (!kvm_host_is_amd())
+			break;
 		return set_vm_cr(vcpu, data);
 	case MSR_VM_HSAVE_PA:
+		if (!kvm_host_is_amd())
+			break;
 		return set_hsave_pa(vcpu, data, host);
 	case MSR_FAM10H_MMIO_CONF_BASE:
 		return data ? 1 : 0;	/* reads 0; only 0 may be written (as Linux KVM) */
@@ -587,10 +598,10 @@ int kvm_msr_write(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host)
 		return 0;
 	case MSR_IA32_DEBUGCTLMSR:
 		/*
-		 * No LBR virtualization: every value is taken and dropped, as Linux KVM's SVM
-		 * backend does without LBRV (it reads 0).
+		 * No LBR virtualization: on AMD every value is taken and dropped, as Linux
+		 * KVM's SVM backend does without LBRV (it reads 0); elsewhere only 0.
 		 */
-		return 0;
+		return data && !kvm_host_is_amd() ? 1 : 0;
 	case MSR_PLATFORM_INFO:
 		/* written by the VMM only (api.rst 7.15) */
 		if (!host)
