@@ -10,6 +10,7 @@
 #define KVM_COMPAT_H
 
 #include <linux/version.h>
+#include <linux/bits.h>
 #include <linux/compiler.h>
 #include <linux/eventfd.h>
 #include <linux/file.h>
@@ -79,6 +80,20 @@
 #define KVM_HAVE_USER_MEMORY2		1
 #else
 #define KVM_HAVE_USER_MEMORY2		0
+#endif
+
+/*
+ * The guest's AMD HWCR as the stock KVM of the same kernel keeps it, which changed in 6.6:
+ * TscFreqSel (bit 24) is kept and a write of 0 clears McStatusWrEn (Linux 6.12's
+ * hwcr_msr_test checks every bit); before, bit 24 was #GP and a write of 0 left
+ * McStatusWrEn set (the 6.1 differential test compares with that).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#define KVM_HWCR_KEPT			(BIT_ULL(18) | BIT_ULL(24))
+#define KVM_HWCR_ZERO_CLEARS		true
+#else
+#define KVM_HWCR_KEPT			BIT_ULL(18)
+#define KVM_HWCR_ZERO_CLEARS		false
 #endif
 
 #endif /* KVM_COMPAT_H */

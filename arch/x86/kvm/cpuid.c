@@ -660,13 +660,40 @@ bool kvm_misc_enable_mwait_ok(struct kvm_vcpu *vcpu, u64 old, u64 new)
 	return kvm_guest_has(vcpu, 1, 0, CPUID_REG_ECX, F1_ECX_SSE3);
 }
 
-void kvm_emulate_cpuid(struct kvm_vcpu *vcpu)
+/*
+ * CPUID faulting (MISC_FEATURES_ENABLES bit 0, offered in PLATFORM_INFO bit 31): CPUID
+ * outside CPL 0 raises #GP(0) (Intel's "Virtualization technology: CPUID faulting"; Linux
+ * KVM emulates it on both vendors).
+ */
+static bool cpuid_faults(struct kvm_vcpu *vcpu)
+{
+	struct kvm_segment ss;
+
+	if (!(vcpu->arch.misc_features & BIT_ULL(0)))
+		return false;
+	if (!(kvm_x86_vendor->get_cr(vcpu, 0) & X86_CR0_PE))
+		return false;
+	if (kvm_get_rflags(vcpu) & X86_EFLAGS_VM)
+		return true;
+	kvm_x86_vendor->get_segment(vcpu, &ss, VCPU_SREG_SS);
+	return ss.dpl != 0;
+}
+
+/* CPUID: false when it faulted (#GP queued) and the instruction must not be skipped */
+bool kvm_emulate_cpuid(struct kvm_vcpu *vcpu)
 {
 	unsigned long *regs = vcpu->arch.regs;
 	u32 function = regs[VCPU_REGS_RAX], index = regs[VCPU_REGS_RCX];
-	const struct kvm_cpuid_entry2 *e = kvm_find_cpuid_entry(vcpu, function, index);
+	const struct kvm_cpuid_entry2 *e;
 	u32 eax = 0, ebx = 0, ecx = 0, edx = 0;
-	bool found = e;
+	bool found;
+
+	if (cpuid_faults(vcpu)) {
+		kvm_queue_exception(vcpu, GP_VECTOR, true, 0);
+		return false;
+	}
+	e = kvm_find_cpuid_entry(vcpu, function, index);
+	found = e;
 
 	if (!e)
 		e = cpuid_out_of_range(vcpu, function, index);
@@ -683,5 +710,6 @@ void kvm_emulate_cpuid(struct kvm_vcpu *vcpu)
 	regs[VCPU_REGS_RCX] = ecx;
 	regs[VCPU_REGS_RDX] = edx;
 	trace_kvm_cpuid(function, index, regs, found, !found && e);
+	return true;
 }
 EXPORT_SYMBOL_GPL(kvm_emulate_cpuid);

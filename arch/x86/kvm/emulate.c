@@ -42,6 +42,7 @@
 #define CR4_OSXSAVE	(1ULL << 18)
 #define XCR0_SSE_YMM	0x6ULL
 
+#define VEC_DE		0
 #define VEC_UD		6
 #define VEC_NM		7
 #define VEC_SS		12
@@ -92,6 +93,10 @@ enum handler {
 	H_MOVNTI,	/* 0F C3 */
 	H_MOVBE,	/* 0F 38 F0, F1 */
 	H_SSE,		/* the SSE/AVX moves */
+	H_GRP2,		/* C0 C1 D0-D3: ROL ROR RCL RCR SHL SHR SAL SAR */
+	H_IMUL,		/* 0F AF, 69, 6B: IMUL reg, r/m (, imm) */
+	H_POP_RM,	/* 8F /0 */
+	H_MOV_SREG,	/* 8C: MOV r/m, Sreg */
 };
 
 struct opcode {
@@ -115,6 +120,8 @@ static const struct opcode map_1byte[256] = {
 	ALU_ROW(0x00), ALU_ROW(0x08), ALU_ROW(0x10), ALU_ROW(0x18),
 	ALU_ROW(0x20), ALU_ROW(0x28), ALU_ROW(0x30), ALU_ROW(0x38),
 	[0x63] = { D_MODRM, H_MOVSXD },
+	[0x69] = { D_MODRM | D_IMMZ, H_IMUL },
+	[0x6b] = { D_MODRM | D_IMM8, H_IMUL },
 	[0x80] = { D_MODRM | D_BYTE | D_IMM8, H_GRP1 },
 	[0x81] = { D_MODRM | D_IMMZ, H_GRP1 },
 	[0x82] = { D_MODRM | D_BYTE | D_IMM8, H_GRP1 },
@@ -127,6 +134,8 @@ static const struct opcode map_1byte[256] = {
 	[0x89] = { D_MODRM, H_MOV },
 	[0x8a] = { D_MODRM | D_BYTE, H_MOV },
 	[0x8b] = { D_MODRM, H_MOV },
+	[0x8c] = { D_MODRM, H_MOV_SREG },
+	[0x8f] = { D_MODRM, H_POP_RM },
 	[0xa0] = { D_MOFFS | D_BYTE, H_MOFFS },
 	[0xa1] = { D_MOFFS, H_MOFFS },
 	[0xa2] = { D_MOFFS | D_BYTE, H_MOFFS },
@@ -141,8 +150,14 @@ static const struct opcode map_1byte[256] = {
 	[0xad] = { 0, H_LODS },
 	[0xae] = { D_BYTE, H_SCAS },
 	[0xaf] = { 0, H_SCAS },
+	[0xc0] = { D_MODRM | D_BYTE | D_IMM8, H_GRP2 },
+	[0xc1] = { D_MODRM | D_IMM8, H_GRP2 },
 	[0xc6] = { D_MODRM | D_BYTE | D_IMM8, H_MOV_IMM },
 	[0xc7] = { D_MODRM | D_IMMZ, H_MOV_IMM },
+	[0xd0] = { D_MODRM | D_BYTE, H_GRP2 },
+	[0xd1] = { D_MODRM, H_GRP2 },
+	[0xd2] = { D_MODRM | D_BYTE, H_GRP2 },
+	[0xd3] = { D_MODRM, H_GRP2 },
 	[0xf6] = { D_MODRM | D_BYTE, H_GRP3 },	/* the immediate only with /0 */
 	[0xf7] = { D_MODRM, H_GRP3 },
 	[0xfe] = { D_MODRM | D_BYTE, H_GRP4 },
@@ -166,6 +181,7 @@ static const struct opcode map_0f[256] = {
 	[0x90 ... 0x9f] = { D_MODRM | D_BYTE, H_SETCC },
 	[0xa3] = { D_MODRM, H_BT },
 	[0xab] = { D_MODRM, H_BT },
+	[0xaf] = { D_MODRM, H_IMUL },
 	[0xb3] = { D_MODRM, H_BT },
 	[0xbb] = { D_MODRM, H_BT },
 	[0xb0] = { D_MODRM | D_BYTE, H_CMPXCHG },
@@ -215,6 +231,7 @@ struct decoded {
 	struct opcode op;
 	u8 modrm, mod, reg, rm;	/* reg and rm (mod == 3) extended by REX.R/REX.B */
 	bool rip_rel;
+	bool base_rsp;		/* the memory operand's base register is rSP */
 	u8 ea_seg;
 	u64 ea;
 	u64 imm;
@@ -554,6 +571,7 @@ static int decode_ea32(struct decoded *d)
 		d->rip_rel = mode64(d);
 	}
 	d->ea_seg = X86EMUL_SEG_DS;
+	d->base_rsp = base == X86EMUL_REG_RSP;
 	if (base >= 0) {
 		ea += d->regs[base];
 		if (base == X86EMUL_REG_RSP || base == X86EMUL_REG_RBP)
@@ -1162,7 +1180,340 @@ static int exec_string(struct decoded *d)
 }
 
 /*
- * F6/F7: /0 TEST imm, /2 NOT, /3 NEG; MUL/IMUL/DIV/IDIV are not emulated. /1 is TEST as well:
+ * ---- what the CPU runs for us: shifts, rotates, MUL, IMUL, DIV, IDIV ----
+ *
+ * Their flags are partly undefined (OF of a multi-bit shift, AF, SF ZF PF after MUL/DIV,
+ * everything after DIV), and what a processor leaves there is its own business: the guest
+ * should see what it would have seen had the instruction not exited. So they run on the
+ * host CPU, on the operand values, with the guest's arithmetic flags loaded first and read
+ * back after. Only the arithmetic flags are replaced, the host's own IF, DF, AC and the rest
+ * go back as they were. DIV and IDIV are checked for #DE before they run.
+ * PUSHF/POPF in inline asm write below RSP: built without a red zone (the kernel is; the
+ * userspace test, tools/testing/emulator, builds with -mno-red-zone).
+ */
+#define FL_LOAD	"pushf\n\tand %[keep], (%%rsp)\n\tor %[fl], (%%rsp)\n\tpopf\n\t"
+#define FL_SAVE	"\n\tpushf\n\tpop %[fl]"
+
+#define NATIVE_SHIFT(mn, val_, cnt_, fl_)					\
+	asm(FL_LOAD mn " %%cl, %[v]" FL_SAVE					\
+	    : [v] "+q"(val_), [fl] "+r"(fl_) : "c"(cnt_), [keep] "r"(~FL_ARITH) : "cc")
+
+#define NATIVE_GRP2(op, v, cnt, fl)						\
+	do {									\
+		switch (op) {							\
+		case 0: NATIVE_SHIFT("rol", v, cnt, fl); break;			\
+		case 1: NATIVE_SHIFT("ror", v, cnt, fl); break;			\
+		case 2: NATIVE_SHIFT("rcl", v, cnt, fl); break;			\
+		case 3: NATIVE_SHIFT("rcr", v, cnt, fl); break;			\
+		case 5: NATIVE_SHIFT("shr", v, cnt, fl); break;			\
+		case 7: NATIVE_SHIFT("sar", v, cnt, fl); break;			\
+		default: NATIVE_SHIFT("shl", v, cnt, fl); break;		\
+		}								\
+	} while (0)
+
+/* group 2 /op on a @bytes value; /6 is SAL, the same as SHL /4 (APM vol. 3 table A-6) */
+static u64 native_grp2(unsigned int op, unsigned int bytes, u64 val, u8 cnt, u64 *flags)
+{
+	u64 fl = *flags & FL_ARITH;
+
+	switch (bytes) {
+	case 1: {
+		u8 v = val;
+
+		NATIVE_GRP2(op, v, cnt, fl);
+		val = v;
+		break;
+	}
+	case 2: {
+		u16 v = val;
+
+		NATIVE_GRP2(op, v, cnt, fl);
+		val = v;
+		break;
+	}
+	case 4: {
+		u32 v = val;
+
+		NATIVE_GRP2(op, v, cnt, fl);
+		val = v;
+		break;
+	}
+	default:
+		NATIVE_GRP2(op, val, cnt, fl);
+		break;
+	}
+	*flags = fl & FL_ARITH;
+	return val;
+}
+
+/* C0/C1 ib, D0/D1 (by 1), D2/D3 (by CL): the r/m operand is read, shifted, written back */
+static int exec_grp2(struct decoded *d)
+{
+	struct operand dst;
+	u64 val, fl = d->rflags;
+	u8 cnt;
+	int rc;
+
+	if (d->opcode == 0xc0 || d->opcode == 0xc1)
+		cnt = d->imm;
+	else if (d->opcode == 0xd0 || d->opcode == 0xd1)
+		cnt = 1;
+	else
+		cnt = d->regs[X86EMUL_REG_RCX];
+	rm_operand(d, &dst, opsz(d));
+	rc = opnd_read(d, &dst, &val);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	val = native_grp2(modrm_ext(d), dst.bytes, val, cnt, &fl);
+	set_flags(d, FL_ARITH, fl);
+	return opnd_write(d, &dst, val);
+}
+
+/* one-operand MUL/IMUL/DIV/IDIV: rDX:rAX (AX for bytes) op src */
+#define NATIVE_MULDIV(mn, a_, d_, src_, fl_)					\
+	asm(FL_LOAD mn " %[s]" FL_SAVE						\
+	    : "+a"(a_), "+d"(d_), [fl] "+r"(fl_) : [s] "r"(src_), [keep] "r"(~FL_ARITH) : "cc")
+
+#define NATIVE_GRP3(op, a, dx, src, fl)						\
+	do {									\
+		switch (op) {							\
+		case 4: NATIVE_MULDIV("mul", a, dx, src, fl); break;		\
+		case 5: NATIVE_MULDIV("imul", a, dx, src, fl); break;		\
+		case 6: NATIVE_MULDIV("div", a, dx, src, fl); break;		\
+		default: NATIVE_MULDIV("idiv", a, dx, src, fl); break;		\
+		}								\
+	} while (0)
+
+#define NATIVE_MULDIV8(mn, ax_, src_, fl_)					\
+	asm(FL_LOAD mn " %[s]" FL_SAVE						\
+	    : "+a"(ax_), [fl] "+r"(fl_) : [s] "q"(src_), [keep] "r"(~FL_ARITH) : "cc")
+
+/* 128-by-64 unsigned division with hi < div (no #DE possible): the quotient */
+static u64 div128(u64 hi, u64 lo, u64 div)
+{
+	u64 q, r;
+
+	asm("div %[d]" : "=a"(q), "=d"(r) : "a"(lo), "d"(hi), [d] "r"(div) : "cc");
+	return q;
+}
+
+/*
+ * Would DIV (@sign false) or IDIV of hi:lo (each @bytes wide) by @div raise #DE (SDM vol. 2
+ * "DIV", "IDIV"): a zero divisor, or a quotient that does not fit in @bytes.
+ */
+static bool divide_error(bool sign, unsigned int bytes, u64 hi, u64 lo, u64 div)
+{
+	u64 m = mask_of(bytes), top = sign_of(bytes), aq;
+	bool neg_d, neg_s;
+
+	div &= m;
+	hi &= m;
+	lo &= m;
+	if (!div)
+		return true;
+	if (!sign)
+		return hi >= div;
+	if (bytes < 8) {
+		s64 n = (s64)sext(hi << (8 * bytes) | lo, 2 * bytes), s = (s64)sext(div, bytes), q;
+
+		if (s == -1 && n == (s64)(1ULL << 63))
+			return true;
+		q = n / s;
+		return q < -(s64)top || q > (s64)(top - 1);
+	}
+	/* 64-bit: on the magnitudes, then the sign of the quotient */
+	neg_d = hi & top;
+	neg_s = div & top;
+	if (neg_d) {
+		hi = ~hi + !lo;
+		lo = -lo;
+	}
+	if (neg_s)
+		div = -div;
+	if (hi >= div)
+		return true;
+	aq = div128(hi, lo, div);
+	return neg_d != neg_s ? aq > top : aq >= top;
+}
+
+/* F6/F7 /4 MUL, /5 IMUL, /6 DIV, /7 IDIV with the r/m operand as multiplier or divisor */
+static int exec_muldiv(struct decoded *d)
+{
+	unsigned int op = modrm_ext(d), bytes = opsz(d);
+	u64 src, fl = d->rflags & FL_ARITH, a = d->regs[X86EMUL_REG_RAX];
+	u64 dx = d->regs[X86EMUL_REG_RDX];
+	struct operand s;
+	int rc;
+
+	rm_operand(d, &s, bytes);
+	rc = opnd_read(d, &s, &src);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	if (op >= 6) {
+		u64 hi = bytes == 1 ? (a >> 8) : dx, lo = a;
+
+		if (divide_error(op == 7, bytes, hi, lo, src))
+			return fault(d, VEC_DE, false, 0);
+	}
+	switch (bytes) {
+	case 1: {
+		u16 ax = a;
+		u8 s8 = src;
+
+		switch (op) {
+		case 4: NATIVE_MULDIV8("mul", ax, s8, fl); break;
+		case 5: NATIVE_MULDIV8("imul", ax, s8, fl); break;
+		case 6: NATIVE_MULDIV8("div", ax, s8, fl); break;
+		default: NATIVE_MULDIV8("idiv", ax, s8, fl); break;
+		}
+		reg_set(d, X86EMUL_REG_RAX, 2, ax);
+		break;
+	}
+	case 2: {
+		u16 ax = a, dx16 = dx, s16 = src;
+
+		NATIVE_GRP3(op, ax, dx16, s16, fl);
+		reg_set(d, X86EMUL_REG_RAX, 2, ax);
+		reg_set(d, X86EMUL_REG_RDX, 2, dx16);
+		break;
+	}
+	case 4: {
+		u32 eax = a, edx = dx, s32 = src;
+
+		NATIVE_GRP3(op, eax, edx, s32, fl);
+		reg_set(d, X86EMUL_REG_RAX, 4, eax);
+		reg_set(d, X86EMUL_REG_RDX, 4, edx);
+		break;
+	}
+	default:
+		NATIVE_GRP3(op, a, dx, src, fl);
+		reg_set(d, X86EMUL_REG_RAX, 8, a);
+		reg_set(d, X86EMUL_REG_RDX, 8, dx);
+		break;
+	}
+	set_flags(d, FL_ARITH, fl);
+	return X86EMUL_CONTINUE;
+}
+
+#define NATIVE_IMUL2(val_, src_, fl_)						\
+	asm(FL_LOAD "imul %[s], %[v]" FL_SAVE					\
+	    : [v] "+r"(val_), [fl] "+r"(fl_) : [s] "r"(src_), [keep] "r"(~FL_ARITH) : "cc")
+
+/* 0F AF IMUL reg, r/m; 69/6B IMUL reg, r/m, imm: the truncated signed product */
+static int exec_imul(struct decoded *d)
+{
+	unsigned int bytes = d->op_bytes;
+	u64 a, b, fl = d->rflags & FL_ARITH;
+	struct operand s;
+	int rc;
+
+	rm_operand(d, &s, bytes);
+	rc = opnd_read(d, &s, &a);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	b = d->map ? reg_get(d, d->reg, bytes) : d->imm;
+	switch (bytes) {
+	case 2: {
+		u16 v = a, s16 = b;
+
+		NATIVE_IMUL2(v, s16, fl);
+		a = v;
+		break;
+	}
+	case 4: {
+		u32 v = a, s32 = b;
+
+		NATIVE_IMUL2(v, s32, fl);
+		a = v;
+		break;
+	}
+	default:
+		NATIVE_IMUL2(a, b, fl);
+		break;
+	}
+	reg_set(d, d->reg, bytes, a);
+	set_flags(d, FL_ARITH, fl);
+	return X86EMUL_CONTINUE;
+}
+
+/* ---- the stack: PUSH r/m, POP r/m ---- */
+
+/* the size of a push or pop: 64-bit mode has 8 (or 2 with 66), never 4 */
+static unsigned int stack_op_bytes(const struct decoded *d)
+{
+	if (mode64(d))
+		return d->opsize ? 2 : 8;
+	return d->op_bytes;
+}
+
+/* how much of rSP addresses the stack: SS.B outside 64-bit mode (SDM vol. 3A 3.4.5) */
+static unsigned int stack_addr_bytes(const struct decoded *d)
+{
+	if (mode64(d))
+		return 8;
+	return d->c->ss_big ? 4 : 2;
+}
+
+/* FF /6 PUSH r/m: the operand is read, then written below rSP */
+static int exec_push_rm(struct decoded *d)
+{
+	unsigned int bytes = stack_op_bytes(d), sab = stack_addr_bytes(d);
+	struct operand src;
+	u64 val, sp;
+	int rc;
+
+	rm_operand(d, &src, bytes);
+	rc = opnd_read(d, &src, &val);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	sp = (d->regs[X86EMUL_REG_RSP] - bytes) & mask_of(sab);
+	reg_set(d, X86EMUL_REG_RSP, sab, sp);
+	return mem_write_val(d, X86EMUL_SEG_SS, sp, bytes, val);
+}
+
+/*
+ * 8F /0 POP r/m: read at rSP, rSP moves up, then the operand is written; an address based
+ * on rSP is taken after the increment (SDM vol. 2 "POP"). /1-/7 are XOP outside 64-bit mode
+ * with mod 3, #UD otherwise: not emulated.
+ */
+static int exec_pop_rm(struct decoded *d)
+{
+	unsigned int bytes = stack_op_bytes(d), sab = stack_addr_bytes(d);
+	struct operand dst;
+	u64 val, sp = d->regs[X86EMUL_REG_RSP] & mask_of(sab);
+	int rc;
+
+	if (modrm_ext(d) != 0)
+		return X86EMUL_UNHANDLEABLE;
+	rc = mem_read_val(d, X86EMUL_SEG_SS, sp, bytes, &val);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	rm_operand(d, &dst, bytes);
+	if (dst.mem && d->base_rsp)
+		dst.ea = (dst.ea + bytes) & mask_of(d->ad_bytes);
+	reg_set(d, X86EMUL_REG_RSP, sab, sp + bytes);
+	return opnd_write(d, &dst, val);
+}
+
+/*
+ * 8C MOV r/m, Sreg: a store writes the 16-bit selector whatever the operand size; a register
+ * gets it zero-extended to the operand size (SDM vol. 2 "MOV"). Sreg 6 and 7 are #UD.
+ */
+static int exec_mov_sreg(struct decoded *d)
+{
+	unsigned int sreg = modrm_ext(d);
+	struct operand dst;
+
+	if (sreg >= X86EMUL_NR_SEGS)
+		return raise_ud(d);
+	rm_operand(d, &dst, d->mod == 3 ? d->op_bytes : 2);
+	return opnd_write(d, &dst, d->c->ops->get_sel ? d->c->ops->get_sel(d->c, sreg) :
+						       d->c->seg_sel[sreg]);
+}
+
+
+/*
+ * F6/F7: /0 TEST imm, /2 NOT, /3 NEG, /4-/7 MUL IMUL DIV IDIV (exec_muldiv). /1 is TEST as well:
  * the APM's table A-6 says so, the SDM's leaves the cell blank, and Intel CPUs run it as TEST.
  */
 static int exec_grp3(struct decoded *d)
@@ -1180,7 +1531,7 @@ static int exec_grp3(struct decoded *d)
 	case 3:
 		break;
 	default:
-		return X86EMUL_UNHANDLEABLE;
+		return exec_muldiv(d);
 	}
 	rc = opnd_read(d, &dst, &val);
 	if (rc != X86EMUL_CONTINUE)
@@ -1193,7 +1544,7 @@ static int exec_grp3(struct decoded *d)
 	return opnd_write(d, &dst, val);
 }
 
-/* FE/FF /0 INC, /1 DEC: as ADD/SUB 1, but CF is kept */
+/* FE/FF /0 INC, /1 DEC: as ADD/SUB 1, but CF is kept; FF /6 PUSH */
 static int exec_incdec(struct decoded *d)
 {
 	unsigned int ext = modrm_ext(d);
@@ -1202,7 +1553,9 @@ static int exec_incdec(struct decoded *d)
 	int rc;
 
 	if (ext >= 2) {
-		/* FF /2-/6: CALL, JMP, PUSH; FE /2-/7 and FF /7 are #UD */
+		if (d->op.handler == H_GRP5 && ext == 6)
+			return exec_push_rm(d);
+		/* FF /2-/5: CALL, JMP; FE /2-/7 and FF /7 are #UD */
 		if (d->op.handler == H_GRP5 && ext < 7)
 			return X86EMUL_UNHANDLEABLE;
 		return raise_ud(d);
@@ -1684,6 +2037,14 @@ static int execute(struct decoded *d)
 		return exec_movbe(d);
 	case H_SSE:
 		return exec_sse(d);
+	case H_GRP2:
+		return exec_grp2(d);
+	case H_IMUL:
+		return exec_imul(d);
+	case H_POP_RM:
+		return exec_pop_rm(d);
+	case H_MOV_SREG:
+		return exec_mov_sreg(d);
 	}
 	return X86EMUL_UNHANDLEABLE;
 }
@@ -1725,7 +2086,10 @@ int x86emul_run(struct x86emul_ctxt *ctxt)
 	rc = decode(d);
 	if (rc != X86EMUL_CONTINUE)
 		return rc;
-	ctxt->two_mem_operands = d->op.handler == H_MOVS || d->op.handler == H_CMPS;
+	/* string moves and compares; PUSH and POP of memory: the stack is the other */
+	ctxt->two_mem_operands = d->op.handler == H_MOVS || d->op.handler == H_CMPS ||
+				 d->op.handler == H_POP_RM ||
+				 (d->op.handler == H_GRP5 && modrm_ext(d) == 6);
 	if (d->lock && !lock_allowed(d))
 		return raise_ud(d);
 	return execute_decoded(ctxt, d);

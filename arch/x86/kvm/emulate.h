@@ -92,6 +92,11 @@ struct x86emul_ops {
 	 */
 	void (*get_vreg)(struct x86emul_ctxt *ctxt, int idx, void *buf, unsigned int len);
 	void (*set_vreg)(struct x86emul_ctxt *ctxt, int idx, const void *buf, unsigned int len);
+	/*
+	 * The selector of segment seg (MOV r/m, Sreg), for callers that do not fill seg_sel[]
+	 * (KVM reads a segment only when an instruction needs it); NULL: seg_sel[] holds them.
+	 */
+	u16 (*get_sel)(struct x86emul_ctxt *ctxt, int seg);
 };
 
 struct x86emul_exception {
@@ -110,6 +115,8 @@ struct x86emul_ctxt {
 	enum x86emul_mode mode;
 	u64 cr0, cr4, xcr0;	/* SSE/AVX availability (#UD, #NM); CR4.LA57: canonical width */
 	u64 seg_base[X86EMUL_NR_SEGS];	/* 64-bit mode uses only FS's and GS's */
+	u16 seg_sel[X86EMUL_NR_SEGS];	/* the selectors (MOV r/m, Sreg) unless ops->get_sel */
+	bool ss_big;			/* SS.B: ESP, not SP, outside 64-bit mode */
 
 	/* in, and out when x86emul_run() returns X86EMUL_CONTINUE */
 	u64 regs[X86EMUL_NR_REGS];

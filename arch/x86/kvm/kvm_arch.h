@@ -247,6 +247,9 @@ struct kvm_vcpu_arch {
 	u64 mtrr_var[16];		/* base/mask pairs */
 	u64 xcr0;
 	u64 hwcr;			/* AMD MSR_K7_HWCR: McStatusWrEn only */
+	u64 misc_features;		/* MISC_FEATURES_ENABLES: CPUID faulting only */
+	u64 vm_cr;			/* AMD VM_CR: the guest's view (no nested SVM) */
+	u64 hsave_pa;			/* AMD VM_HSAVE_PA: kept, never used */
 	/* machine-check architecture (mce.c): MCG_* and CTL/STATUS/ADDR/MISC per bank */
 	u64 mcg_cap, mcg_status, mcg_ctl;
 	u64 mce_banks[KVM_MAX_MCE_BANKS * 4];

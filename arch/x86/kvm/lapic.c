@@ -786,10 +786,8 @@ int kvm_lapic_msr(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool write, bool 
 	u32 reg = (index - MSR_X2APIC_FIRST) << 4, v;
 
 	if (index == MSR_TSC_DEADLINE) {
-		/* without an in-kernel APIC: #GP for the guest, 0 for the VMM (as Linux KVM) */
+		/* without an in-kernel APIC: reads 0, writes dropped (as Linux KVM) */
 		if (!apic) {
-			if (!host)
-				return -ENOENT;
 			if (!write)
 				*data = 0;
 			return 0;

@@ -277,8 +277,18 @@ static void emul_set_vreg(struct x86emul_ctxt *ctxt, int idx, const void *buf, u
 	fpregs_unlock();
 }
 
+/* read only by MOV r/m, Sreg: not worth a segment read for every emulated instruction */
+static u16 emul_get_sel(struct x86emul_ctxt *ctxt, int seg)
+{
+	struct kvm_segment s;
+
+	kvm_x86_vendor->get_segment(emul_vcpu(ctxt), &s, seg);
+	return s.selector;
+}
+
 static const struct x86emul_ops mmio_emul_ops = {
 	.fetch = emul_fetch,
+	.get_sel = emul_get_sel,
 	.read = emul_read,
 	.write = emul_write,
 	.get_vreg = emul_get_vreg,
@@ -322,6 +332,7 @@ static void emul_init(struct kvm_vcpu *vcpu)
 	/* emulate.h numbers ES CS SS DS FS GS, as enum kvm_sreg does */
 	ops->get_segment(vcpu, &cs, VCPU_SREG_CS);
 	ops->get_segment(vcpu, &ss, VCPU_SREG_SS);
+	ctxt->ss_big = ss.db;
 	if (!(ctxt->cr0 & X86_CR0_PE))
 		ctxt->mode = X86EMUL_MODE_REAL;
 	else if (ctxt->rflags & X86_EFLAGS_VM)

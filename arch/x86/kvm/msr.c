@@ -10,11 +10,23 @@
 #include <asm/msr-index.h>
 #include <asm/kvm_para.h>
 
+#include "compat.h"
 #include "x86.h"
 
 #define MAX_IO_MSRS		256
 #define MTRR_CAP_VALUE		(8 | BIT(8) | BIT(10))	/* 8 variable, fixed, WC (SDM 11.11.1) */
 #define MTRR_DEF_TYPE_VALID	(0xffULL | BIT(10) | BIT(11))
+#define MTRR_PHYS_BASE_RSVD	GENMASK_ULL(11, 8)	/* and above MAXPHYADDR */
+#define MTRR_PHYS_MASK_RSVD	GENMASK_ULL(10, 0)
+/* AMD VM_CR (APM vol. 2 15.30.1): DPD R_INIT DIS_A20M LOCK SVMDIS */
+#define VM_CR_VALID		GENMASK_ULL(4, 0)
+#define VM_CR_LOCK		BIT_ULL(3)
+#define VM_CR_SVMDIS		BIT_ULL(4)
+/* MISC_ENABLE bits the guest may not change (#GP), and one whose writes are dropped */
+#define MISC_ENABLE_GUEST_RO	(MSR_IA32_MISC_ENABLE_BTS_UNAVAIL | \
+				 MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL)
+#define MISC_ENABLE_GUEST_KEPT	MSR_IA32_MISC_ENABLE_EMON
+#define CPUID_FAULT_ENABLE	BIT_ULL(0)		/* MISC_FEATURES_ENABLES */
 #define MSR_MTRR_FIX_64K	0x250
 #define MSR_MTRR_FIX_16K_80000	0x258
 #define MSR_MTRR_FIX_16K_A0000	0x259
@@ -22,19 +34,19 @@
 #define MSR_MTRR_FIX_4K_F8000	0x26f
 #define MSR_MTRR_PHYS_BASE0	0x200
 #define MSR_MTRR_PHYS_LAST	0x20f
-#define UCODE_REV_VALUE		0x100000000ULL
+#define UCODE_REV_DEFAULT	0x100000000ULL
 /* EFER bits a guest may set: SCE, LME, LMA (kept by the CPU), NXE */
 #define EFER_ALLOWED		(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
 /* bits 7:0 and 9 reserved, 10 (x2APIC) without an in-kernel APIC, and above MAXPHYADDR */
 #define APIC_BASE_RESERVED	(GENMASK_ULL(7, 0) | BIT_ULL(9) | BIT_ULL(10))
 #define APIC_DEFAULT_BASE	0xfee00000ULL
 /*
- * AMD HWCR (APM vol. 2 3.2.10): McStatusWrEn (bit 18) and TscFreqSel (bit 24: the TSC counts
- * at the P0 frequency, which is how a guest's TSC always counts here) are kept; the flush
- * filter, IGNNE and TLB cache disable bits are accepted and ignored (Linux writes 0x40), as
- * Linux KVM does (6.12's hwcr_msr_test checks every bit).
+ * AMD HWCR (APM vol. 2 3.2.10): McStatusWrEn (bit 18) is kept, and TscFreqSel (bit 24: the
+ * TSC counts at the P0 frequency, as a guest's TSC does here) where the stock KVM of the
+ * kernel we build for keeps it (compat.h); the flush filter, IGNNE and TLB cache disable
+ * bits are accepted and ignored (Linux writes 0x40), as Linux KVM does.
  */
-#define HWCR_KEPT		(BIT_ULL(18) | BIT_ULL(24))
+#define HWCR_KEPT		KVM_HWCR_KEPT
 #define HWCR_IGNORED		(BIT_ULL(3) | BIT_ULL(6) | BIT_ULL(8))
 
 /*
@@ -54,16 +66,36 @@ static const u32 msrs_to_save[] = {
 	MSR_KVM_STEAL_TIME,
 };
 
-/* DE_CFG bits a vCPU may have: LFENCE is dispatch-serializing when the host made it so */
+/*
+ * DE_CFG bits a vCPU may have: LFENCE is dispatch-serializing where the host CPU has it so
+ * (X86_FEATURE_LFENCE_RDTSC), as Linux KVM reports it.
+ */
 static u64 de_cfg_supported(void)
+{
+	if (!kvm_host_is_amd() || !boot_cpu_has(X86_FEATURE_LFENCE_RDTSC))
+		return 0;
+	return MSR_AMD64_DE_CFG_LFENCE_SERIALIZE;
+}
+
+/*
+ * The microcode revision a vCPU starts with and the feature MSR offers: the host's own, as
+ * Linux KVM gives it, or KVM's default where the host has none to read.
+ */
+static u64 ucode_rev_default(void)
 {
 	u64 v;
 
-	if (!kvm_host_is_amd())
-		return 0;
-	if (rdmsrl_safe(MSR_AMD64_DE_CFG, &v))
-		return 0;
-	return v & MSR_AMD64_DE_CFG_LFENCE_SERIALIZE;
+	if (rdmsrl_safe(MSR_IA32_UCODE_REV, &v))
+		return UCODE_REV_DEFAULT;
+	return v;
+}
+
+/* the guest's CPUID vendor is Intel (GenuineIntel in leaf 0) */
+static bool guest_vendor_intel(struct kvm_vcpu *vcpu)
+{
+	const struct kvm_cpuid_entry2 *e = kvm_find_cpuid_entry(vcpu, 0, 0);
+
+	return e && e->ebx == 0x756e6547 && e->ecx == 0x6c65746e && e->edx == 0x49656e69;
 }
 
 void kvm_msr_reset(struct kvm_vcpu *vcpu)
@@ -74,9 +106,13 @@ void kvm_msr_reset(struct kvm_vcpu *vcpu)
 				 MSR_IA32_MISC_ENABLE_BTS_UNAVAIL;
 	vcpu->arch.tsc_aux = 0;
 	vcpu->arch.tsc_adjust = 0;
-	vcpu->arch.platform_info = 0;
+	/* CPUID faulting is offered (and emulated, kvm_emulate_cpuid), as on Linux KVM */
+	vcpu->arch.platform_info = MSR_PLATFORM_INFO_CPUID_FAULT;
+	vcpu->arch.misc_features = 0;
+	vcpu->arch.vm_cr = 0;
+	vcpu->arch.hsave_pa = 0;
 	vcpu->arch.power_ctl = 0;
-	vcpu->arch.ucode_rev = UCODE_REV_VALUE;
+	vcpu->arch.ucode_rev = ucode_rev_default();
 	vcpu->arch.de_cfg = 0;
 	vcpu->arch.mtrr_def_type = 0;
 	memset(vcpu->arch.mtrr_fixed, 0, sizeof(vcpu->arch.mtrr_fixed));
@@ -93,7 +129,8 @@ void kvm_msr_reset(struct kvm_vcpu *vcpu)
 /*
  * Performance counters without a virtual PMU (no PMU in the guest's CPUID), and AMD
  * configuration MSRs guests read on their way up (SYSCFG for the MTRR setup, NB_CFG, TSEG,
- * INT_PENDING_MSG): read as 0, writes dropped, as Linux KVM does.
+ * INT_PENDING_MSG, DC_CFG, MMIO_CONF_BASE), and the Pentium machine-check MSRs: read as 0;
+ * writes dropped where msr_write_dropped() says so, as Linux KVM does.
  */
 static bool msr_reads_zero(u32 index)
 {
@@ -107,6 +144,10 @@ static bool msr_reads_zero(u32 index)
 	case MSR_AMD64_NB_CFG:
 	case MSR_K8_TSEG_ADDR:
 	case MSR_K8_INT_PENDING_MSG:
+	case MSR_AMD64_DC_CFG:
+	case MSR_FAM10H_MMIO_CONF_BASE:
+	case MSR_IA32_P5_MC_ADDR:
+	case MSR_IA32_P5_MC_TYPE:
 		return true;
 	default:
 		return false;
@@ -122,6 +163,7 @@ static bool msr_write_dropped(u32 index)
 	case MSR_P6_EVNTSEL0:
 	case MSR_P6_EVNTSEL1:
 	case MSR_AMD64_NB_CFG:
+	case MSR_AMD64_DC_CFG:
 		return true;
 	default:
 		return false;
@@ -184,12 +226,20 @@ static int write_tsc(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host)
 		kvm_set_tsc_offset(vcpu, next);
 		return 0;
 	}
-	if (!host && !guest_has_tsc_adjust(vcpu))
-		return 1;
+	/* without TSC_ADJUST in the guest's CPUID, writes are dropped (as Linux KVM) */
+	if (!guest_has_tsc_adjust(vcpu))
+		return 0;
 	if (!host)
 		kvm_set_tsc_offset(vcpu, offset + (data - vcpu->arch.tsc_adjust));
 	vcpu->arch.tsc_adjust = data;
 	return 0;
+}
+
+/* RDTSCP or RDPID in the guest's CPUID: the guest may use TSC_AUX */
+static bool guest_has_tsc_aux(struct kvm_vcpu *vcpu)
+{
+	return kvm_guest_has(vcpu, 0x80000001, 0, CPUID_REG_EDX, BIT(27)) ||
+	       kvm_guest_has(vcpu, 7, 0, CPUID_REG_ECX, BIT(22));
 }
 
 int kvm_msr_read(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool host)
@@ -202,8 +252,7 @@ int kvm_msr_read(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool host)
 		*data = kvm_guest_tsc(vcpu);
 		return 0;
 	case MSR_IA32_TSC_ADJUST:
-		if (!host && !guest_has_tsc_adjust(vcpu))
-			return 1;
+		/* readable whatever the CPUID says, as on Linux KVM */
 		*data = vcpu->arch.tsc_adjust;
 		return 0;
 	}
@@ -240,6 +289,8 @@ int kvm_msr_read(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool host)
 		*data = vcpu->arch.misc_enable;
 		return 0;
 	case MSR_TSC_AUX:
+		if (!host && !guest_has_tsc_aux(vcpu))
+			return 1;
 		*data = vcpu->arch.tsc_aux;
 		return 0;
 	case MSR_MTRRcap:
@@ -266,6 +317,19 @@ int kvm_msr_read(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool host)
 	case MSR_K7_HWCR:
 		*data = vcpu->arch.hwcr;
 		return 0;
+	case MSR_MISC_FEATURES_ENABLES:
+		*data = vcpu->arch.misc_features;
+		return 0;
+	case MSR_VM_CR:		/* AMD only (SVM's MSRs) */
+		if (!kvm_host_is_amd())
+			break;
+		*data = vcpu->arch.vm_cr;
+		return 0;
+	case MSR_VM_HSAVE_PA:
+		if (!kvm_host_is_amd())
+			break;
+		*data = vcpu->arch.hsave_pa;
+		return 0;
 	case MSR_PLATFORM_INFO:
 		/* api.rst 7.15: the guest reads it only while KVM_CAP_MSR_PLATFORM_INFO is on */
 		if (!host && !READ_ONCE(vcpu->kvm->arch.guest_reads_platform_info))
@@ -275,7 +339,6 @@ int kvm_msr_read(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool host)
 	case MSR_IA32_POWER_CTL:
 		*data = vcpu->arch.power_ctl;
 		return 0;
-	case MSR_MISC_FEATURES_ENABLES:
 	case MSR_IA32_PLATFORM_ID:
 	case MSR_IA32_DEBUGCTLMSR:
 		*data = 0;
@@ -343,11 +406,121 @@ static bool is_canonical(u64 addr)
 	return (u64)((s64)(addr << 16) >> 16) == addr;
 }
 
+/* SDM vol. 3A 11.11.2.x: the memory types an MTRR may hold (not 2, 3 or 7) */
+static bool mtrr_type_valid(u8 type)
+{
+	return type < 8 && ((1U << type) & 0x73);
+}
+
+static bool mtrr_fixed_valid(u64 data)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		if (!mtrr_type_valid(data >> (8 * i)))
+			return false;
+	return true;
+}
+
+/* PHYSBASEn (even) and PHYSMASKn (odd): reserved bits, and PHYSBASE's memory type */
+static bool mtrr_var_valid(struct kvm_vcpu *vcpu, u32 index, u64 data)
+{
+	u64 rsvd = ~0ULL << kvm_guest_maxphyaddr(vcpu);
+
+	if (index & 1)
+		return !(data & (rsvd | MTRR_PHYS_MASK_RSVD));
+	return !(data & (rsvd | MTRR_PHYS_BASE_RSVD)) && mtrr_type_valid(data);
+}
+
+/*
+ * AMD VM_CR (APM vol. 2 15.30.1), without nested SVM behind it: the five defined bits are
+ * kept; once SVMDIS is set, LOCK and SVMDIS no longer change (the write is taken all the
+ * same, as on Linux KVM).
+ */
+static int set_vm_cr(struct kvm_vcpu *vcpu, u64 data)
+{
+	u64 change = VM_CR_VALID;
+
+	if (data & ~VM_CR_VALID)
+		return 1;
+	if (vcpu->arch.vm_cr & VM_CR_SVMDIS)
+		change &= ~(VM_CR_LOCK | VM_CR_SVMDIS);
+	vcpu->arch.vm_cr = (vcpu->arch.vm_cr & ~change) | (data & change);
+	return 0;
+}
+
+/*
+ * AMD VM_HSAVE_PA: the guest writes a page-aligned address below its MAXPHYADDR (#GP
+ * otherwise); the VMM restores any value, kept page-aligned (Linux KVM's migration rule).
+ */
+static int set_hsave_pa(struct kvm_vcpu *vcpu, u64 data, bool host)
+{
+	if (!host && ((data & ~PAGE_MASK) || (data >> kvm_guest_maxphyaddr(vcpu))))
+		return 1;
+	vcpu->arch.hsave_pa = data & PAGE_MASK;
+	return 0;
+}
+
+/*
+ * MISC_ENABLE: the VMM sets any value; the guest may not change BTS/PEBS unavailable (#GP),
+ * and its writes to EMON (performance monitoring available) are dropped, as Linux KVM.
+ */
+static int set_misc_enable(struct kvm_vcpu *vcpu, u64 data, bool host)
+{
+	u64 old = vcpu->arch.misc_enable;
+
+	if (!host) {
+		if ((old ^ data) & MISC_ENABLE_GUEST_RO)
+			return 1;
+		data = (data & ~MISC_ENABLE_GUEST_KEPT) | (old & MISC_ENABLE_GUEST_KEPT);
+	}
+	if (!kvm_misc_enable_mwait_ok(vcpu, old, data))
+		return 1;
+	vcpu->arch.misc_enable = data;
+	return 0;
+}
+
+/*
+ * AMD HWCR: the bits Linux writes that change nothing here are ignored, the HWCR_KEPT ones
+ * kept. A write of nothing else (0) clears them, or, where the kernel's own KVM behaves
+ * so (compat.h: before 6.6), is taken but leaves McStatusWrEn as it was.
+ */
+static int set_hwcr(struct kvm_vcpu *vcpu, u64 data)
+{
+	data &= ~HWCR_IGNORED;
+	if (data & ~HWCR_KEPT)
+		return 1;
+	if (data || KVM_HWCR_ZERO_CLEARS)
+		vcpu->arch.hwcr = data;
+	return 0;
+}
+
+/*
+ * TSC_AUX: the guest needs RDTSCP or RDPID in its CPUID. For a guest of AMD's CPUID vendor
+ * bits 63:32 are dropped, as AMD CPUs do (Linux KVM on SVM); for Intel's they are #GP.
+ */
+static int set_tsc_aux(struct kvm_vcpu *vcpu, u64 data, bool host)
+{
+	if (!host && !guest_has_tsc_aux(vcpu))
+		return 1;
+	if ((data >> 32) && guest_vendor_intel(vcpu))
+		return 1;
+	vcpu->arch.tsc_aux = (u32)data;
+	return 0;
+}
+
 int kvm_msr_write(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host)
 {
 	u64 *slot;
 	int r;
 
+	/*
+	 * SYSENTER_ESP/EIP of a guest with AMD's CPUID vendor hold 32 bits on AMD hosts (as
+	 * Linux KVM's SVM backend)
+	 */
+	if ((index == MSR_IA32_SYSENTER_ESP || index == MSR_IA32_SYSENTER_EIP) &&
+	    kvm_host_is_amd() && !guest_vendor_intel(vcpu))
+		data = (u32)data;
 	if (msr_needs_canonical(index) && !is_canonical(data))
 		return 1;
 	if (index == MSR_IA32_CR_PAT && !pat_valid(data))
@@ -385,23 +558,29 @@ int kvm_msr_write(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host)
 		vcpu->arch.apic_base = data;
 		return 0;
 	case MSR_IA32_MISC_ENABLE:
-		if (!kvm_misc_enable_mwait_ok(vcpu, vcpu->arch.misc_enable, data))
-			return 1;
-		vcpu->arch.misc_enable = data;
-		return 0;
+		return set_misc_enable(vcpu, data, host);
 	case MSR_TSC_AUX:
-		if (data >> 32)
-			return 1;
-		vcpu->arch.tsc_aux = data;
-		return 0;
+		return set_tsc_aux(vcpu, data, host);
 	case MSR_MTRRdefType:
-		if (data & ~MTRR_DEF_TYPE_VALID)
+		if ((data & ~MTRR_DEF_TYPE_VALID) || !mtrr_type_valid(data))
 			return 1;
 		vcpu->arch.mtrr_def_type = data;
 		return 0;
 	case MSR_MTRR_PHYS_BASE0 ... MSR_MTRR_PHYS_LAST:
+		if (!mtrr_var_valid(vcpu, index, data))
+			return 1;
 		vcpu->arch.mtrr_var[index - MSR_MTRR_PHYS_BASE0] = data;
 		return 0;
+	case MSR_VM_CR:
+		if (!kvm_host_is_amd())
+			break;
+		return set_vm_cr(vcpu, data);
+	case MSR_VM_HSAVE_PA:
+		if (!kvm_host_is_amd())
+			break;
+		return set_hsave_pa(vcpu, data, host);
+	case MSR_FAM10H_MMIO_CONF_BASE:
+		return data ? 1 : 0;	/* reads 0; only 0 may be written (as Linux KVM) */
 	case MSR_IA32_UCODE_REV:
 		/* the VMM sets the revision; the guest writes 0 before CPUID to read it */
 		if (host)
@@ -410,37 +589,49 @@ int kvm_msr_write(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host)
 	case MSR_IA32_PERF_CAPABILITIES:
 		return host && !data ? 0 : 1;	/* the feature value (0) or nothing */
 	case MSR_AMD64_DE_CFG:
-		/* the VMM may set what the feature MSR offers; the guest may not change it */
-		if (!host || (data & ~de_cfg_supported()))
+		/*
+		 * The VMM may set what the feature MSR offers; the guest may write only
+		 * exactly that value (Linux KVM's rule).
+		 */
+		if (data & ~de_cfg_supported())
+			return 1;
+		if (!host && data != de_cfg_supported())
 			return 1;
 		vcpu->arch.de_cfg = data;
 		return 0;
 	case MSR_IA32_DEBUGCTLMSR:
-		return data ? 1 : 0;	/* no LBR or BTF for guests */
-	case MSR_PLATFORM_INFO:
 		/*
-		 * Written by the VMM only (api.rst 7.15). CPUID faulting (bit 31) is not
-		 * emulated, so a value offering it is refused.
+		 * No LBR virtualization: on AMD every value is taken and dropped, as Linux
+		 * KVM's SVM backend does without LBRV (it reads 0); elsewhere only 0.
 		 */
-		if (!host || (data & MSR_PLATFORM_INFO_CPUID_FAULT))
+		return data && !kvm_host_is_amd() ? 1 : 0;
+	case MSR_PLATFORM_INFO:
+		/* written by the VMM only (api.rst 7.15) */
+		if (!host)
 			return 1;
 		vcpu->arch.platform_info = data;
 		return 0;
 	case MSR_MISC_FEATURES_ENABLES:
-		/* CPUID faulting (bit 0) and ring-3 MWAIT (bit 1) are not offered */
-		return data ? 1 : 0;
+		/*
+		 * CPUID faulting (bit 0) where PLATFORM_INFO offers it (kvm_emulate_cpuid);
+		 * ring-3 MWAIT (bit 1) is not offered
+		 */
+		if (data & ~CPUID_FAULT_ENABLE)
+			return 1;
+		if (data && !(vcpu->arch.platform_info & MSR_PLATFORM_INFO_CPUID_FAULT))
+			return 1;
+		vcpu->arch.misc_features = data;
+		return 0;
 	case MSR_IA32_POWER_CTL:
 		vcpu->arch.power_ctl = data;	/* no power management behind it: kept */
 		return 0;
 	case MSR_K7_HWCR:
-		data &= ~HWCR_IGNORED;
-		if (data & ~HWCR_KEPT)
-			return 1;
-		vcpu->arch.hwcr = data;
-		return 0;
+		return set_hwcr(vcpu, data);
 	}
 	slot = mtrr_fixed_slot(vcpu, index);
 	if (slot) {
+		if (!mtrr_fixed_valid(data))
+			return 1;
 		*slot = data;
 		return 0;
 	}
@@ -560,7 +751,7 @@ static int feature_msr_value(u32 index, u64 *data)
 {
 	switch (index) {
 	case MSR_IA32_UCODE_REV:
-		*data = UCODE_REV_VALUE;	/* what a vCPU reads until the VMM sets another */
+		*data = ucode_rev_default();	/* what a vCPU reads until the VMM sets another */
 		return 0;
 	case MSR_IA32_PERF_CAPABILITIES:
 		*data = 0;			/* no virtual PMU: no capability */

@@ -205,6 +205,65 @@ u64 kvm_cr4_reserved(struct kvm_vcpu *vcpu)
 }
 EXPORT_SYMBOL_GPL(kvm_cr4_reserved);
 
+/*
+ * MOV to CR4 (0F 22 /r, reg 4), intercepted so that the guest's CPUID, not the host CPU,
+ * decides which bits exist (as on Linux KVM: a bit the CPUID does not offer is #GP(0)).
+ * Without decode assists the instruction is read at RIP: legacy prefixes, REX in 64-bit
+ * mode, then the opcode; the r/m field is a general-purpose register (64-bit in 64-bit
+ * mode, else 32). #GP(0) also at CPL > 0 and VM86, for PAE cleared in long mode, and for
+ * PCIDE set outside long mode or with CR3[11:0] not 0 (SDM vol. 3A 2.5, 4.10.1). The guest's
+ * TLB is flushed: a CR4 write that changes paging bits does so on the CPU.
+ */
+int kvm_emulate_mov_cr4(struct kvm_vcpu *vcpu)
+{
+	const struct kvm_x86_ops *ops = kvm_x86_vendor;
+	unsigned long *regs = vcpu->arch.regs;
+	u64 val, old = ops->get_cr(vcpu, 4), efer = ops->get_efer(vcpu);
+	struct kvm_segment cs, ss;
+	unsigned int i = 0;
+	u8 insn[15], rex = 0;
+
+	ops->get_segment(vcpu, &cs, VCPU_SREG_CS);
+	ops->get_segment(vcpu, &ss, VCPU_SREG_SS);
+	if (kvm_fetch_at_rip(vcpu, insn, 3, NULL))
+		return kvm_exit_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION,
+					       regs[VCPU_REGS_RIP]);
+	if (insn[0] != 0x0f && kvm_fetch_at_rip(vcpu, insn, sizeof(insn), NULL))
+		return kvm_exit_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION,
+					       regs[VCPU_REGS_RIP]);
+	for (; i < sizeof(insn) - 3; i++) {
+		u8 b = insn[i];
+
+		if (b != 0x26 && b != 0x2e && b != 0x36 && b != 0x3e && b != 0x64 &&
+		    b != 0x65 && b != 0x66 && b != 0x67 && b != 0xf2 && b != 0xf3)
+			break;
+	}
+	if (cs.l && (efer & EFER_LMA) && (insn[i] & 0xf0) == 0x40)
+		rex = insn[i++];
+	if (insn[i] != 0x0f || insn[i + 1] != 0x22 || ((insn[i + 2] >> 3) & 7) != 4 ||
+	    (rex & 4))
+		return kvm_exit_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION,
+					       regs[VCPU_REGS_RIP]);
+	val = regs[(insn[i + 2] & 7) | (rex & 1 ? 8 : 0)];
+	if (!(cs.l && (efer & EFER_LMA)))
+		val = (u32)val;
+	if ((kvm_get_rflags(vcpu) & X86_EFLAGS_VM) ||
+	    (ss.dpl && (ops->get_cr(vcpu, 0) & X86_CR0_PE)) ||
+	    (val & kvm_cr4_reserved(vcpu)) ||
+	    ((efer & EFER_LMA) && !(val & X86_CR4_PAE)) ||
+	    ((val & X86_CR4_PCIDE) && !(old & X86_CR4_PCIDE) &&
+	     (!(efer & EFER_LMA) || (ops->get_cr(vcpu, 3) & 0xfff)))) {
+		kvm_queue_exception(vcpu, GP_VECTOR, true, 0);
+		return 1;
+	}
+	ops->set_cr(vcpu, 4, val);
+	vcpu->arch.tlb_flush_guest = true;
+	regs[VCPU_REGS_RIP] += i + 3;
+	ops->set_interrupt_shadow(vcpu, 0);
+	return 1;
+}
+EXPORT_SYMBOL_GPL(kvm_emulate_mov_cr4);
+
 /* The checks Linux KVM makes on KVM_SET_SREGS (EINVAL when one fails). */
 static bool sregs_valid(struct kvm_vcpu *vcpu, const struct kvm_sregs *s)
 {

@@ -13,7 +13,7 @@
 #include "params.h"
 
 /* cpuid.c */
-void kvm_emulate_cpuid(struct kvm_vcpu *vcpu);
+bool kvm_emulate_cpuid(struct kvm_vcpu *vcpu);
 const struct kvm_cpuid_entry2 *kvm_find_cpuid_entry(struct kvm_vcpu *vcpu, u32 function,
 						    u32 index);
 long kvm_dev_ioctl_get_supported_cpuid(struct kvm_cpuid2 __user *ucpuid);
@@ -203,6 +203,7 @@ long kvm_vm_ioctl_nr_mmu_pages(struct kvm *kvm, unsigned int ioctl, unsigned lon
 
 /* vcpu.c */
 u64 kvm_cr4_reserved(struct kvm_vcpu *vcpu);
+int kvm_emulate_mov_cr4(struct kvm_vcpu *vcpu);
 /* the state of KVM_GET/SET_REGS and SREGS (set_sregs: 0 or -EINVAL, nothing changed) */
 void kvm_get_regs(struct kvm_vcpu *vcpu, struct kvm_regs *r);
 void kvm_set_regs(struct kvm_vcpu *vcpu, const struct kvm_regs *r);

@@ -2571,10 +2571,10 @@ static void test_unhandleable(void)
 	static const struct { const char *name, *bytes; unsigned int len; } u[] = {
 		{ "fld dword [rbx]", "\xd9\x03", 2 },
 		{ "cpuid", "\x0f\xa2", 2 },
-		{ "mul dword [rbx]", "\xf7\x23", 2 },
-		{ "div qword [rbx+8]", "\x48\xf7\x73\x08", 4 },
+		{ "shld dword [rbx], eax, 1", "\x0f\xa4\x03\x01", 4 },
+		{ "jmp qword [rbx+8]", "\xff\x63\x08", 3 },
 		{ "call [rbx]", "\xff\x13", 2 },
-		{ "push qword [rbx]", "\xff\x33", 2 },
+		{ "pushf", "\x9c", 1 },
 		{ "mov ds, [rbx]", "\x8e\x1b", 2 },
 		{ "in al, dx", "\xec", 1 },
 		{ "movdqa xmm0, xmm1 (register form)", "\x66\x0f\x6f\xc1", 4 },

@@ -15,8 +15,11 @@
 #  - KVM_RUN from odd states: a real-mode RIP beyond CS.limit (stock delivers #GP, ours
 #    reports an emulation failure); guest state VMRUN refuses (stock KVM_EXIT_FAIL_ENTRY
 #    0xffffffff, ours an internal error);
-#  - MSRs: counts from KVM_GET/SET_MSRS where one module knows an MSR the other does not;
-#    feature MSRs (ARCH_CAPABILITIES missing on ours, PATCH_LEVEL a different value);
+#  - MSRs: counts from KVM_GET/SET_MSRS where one module knows an MSR the other does not
+#    (host access to SPEC_CTRL, TSC_RATIO, Hyper-V's, ARCH_CAPABILITIES); feature MSRs
+#    (ARCH_CAPABILITIES missing on ours). The MSRs a guest touches follow stock's rules
+#    since msr_test (VM_CR, VM_HSAVE_PA, DEBUGCTL, TSC_DEADLINE, TSC_ADJUST, P5_MC_*, MTRRs,
+#    HWCR, DE_CFG, PATCH_LEVEL from the host, PLATFORM_INFO, TSC_AUX, SYSENTER_ESP/EIP);
 #  - KVM_SET_LAPIC read back: stock keeps the register page as given (TPR's upper bits,
 #    PPR), ours applies the register semantics (TPR 8 bits, PPR from TPR/ISR, LVT masks);
 #  - KVM_SET_FPU with reserved MXCSR bits, KVM_SET_DEBUGREGS (ours reads DR6/DR7 back with

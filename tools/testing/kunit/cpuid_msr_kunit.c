@@ -587,8 +587,20 @@ static const struct msr_case msr_cases[] = {
 	{ "APIC base reserved bit 9", MSR_IA32_APICBASE, 0xfee00a00ULL, GUEST, 1 },
 	{ "APIC base x2APIC (no in-kernel APIC)", MSR_IA32_APICBASE, 0xfee00c00ULL, GUEST, 1 },
 	{ "APIC base above MAXPHYADDR 36", MSR_IA32_APICBASE, 0x1000000000ULL | 0x800, GUEST, 1 },
-	{ "TSC_AUX 32 bits", MSR_TSC_AUX, 0xffffffffULL, GUEST, 0, true },
-	{ "TSC_AUX bit 32", MSR_TSC_AUX, 0x100000000ULL, GUEST, 1 },
+	{ "TSC_AUX 32 bits", MSR_TSC_AUX, 0xffffffffULL, HOST, 0, true },
+	{ "TSC_AUX bit 32 dropped (AMD vendor)", MSR_TSC_AUX, 0x100000000ULL, HOST, 0 },
+	{ "TSC_AUX without RDTSCP/RDPID", MSR_TSC_AUX, 1, GUEST, 1 },
+	{ "MTRRdefType type 2", MSR_MTRRdefType, 0xc02, GUEST, 1 },
+	{ "MTRR base type 7", MSR_MTRR_PHYS_BASE0, 0x1000007ULL, GUEST, 1 },
+	{ "MTRR mask reserved bit 0", MSR_MTRR_PHYS_BASE0 + 1, 0x800ULL | 1, GUEST, 1 },
+	{ "MTRR fixed type 3", MSR_MTRR_FIX_64K, 0x0606060606060603ULL, GUEST, 1 },
+	{ "VM_CR SVMDIS", MSR_VM_CR, 0x10, GUEST, 0, true },
+	{ "VM_CR reserved bit 5", MSR_VM_CR, 0x20, GUEST, 1 },
+	{ "VM_HSAVE_PA page", MSR_VM_HSAVE_PA, 0x7000, GUEST, 0, true },
+	{ "VM_HSAVE_PA unaligned", MSR_VM_HSAVE_PA, 0x7008, GUEST, 1 },
+	{ "MMIO_CONF_BASE 0", MSR_FAM10H_MMIO_CONF_BASE, 0, GUEST, 0, true },
+	{ "MMIO_CONF_BASE other", MSR_FAM10H_MMIO_CONF_BASE, 1, GUEST, 1 },
+	{ "P5_MC_ADDR write", MSR_IA32_P5_MC_ADDR, 0, GUEST, KVM_MSR_UNKNOWN },
 	{ "MTRRdefType E FE WB", MSR_MTRRdefType, 0xc06, GUEST, 0, true },
 	{ "MTRRdefType reserved bit 12", MSR_MTRRdefType, 0x1c06, GUEST, 1 },
 	{ "MTRR variable 15", MSR_MTRR_PHYS_LAST, 0xfff000800ULL, GUEST, 0, true },
@@ -597,19 +609,19 @@ static const struct msr_case msr_cases[] = {
 	{ "HWCR McStatusWrEn kept", MSR_K7_HWCR, BIT_ULL(18), GUEST, 0, true },
 	{ "HWCR bit 0", MSR_K7_HWCR, BIT_ULL(0), GUEST, 1 },
 	{ "DEBUGCTL 0", MSR_IA32_DEBUGCTLMSR, 0, GUEST, 0, true },
-	{ "DEBUGCTL LBR", MSR_IA32_DEBUGCTLMSR, 1, GUEST, 1 },
+	{ "DEBUGCTL LBR dropped (no LBRV)", MSR_IA32_DEBUGCTLMSR, 1, GUEST, 0 },
 	{ "UCODE_REV write 0", MSR_IA32_UCODE_REV, 0, GUEST, 0 },
 	{ "UCODE_REV from the host", MSR_IA32_UCODE_REV, 0x1000065, HOST, 0, true },
 	{ "PERF_CAPABILITIES 0 from the host", MSR_IA32_PERF_CAPABILITIES, 0, HOST, 0, true },
 	{ "PERF_CAPABILITIES full-width writes", MSR_IA32_PERF_CAPABILITIES, BIT_ULL(13), HOST, 1 },
 	{ "PERF_CAPABILITIES without PDCM", MSR_IA32_PERF_CAPABILITIES, 0, GUEST, 1 },
-	{ "TSC_ADJUST from the host", MSR_IA32_TSC_ADJUST, 0x123456789ULL, HOST, 0, true },
-	{ "TSC_ADJUST without CPUID 7 EBX[1]", MSR_IA32_TSC_ADJUST, 0, GUEST, 1 },
+	{ "TSC_ADJUST without CPUID 7 EBX[1]: dropped", MSR_IA32_TSC_ADJUST, 5, GUEST, 0 },
 	{ "PLATFORM_INFO from the host", MSR_PLATFORM_INFO, 0xff00, HOST, 0, true },
-	{ "PLATFORM_INFO CPUID faulting", MSR_PLATFORM_INFO, BIT_ULL(31), HOST, 1 },
+	{ "PLATFORM_INFO CPUID faulting", MSR_PLATFORM_INFO, BIT_ULL(31), HOST, 0, true },
 	{ "PLATFORM_INFO from the guest", MSR_PLATFORM_INFO, 0, GUEST, 1 },
 	{ "MISC_FEATURES_ENABLES 0", MSR_MISC_FEATURES_ENABLES, 0, GUEST, 0, true },
-	{ "MISC_FEATURES_ENABLES CPUID faulting", MSR_MISC_FEATURES_ENABLES, 1, GUEST, 1 },
+	{ "MISC_FEATURES_ENABLES CPUID faulting", MSR_MISC_FEATURES_ENABLES, 1, GUEST, 0, true },
+	{ "MISC_FEATURES_ENABLES ring-3 MWAIT", MSR_MISC_FEATURES_ENABLES, 2, GUEST, 1 },
 	{ "POWER_CTL kept", MSR_IA32_POWER_CTL, 0x1234, GUEST, 0, true },
 	{ "perf counter write dropped", MSR_K7_PERFCTR0, 0x1234, GUEST, 0 },
 	{ "an MSR nobody knows", 0xdeadbeef, 0, HOST, KVM_MSR_UNKNOWN },
@@ -720,7 +732,9 @@ static void msr_reset_values(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, kvm_msr_read(vcpu, MSR_MTRRdefType, &data, false), 0);
 	KUNIT_EXPECT_EQ(test, data, 0ULL);
 	KUNIT_ASSERT_EQ(test, kvm_msr_read(vcpu, MSR_IA32_UCODE_REV, &data, false), 0);
-	KUNIT_EXPECT_EQ(test, data, 0x100000000ULL);
+	KUNIT_EXPECT_EQ(test, data, ucode_rev_default());
+	KUNIT_ASSERT_EQ(test, kvm_msr_read(vcpu, MSR_PLATFORM_INFO, &data, true), 0);
+	KUNIT_EXPECT_EQ(test, data, (u64)MSR_PLATFORM_INFO_CPUID_FAULT);
 	KUNIT_ASSERT_EQ(test, kvm_msr_read(vcpu, MSR_K7_PERFCTR0, &data, false), 0);
 	KUNIT_EXPECT_EQ(test, data, 0ULL);
 	KUNIT_ASSERT_EQ(test, kvm_msr_read(vcpu, MSR_AMD64_SYSCFG, &data, false), 0);

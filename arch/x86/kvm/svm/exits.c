@@ -59,8 +59,8 @@ static int svm_exit_monitor_mwait(struct kvm_vcpu *vcpu)
 
 static int svm_exit_cpuid(struct kvm_vcpu *vcpu)
 {
-	kvm_emulate_cpuid(vcpu);
-	svm_skip_instruction(vcpu, 2);		/* 0f a2 */
+	if (kvm_emulate_cpuid(vcpu))
+		svm_skip_instruction(vcpu, 2);	/* 0f a2 */
 	return 1;
 }
 
@@ -188,10 +188,17 @@ static int svm_exit_dr(struct kvm_vcpu *vcpu)
 	return kvm_handle_dr_access(vcpu);
 }
 
+/* MOV to CR4: checked against the guest's CPUID (vcpu.c) */
+static int svm_exit_write_cr4(struct kvm_vcpu *vcpu)
+{
+	return kvm_emulate_mov_cr4(vcpu);
+}
+
 typedef int (*svm_exit_handler)(struct kvm_vcpu *vcpu);
 
 static const svm_exit_handler svm_exit_handlers[SVM_EXIT_MAX] = {
 	[SVM_EXIT_READ_DR0 ... SVM_EXIT_WRITE_DR0 + 15] = svm_exit_dr,
+	[SVM_EXIT_WRITE_CR4]	= svm_exit_write_cr4,
 	[SVM_EXIT_INTR]		= svm_exit_intr,
 	[SVM_EXIT_NMI]		= svm_exit_interrupt,
 	[SVM_EXIT_SMI]		= svm_exit_interrupt,

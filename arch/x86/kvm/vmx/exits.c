@@ -57,8 +57,8 @@ static int vmx_exit_triple_fault(struct kvm_vcpu *vcpu)
 
 static int vmx_exit_cpuid(struct kvm_vcpu *vcpu)
 {
-	kvm_emulate_cpuid(vcpu);
-	vmx_skip_instruction(vcpu);
+	if (kvm_emulate_cpuid(vcpu))
+		vmx_skip_instruction(vcpu);
 	return 1;
 }
 

@@ -357,6 +357,40 @@ struct mmio_case {
 	X(lbtri,    "lock btrl $5, 0x488(%rbx)",	"r4@488 w4@488", BITOP)		\
 	X(lbtc,     "lock btcl %ecx, 0x48c(%rbx)",	"r4@48c w4@48c", .in.rcx = 12, BITOP)
 
+/*
+ * Shifts, rotates, MUL IMUL DIV IDIV, PUSH/POP of memory. Their undefined flags are compared
+ * too: KVM runs them on the host CPU, the one this process runs on. PUSH and POP go through
+ * the stack of the test itself, so each is paired with the opposite one on a register.
+ */
+#define DIV_MEM			MEM(0x7a0, 0x0000000312345679ULL)
+#define ARITH_CASES(X)								\
+	X(shl64,    "shlq $3, 0x700(%rbx)",		"r8@700 w8@700")		\
+	X(shr32cl,  "shrl %cl, 0x708(%rbx)",		"r4@708 w4@708", .in.rcx = 7)	\
+	X(sar16,    "sarw $9, 0x70c(%rbx)",		"r2@70c w2@70c",		\
+	  MEM(0x70c, 0x8421))								\
+	X(sal8by1,  "salb 0x710(%rbx)",			"r1@710 w1@710", MEM(0x710, 0xc1)) \
+	X(rol64cl,  "rolq %cl, 0x718(%rbx)",		"r8@718 w8@718", .in.rcx = 67)	\
+	X(ror8,     "rorb $5, 0x720(%rbx)",		"r1@720 w1@720")		\
+	X(rcl32,    "rcll 0x724(%rbx)",			"r4@724 w4@724", FL(CF))	\
+	X(rcr16cl,  "rcrw %cl, 0x728(%rbx)",		"r2@728 w2@728", .in.rcx = 20, FL(CF)) \
+	X(mul32,    "mull 0x730(%rbx)",			"r4@730")			\
+	X(mul8,     "mulb 0x734(%rbx)",			"r1@734")			\
+	X(imul64,   "imulq 0x738(%rbx)",		"r8@738", MEM(0x738, -3ULL))	\
+	X(imul16,   "imulw 0x740(%rbx)",		"r2@740")			\
+	X(imul2_32, "imul 0x744(%rbx), %ecx",		"r4@744")			\
+	X(imul3_16, "imul $-3, 0x748(%rbx), %dx",	"r2@748")			\
+	X(imul3_64, "imul $0x12345, 0x750(%rbx), %rsi",	"r8@750")			\
+	X(div32,    "divl 0x7a0(%rbx)",			"r4@7a0", DIV_MEM, .in.rdx = 5)	\
+	X(div8,     "divb 0x7a3(%rbx)",			"r1@7a3", DIV_MEM, .in.rax = 0x734) \
+	X(idiv64,   "idivq 0x7a0(%rbx)",		"r8@7a0", DIV_MEM,		\
+	  .in.rdx = -1ULL, .in.rax = -0x1234567ULL)					\
+	X(idiv16,   "idivw 0x7a0(%rbx)",		"r2@7a0", DIV_MEM,		\
+	  .in.rdx = 0xffff, .in.rax = 0x8000)						\
+	X(push64,   "pushq 0x760(%rbx); popq %rax",	"r8@760")			\
+	X(push16,   "pushw 0x768(%rbx); popw %cx",	"r2@768")			\
+	X(pop64,    "pushq %rdx; popq 0x770(%rbx)",	"w8@770")			\
+	X(pop16,    "pushw %si; popw 0x778(%rbx)",	"w2@778")
+
 #define SSE_CASES(X)								\
 	X(dqu_ld,   "movdqu 0x500(%rbx), %xmm0",	"r8@500 r8@508")		\
 	X(dqu_st,   "movdqu %xmm1, 0x513(%rbx)",	"w8@513 w8@51b")		\
@@ -416,7 +450,7 @@ struct mmio_case {
 
 #define ALL_CASES(X)								\
 	MOV_CASES(X) EXT_CASES(X) STRING_CASES(X) ALU_CASES(X) RMW_CASES(X)	\
-	BT_CASES(X) SSE_CASES(X) SSE_MOVQ_CASES(X) AVX_CASES(X) CROSS_CASES(X)
+	BT_CASES(X) ARITH_CASES(X) SSE_CASES(X) SSE_MOVQ_CASES(X) AVX_CASES(X) CROSS_CASES(X)
 
 asm(".pushsection .text\n" ALL_CASES(CASE_ASM) ".popsection\n");
 ALL_CASES(CASE_DECL)
@@ -427,6 +461,7 @@ static const struct mmio_case string_cases[] = { STRING_CASES(CASE_ENTRY) };
 static const struct mmio_case alu_cases[] = { ALU_CASES(CASE_ENTRY) };
 static const struct mmio_case rmw_cases[] = { RMW_CASES(CASE_ENTRY) };
 static const struct mmio_case bt_cases[] = { BT_CASES(CASE_ENTRY) };
+static const struct mmio_case arith_cases[] = { ARITH_CASES(CASE_ENTRY) };
 static const struct mmio_case sse_cases[] = { SSE_CASES(CASE_ENTRY) };
 static const struct mmio_case sse_movq_cases[] = { SSE_MOVQ_CASES(CASE_ENTRY) };
 static const struct mmio_case avx_cases[] = { AVX_CASES(CASE_ENTRY) };
@@ -450,6 +485,7 @@ static const struct case_group groups[] = {
 	GROUP("ADD OR ADC SBB AND SUB XOR CMP TEST, LOCK", alu_cases),
 	GROUP("NOT NEG INC DEC XCHG XADD CMPXCHG CMPXCHG8B", rmw_cases),
 	GROUP("BT BTS BTR BTC", bt_cases),
+	GROUP("SHL SHR SAR ROL ROR RCL RCR, MUL IMUL DIV IDIV, PUSH/POP of memory", arith_cases),
 	GROUP("SSE 16-byte moves", sse_cases),
 	GROUP("SSE MOVD/MOVQ", sse_movq_cases, .optional = true),
 	GROUP("AVX VMOVDQU/VMOVUPS 16 and 32 bytes", avx_cases, .optional = true,
