@@ -19,6 +19,8 @@ TAP=pvtap0
 limit=$(pv_limit 90)
 
 echo "TAP version 13"
+STAGE=$(pv_stage)
+echo "# nested guests boot at qemu-boot-guest stage $STAGE ($( [ "$STAGE" = 2 ] && echo "in-kernel interrupt controllers, irqfd" || echo "interrupt controller in QEMU"))"
 n=0
 for row in $ROWS; do n=$((n + 5)); done
 echo "1..$n"
@@ -46,7 +48,7 @@ for row in $ROWS; do
 	listener=$!
 	exec 9>"$RX.hold"
 	QEMU_BOOT_APPEND="quiet vmtest.run=/scenario/net.sh pvdev.net_mib=$MIB pvdev.pings=$PINGS" \
-		qemu-boot-guest --stage 2 --smp 1 --limit "$limit" --log "$LOG" -- \
+		qemu-boot-guest --stage "$STAGE" --smp 1 --limit "$limit" --log "$LOG" -- \
 		-netdev "tap,id=net0,ifname=$TAP,script=no,downscript=no,vhost=$row" \
 		-device virtio-net-pci,netdev=net0,mac=52:54:00:12:34:56,romfile= >"$LOG.report" &
 	boot=$!

@@ -13,13 +13,14 @@ LOG=/tmp/virtio_blk_test.console
 MIB=64
 SEED=20
 limit=$(pv_limit 80)
-PIN=${PVDEV_PIN:-}
 
 echo "TAP version 13"
+STAGE=$(pv_stage)
+echo "# nested guests boot at qemu-boot-guest stage $STAGE ($( [ "$STAGE" = 2 ] && echo "in-kernel interrupt controllers, irqfd" || echo "interrupt controller in QEMU"))"
 echo "1..4"
 rm -f "$IMG"
 truncate -s ${MIB}M "$IMG"
-report=$(QEMU_BOOT_APPEND="quiet vmtest.run=/scenario/blk.sh" $PIN qemu-boot-guest --stage ${PVDEV_STAGE:-2} \
+report=$(QEMU_BOOT_APPEND="quiet vmtest.run=/scenario/blk.sh" qemu-boot-guest --stage "$STAGE" \
 	--smp 1 --limit "$limit" --log "$LOG" -- \
 	-drive "file=$IMG,if=none,id=disk0,format=raw" \
 	-device virtio-blk-pci,drive=disk0,ioeventfd=on)
