@@ -64,7 +64,7 @@ for row in $ROWS; do
 		if [ -n "$qemu" ] && [ -z "$vhost" ]; then
 			# vhost_net's worker: a kernel thread named vhost-<owner pid>
 			for c in /proc/[0-9]*/comm; do
-				read -r name <"$c" 2>/dev/null || continue
+				name=$(cat "$c" 2>/dev/null) || continue
 				[ "$name" = "vhost-$qemu" ] && vhost="${c%/comm}" && break
 			done
 		fi
