@@ -148,6 +148,8 @@ help:
 	@echo '           built once into /var/cache/kvm-ours; KUnit suites and a kmemleak scan'
 	@echo '           in make check; KUNIT=0 skips the suites)'
 	@echo '           WORKDIR=dir (the harness work directory: one per concurrent run)'
+	@echo '           DEMO=net|blk|balloon|ksm|migrate|libvirt|perf (make run: an end-to-end'
+	@echo '           scenario instead of the plain boot, live, with its checks)'
 	@echo '           QEMU_STAGE=1|2 (make run: the interrupt controller in userspace, or QEMU'"'"'s'
 	@echo '           defaults with the in-kernel irqchip) QEMU_SMP=n (stage 2 vCPUs, default 2)'
 	@echo '           BENCH_ARGS="-r REPS NAME..." BENCH_WORKDIR=dir (make bench)'
@@ -225,9 +227,32 @@ check-intel:
 	$(MAKE) check VMHOST=intel
 
 # The summary line again at the end, after the host's power-off messages.
+# make run DEMO=NAME: instead of the plain boot, one of the end-to-end scenarios, live: the
+# selftest script that checks it (its TAP lines, then its summary): net (vhost-net and
+# userspace virtio-net: TCP and ping6 over a tap link), blk, balloon, ksm (two guests
+# merged), migrate (live migration, in-kernel irqchip, 2 vCPUs), libvirt, perf (perf kvm
+# stat and trace-cmd). The bundle extras come with the test (its qemu.list line).
+DEMO ?=
+DEMO_TEST.net := vhost_net_test
+DEMO_TEST.blk := virtio_blk_test
+DEMO_TEST.balloon := virtio_balloon_test
+DEMO_TEST.ksm := ksm_two_guests_test
+DEMO_TEST.migrate := live_migration_stage2_test
+DEMO_TEST.libvirt := libvirt_test
+DEMO_TEST.perf := perf_kvm_stat_test
+
 run: modules selftests
+ifneq ($(DEMO),)
+	@test -n "$(DEMO_TEST.$(DEMO))" || { echo "make run: DEMO is one of net blk balloon ksm" \
+		"migrate libvirt perf, not '$(DEMO)'" >&2; exit 2; }
+	@rc=0; $(VMTEST) $(VMTEST_ARGS) --qemu-extra "$$(awk '$$1 == "$(DEMO_TEST.$(DEMO))" \
+		{ $$1 = ""; print }' $(SELFTESTS)/qemu.list)" --run "./$(DEMO_TEST.$(DEMO))" || rc=$$?; \
+	echo "make run DEMO=$(DEMO): $(DEMO_TEST.$(DEMO)) $$(test $$rc = 0 && echo passed || echo failed) on $(KVM) KVM"; \
+	exit $$rc
+else
 	@rc=0; $(VMTEST) $(VMTEST_ARGS) --qemu --run "$(RUN_CMD)" || rc=$$?; \
 	sed -n 's/\r$$//; /^summary: /p' $(VM_WORKDIR)/console.log | tail -n 1; exit $$rc
+endif
 
 shell: modules selftests
 	$(VMTEST) $(VMTEST_ARGS) --qemu --shell
