@@ -42,16 +42,7 @@ static void timer_handler(struct ex_regs *regs)
 
 /* The MSRs the guest writes, and what it writes there (values each keeps exactly). */
 static const struct { uint32_t index; uint64_t value; } guest_msrs[] = {
-	{ MSR_STAR, 0x0023001000000000ULL },
-	{ MSR_LSTAR, 0xffffffff81e00000ULL },
-	{ MSR_CSTAR, 0xffffffff81e01000ULL },
-	{ MSR_SYSCALL_MASK, 0x47700 },
-	{ MSR_KERNEL_GS_BASE, 0xffff88807fc00000ULL },
-	{ MSR_IA32_SYSENTER_CS, 0x10 },
-	{ MSR_IA32_SYSENTER_ESP, 0xfffe0000 },
-	{ MSR_IA32_SYSENTER_EIP, 0x81e02000 },
-	{ MSR_IA32_CR_PAT, 0x0407050600070106ULL },
-	{ MSR_TSC_AUX, 0x1234 },
+	KEPT_MSR_VALUES
 };
 #define NR_GUEST_MSRS	(sizeof(guest_msrs) / sizeof(guest_msrs[0]))
 

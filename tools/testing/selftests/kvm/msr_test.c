@@ -10,6 +10,7 @@
  * Also MOV to CR4 with the same CPUID: a bit the CPUID does not offer is #GP(0), whatever
  * the host CPU has (KVM intercepts CR4 writes to make it so).
  */
+#include <sys/utsname.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 
@@ -39,6 +40,7 @@ enum { RD, WR };
 #define ANY	0x5a5a5a5a5a5a5a5aULL	/* a read whose value is not checked */
 #define DE_CFG_FEATURE	0xfeedULL	/* replaced by the feature MSR's value */
 #define UCODE_FEATURE	0xfeeeULL	/* likewise */
+#define HWCR_AFTER_ZERO	0xfeefULL	/* replaced by what the host kernel's KVM keeps */
 
 struct msr_op {
 	uint32_t msr;
@@ -46,6 +48,17 @@ struct msr_op {
 	uint64_t val;		/* WR: written; RD: expected (ANY: not checked) */
 	bool gp;		/* #GP expected */
 };
+
+/* HWCR after McStatusWrEn then 0 were written: Linux 6.6's KVM started to clear it */
+static uint64_t hwcr_after_zero(void)
+{
+	struct utsname u;
+	unsigned int major = 0, minor = 0;
+
+	TEST_ASSERT(!uname(&u) && sscanf(u.release, "%u.%u", &major, &minor) == 2,
+		    "uname: kernel release");
+	return major > 6 || (major == 6 && minor >= 6) ? 0 : HWCR_MCSTATUSWREN;
+}
 
 /* in order, on one fresh vCPU: later ops see what earlier ones left */
 static struct msr_op ops[] = {
@@ -67,9 +80,12 @@ static struct msr_op ops[] = {
 	{ MSR_VM_HSAVE_PA, RD, 0, false }, { MSR_VM_HSAVE_PA, WR, 0x7000, false },
 	{ MSR_VM_HSAVE_PA, RD, 0x7000, false }, { MSR_VM_HSAVE_PA, WR, 0x7008, true },
 	{ MSR_VM_HSAVE_PA, WR, 1ULL << 60, true }, { MSR_VM_HSAVE_PA, RD, 0x7000, false },
-	/* HWCR: McStatusWrEn is kept; writing 0 is taken but leaves it set */
+	/*
+	 * HWCR: McStatusWrEn is kept; writing 0 is taken but leaves it set before Linux 6.6
+	 * and clears it from 6.6 on (the stock KVM of each kernel: hwcr_after_zero())
+	 */
 	{ MSR_HWCR, WR, HWCR_MCSTATUSWREN, false }, { MSR_HWCR, RD, HWCR_MCSTATUSWREN, false },
-	{ MSR_HWCR, WR, 0, false }, { MSR_HWCR, RD, HWCR_MCSTATUSWREN, false }, { MSR_HWCR, WR, 1, true },
+	{ MSR_HWCR, WR, 0, false }, { MSR_HWCR, RD, HWCR_AFTER_ZERO, false }, { MSR_HWCR, WR, 1, true },
 	/* DE_CFG: the guest may write exactly the feature MSR's value */
 	{ MSR_DE_CFG, RD, 0, false }, { MSR_DE_CFG, WR, DE_CFG_FEATURE, false },
 	{ MSR_DE_CFG, RD, DE_CFG_FEATURE, false }, { MSR_DE_CFG, WR, 1ULL << 40, true },
@@ -224,6 +240,8 @@ static void test_guest(void)
 			ops[i].val = de_cfg;
 		else if (ops[i].val == UCODE_FEATURE)
 			ops[i].val = ucode;
+		else if (ops[i].val == HWCR_AFTER_ZERO)
+			ops[i].val = hwcr_after_zero();
 	}
 	/* a host without LFENCE serialization offers 0: then writing 0 is the one allowed */
 	set_fixed_cpuid(vcpu);

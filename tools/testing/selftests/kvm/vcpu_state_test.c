@@ -614,21 +614,9 @@ struct msr_value {
 	uint64_t value;
 };
 
-/*
- * Values each MSR keeps exactly: canonical addresses, a valid PAT, and 32-bit
- * SYSENTER_ESP/EIP and TSC_AUX (SVM keeps bits 63:32 of those only for Intel guests).
- */
+/* Values each MSR keeps exactly (KEPT_MSR_VALUES, x86_guest.h) and these */
 static const struct msr_value msr_values[] = {
-	{ MSR_STAR, 0x0023001000000000ULL },
-	{ MSR_LSTAR, 0xffffffff81e00000ULL },
-	{ MSR_CSTAR, 0xffffffff81e01000ULL },
-	{ MSR_SYSCALL_MASK, 0x47700 },
-	{ MSR_KERNEL_GS_BASE, 0xffff88807fc00000ULL },
-	{ MSR_IA32_SYSENTER_CS, 0x10 },
-	{ MSR_IA32_SYSENTER_ESP, 0xfffe0000 },
-	{ MSR_IA32_SYSENTER_EIP, 0x81e02000 },
-	{ MSR_IA32_CR_PAT, 0x0407050600070106ULL },
-	{ MSR_TSC_AUX, 0x1234 },
+	KEPT_MSR_VALUES,
 	{ MSR_IA32_MISC_ENABLE, RESET_MISC_ENABLE | 1 },	/* fast strings */
 	{ MSR_IA32_TSC_ADJUST, 0x123456789ULL },	/* the VMM's write moves no TSC */
 	{ MSR_IA32_UCODE_REV, 0x1000065ULL << 32 },

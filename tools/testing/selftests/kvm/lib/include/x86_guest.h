@@ -201,4 +201,22 @@ static inline void guest_wait_for(volatile uint64_t *p, uint64_t want, int line)
 	}
 }
 
+/*
+ * { index, value } initializers of MSRs and values each one keeps exactly, on either vendor:
+ * canonical addresses, a valid PAT, and 32-bit SYSENTER_ESP/EIP and TSC_AUX (SVM keeps bits
+ * 63:32 of those only for Intel guests). vcpu_state_test sets them from the VMM,
+ * migration_state_test from the guest.
+ */
+#define KEPT_MSR_VALUES \
+	{ MSR_STAR, 0x0023001000000000ULL }, \
+	{ MSR_LSTAR, 0xffffffff81e00000ULL }, \
+	{ MSR_CSTAR, 0xffffffff81e01000ULL }, \
+	{ MSR_SYSCALL_MASK, 0x47700 }, \
+	{ MSR_KERNEL_GS_BASE, 0xffff88807fc00000ULL }, \
+	{ MSR_IA32_SYSENTER_CS, 0x10 }, \
+	{ MSR_IA32_SYSENTER_ESP, 0xfffe0000 }, \
+	{ MSR_IA32_SYSENTER_EIP, 0x81e02000 }, \
+	{ MSR_IA32_CR_PAT, 0x0407050600070106ULL }, \
+	{ MSR_TSC_AUX, 0x1234 }
+
 #endif
