@@ -9,7 +9,7 @@
  *   MTRRs, HWCR) and that each lands where it reads back.
  * The vCPU is only its struct; the vendor ops they call (CR, EFER and the vendor's own
  * MSRs), the machine-check MSRs (mce.c), the local APIC's (lapic.c) and kvmclock's
- * (kvmclock.c, tested by the selftests kvmclock_test and kvm_clock_test) are stubs.
+ * (kvmclock.c, tested by the selftests kvmclock_test and kvm_clock_test) and RFLAGS are stubs.
  */
 #include <kunit/test.h>
 #include <linux/export.h>
@@ -141,6 +141,12 @@ int kvm_steal_time_msr(struct kvm_vcpu *vcpu, u64 *data, bool write, bool host)
 
 void kvm_steal_time_reset(struct kvm_vcpu *vcpu)
 {
+}
+
+/* RFLAGS (debugreg.c): CPUID faulting's virtual-8086 check sees a guest outside VM86 */
+u64 kvm_get_rflags(struct kvm_vcpu *vcpu)
+{
+	return 0;
 }
 
 void kvm_tsc_rebase(struct kvm_vcpu *vcpu)
