@@ -22,21 +22,6 @@ static const uint64_t dr_values[4] = {
 	0x1000, 0xffffffff81000000ull, 0x7fffdeadb000ull, 0x123458,
 };
 
-static uint64_t guest_read_dr(int n)
-{
-	uint64_t v = 0;
-
-	switch (n) {
-	case 0: asm volatile("mov %%dr0, %0" : "=r"(v)); break;
-	case 1: asm volatile("mov %%dr1, %0" : "=r"(v)); break;
-	case 2: asm volatile("mov %%dr2, %0" : "=r"(v)); break;
-	case 3: asm volatile("mov %%dr3, %0" : "=r"(v)); break;
-	case 6: asm volatile("mov %%dr6, %0" : "=r"(v)); break;
-	case 7: asm volatile("mov %%dr7, %0" : "=r"(v)); break;
-	}
-	return v;
-}
-
 static void guest_movs(void)
 {
 	int i;

@@ -53,19 +53,6 @@ static const uint64_t guest_drs[4] = {
 
 static uint8_t vec_pattern[32 * 16] __attribute__((aligned(32)));
 
-static uint64_t read_dr(int n)
-{
-	uint64_t v = 0;
-
-	switch (n) {
-	case 0: asm volatile("mov %%dr0, %0" : "=r"(v)); break;
-	case 1: asm volatile("mov %%dr1, %0" : "=r"(v)); break;
-	case 2: asm volatile("mov %%dr2, %0" : "=r"(v)); break;
-	case 3: asm volatile("mov %%dr3, %0" : "=r"(v)); break;
-	case 7: asm volatile("mov %%dr7, %0" : "=r"(v)); break;
-	}
-	return v;
-}
 
 static void guest_code(uint64_t avx)
 {
@@ -111,8 +98,8 @@ static void guest_code(uint64_t avx)
 	for (i = 0; i < NR_GUEST_MSRS; i++)
 		GUEST_ASSERT_EQ(guest_msrs[i].value, x86_rdmsr(guest_msrs[i].index));
 	for (i = 0; i < 4; i++)
-		GUEST_ASSERT_EQ(guest_drs[i], read_dr(i));
-	GUEST_ASSERT_EQ(GUEST_DR7 | 0x400, read_dr(7));
+		GUEST_ASSERT_EQ(guest_drs[i], guest_read_dr(i));
+	GUEST_ASSERT_EQ(GUEST_DR7 | 0x400, guest_read_dr(7));
 	i = ticks;
 	start = __builtin_ia32_rdtsc();
 	while (ticks < i + 3 && __builtin_ia32_rdtsc() - start < 40000000000ULL)

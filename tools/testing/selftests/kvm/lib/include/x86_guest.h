@@ -219,4 +219,20 @@ static inline void guest_wait_for(volatile uint64_t *p, uint64_t want, int line)
 	{ MSR_IA32_CR_PAT, 0x0407050600070106ULL }, \
 	{ MSR_TSC_AUX, 0x1234 }
 
+/* guest code: debug register DR<n> (0-3, 6, 7; any other reads 0) */
+static inline uint64_t guest_read_dr(int n)
+{
+	uint64_t v = 0;
+
+	switch (n) {
+	case 0: asm volatile("mov %%dr0, %0" : "=r"(v)); break;
+	case 1: asm volatile("mov %%dr1, %0" : "=r"(v)); break;
+	case 2: asm volatile("mov %%dr2, %0" : "=r"(v)); break;
+	case 3: asm volatile("mov %%dr3, %0" : "=r"(v)); break;
+	case 6: asm volatile("mov %%dr6, %0" : "=r"(v)); break;
+	case 7: asm volatile("mov %%dr7, %0" : "=r"(v)); break;
+	}
+	return v;
+}
+
 #endif
