@@ -30,4 +30,8 @@ double bench_self_ipi_pv_eoi(void);
 double bench_pv_send_ipi(void);
 double bench_kvmclock_read(void);
 
+/* bench_load.c: loads a user feels (issue 19) */
+double bench_lapic_timer_1khz(void);
+double bench_tlb_shootdown(void);
+
 #endif

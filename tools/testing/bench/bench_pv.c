@@ -23,7 +23,6 @@
 #define PV_IPI_VECTOR		0x54
 #define PV_IPI_TARGETS		3	/* vCPUs 1..3 */
 #define CLOCK_READS		20000
-#define APIC_ICR		0x300
 
 /* ---- self-IPI, EOIed through PV EOI or the EOI register ---- */
 

@@ -56,8 +56,6 @@
 #define IPI_ROUNDTRIPS		1000
 #define PING_VECTOR		0x51		/* vCPU 0 to vCPU 1 */
 #define PONG_VECTOR		0x52		/* and back */
-#define APIC_ICR		0x300
-#define APIC_ICR2		0x310
 #define DEFAULT_REPS		5
 #define MAX_REPS		64
 #define CHILD_TIMEOUT_S		600	/* host seconds (icount: guest instructions) */
@@ -774,6 +772,10 @@ static const struct bench {
 	  "KVM_HC_SEND_IPI from vCPU 0 to 3 vCPUs in HLT, until all 3 took it, per broadcast" },
 	{ "kvmclock_read", bench_kvmclock_read, 0,
 	  "guest reads its time from the kvmclock page (pvclock, RDTSC): no exit, per read" },
+	{ "lapic_timer_1khz_tick", bench_lapic_timer_1khz, 0,
+	  "guest work under a 1 kHz periodic LAPIC timer, less the same masked, per tick" },
+	{ "tlb_shootdown_ipi_3", bench_tlb_shootdown, 0,
+	  "IPI to 3 halted vCPUs (all-but-self), each INVLPGs, the last IPIs back, per flush" },
 	{ "qemu_boot_linux", bench_qemu_boot_stage1, QEMU_BOOT_MAX_REPS,
 	  "QEMU start to guest power-off: Linux booted to userspace, stage 1 (irqchip in userspace)" },
 	{ "qemu_boot_linux_irqchip", bench_qemu_boot_stage2, QEMU_BOOT_MAX_REPS,

@@ -26,8 +26,14 @@
 #define APIC_ISR		0x100
 #define APIC_TMR		0x180
 #define APIC_IRR		0x200
+#define APIC_ICR		0x300
+#define APIC_ICR2		0x310
+#define APIC_LVTT		0x320
 #define APIC_LVT0		0x350
+#define APIC_TMICT		0x380
+#define APIC_TDCR		0x3e0
 #define APIC_LVT_MASKED		(1U << 16)
+#define APIC_LVT_PERIODIC	(1U << 17)
 
 /* IOAPIC redirection entry, low dword (82093AA 3.2.4) */
 #define IOAPIC_REDIR_LEVEL	(1U << 15)
