@@ -70,7 +70,7 @@ SELFTESTS := $(BUILD)/selftests
 BENCH := $(BUILD)/bench
 # make bench: kvm_bench arguments (benchmark names, -r REPS) and vmtest's work directory
 BENCH_ARGS ?=
-BENCH_WORKDIR ?= $(BUILD)/vmtest/bench
+BENCH_WORKDIR ?= $(BUILD)/vmtest/bench$(if $(filter intel,$(VMHOST)),-intel)
 KSFT_INC := $(BUILD)/ksft
 # Linux's own KVM selftests (scripts/upstream-selftests builds them once into a cache outside
 # the tree; tools/testing/upstream stages them and judges a run against the stock oracle)
@@ -260,9 +260,10 @@ shell: modules selftests
 bench-build: $(KSFT_INC)/kselftest.h
 	$(MAKE) -C tools/testing/bench OUTPUT=$(BENCH) KSFT_INC=$(KSFT_INC)
 
-# Deterministic timing (QEMU -icount) on the AMD host only; both module sets in one boot.
+# Deterministic timing (QEMU -icount on AMD, Bochs' instruction clock on Intel); both module
+# sets in one boot.
 bench: modules bench-build
-	tools/testing/bench/bench --kver $(KVER) $(if $(KROOT),--kroot $(KROOT)) --ours $(CURDIR) --dir $(BENCH) \
+	tools/testing/bench/bench --host $(VMHOST) --kver $(KVER) $(if $(KROOT),--kroot $(KROOT)) --ours $(CURDIR) --dir $(BENCH) \
 		--workdir $(BENCH_WORKDIR) $(if $(BENCH_ARGS),-- $(BENCH_ARGS))
 
 # Hostile input (tools/testing/fuzz/README.md): the fuzzers, the differential test against
