@@ -62,6 +62,7 @@
 #define D_IMM8		0x04	/* imm8, sign-extended */
 #define D_IMMZ		0x08	/* imm16 or imm32 by operand size, sign-extended */
 #define D_MOFFS		0x10	/* an offset of address size */
+#define D_MODRM_REG	0x20	/* with D_MODRM: r/m is a register whatever mod says (MOV CRn) */
 
 /* what runs an opcode; H_NONE: not emulated */
 enum handler {
@@ -97,6 +98,10 @@ enum handler {
 	H_IMUL,		/* 0F AF, 69, 6B: IMUL reg, r/m (, imm) */
 	H_POP_RM,	/* 8F /0 */
 	H_MOV_SREG,	/* 8C: MOV r/m, Sreg */
+	H_GRP7,		/* 0F 01: only /6, LMSW */
+	H_CLTS,		/* 0F 06 */
+	H_MOV_TO_CR,	/* 0F 22: only CR0 */
+	H_OUTS,		/* 6E, 6F */
 };
 
 struct opcode {
@@ -121,6 +126,8 @@ static const struct opcode map_1byte[256] = {
 	ALU_ROW(0x20), ALU_ROW(0x28), ALU_ROW(0x30), ALU_ROW(0x38),
 	[0x63] = { D_MODRM, H_MOVSXD },
 	[0x69] = { D_MODRM | D_IMMZ, H_IMUL },
+	[0x6e] = { D_BYTE, H_OUTS },
+	[0x6f] = { 0, H_OUTS },
 	[0x6b] = { D_MODRM | D_IMM8, H_IMUL },
 	[0x80] = { D_MODRM | D_BYTE | D_IMM8, H_GRP1 },
 	[0x81] = { D_MODRM | D_IMMZ, H_GRP1 },
@@ -166,8 +173,11 @@ static const struct opcode map_1byte[256] = {
 
 /* two-byte opcode map, 0F xx (SDM vol. 2 table A-3) */
 static const struct opcode map_0f[256] = {
+	[0x01] = { D_MODRM, H_GRP7 },
+	[0x06] = { 0, H_CLTS },
 	[0x10] = { D_MODRM, H_SSE },
 	[0x11] = { D_MODRM, H_SSE },
+	[0x22] = { D_MODRM | D_MODRM_REG, H_MOV_TO_CR },
 	[0x28] = { D_MODRM, H_SSE },
 	[0x29] = { D_MODRM, H_SSE },
 	[0x2b] = { D_MODRM, H_SSE },
@@ -595,6 +605,9 @@ static int decode_modrm(struct decoded *d)
 	d->mod = d->modrm >> 6;
 	d->reg = ((d->modrm >> 3) & 7) | ((d->rex & REX_R) ? 8 : 0);
 	d->rm = d->modrm & 7;
+	/* MOV to/from CRn: "the mod field is ignored" (SDM vol. 2, MOV--Move to/from CRs) */
+	if (d->op.flags & D_MODRM_REG)
+		d->mod = 3;
 	if (d->mod == 3) {
 		d->rm |= (d->rex & REX_B) ? 8 : 0;
 		return X86EMUL_CONTINUE;
@@ -1177,6 +1190,73 @@ static int exec_string(struct decoded *d)
 			d->rip = d->c->rip;
 	}
 	return rc;
+}
+
+/*
+ * OUTS (SDM vol. 2 "OUTS"): one element from rSI (DS or the override) to port DX, 16 or 32
+ * bits even with REX.W; with REP as the string moves (exec_string), one element per call.
+ * The port write is the last op (ops->pio_out): the caller makes it once the instruction
+ * completed, its memory read done (from device memory: svm_exit_io sends such an OUTS here).
+ */
+static int exec_outs(struct decoded *d)
+{
+	unsigned int bytes = opsz(d) > 4 ? 4 : opsz(d);
+	u64 am = mask_of(d->ad_bytes), val;
+	u8 seg = d->seg_override >= 0 ? d->seg_override : X86EMUL_SEG_DS;
+	int rc;
+
+	if (!d->c->ops->pio_out)
+		return X86EMUL_UNHANDLEABLE;
+	if (d->rep && !(d->regs[X86EMUL_REG_RCX] & am))
+		return X86EMUL_CONTINUE;
+	rc = mem_read_val(d, seg, d->regs[X86EMUL_REG_RSI] & am, bytes, &val);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	string_advance(d, X86EMUL_REG_RSI, bytes);
+	if (d->rep) {
+		u64 count = (d->regs[X86EMUL_REG_RCX] - 1) & am;
+
+		reg_set(d, X86EMUL_REG_RCX, d->ad_bytes, count);
+		if (count)
+			d->rip = d->c->rip;
+	}
+	return d->c->ops->pio_out(d->c, (u16)d->regs[X86EMUL_REG_RDX], bytes, (u32)val);
+}
+
+/*
+ * The writes of CR0 (the host intercepts them to check them, APM vol. 2 15.9): MOV to CR0
+ * (a 64-bit register in 64-bit mode, else 32 bits), LMSW (SDM vol. 2 "LMSW": bits 3:0 of
+ * its 16-bit operand, register or memory, replace PE MP EM TS, and PE cannot be cleared),
+ * CLTS (TS cleared). ops->set_cr0 checks the value and the CPL and loads it.
+ */
+static int exec_cr0_write(struct decoded *d)
+{
+	u64 cr0 = d->c->cr0, val;
+	struct operand o;
+	int rc;
+
+	if (!d->c->ops->set_cr0)
+		return X86EMUL_UNHANDLEABLE;
+	switch (d->op.handler) {
+	case H_CLTS:
+		val = cr0 & ~CR0_TS;
+		break;
+	case H_GRP7:
+		if (modrm_ext(d) != 6)
+			return X86EMUL_UNHANDLEABLE;
+		rm_operand(d, &o, 2);
+		rc = opnd_read(d, &o, &val);
+		if (rc != X86EMUL_CONTINUE)
+			return rc;
+		val = (cr0 & ~0xeULL) | (val & 0xf);
+		break;
+	default:
+		if (d->reg != 0)	/* CR0 only (CR8 through REX.R is another register) */
+			return X86EMUL_UNHANDLEABLE;
+		val = reg_get(d, d->rm, mode64(d) ? 8 : 4);
+		break;
+	}
+	return d->c->ops->set_cr0(d->c, val);
 }
 
 /*
@@ -2045,6 +2125,12 @@ static int execute(struct decoded *d)
 		return exec_pop_rm(d);
 	case H_MOV_SREG:
 		return exec_mov_sreg(d);
+	case H_GRP7:
+	case H_CLTS:
+	case H_MOV_TO_CR:
+		return exec_cr0_write(d);
+	case H_OUTS:
+		return exec_outs(d);
 	}
 	return X86EMUL_UNHANDLEABLE;
 }

@@ -97,6 +97,18 @@ struct x86emul_ops {
 	 * (KVM reads a segment only when an instruction needs it); NULL: seg_sel[] holds them.
 	 */
 	u16 (*get_sel)(struct x86emul_ctxt *ctxt, int seg);
+	/*
+	 * MOV to CR0, LMSW, CLTS: load CR0 with val (LMSW and CLTS computed from ctxt->cr0).
+	 * The last op of the instruction, as a write is. X86EMUL_EXCEPTION with
+	 * ctxt->exception filled (#GP(0) for a value or a CPL the CPU refuses); NULL: those
+	 * instructions are X86EMUL_UNHANDLEABLE.
+	 */
+	int (*set_cr0)(struct x86emul_ctxt *ctxt, u64 val);
+	/*
+	 * OUTS: the port write of size (1, 2, 4) bytes, the last op of the instruction, to be
+	 * passed on once it completed (like an MMIO write). NULL: OUTS is X86EMUL_UNHANDLEABLE.
+	 */
+	int (*pio_out)(struct x86emul_ctxt *ctxt, u16 port, unsigned int size, u32 val);
 };
 
 struct x86emul_exception {

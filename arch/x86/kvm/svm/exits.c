@@ -188,6 +188,16 @@ static int svm_exit_dr(struct kvm_vcpu *vcpu)
 	return kvm_handle_dr_access(vcpu);
 }
 
+/*
+ * MOV to CR0, LMSW, CLTS (the CR0 write intercept covers all three, APM vol. 2 15.9): the
+ * emulator runs them and kvm_set_cr0() makes the checks the CPU would, so that an invalid
+ * CR0 is #GP in the guest on any CPU, never a VMRUN that fails on it.
+ */
+static int svm_exit_write_cr0(struct kvm_vcpu *vcpu)
+{
+	return kvm_emulate_at_rip(vcpu);
+}
+
 /* MOV to CR4: checked against the guest's CPUID (vcpu.c) */
 static int svm_exit_write_cr4(struct kvm_vcpu *vcpu)
 {
@@ -198,6 +208,7 @@ typedef int (*svm_exit_handler)(struct kvm_vcpu *vcpu);
 
 static const svm_exit_handler svm_exit_handlers[SVM_EXIT_MAX] = {
 	[SVM_EXIT_READ_DR0 ... SVM_EXIT_WRITE_DR0 + 15] = svm_exit_dr,
+	[SVM_EXIT_WRITE_CR0]	= svm_exit_write_cr0,
 	[SVM_EXIT_WRITE_CR4]	= svm_exit_write_cr4,
 	[SVM_EXIT_INTR]		= svm_exit_intr,
 	[SVM_EXIT_NMI]		= svm_exit_interrupt,

@@ -173,6 +173,7 @@ static_assert(sizeof(struct vmcb) == 4096);
 #define SVM_EVTINJ_TYPE_SOFT	(4ULL << 8)
 
 /* exit codes, APM appendix C */
+#define SVM_EXIT_WRITE_CR0	0x010	/* MOV to CR0, LMSW, CLTS */
 #define SVM_EXIT_WRITE_CR4	0x014	/* MOV to CR4 (write intercepts: 0x010 + n) */
 #define SVM_EXIT_READ_DR0	0x020	/* .. 0x02f */
 #define SVM_EXIT_WRITE_DR0	0x030	/* .. 0x03f */
