@@ -102,6 +102,8 @@ enum handler {
 	H_CLTS,		/* 0F 06 */
 	H_MOV_TO_CR,	/* 0F 22: only CR0 */
 	H_OUTS,		/* 6E, 6F */
+	H_PUSH_REG,	/* 50-57 */
+	H_POP_REG,	/* 58-5F */
 };
 
 struct opcode {
@@ -124,6 +126,8 @@ enum { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP };
 static const struct opcode map_1byte[256] = {
 	ALU_ROW(0x00), ALU_ROW(0x08), ALU_ROW(0x10), ALU_ROW(0x18),
 	ALU_ROW(0x20), ALU_ROW(0x28), ALU_ROW(0x30), ALU_ROW(0x38),
+	[0x50 ... 0x57] = { 0, H_PUSH_REG },
+	[0x58 ... 0x5f] = { 0, H_POP_REG },
 	[0x63] = { D_MODRM, H_MOVSXD },
 	[0x69] = { D_MODRM | D_IMMZ, H_IMUL },
 	[0x6e] = { D_BYTE, H_OUTS },
@@ -787,6 +791,21 @@ static bool canonical(const struct x86emul_ctxt *c, u64 la)
 	return (u64)((s64)(la << shift) >> shift) == la;
 }
 
+/* bytes at seg:ea not all within the segment's limit (SDM vol. 3A 5.3, expand-down too) */
+static bool beyond_limit(const struct x86emul_ctxt *c, u8 seg, u64 ea, unsigned int bytes)
+{
+	u64 last = ea + bytes - 1, lim = c->seg_limit[seg];
+
+	switch (c->seg_down[seg]) {
+	case 1:
+		return ea <= lim || last > 0xffff;
+	case 2:
+		return ea <= lim || last > 0xffffffffULL;
+	default:
+		return last > lim;
+	}
+}
+
 /*
  * seg:ea -> linear. In 64-bit mode only FS and GS have a base, and an address that is not
  * canonical is #GP(0), #SS(0) for a stack reference (SDM vol. 3A 3.3.7.1, 6.15).
@@ -803,6 +822,8 @@ static int linearize(struct decoded *d, u8 seg, u64 ea, unsigned int bytes, unsi
 			return fault(d, seg == X86EMUL_SEG_SS ? VEC_SS : VEC_GP, true, 0);
 		*la = ea;
 	} else {
+		if (c->seg_checks && beyond_limit(c, seg, ea, bytes))
+			return fault(d, seg == X86EMUL_SEG_SS ? VEC_SS : VEC_GP, true, 0);
 		*la = (u32)(c->seg_base[seg] + ea);
 	}
 	/* the aligned SSE/AVX moves: #GP(0) on a misaligned linear address */
@@ -1552,6 +1573,31 @@ static int exec_push_rm(struct decoded *d)
 }
 
 /*
+ * 50+r PUSH r, 58+r POP r (SDM vol. 2 "PUSH", "POP"), the stack in device memory. PUSH rSP
+ * pushes rSP as it was before; POP rSP leaves the value popped in rSP.
+ */
+static int exec_push_pop_reg(struct decoded *d)
+{
+	unsigned int bytes = stack_op_bytes(d), sab = stack_addr_bytes(d);
+	unsigned int reg = (d->opcode & 7) | ((d->rex & REX_B) ? 8 : 0);
+	u64 val, sp = d->regs[X86EMUL_REG_RSP] & mask_of(sab);
+	int rc;
+
+	if (d->op.handler == H_PUSH_REG) {
+		val = reg_get(d, reg, bytes);
+		sp = (sp - bytes) & mask_of(sab);
+		reg_set(d, X86EMUL_REG_RSP, sab, sp);
+		return mem_write_val(d, X86EMUL_SEG_SS, sp, bytes, val);
+	}
+	rc = mem_read_val(d, X86EMUL_SEG_SS, sp, bytes, &val);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	reg_set(d, X86EMUL_REG_RSP, sab, sp + bytes);
+	reg_set(d, reg, bytes, val);
+	return X86EMUL_CONTINUE;
+}
+
+/*
  * 8F /0 POP r/m: read at rSP, rSP moves up, then the operand is written; an address based
  * on rSP is taken after the increment (SDM vol. 2 "POP"). /1-/7 are XOP outside 64-bit mode
  * with mod 3, #UD otherwise: not emulated.
@@ -2131,6 +2177,9 @@ static int execute(struct decoded *d)
 		return exec_cr0_write(d);
 	case H_OUTS:
 		return exec_outs(d);
+	case H_PUSH_REG:
+	case H_POP_REG:
+		return exec_push_pop_reg(d);
 	}
 	return X86EMUL_UNHANDLEABLE;
 }

@@ -129,6 +129,16 @@ struct x86emul_ctxt {
 	u64 seg_base[X86EMUL_NR_SEGS];	/* 64-bit mode uses only FS's and GS's */
 	u16 seg_sel[X86EMUL_NR_SEGS];	/* the selectors (MOV r/m, Sreg) unless ops->get_sel */
 	bool ss_big;			/* SS.B: ESP, not SP, outside 64-bit mode */
+	/*
+	 * Outside 64-bit mode, when seg_checks is set: each segment's limit (byte granular, as
+	 * the descriptor cache holds it) and its kind, 0 expand-up, 1 expand-down, 2
+	 * expand-down with B set (upper bound 4 GiB - 1). An access past it is #GP(0), #SS(0)
+	 * for SS (SDM vol. 3A 5.3): a CPU that faulted on the access (MMIO) may not have
+	 * checked first (QEMU TCG in real mode does not).
+	 */
+	bool seg_checks;
+	u32 seg_limit[X86EMUL_NR_SEGS];
+	u8 seg_down[X86EMUL_NR_SEGS];
 
 	/* in, and out when x86emul_run() returns X86EMUL_CONTINUE */
 	u64 regs[X86EMUL_NR_REGS];

@@ -337,6 +337,26 @@ static u64 emul_seg_base(struct kvm_vcpu *vcpu, int seg)
 	return s.base;
 }
 
+/*
+ * Outside 64-bit mode: every segment's base, limit and expand-down kind (a data segment,
+ * type bit 2, in protected mode; SDM vol. 3A 3.4.5.1), for the emulator's limit checks.
+ */
+static void emul_seg_limits(struct kvm_vcpu *vcpu, struct x86emul_ctxt *ctxt)
+{
+	struct kvm_segment s;
+	int seg;
+
+	for (seg = VCPU_SREG_ES; seg <= VCPU_SREG_GS; seg++) {
+		kvm_x86_vendor->get_segment(vcpu, &s, seg);
+		ctxt->seg_base[seg] = s.base;
+		ctxt->seg_limit[seg] = s.limit;
+		ctxt->seg_down[seg] = 0;
+		if (ctxt->mode != X86EMUL_MODE_REAL && ctxt->mode != X86EMUL_MODE_VM86 &&
+		    s.s && (s.type & 0xc) == 0x4)
+			ctxt->seg_down[seg] = s.db ? 2 : 1;
+	}
+}
+
 /* the context of the instruction at RIP; x86emul_run() fills the rest */
 static void emul_init(struct kvm_vcpu *vcpu)
 {
@@ -367,14 +387,14 @@ static void emul_init(struct kvm_vcpu *vcpu)
 		ctxt->mode = cs.db ? X86EMUL_MODE_PROT32 : X86EMUL_MODE_PROT16;
 	ctxt->seg_base[VCPU_SREG_CS] = cs.base;
 	ctxt->seg_base[VCPU_SREG_SS] = ss.base;
-	ctxt->seg_base[VCPU_SREG_FS] = emul_seg_base(vcpu, VCPU_SREG_FS);
-	ctxt->seg_base[VCPU_SREG_GS] = emul_seg_base(vcpu, VCPU_SREG_GS);
 	/* 64-bit mode adds only FS's and GS's base (emulate.h): ES's and DS's go unread */
+	ctxt->seg_checks = ctxt->mode != X86EMUL_MODE_PROT64;
 	if (ctxt->mode == X86EMUL_MODE_PROT64) {
+		ctxt->seg_base[VCPU_SREG_FS] = emul_seg_base(vcpu, VCPU_SREG_FS);
+		ctxt->seg_base[VCPU_SREG_GS] = emul_seg_base(vcpu, VCPU_SREG_GS);
 		ctxt->seg_base[VCPU_SREG_ES] = ctxt->seg_base[VCPU_SREG_DS] = 0;
 	} else {
-		ctxt->seg_base[VCPU_SREG_ES] = emul_seg_base(vcpu, VCPU_SREG_ES);
-		ctxt->seg_base[VCPU_SREG_DS] = emul_seg_base(vcpu, VCPU_SREG_DS);
+		emul_seg_limits(vcpu, ctxt);
 	}
 	/* the CPL is SS.DPL (SDM 5.5; VM86: 3); real mode is 0 whatever the descriptor says */
 	st->user = 0;
