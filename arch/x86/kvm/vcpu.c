@@ -28,16 +28,26 @@ int kvm_arch_vcpu_precreate(struct kvm *kvm, unsigned int id)
 	return 0;
 }
 
+/*
+ * RESET (init false) or INIT (SDM vol. 3A 10.1.1 table 10-1). EDX holds the processor
+ * signature, CPUID.01H:EAX of the guest's CPUID (KVM's 0x600 without one, as at creation);
+ * INIT leaves CR0.CD and CR0.NW as they were, and the debugger's KVM_SET_GUEST_DEBUG.
+ */
 void kvm_vcpu_reset(struct kvm_vcpu *vcpu, bool init)
 {
+	const struct kvm_cpuid_entry2 *sig = kvm_find_cpuid_entry(vcpu, 1, 0);
 	u64 tsc_offset = kvm_x86_vendor->get_tsc_offset(vcpu);
+	u64 cr0 = init ? kvm_x86_vendor->get_cr(vcpu, 0) : 0;
 
 	memset(vcpu->arch.regs, 0, sizeof(vcpu->arch.regs));
-	vcpu->arch.regs[VCPU_REGS_RDX] = RESET_RDX;
+	vcpu->arch.regs[VCPU_REGS_RDX] = sig ? sig->eax : RESET_RDX;
 	kvm_x86_vendor->vcpu_reset(vcpu);
+	if (init)
+		kvm_x86_vendor->set_cr(vcpu, 0, X86_CR0_ET | (cr0 & (X86_CR0_CD | X86_CR0_NW)));
 	kvm_debugregs_reset(vcpu);
 	kvm_events_reset(vcpu);
-	vcpu->arch.guest_debug = 0;
+	if (!init)
+		vcpu->arch.guest_debug = 0;
 	kvm_x86_vendor->update_exception_intercepts(vcpu);
 	if (init)
 		kvm_set_tsc_offset(vcpu, tsc_offset);
@@ -51,6 +61,7 @@ void kvm_vcpu_reset(struct kvm_vcpu *vcpu, bool init)
 	vcpu->arch.pio_in_pending = false;
 	vcpu->arch.msr_user.pending = false;
 }
+EXPORT_SYMBOL_GPL(kvm_vcpu_reset);
 
 int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 {

@@ -121,8 +121,15 @@ static int svm_exit_msr(struct kvm_vcpu *vcpu)
 
 static int svm_exit_shutdown(struct kvm_vcpu *vcpu)
 {
-	/* APM 15.12: the VMCB is undefined after a shutdown; start it over from RESET */
-	svm_vcpu_reset(vcpu);
+	u32 mp_state = vcpu->arch.mp_state;
+
+	/*
+	 * APM 15.12: the VMCB is undefined after a shutdown; the vCPU starts over as after
+	 * INIT (registers, RDX the signature, CR0.CD/NW kept, nothing pending), as on Linux
+	 * KVM, and stays runnable.
+	 */
+	kvm_vcpu_reset(vcpu, true);
+	vcpu->arch.mp_state = mp_state;
 	vcpu->run->exit_reason = KVM_EXIT_SHUTDOWN;
 	return 0;
 }

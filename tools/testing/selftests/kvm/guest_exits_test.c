@@ -2,7 +2,10 @@
 /*
  * What KVM does with guest instructions and states it handles itself (checked against the
  * in-tree modules, KVM=stock):
- *  - a triple fault ends KVM_RUN with KVM_EXIT_SHUTDOWN (long mode and 32-bit mode);
+ *  - a triple fault ends KVM_RUN with KVM_EXIT_SHUTDOWN (long mode and 32-bit mode); on
+ *    AMD the vCPU is then in its INIT state (APM 15.12 leaves the VMCB undefined; KVM
+ *    resets): general registers 0 but RDX, the signature CPUID.01H:EAX, RIP 0xfff0, CR0
+ *    with ET and the CD/NW the guest had (SDM vol. 3A 10.1.1), nothing pending;
  *  - VMMCALL/VMCALL with an unknown hypercall number returns -KVM_ENOSYS in RAX, and
  *    KVM_HC_VAPIC_POLL_IRQ returns 0 (Documentation/virt/kvm/x86/hypercalls.rst);
  *  - CPUID answers from the KVM_SET_CPUID2 table: leaves of our own, subleaves, leaves
@@ -57,6 +60,28 @@ asm(".pushsection .rodata.guest_blobs, \"a\"\n"
     ".popsection\n");
 extern const uint8_t prot32_triple_start[], prot32_triple_end[];
 
+/* after the shutdown of a guest that ran with CR0.CD and CR0.NW clear */
+static void assert_init_state(struct kvm_vm *vm, struct kvm_vcpu *vcpu)
+{
+	struct kvm_cpuid_entry2 *sig = cpuid2_find(vm->cpuid, 1, 0);
+	struct kvm_vcpu_events ev;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	vcpu_get_regs(vcpu, &regs);
+	vcpu_get_sregs(vcpu, &sregs);
+	vcpu_ioctl(vcpu, KVM_GET_VCPU_EVENTS, &ev);
+	TEST_ASSERT_EQ(sig ? sig->eax : 0x600, regs.rdx);
+	TEST_ASSERT_EQ(0, regs.rax | regs.rbx | regs.rcx | regs.rsi | regs.rdi | regs.rsp |
+			  regs.rbp | regs.r8 | regs.r15);
+	TEST_ASSERT_EQ(0xfff0, regs.rip);
+	TEST_ASSERT_EQ(0xf000, sregs.cs.selector);
+	TEST_ASSERT_EQ(X86_CR0_ET, sregs.cr0);
+	TEST_ASSERT_EQ(0, sregs.efer);
+	TEST_ASSERT_EQ(0, ev.exception.injected | ev.exception.pending | ev.nmi.injected |
+			  ev.interrupt.injected);
+}
+
 static void test_triple_fault(void)
 {
 	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
@@ -64,6 +89,8 @@ static void test_triple_fault(void)
 
 	vcpu_run(vcpu);
 	vcpu_assert_exit(vcpu, KVM_EXIT_SHUTDOWN);
+	if (kvm_is_amd())
+		assert_init_state(vm, vcpu);
 	kvm_vm_free(vm);
 
 	vm = guest_vm_new(GUEST_MODE_PROT32, 1 * MiB);
