@@ -271,7 +271,8 @@ static void init_vmcb_control(struct kvm_vcpu *vcpu)
 	 */
 	c->intercept_cr = BIT(16 + 0) | BIT(16 + 4);
 	c->intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI | INTERCEPT_INIT |
-			     INTERCEPT_CPUID | INTERCEPT_INVD | INTERCEPT_HLT | INTERCEPT_INVLPGA |
+			     INTERCEPT_RDPMC | INTERCEPT_CPUID | INTERCEPT_INVD | INTERCEPT_HLT |
+			     INTERCEPT_INVLPGA |
 			     INTERCEPT_IOIO_PROT | INTERCEPT_MSR_PROT | INTERCEPT_TASK_SWITCH |
 			     INTERCEPT_SHUTDOWN;
 	/* VMRUN must be intercepted or VMRUN fails (APM 15.5.1); the other SVM
