@@ -273,6 +273,8 @@ bench: modules bench-build
 FUZZ := $(BUILD)/fuzz
 FUZZ_TIME ?= 60
 FUZZ_SEED ?=
+# difftest_guest: a program count instead of FUZZ_TIME (the same programs on any machine)
+FUZZ_PROGRAMS ?=
 SOAK_BOOTS ?= 100
 FAULT_PROBABILITY ?= 2
 # selftests that make fault runs with allocations failing at random
@@ -287,8 +289,9 @@ fuzz-build: selftests
 	$(MAKE) -C tools/testing/fuzz OUTPUT=$(FUZZ) KSFT_INC=$(KSFT_INC)
 	@mkdir -p $(FUZZ)/selftests
 	cp $(addprefix $(SELFTESTS)/,$(FUZZ_SELFTESTS)) $(FUZZ)/selftests/
-	@printf 'FUZZ_TIME=%s\nFUZZ_SEED=%s\nSOAK_BOOTS=%s\nFAULT_PROBABILITY=%s\n' \
-		'$(FUZZ_TIME)' '$(FUZZ_SEED)' '$(SOAK_BOOTS)' '$(FAULT_PROBABILITY)' >$(FUZZ)/fuzz.conf
+	@printf 'FUZZ_TIME=%s\nFUZZ_SEED=%s\nFUZZ_PROGRAMS=%s\nSOAK_BOOTS=%s\nFAULT_PROBABILITY=%s\n' \
+		'$(FUZZ_TIME)' '$(FUZZ_SEED)' '$(FUZZ_PROGRAMS)' '$(SOAK_BOOTS)' \
+		'$(FAULT_PROBABILITY)' >$(FUZZ)/fuzz.conf
 
 fuzz: modules fuzz-build
 	$(FUZZ_VMTEST) --kvm $(KVM) --tests "ioctl_fuzz guest_fuzz" --timeout $$(( $(FUZZ_TIME) * 3 + 300 ))

@@ -601,6 +601,7 @@ bool kvm_guest_has(struct kvm_vcpu *vcpu, u32 function, u32 index, int reg, u32 
 	      reg == CPUID_REG_EDX ? e->edx : e->eax;
 	return val & bit;
 }
+EXPORT_SYMBOL_GPL(kvm_guest_has);
 
 u64 kvm_guest_supported_xcr0(struct kvm_vcpu *vcpu)
 {

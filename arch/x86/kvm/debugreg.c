@@ -120,6 +120,7 @@ int kvm_fetch_at_rip(struct kvm_vcpu *vcpu, u8 *buf, unsigned int len, u64 *firs
 	}
 	return 0;
 }
+EXPORT_SYMBOL_GPL(kvm_fetch_at_rip);
 
 /* segment overrides, operand/address size, REP (SDM vol. 2 2.1.1); LOCK makes it #UD */
 static bool is_legacy_prefix(u8 b)

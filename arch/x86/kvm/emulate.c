@@ -62,6 +62,7 @@
 #define D_IMM8		0x04	/* imm8, sign-extended */
 #define D_IMMZ		0x08	/* imm16 or imm32 by operand size, sign-extended */
 #define D_MOFFS		0x10	/* an offset of address size */
+#define D_MODRM_REG	0x20	/* with D_MODRM: r/m is a register whatever mod says (MOV CRn) */
 
 /* what runs an opcode; H_NONE: not emulated */
 enum handler {
@@ -97,6 +98,12 @@ enum handler {
 	H_IMUL,		/* 0F AF, 69, 6B: IMUL reg, r/m (, imm) */
 	H_POP_RM,	/* 8F /0 */
 	H_MOV_SREG,	/* 8C: MOV r/m, Sreg */
+	H_GRP7,		/* 0F 01: only /6, LMSW */
+	H_CLTS,		/* 0F 06 */
+	H_MOV_TO_CR,	/* 0F 22: only CR0 */
+	H_OUTS,		/* 6E, 6F */
+	H_PUSH_REG,	/* 50-57 */
+	H_POP_REG,	/* 58-5F */
 };
 
 struct opcode {
@@ -119,8 +126,12 @@ enum { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP };
 static const struct opcode map_1byte[256] = {
 	ALU_ROW(0x00), ALU_ROW(0x08), ALU_ROW(0x10), ALU_ROW(0x18),
 	ALU_ROW(0x20), ALU_ROW(0x28), ALU_ROW(0x30), ALU_ROW(0x38),
+	[0x50 ... 0x57] = { 0, H_PUSH_REG },
+	[0x58 ... 0x5f] = { 0, H_POP_REG },
 	[0x63] = { D_MODRM, H_MOVSXD },
 	[0x69] = { D_MODRM | D_IMMZ, H_IMUL },
+	[0x6e] = { D_BYTE, H_OUTS },
+	[0x6f] = { 0, H_OUTS },
 	[0x6b] = { D_MODRM | D_IMM8, H_IMUL },
 	[0x80] = { D_MODRM | D_BYTE | D_IMM8, H_GRP1 },
 	[0x81] = { D_MODRM | D_IMMZ, H_GRP1 },
@@ -166,8 +177,11 @@ static const struct opcode map_1byte[256] = {
 
 /* two-byte opcode map, 0F xx (SDM vol. 2 table A-3) */
 static const struct opcode map_0f[256] = {
+	[0x01] = { D_MODRM, H_GRP7 },
+	[0x06] = { 0, H_CLTS },
 	[0x10] = { D_MODRM, H_SSE },
 	[0x11] = { D_MODRM, H_SSE },
+	[0x22] = { D_MODRM | D_MODRM_REG, H_MOV_TO_CR },
 	[0x28] = { D_MODRM, H_SSE },
 	[0x29] = { D_MODRM, H_SSE },
 	[0x2b] = { D_MODRM, H_SSE },
@@ -595,6 +609,9 @@ static int decode_modrm(struct decoded *d)
 	d->mod = d->modrm >> 6;
 	d->reg = ((d->modrm >> 3) & 7) | ((d->rex & REX_R) ? 8 : 0);
 	d->rm = d->modrm & 7;
+	/* MOV to/from CRn: "the mod field is ignored" (SDM vol. 2, MOV--Move to/from CRs) */
+	if (d->op.flags & D_MODRM_REG)
+		d->mod = 3;
 	if (d->mod == 3) {
 		d->rm |= (d->rex & REX_B) ? 8 : 0;
 		return X86EMUL_CONTINUE;
@@ -774,6 +791,21 @@ static bool canonical(const struct x86emul_ctxt *c, u64 la)
 	return (u64)((s64)(la << shift) >> shift) == la;
 }
 
+/* bytes at seg:ea not all within the segment's limit (SDM vol. 3A 5.3, expand-down too) */
+static bool beyond_limit(const struct x86emul_ctxt *c, u8 seg, u64 ea, unsigned int bytes)
+{
+	u64 last = ea + bytes - 1, lim = c->seg_limit[seg];
+
+	switch (c->seg_down[seg]) {
+	case 1:
+		return ea <= lim || last > 0xffff;
+	case 2:
+		return ea <= lim || last > 0xffffffffULL;
+	default:
+		return last > lim;
+	}
+}
+
 /*
  * seg:ea -> linear. In 64-bit mode only FS and GS have a base, and an address that is not
  * canonical is #GP(0), #SS(0) for a stack reference (SDM vol. 3A 3.3.7.1, 6.15).
@@ -790,6 +822,8 @@ static int linearize(struct decoded *d, u8 seg, u64 ea, unsigned int bytes, unsi
 			return fault(d, seg == X86EMUL_SEG_SS ? VEC_SS : VEC_GP, true, 0);
 		*la = ea;
 	} else {
+		if (c->seg_checks && beyond_limit(c, seg, ea, bytes))
+			return fault(d, seg == X86EMUL_SEG_SS ? VEC_SS : VEC_GP, true, 0);
 		*la = (u32)(c->seg_base[seg] + ea);
 	}
 	/* the aligned SSE/AVX moves: #GP(0) on a misaligned linear address */
@@ -1180,6 +1214,73 @@ static int exec_string(struct decoded *d)
 }
 
 /*
+ * OUTS (SDM vol. 2 "OUTS"): one element from rSI (DS or the override) to port DX, 16 or 32
+ * bits even with REX.W; with REP as the string moves (exec_string), one element per call.
+ * The port write is the last op (ops->pio_out): the caller makes it once the instruction
+ * completed, its memory read done (from device memory: svm_exit_io sends such an OUTS here).
+ */
+static int exec_outs(struct decoded *d)
+{
+	unsigned int bytes = opsz(d) > 4 ? 4 : opsz(d);
+	u64 am = mask_of(d->ad_bytes), val;
+	u8 seg = d->seg_override >= 0 ? d->seg_override : X86EMUL_SEG_DS;
+	int rc;
+
+	if (!d->c->ops->pio_out)
+		return X86EMUL_UNHANDLEABLE;
+	if (d->rep && !(d->regs[X86EMUL_REG_RCX] & am))
+		return X86EMUL_CONTINUE;
+	rc = mem_read_val(d, seg, d->regs[X86EMUL_REG_RSI] & am, bytes, &val);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	string_advance(d, X86EMUL_REG_RSI, bytes);
+	if (d->rep) {
+		u64 count = (d->regs[X86EMUL_REG_RCX] - 1) & am;
+
+		reg_set(d, X86EMUL_REG_RCX, d->ad_bytes, count);
+		if (count)
+			d->rip = d->c->rip;
+	}
+	return d->c->ops->pio_out(d->c, (u16)d->regs[X86EMUL_REG_RDX], bytes, (u32)val);
+}
+
+/*
+ * The writes of CR0 (the host intercepts them to check them, APM vol. 2 15.9): MOV to CR0
+ * (a 64-bit register in 64-bit mode, else 32 bits), LMSW (SDM vol. 2 "LMSW": bits 3:0 of
+ * its 16-bit operand, register or memory, replace PE MP EM TS, and PE cannot be cleared),
+ * CLTS (TS cleared). ops->set_cr0 checks the value and the CPL and loads it.
+ */
+static int exec_cr0_write(struct decoded *d)
+{
+	u64 cr0 = d->c->cr0, val;
+	struct operand o;
+	int rc;
+
+	if (!d->c->ops->set_cr0)
+		return X86EMUL_UNHANDLEABLE;
+	switch (d->op.handler) {
+	case H_CLTS:
+		val = cr0 & ~CR0_TS;
+		break;
+	case H_GRP7:
+		if (modrm_ext(d) != 6)
+			return X86EMUL_UNHANDLEABLE;
+		rm_operand(d, &o, 2);
+		rc = opnd_read(d, &o, &val);
+		if (rc != X86EMUL_CONTINUE)
+			return rc;
+		val = (cr0 & ~0xeULL) | (val & 0xf);
+		break;
+	default:
+		if (d->reg != 0)	/* CR0 only (CR8 through REX.R is another register) */
+			return X86EMUL_UNHANDLEABLE;
+		val = reg_get(d, d->rm, mode64(d) ? 8 : 4);
+		break;
+	}
+	return d->c->ops->set_cr0(d->c, val);
+}
+
+/*
  * ---- what the CPU runs for us: shifts, rotates, MUL, IMUL, DIV, IDIV ----
  *
  * Their flags are partly undefined (OF of a multi-bit shift, AF, SF ZF PF after MUL/DIV,
@@ -1469,6 +1570,31 @@ static int exec_push_rm(struct decoded *d)
 	sp = (d->regs[X86EMUL_REG_RSP] - bytes) & mask_of(sab);
 	reg_set(d, X86EMUL_REG_RSP, sab, sp);
 	return mem_write_val(d, X86EMUL_SEG_SS, sp, bytes, val);
+}
+
+/*
+ * 50+r PUSH r, 58+r POP r (SDM vol. 2 "PUSH", "POP"), the stack in device memory. PUSH rSP
+ * pushes rSP as it was before; POP rSP leaves the value popped in rSP.
+ */
+static int exec_push_pop_reg(struct decoded *d)
+{
+	unsigned int bytes = stack_op_bytes(d), sab = stack_addr_bytes(d);
+	unsigned int reg = (d->opcode & 7) | ((d->rex & REX_B) ? 8 : 0);
+	u64 val, sp = d->regs[X86EMUL_REG_RSP] & mask_of(sab);
+	int rc;
+
+	if (d->op.handler == H_PUSH_REG) {
+		val = reg_get(d, reg, bytes);
+		sp = (sp - bytes) & mask_of(sab);
+		reg_set(d, X86EMUL_REG_RSP, sab, sp);
+		return mem_write_val(d, X86EMUL_SEG_SS, sp, bytes, val);
+	}
+	rc = mem_read_val(d, X86EMUL_SEG_SS, sp, bytes, &val);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	reg_set(d, X86EMUL_REG_RSP, sab, sp + bytes);
+	reg_set(d, reg, bytes, val);
+	return X86EMUL_CONTINUE;
 }
 
 /*
@@ -2045,6 +2171,15 @@ static int execute(struct decoded *d)
 		return exec_pop_rm(d);
 	case H_MOV_SREG:
 		return exec_mov_sreg(d);
+	case H_GRP7:
+	case H_CLTS:
+	case H_MOV_TO_CR:
+		return exec_cr0_write(d);
+	case H_OUTS:
+		return exec_outs(d);
+	case H_PUSH_REG:
+	case H_POP_REG:
+		return exec_push_pop_reg(d);
 	}
 	return X86EMUL_UNHANDLEABLE;
 }

@@ -97,6 +97,18 @@ struct x86emul_ops {
 	 * (KVM reads a segment only when an instruction needs it); NULL: seg_sel[] holds them.
 	 */
 	u16 (*get_sel)(struct x86emul_ctxt *ctxt, int seg);
+	/*
+	 * MOV to CR0, LMSW, CLTS: load CR0 with val (LMSW and CLTS computed from ctxt->cr0).
+	 * The last op of the instruction, as a write is. X86EMUL_EXCEPTION with
+	 * ctxt->exception filled (#GP(0) for a value or a CPL the CPU refuses); NULL: those
+	 * instructions are X86EMUL_UNHANDLEABLE.
+	 */
+	int (*set_cr0)(struct x86emul_ctxt *ctxt, u64 val);
+	/*
+	 * OUTS: the port write of size (1, 2, 4) bytes, the last op of the instruction, to be
+	 * passed on once it completed (like an MMIO write). NULL: OUTS is X86EMUL_UNHANDLEABLE.
+	 */
+	int (*pio_out)(struct x86emul_ctxt *ctxt, u16 port, unsigned int size, u32 val);
 };
 
 struct x86emul_exception {
@@ -117,6 +129,16 @@ struct x86emul_ctxt {
 	u64 seg_base[X86EMUL_NR_SEGS];	/* 64-bit mode uses only FS's and GS's */
 	u16 seg_sel[X86EMUL_NR_SEGS];	/* the selectors (MOV r/m, Sreg) unless ops->get_sel */
 	bool ss_big;			/* SS.B: ESP, not SP, outside 64-bit mode */
+	/*
+	 * Outside 64-bit mode, when seg_checks is set: each segment's limit (byte granular, as
+	 * the descriptor cache holds it) and its kind, 0 expand-up, 1 expand-down, 2
+	 * expand-down with B set (upper bound 4 GiB - 1). An access past it is #GP(0), #SS(0)
+	 * for SS (SDM vol. 3A 5.3): a CPU that faulted on the access (MMIO) may not have
+	 * checked first (QEMU TCG in real mode does not).
+	 */
+	bool seg_checks;
+	u32 seg_limit[X86EMUL_NR_SEGS];
+	u8 seg_down[X86EMUL_NR_SEGS];
 
 	/* in, and out when x86emul_run() returns X86EMUL_CONTINUE */
 	u64 regs[X86EMUL_NR_REGS];

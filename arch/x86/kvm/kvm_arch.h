@@ -182,6 +182,9 @@ struct kvm_pio_string {
  * exit at a time. Pieces are at most 8 bytes (run->mmio.data) and never cross a page.
  */
 #define KVM_MMIO_MAX_PIECES	8
+/* an INS batch (at most KVM_PIO_BATCH bytes, pio.c) stored to device memory, 2 pages */
+#define KVM_PIO_BATCH		1024
+#define KVM_MMIO_MAX_WRITES	(KVM_PIO_BATCH / 8 + 1)
 struct kvm_mmio_piece {
 	u64 gpa;
 	u8 len;
@@ -221,8 +224,15 @@ struct kvm_mmio_state {
 	bool read_pending;		/* reads[nr_reads] waits for run->mmio.data */
 	u8 nr_writes, write_pos;	/* writes[write_pos..nr_writes) still to go out */
 	bool trap_after;		/* single-step trap once the writes are out */
+	/* an OUTS's port write, the exit that follows the instruction (after its reads) */
+	struct {
+		bool pending;
+		u8 size;
+		u16 port;
+		u32 data;
+	} pio_out;
 	struct kvm_mmio_piece reads[KVM_MMIO_MAX_PIECES];
-	struct kvm_mmio_piece writes[KVM_MMIO_MAX_PIECES];
+	struct kvm_mmio_piece writes[KVM_MMIO_MAX_WRITES];
 };
 
 struct kvm_vcpu_arch {

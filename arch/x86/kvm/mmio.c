@@ -182,7 +182,7 @@ static int mmio_queue_write(struct kvm_vcpu *vcpu, u64 gpa, const void *buf, uns
 	struct kvm_mmio_state *st = &vcpu->arch.mmio;
 	struct kvm_mmio_piece *p;
 
-	if (st->nr_writes >= KVM_MMIO_MAX_PIECES)
+	if (st->nr_writes >= KVM_MMIO_MAX_WRITES)
 		return X86EMUL_UNHANDLEABLE;
 	p = &st->writes[st->nr_writes++];
 	p->gpa = gpa;
@@ -286,6 +286,28 @@ static u16 emul_get_sel(struct x86emul_ctxt *ctxt, int seg)
 	return s.selector;
 }
 
+static int emul_set_cr0(struct x86emul_ctxt *ctxt, u64 val)
+{
+	if (!kvm_set_cr0(emul_vcpu(ctxt), val))
+		return X86EMUL_CONTINUE;
+	ctxt->exception.vector = GP_VECTOR;
+	ctxt->exception.error_code_valid = true;
+	ctxt->exception.error_code = 0;
+	return X86EMUL_EXCEPTION;
+}
+
+/* OUTS: the port write goes out after the instruction completed (mmio_flush_writes) */
+static int emul_pio_out(struct x86emul_ctxt *ctxt, u16 port, unsigned int size, u32 val)
+{
+	struct kvm_mmio_state *st = &emul_vcpu(ctxt)->arch.mmio;
+
+	st->pio_out.pending = true;
+	st->pio_out.port = port;
+	st->pio_out.size = size;
+	st->pio_out.data = val;
+	return X86EMUL_CONTINUE;
+}
+
 static const struct x86emul_ops mmio_emul_ops = {
 	.fetch = emul_fetch,
 	.get_sel = emul_get_sel,
@@ -293,6 +315,8 @@ static const struct x86emul_ops mmio_emul_ops = {
 	.write = emul_write,
 	.get_vreg = emul_get_vreg,
 	.set_vreg = emul_set_vreg,
+	.set_cr0 = emul_set_cr0,
+	.pio_out = emul_pio_out,
 };
 
 /* the general registers and RFLAGS the instruction runs from (again when it resumes) */
@@ -311,6 +335,26 @@ static u64 emul_seg_base(struct kvm_vcpu *vcpu, int seg)
 
 	kvm_x86_vendor->get_segment(vcpu, &s, seg);
 	return s.base;
+}
+
+/*
+ * Outside 64-bit mode: every segment's base, limit and expand-down kind (a data segment,
+ * type bit 2, in protected mode; SDM vol. 3A 3.4.5.1), for the emulator's limit checks.
+ */
+static void emul_seg_limits(struct kvm_vcpu *vcpu, struct x86emul_ctxt *ctxt)
+{
+	struct kvm_segment s;
+	int seg;
+
+	for (seg = VCPU_SREG_ES; seg <= VCPU_SREG_GS; seg++) {
+		kvm_x86_vendor->get_segment(vcpu, &s, seg);
+		ctxt->seg_base[seg] = s.base;
+		ctxt->seg_limit[seg] = s.limit;
+		ctxt->seg_down[seg] = 0;
+		if (ctxt->mode != X86EMUL_MODE_REAL && ctxt->mode != X86EMUL_MODE_VM86 &&
+		    s.s && (s.type & 0xc) == 0x4)
+			ctxt->seg_down[seg] = s.db ? 2 : 1;
+	}
 }
 
 /* the context of the instruction at RIP; x86emul_run() fills the rest */
@@ -343,14 +387,14 @@ static void emul_init(struct kvm_vcpu *vcpu)
 		ctxt->mode = cs.db ? X86EMUL_MODE_PROT32 : X86EMUL_MODE_PROT16;
 	ctxt->seg_base[VCPU_SREG_CS] = cs.base;
 	ctxt->seg_base[VCPU_SREG_SS] = ss.base;
-	ctxt->seg_base[VCPU_SREG_FS] = emul_seg_base(vcpu, VCPU_SREG_FS);
-	ctxt->seg_base[VCPU_SREG_GS] = emul_seg_base(vcpu, VCPU_SREG_GS);
 	/* 64-bit mode adds only FS's and GS's base (emulate.h): ES's and DS's go unread */
+	ctxt->seg_checks = ctxt->mode != X86EMUL_MODE_PROT64;
 	if (ctxt->mode == X86EMUL_MODE_PROT64) {
+		ctxt->seg_base[VCPU_SREG_FS] = emul_seg_base(vcpu, VCPU_SREG_FS);
+		ctxt->seg_base[VCPU_SREG_GS] = emul_seg_base(vcpu, VCPU_SREG_GS);
 		ctxt->seg_base[VCPU_SREG_ES] = ctxt->seg_base[VCPU_SREG_DS] = 0;
 	} else {
-		ctxt->seg_base[VCPU_SREG_ES] = emul_seg_base(vcpu, VCPU_SREG_ES);
-		ctxt->seg_base[VCPU_SREG_DS] = emul_seg_base(vcpu, VCPU_SREG_DS);
+		emul_seg_limits(vcpu, ctxt);
 	}
 	/* the CPL is SS.DPL (SDM 5.5; VM86: 3); real mode is 0 whatever the descriptor says */
 	st->user = 0;
@@ -426,6 +470,12 @@ static int mmio_flush_writes(struct kvm_vcpu *vcpu)
 		return 0;
 	}
 	st->nr_writes = st->write_pos = 0;
+	if (st->pio_out.pending) {
+		st->pio_out.pending = false;
+		/* the exit for the OUT, or 1 when a device in the kernel took it */
+		if (!kvm_pio_out(vcpu, st->pio_out.port, st->pio_out.size, &st->pio_out.data))
+			return 0;
+	}
 	if (st->trap_after) {
 		st->trap_after = false;
 		return mmio_single_step(vcpu);
@@ -446,6 +496,7 @@ static int mmio_emulate(struct kvm_vcpu *vcpu, bool resume)
 	st->read_pos = 0;
 	st->read_pending = false;
 	st->nr_writes = st->write_pos = 0;
+	st->pio_out.pending = false;
 	if (resume) {
 		emul_load_regs(vcpu, ctxt);
 		r = x86emul_resume(ctxt);
@@ -457,6 +508,7 @@ static int mmio_emulate(struct kvm_vcpu *vcpu, bool resume)
 	if (r == X86EMUL_IO_NEEDED) {
 		/* the next KVM_RUN resumes this instruction with the data */
 		st->nr_writes = 0;
+		st->pio_out.pending = false;
 		st->cache_valid = true;
 		mmio_exit(vcpu, &st->reads[st->nr_reads], false);
 		return 0;
@@ -469,6 +521,7 @@ static int mmio_emulate(struct kvm_vcpu *vcpu, bool resume)
 		break;
 	case X86EMUL_EXCEPTION:
 		st->nr_reads = st->nr_writes = 0;
+		st->pio_out.pending = false;
 		if (ctxt->exception.vector == PF_VECTOR)
 			kvm_x86_vendor->set_cr(vcpu, 2, ctxt->exception.address);
 		kvm_queue_exception(vcpu, ctxt->exception.vector,
@@ -476,6 +529,7 @@ static int mmio_emulate(struct kvm_vcpu *vcpu, bool resume)
 		return 1;
 	default:
 		st->nr_writes = 0;
+		st->pio_out.pending = false;
 		return mmio_emulation_failed(vcpu);
 	}
 
@@ -518,6 +572,65 @@ int kvm_mmio_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code, bool no_slot)
 	return mmio_emulate(vcpu, false);
 }
 
+/*
+ * An intercepted instruction the emulator runs (the CR0 writes: svm_exit_write_cr0), its
+ * memory operand wherever it is: RAM, or a device through MMIO exits like any other.
+ */
+int kvm_emulate_at_rip(struct kvm_vcpu *vcpu)
+{
+	struct kvm_mmio_state *st = &vcpu->arch.mmio;
+
+	st->nr_reads = 0;
+	st->cache_valid = false;
+	st->fault_gpa_valid = false;
+	kvm_stat_inc(vcpu->arch.stat.insn_emulation);
+	return mmio_emulate(vcpu, false);
+}
+EXPORT_SYMBOL_GPL(kvm_emulate_at_rip);
+
+/*
+ * Store len bytes at guest-linear address linear for an instruction the host completes
+ * outside the emulator (INS, pio.c), as the guest's CPL would: RAM through the memslots,
+ * device memory queued as MMIO writes (8-byte pieces within a page) after those queued
+ * before, which kvm_mmio_flush() then hands out one exit each. Both pages are translated first: on a
+ * fault nothing is written, the #PF is queued and false returned.
+ */
+bool kvm_write_linear(struct kvm_vcpu *vcpu, u64 linear, const void *buf, unsigned int len)
+{
+	struct kvm_mmio_state *st = &vcpu->arch.mmio;
+	struct x86emul_ctxt *ctxt = &st->ctxt;
+	struct kvm_segment ss;
+	int r;
+
+	kvm_x86_vendor->get_segment(vcpu, &ss, VCPU_SREG_SS);
+	st->user = 0;
+	if ((kvm_get_rflags(vcpu) & X86_EFLAGS_VM) ||
+	    ((kvm_x86_vendor->get_cr(vcpu, 0) & X86_CR0_PE) && ss.dpl == 3))
+		st->user = PFERR_USER;
+	st->cache_valid = false;
+	st->fault_gpa_valid = false;
+	st->nr_xlat = 0;
+	memset(&ctxt->exception, 0, sizeof(ctxt->exception));
+	/* emul_write() takes at most two pages: an INS batch is at most KVM_PIO_BATCH bytes */
+	r = len <= KVM_PIO_BATCH ? emul_write(ctxt, linear, buf, len) : X86EMUL_UNHANDLEABLE;
+	if (r == X86EMUL_CONTINUE)
+		return true;
+	st->nr_writes = 0;	/* all or nothing: the earlier pieces of the batch too */
+	if (r == X86EMUL_EXCEPTION) {
+		kvm_x86_vendor->set_cr(vcpu, 2, ctxt->exception.address);
+		kvm_queue_exception(vcpu, PF_VECTOR, true, ctxt->exception.error_code);
+	} else {
+		kvm_queue_exception(vcpu, GP_VECTOR, true, 0);	/* cannot happen: sized */
+	}
+	return false;
+}
+
+/* the MMIO writes kvm_write_linear() queued: 1 when none is left, 0 with the next exit */
+int kvm_mmio_flush(struct kvm_vcpu *vcpu)
+{
+	return mmio_flush_writes(vcpu);
+}
+
 /* At the start of KVM_RUN: finish what the last MMIO exit left. 1 to go on, 0 to exit again. */
 int kvm_complete_mmio(struct kvm_vcpu *vcpu)
 {
@@ -531,7 +644,7 @@ int kvm_complete_mmio(struct kvm_vcpu *vcpu)
 		st->read_pending = false;
 		return mmio_emulate(vcpu, true);
 	}
-	if (st->write_pos < st->nr_writes || st->trap_after)
+	if (st->write_pos < st->nr_writes || st->pio_out.pending || st->trap_after)
 		return mmio_flush_writes(vcpu);
 	return 1;
 }

@@ -37,7 +37,8 @@ static int pio_exit(struct kvm_vcpu *vcpu, bool in, u16 port, unsigned int size,
 		vcpu->arch.pio_in_pending = true;
 		vcpu->arch.pio_size = size;
 		kvm_complete_pio(vcpu);
-		return 1;
+		/* an INS to device memory: its MMIO writes go out now */
+		return kvm_mmio_flush(vcpu);
 	}
 	run->exit_reason = KVM_EXIT_IO;
 	run->io.direction = in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
@@ -52,7 +53,6 @@ static int pio_exit(struct kvm_vcpu *vcpu, bool in, u16 port, unsigned int size,
 	return 0;
 }
 
-/* IN or OUT of AL/AX/EAX */
 /*
  * The IN/OUT/INS/OUTS completed (the backend or string_advance() put RIP past it): an STI or
  * MOV SS shadow covered this instruction and ends with it (SDM vol. 3 6.8.3), or an NMI or
@@ -63,6 +63,7 @@ static void pio_insn_done(struct kvm_vcpu *vcpu)
 	kvm_x86_vendor->set_interrupt_shadow(vcpu, 0);
 }
 
+/* IN or OUT of AL/AX/EAX */
 int kvm_emulate_pio(struct kvm_vcpu *vcpu, bool in, u16 port, unsigned int size)
 {
 	kvm_stat_inc(vcpu->arch.stat.io_exits);
@@ -90,14 +91,14 @@ static u64 string_linear(struct kvm_vcpu *vcpu, int seg, u64 offset)
 }
 
 /*
- * Copy between the guest's linear address space and buf, as the CPL of the guest would;
- * on a fault, #PF is queued and false returned.
+ * OUTS: read the element at linear into buf, as the CPL of the guest would. 0; -EFAULT with
+ * the #PF queued; -ENODEV when it is not all RAM (the emulator then runs the OUTS, with MMIO
+ * exits for its read: kvm_emulate_at_rip()).
  */
-static bool string_copy(struct kvm_vcpu *vcpu, u64 linear, void *buf, unsigned int size,
-			bool write)
+static int string_read(struct kvm_vcpu *vcpu, u64 linear, void *buf, unsigned int size)
 {
 	struct kvm_segment ss;
-	unsigned int access = write ? BIT(1) : 0, done = 0;
+	unsigned int access = 0, done = 0;
 	u32 pf_error;
 	u64 gpa;
 
@@ -111,17 +112,13 @@ static bool string_copy(struct kvm_vcpu *vcpu, u64 linear, void *buf, unsigned i
 		if (kvm_gva_to_gpa(vcpu, linear + done, access, &gpa, &pf_error)) {
 			kvm_x86_vendor->set_cr(vcpu, 2, linear + done);
 			kvm_queue_exception(vcpu, PF_VECTOR, true, pf_error);
-			return false;
+			return -EFAULT;
 		}
-		if (write ? kvm_write_guest(vcpu->kvm, gpa, buf + done, n) :
-			    kvm_read_guest(vcpu->kvm, gpa, buf + done, n)) {
-			/* not RAM (a device): MMIO emulation is a later step */
-			kvm_queue_exception(vcpu, GP_VECTOR, true, 0);
-			return false;
-		}
+		if (kvm_read_guest(vcpu->kvm, gpa, buf + done, n))
+			return -ENODEV;
 		done += n;
 	}
-	return true;
+	return 0;
 }
 
 static bool string_down(struct kvm_vcpu *vcpu)
@@ -130,34 +127,38 @@ static bool string_down(struct kvm_vcpu *vcpu)
 }
 
 /*
- * N elements between buf and the guest's linear address space from linear on: upwards,
- * or with RFLAGS.DF downwards (element i at linear - i * size, buf in element order).
+ * INS: store n elements from buf to the guest's linear address space from linear on:
+ * upwards as one store, or with RFLAGS.DF downwards one element at a time (element i at
+ * linear - i * size). RAM directly, device memory as MMIO writes that go out before the
+ * guest runs again (kvm_write_linear()); false with the #PF queued.
  */
-static bool string_copy_elements(struct kvm_vcpu *vcpu, u64 linear, u8 *buf,
-				 unsigned int size, unsigned int n, bool write)
+static bool string_store(struct kvm_vcpu *vcpu, u64 linear, u8 *buf, unsigned int size,
+			 unsigned int n)
 {
 	unsigned int i;
 
 	if (!string_down(vcpu))
-		return string_copy(vcpu, linear, buf, n * size, write);
+		return kvm_write_linear(vcpu, linear, buf, n * size);
 	for (i = 0; i < n; i++)
-		if (!string_copy(vcpu, linear - (u64)i * size, buf + i * size, size, write))
+		if (!kvm_write_linear(vcpu, linear - (u64)i * size, buf + i * size, size))
 			return false;
 	return true;
 }
 
 /*
- * How many elements one exit moves. As KVM: with REP as many as rCX asks, the PIO page holds
- * and fit in the guest page of the first element (in the direction of RFLAGS.DF), so that a
- * fault stops the batch before it moved anything; one element otherwise.
+ * How many INS elements one exit moves. With REP as many as rCX asks, at most KVM_PIO_BATCH
+ * bytes, and no more elements than there are bytes from rDI to the end of its page (with
+ * RFLAGS.DF: below rDI in its page), at least one. That is Linux KVM's batch, bytes and not
+ * elements, from the offset in the register, not in the linear address: the exits a VMM
+ * sees are the same on both (difftest_guest compares them). One element without REP.
  */
-static unsigned int string_batch(struct kvm_vcpu *vcpu, u64 linear, unsigned int size,
-				 bool rep, u64 mask)
+static unsigned int string_batch(struct kvm_vcpu *vcpu, unsigned int size, bool rep, u64 mask)
 {
 	u64 rcx = vcpu->arch.regs[VCPU_REGS_RCX] & mask;
-	unsigned int in_page = string_down(vcpu) ? offset_in_page(linear) / size + 1 :
-			       (PAGE_SIZE - offset_in_page(linear)) / size;
-	u64 n = min3((u64)(PAGE_SIZE / size), (u64)in_page, rcx);
+	u64 rdi = vcpu->arch.regs[VCPU_REGS_RDI] & mask;
+	unsigned int in_page = string_down(vcpu) ? offset_in_page(rdi) :
+			       PAGE_SIZE - offset_in_page(rdi);
+	u64 n = min3((u64)(KVM_PIO_BATCH / size), (u64)in_page, rcx);
 
 	return rep && n > 1 ? n : 1;
 }
@@ -196,6 +197,7 @@ int kvm_emulate_string_pio(struct kvm_vcpu *vcpu, bool in, u16 port, unsigned in
 	unsigned long *regs = vcpu->arch.regs;
 	unsigned int n;
 	u64 linear;
+	int r;
 
 	kvm_stat_inc(vcpu->arch.stat.io_exits);
 	if (rep && !(regs[VCPU_REGS_RCX] & mask)) {
@@ -204,8 +206,7 @@ int kvm_emulate_string_pio(struct kvm_vcpu *vcpu, bool in, u16 port, unsigned in
 		return 1;
 	}
 	if (in) {
-		linear = string_linear(vcpu, VCPU_SREG_ES, regs[VCPU_REGS_RDI] & mask);
-		n = string_batch(vcpu, linear, size, rep, mask);
+		n = string_batch(vcpu, size, rep, mask);
 		vcpu->arch.pio_string = (struct kvm_pio_string) {
 			.pending = true, .rep = rep, .mask = mask, .next_rip = next_rip,
 			.count = n,
@@ -213,13 +214,24 @@ int kvm_emulate_string_pio(struct kvm_vcpu *vcpu, bool in, u16 port, unsigned in
 		return pio_exit(vcpu, true, port, size, n);
 	}
 	/* OUTS: one element per exit (each may go to a different ioeventfd datamatch) */
-	if (!string_copy(vcpu, string_linear(vcpu, seg, regs[VCPU_REGS_RSI] & mask),
-			 pio_data(vcpu), size, false))
+	linear = string_linear(vcpu, seg, regs[VCPU_REGS_RSI] & mask);
+	r = string_read(vcpu, linear, pio_data(vcpu), size);
+	if (r == -ENODEV)
+		return kvm_emulate_at_rip(vcpu);
+	if (r)
 		return 1;
 	string_advance(vcpu, VCPU_REGS_RSI, size, 1, rep, mask, next_rip);
 	return pio_exit(vcpu, false, port, size, 1);
 }
 EXPORT_SYMBOL_GPL(kvm_emulate_string_pio);
+
+/* An OUTS the emulator ran (mmio.c): its port write, once the instruction completed. */
+int kvm_pio_out(struct kvm_vcpu *vcpu, u16 port, unsigned int size, const void *data)
+{
+	memcpy(pio_data(vcpu), data, size);
+	return pio_exit(vcpu, false, port, size, 1);
+}
+EXPORT_SYMBOL_GPL(kvm_pio_out);
 
 /* IN writes AL, AX or EAX; a 32-bit write zero-extends into RAX (SDM vol. 1, 3.4.1.1) */
 void kvm_complete_pio(struct kvm_vcpu *vcpu)
@@ -249,9 +261,9 @@ void kvm_complete_pio(struct kvm_vcpu *vcpu)
 			pio_insn_done(vcpu);
 			return;
 		}
-		if (string_copy_elements(vcpu, string_linear(vcpu, VCPU_SREG_ES,
-							     regs[VCPU_REGS_RDI] & str->mask),
-					 pio_data(vcpu), vcpu->arch.pio_size, n, true))
+		if (string_store(vcpu, string_linear(vcpu, VCPU_SREG_ES,
+						     regs[VCPU_REGS_RDI] & str->mask),
+				 pio_data(vcpu), vcpu->arch.pio_size, n))
 			string_advance(vcpu, VCPU_REGS_RDI, vcpu->arch.pio_size, n, str->rep,
 				       str->mask, str->next_rip);
 		return;

@@ -28,16 +28,26 @@ int kvm_arch_vcpu_precreate(struct kvm *kvm, unsigned int id)
 	return 0;
 }
 
+/*
+ * RESET (init false) or INIT (SDM vol. 3A 10.1.1 table 10-1). EDX holds the processor
+ * signature, CPUID.01H:EAX of the guest's CPUID (KVM's 0x600 without one, as at creation);
+ * INIT leaves CR0.CD and CR0.NW as they were, and the debugger's KVM_SET_GUEST_DEBUG.
+ */
 void kvm_vcpu_reset(struct kvm_vcpu *vcpu, bool init)
 {
+	const struct kvm_cpuid_entry2 *sig = kvm_find_cpuid_entry(vcpu, 1, 0);
 	u64 tsc_offset = kvm_x86_vendor->get_tsc_offset(vcpu);
+	u64 cr0 = init ? kvm_x86_vendor->get_cr(vcpu, 0) : 0;
 
 	memset(vcpu->arch.regs, 0, sizeof(vcpu->arch.regs));
-	vcpu->arch.regs[VCPU_REGS_RDX] = RESET_RDX;
+	vcpu->arch.regs[VCPU_REGS_RDX] = sig ? sig->eax : RESET_RDX;
 	kvm_x86_vendor->vcpu_reset(vcpu);
+	if (init)
+		kvm_x86_vendor->set_cr(vcpu, 0, X86_CR0_ET | (cr0 & (X86_CR0_CD | X86_CR0_NW)));
 	kvm_debugregs_reset(vcpu);
 	kvm_events_reset(vcpu);
-	vcpu->arch.guest_debug = 0;
+	if (!init)
+		vcpu->arch.guest_debug = 0;
 	kvm_x86_vendor->update_exception_intercepts(vcpu);
 	if (init)
 		kvm_set_tsc_offset(vcpu, tsc_offset);
@@ -51,6 +61,7 @@ void kvm_vcpu_reset(struct kvm_vcpu *vcpu, bool init)
 	vcpu->arch.pio_in_pending = false;
 	vcpu->arch.msr_user.pending = false;
 }
+EXPORT_SYMBOL_GPL(kvm_vcpu_reset);
 
 int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 {
@@ -263,6 +274,54 @@ int kvm_emulate_mov_cr4(struct kvm_vcpu *vcpu)
 	return 1;
 }
 EXPORT_SYMBOL_GPL(kvm_emulate_mov_cr4);
+
+/* the CR0 bits that exist (APM vol. 2, 3.1.1 figure 3-1); the others are reserved */
+#define CR0_DEFINED	(X86_CR0_PE | X86_CR0_MP | X86_CR0_EM | X86_CR0_TS | X86_CR0_ET | \
+			 X86_CR0_NE | X86_CR0_WP | X86_CR0_AM | X86_CR0_NW | X86_CR0_CD | \
+			 X86_CR0_PG)
+
+/*
+ * A guest write of CR0 (MOV to CR0, LMSW, CLTS: the emulator after the CR0 write intercept).
+ * The CPU's own checks are made here, because the host, not the CPU, completes the write
+ * (an emulated host may not make them: QEMU TCG takes PG=1 with PE=0, and VMRUN then
+ * fails): #GP(0) at CPL > 0, for bits 63:32, PG without PE, NW without CD (SDM vol. 3A 2.5,
+ * APM vol. 2 3.1.1), PG set with EFER.LME and CR4.PAE clear or from 64-bit code (APM 14.6.1),
+ * PG cleared in 64-bit mode (APM 14.7) or with CR4.PCIDE set (SDM vol. 3A 4.10.1).
+ * Reserved bits 31:0 are dropped and ET reads as 1, as Linux KVM keeps them (APM 3.1.1 only
+ * asks software to write them as 0). EFER.LMA follows PG when EFER.LME is set, as the CPU
+ * makes it (APM 14.6.1); a change of any bit but TS/MP flushes the guest's TLB.
+ * Returns 0, or 1 for #GP(0) (nothing changed then).
+ */
+int kvm_set_cr0(struct kvm_vcpu *vcpu, u64 val)
+{
+	const struct kvm_x86_ops *ops = kvm_x86_vendor;
+	u64 old = ops->get_cr(vcpu, 0), efer = ops->get_efer(vcpu);
+	bool long64, pg_on, pg_off;
+	struct kvm_segment cs, ss;
+
+	ops->get_segment(vcpu, &cs, VCPU_SREG_CS);
+	ops->get_segment(vcpu, &ss, VCPU_SREG_SS);
+	long64 = (efer & EFER_LMA) && cs.l;
+	pg_on = (val & X86_CR0_PG) && !(old & X86_CR0_PG);
+	pg_off = !(val & X86_CR0_PG) && (old & X86_CR0_PG);
+	if ((kvm_get_rflags(vcpu) & X86_EFLAGS_VM) || ((old & X86_CR0_PE) && ss.dpl) ||
+	    (val & CR0_RESERVED_HIGH) ||
+	    ((val & X86_CR0_PG) && !(val & X86_CR0_PE)) ||
+	    ((val & X86_CR0_NW) && !(val & X86_CR0_CD)) ||
+	    (pg_on && (efer & EFER_LME) &&
+	     (!(ops->get_cr(vcpu, 4) & X86_CR4_PAE) || cs.l)) ||
+	    (pg_off && (long64 || (ops->get_cr(vcpu, 4) & X86_CR4_PCIDE))))
+		return 1;
+	val = (val & CR0_DEFINED) | X86_CR0_ET;
+	if (pg_on && (efer & EFER_LME))
+		ops->set_efer(vcpu, efer | EFER_LMA);
+	else if (pg_off && (efer & EFER_LMA))
+		ops->set_efer(vcpu, efer & ~EFER_LMA);
+	ops->set_cr(vcpu, 0, val);
+	if ((old ^ val) & ~(X86_CR0_TS | X86_CR0_MP))
+		vcpu->arch.tlb_flush_guest = true;
+	return 0;
+}
 
 /* The checks Linux KVM makes on KVM_SET_SREGS (EINVAL when one fails). */
 static bool sregs_valid(struct kvm_vcpu *vcpu, const struct kvm_sregs *s)

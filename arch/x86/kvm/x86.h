@@ -83,6 +83,7 @@ int kvm_emulate_string_pio(struct kvm_vcpu *vcpu, bool in, u16 port, unsigned in
 			   bool rep, unsigned int addr_bits, int seg, u64 next_rip);
 /* complete an IN that userspace answered, at the start of KVM_RUN */
 void kvm_complete_pio(struct kvm_vcpu *vcpu);
+int kvm_pio_out(struct kvm_vcpu *vcpu, u16 port, unsigned int size, const void *data);
 
 /* mmu/tdp.c (and the kvm_arch_* MMU hooks of kvm_core.h) */
 int kvm_tdp_init(struct kvm *kvm);
@@ -109,6 +110,9 @@ void kvm_tdp_vcpu_free(struct kvm_vcpu *vcpu);
  * on into the guest, 0: exit to userspace again).
  */
 int kvm_mmio_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code, bool no_slot);
+int kvm_emulate_at_rip(struct kvm_vcpu *vcpu);
+bool kvm_write_linear(struct kvm_vcpu *vcpu, u64 linear, const void *buf, unsigned int len);
+int kvm_mmio_flush(struct kvm_vcpu *vcpu);
 int kvm_complete_mmio(struct kvm_vcpu *vcpu);
 
 /* mmu/guest_walk.c: 0, or -EFAULT/-EACCES with the #PF error code in *pf_error */
@@ -204,6 +208,7 @@ long kvm_vm_ioctl_nr_mmu_pages(struct kvm *kvm, unsigned int ioctl, unsigned lon
 /* vcpu.c */
 u64 kvm_cr4_reserved(struct kvm_vcpu *vcpu);
 int kvm_emulate_mov_cr4(struct kvm_vcpu *vcpu);
+int kvm_set_cr0(struct kvm_vcpu *vcpu, u64 val);
 /* the state of KVM_GET/SET_REGS and SREGS (set_sregs: 0 or -EINVAL, nothing changed) */
 void kvm_get_regs(struct kvm_vcpu *vcpu, struct kvm_regs *r);
 void kvm_set_regs(struct kvm_vcpu *vcpu, const struct kvm_regs *r);

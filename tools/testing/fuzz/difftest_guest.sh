@@ -6,10 +6,12 @@
 # per-program traces (exits with payload, injected events, final registers) must agree.
 # Each differing program is printed (first 40 differing lines); it is allowed only if a
 # pattern of difftest_guest.allow matches its first differing line (see that file).
-# ./fuzz.conf: FUZZ_TIME (seconds for our run, default 60; stock runs the same programs)
-# and FUZZ_SEED (default 16).
+# ./fuzz.conf: FUZZ_TIME (seconds for our run, default 60; stock runs the same programs),
+# FUZZ_SEED (default 16) and FUZZ_PROGRAMS (a count instead of a time: the same programs
+# whatever the machine's speed, so a bounded CI pass compares a fixed set).
 FUZZ_TIME=60
 FUZZ_SEED=
+FUZZ_PROGRAMS=
 # shellcheck disable=SC1091
 [ -r ./fuzz.conf ] && . ./fuzz.conf
 seed=${FUZZ_SEED:-16}
@@ -39,9 +41,16 @@ unload() {
 	rmmod $1 || { echo "difftest_guest: FAIL: rmmod $1"; exit 1; }
 }
 
-echo "difftest_guest: seed $seed, ours for $FUZZ_TIME s, then stock on the same programs"
+if [ -n "$FUZZ_PROGRAMS" ]; then
+	bound="--programs $FUZZ_PROGRAMS"
+	echo "difftest_guest: seed $seed, $FUZZ_PROGRAMS programs on ours, then on stock"
+else
+	bound="--time $FUZZ_TIME"
+	echo "difftest_guest: seed $seed, ours for $FUZZ_TIME s, then stock on the same programs"
+fi
 load "$VMTEST_LOAD_OURS"
-"$fuzz" --trace --seed "$seed" --time "$FUZZ_TIME" >"$out/ours.trace" 2>"$out/ours.err"
+# shellcheck disable=SC2086 # $bound: an option and its value
+"$fuzz" --trace --seed "$seed" $bound >"$out/ours.trace" 2>"$out/ours.err"
 rc_ours=$?
 unload "$VMTEST_UNLOAD_OURS"
 n=$(sed -n 's/^guest-fuzz: seed=[0-9]* programs=\([0-9]*\) .*/\1/p' "$out/ours.trace")

@@ -10,8 +10,9 @@
 # default 3000). Busybox sh: POSIX only.
 #
 # Open (not allowlisted, so this test fails until they are fixed or triaged; as of the
-# first runs, seeds 1-3 x 3000 calls: 677 differing calls, 350 allowlisted). Most of the
-# rest are knock-on differences of a few first ones:
+# first runs, seeds 1-3 x 3000 calls: 677 differing calls, 350 allowlisted; run again
+# later: 648 differing, 340 allowlisted, 308 open). Most of the rest are knock-on
+# differences of a few first ones:
 #  - KVM_RUN from odd states: a real-mode RIP beyond CS.limit (stock delivers #GP, ours
 #    reports an emulation failure); guest state VMRUN refuses (stock KVM_EXIT_FAIL_ENTRY
 #    0xffffffff, ours an internal error);

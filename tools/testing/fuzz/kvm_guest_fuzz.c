@@ -1744,6 +1744,29 @@ write:
 	return 1;
 }
 
+/*
+ * --trace: make the guest ready for an external interrupt before one is injected: RFLAGS.IF
+ * set, no STI/MOV SS shadow. api.rst does not say what KVM_INTERRUPT (or an injected
+ * interrupt in KVM_SET_VCPU_EVENTS) does to a guest that is not ready (a VMM waits for
+ * kvm_run.ready_for_interrupt_injection and if_flag), and there the modules differ: stock
+ * kvm_amd delivers it at the next entry through EVENTINJ whatever RFLAGS.IF, ours waits for
+ * the guest to set IF (a virtual interrupt: arch/x86/kvm/svm/events.c says why). Without
+ * --trace the fuzzer keeps injecting into guests that are not ready.
+ */
+static void ready_for_interrupt(void)
+{
+	struct kvm_vcpu_events ev;
+	struct kvm_regs regs;
+
+	vcpu_ioctl(vcpu, KVM_GET_REGS, &regs);
+	regs.rflags |= 0x200;
+	vcpu_ioctl(vcpu, KVM_SET_REGS, &regs);
+	vcpu_ioctl(vcpu, KVM_GET_VCPU_EVENTS, &ev);
+	ev.flags = KVM_VCPUEVENT_VALID_SHADOW;
+	ev.interrupt.shadow = 0;
+	vcpu_ioctl(vcpu, KVM_SET_VCPU_EVENTS, &ev);
+}
+
 static void do_event(struct run_state *st)
 {
 	struct event *e;
@@ -1754,6 +1777,8 @@ static void do_event(struct run_state *st)
 		return;
 	e = &P.ev[st->nev++];
 	n_events++;
+	if (opt_trace && (e->type == EV_IRQ || e->type == EV_IRQ_EV))
+		ready_for_interrupt();
 	switch (e->type) {
 	case EV_NMI:
 		r = ioctl(vcpu->fd, KVM_NMI);

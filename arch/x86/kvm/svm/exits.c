@@ -64,6 +64,53 @@ static int svm_exit_cpuid(struct kvm_vcpu *vcpu)
 	return 1;
 }
 
+/* a legacy prefix, or REX in 64-bit mode (SDM vol. 2 2.1.1, 2.2.1) */
+static bool svm_is_prefix(u8 b, bool l64)
+{
+	switch (b) {
+	case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
+	case 0x66: case 0x67: case 0xf0: case 0xf2: case 0xf3:
+		return true;
+	}
+	return l64 && (b & 0xf0) == 0x40;
+}
+
+/*
+ * RDPMC (0f 33), intercepted so that it behaves the same on any CPU under the host (QEMU TCG
+ * has no counters and raises #UD): no virtual PMU, so the legacy counters ECX 0-3 (0-5 with
+ * PerfCtrExtCore in the guest's CPUID; bits 31:30 ignored, APM vol. 3 "RDPMC") read 0, as
+ * their MSRs do (msr.c), and any other ECX is #GP(0), as is CPL > 0 with CR4.PCE clear.
+ * Its length is read at RIP: random code puts prefixes on it.
+ */
+static int svm_exit_rdpmc(struct kvm_vcpu *vcpu)
+{
+	unsigned long *regs = vcpu->arch.regs;
+	bool l64 = (svm_get_efer(vcpu) & EFER_LMA) && to_svm(vcpu)->vmcb->save.cs.attrib &
+		   BIT(9);
+	u32 idx = (u32)regs[VCPU_REGS_RCX] & ~(3u << 30);
+	unsigned int i, nr = kvm_guest_has(vcpu, 0x80000001, 0, CPUID_REG_ECX, BIT(23)) ? 6 : 4;
+	u8 insn[15];
+
+	if (kvm_fetch_at_rip(vcpu, insn, 2, NULL) ||
+	    (insn[0] != 0x0f && kvm_fetch_at_rip(vcpu, insn, sizeof(insn), NULL)))
+		return kvm_exit_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION,
+					       regs[VCPU_REGS_RIP]);
+	for (i = 0; i < sizeof(insn) - 2 && svm_is_prefix(insn[i], l64); i++)
+		;
+	if (insn[i] != 0x0f || insn[i + 1] != 0x33)
+		return kvm_exit_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION,
+					       regs[VCPU_REGS_RIP]);
+	if (idx >= nr || ((svm_get_cr(vcpu, 0) & X86_CR0_PE) &&
+			  to_svm(vcpu)->vmcb->save.cpl && !(svm_get_cr(vcpu, 4) & X86_CR4_PCE))) {
+		kvm_queue_exception(vcpu, GP_VECTOR, true, 0);
+		return 1;
+	}
+	regs[VCPU_REGS_RAX] = 0;
+	regs[VCPU_REGS_RDX] = 0;
+	svm_skip_instruction(vcpu, i + 2);
+	return 1;
+}
+
 static int svm_exit_invd(struct kvm_vcpu *vcpu)
 {
 	/* caches are the host's: nothing to invalidate for the guest */
@@ -121,8 +168,15 @@ static int svm_exit_msr(struct kvm_vcpu *vcpu)
 
 static int svm_exit_shutdown(struct kvm_vcpu *vcpu)
 {
-	/* APM 15.12: the VMCB is undefined after a shutdown; start it over from RESET */
-	svm_vcpu_reset(vcpu);
+	u32 mp_state = vcpu->arch.mp_state;
+
+	/*
+	 * APM 15.12: the VMCB is undefined after a shutdown; the vCPU starts over as after
+	 * INIT (registers, RDX the signature, CR0.CD/NW kept, nothing pending), as on Linux
+	 * KVM, and stays runnable.
+	 */
+	kvm_vcpu_reset(vcpu, true);
+	vcpu->arch.mp_state = mp_state;
 	vcpu->run->exit_reason = KVM_EXIT_SHUTDOWN;
 	return 0;
 }
@@ -188,6 +242,16 @@ static int svm_exit_dr(struct kvm_vcpu *vcpu)
 	return kvm_handle_dr_access(vcpu);
 }
 
+/*
+ * MOV to CR0, LMSW, CLTS (the CR0 write intercept covers all three, APM vol. 2 15.9): the
+ * emulator runs them and kvm_set_cr0() makes the checks the CPU would, so that an invalid
+ * CR0 is #GP in the guest on any CPU, never a VMRUN that fails on it.
+ */
+static int svm_exit_write_cr0(struct kvm_vcpu *vcpu)
+{
+	return kvm_emulate_at_rip(vcpu);
+}
+
 /* MOV to CR4: checked against the guest's CPUID (vcpu.c) */
 static int svm_exit_write_cr4(struct kvm_vcpu *vcpu)
 {
@@ -198,6 +262,7 @@ typedef int (*svm_exit_handler)(struct kvm_vcpu *vcpu);
 
 static const svm_exit_handler svm_exit_handlers[SVM_EXIT_MAX] = {
 	[SVM_EXIT_READ_DR0 ... SVM_EXIT_WRITE_DR0 + 15] = svm_exit_dr,
+	[SVM_EXIT_WRITE_CR0]	= svm_exit_write_cr0,
 	[SVM_EXIT_WRITE_CR4]	= svm_exit_write_cr4,
 	[SVM_EXIT_INTR]		= svm_exit_intr,
 	[SVM_EXIT_NMI]		= svm_exit_interrupt,
@@ -208,6 +273,7 @@ static const svm_exit_handler svm_exit_handlers[SVM_EXIT_MAX] = {
 	[SVM_EXIT_EXCP_BASE + DB_VECTOR] = svm_exit_db,
 	[SVM_EXIT_EXCP_BASE + BP_VECTOR] = svm_exit_bp,
 	[SVM_EXIT_EXCP_BASE + UD_VECTOR] = svm_exit_excp_ud,
+	[SVM_EXIT_RDPMC]	= svm_exit_rdpmc,
 	[SVM_EXIT_CPUID]	= svm_exit_cpuid,
 	[SVM_EXIT_INVD]		= svm_exit_invd,
 	[SVM_EXIT_HLT]		= svm_exit_hlt,

@@ -265,10 +265,14 @@ static void init_vmcb_control(struct kvm_vcpu *vcpu)
 	memset(c, 0, sizeof(*c));
 	/* every MOV to or from DR0-15, until the guest owns them: arch/x86/kvm/debugreg.c */
 	c->intercept_dr = 0xffffffff;
-	/* CR4 writes: the guest's CPUID decides which bits exist (kvm_emulate_mov_cr4) */
-	c->intercept_cr = BIT(16 + 4);
+	/*
+	 * CR0 writes: checked by the host (kvm_set_cr0), not left to the CPU; CR4 writes: the
+	 * guest's CPUID decides which bits exist (kvm_emulate_mov_cr4)
+	 */
+	c->intercept_cr = BIT(16 + 0) | BIT(16 + 4);
 	c->intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI | INTERCEPT_INIT |
-			     INTERCEPT_CPUID | INTERCEPT_INVD | INTERCEPT_HLT | INTERCEPT_INVLPGA |
+			     INTERCEPT_RDPMC | INTERCEPT_CPUID | INTERCEPT_INVD | INTERCEPT_HLT |
+			     INTERCEPT_INVLPGA |
 			     INTERCEPT_IOIO_PROT | INTERCEPT_MSR_PROT | INTERCEPT_TASK_SWITCH |
 			     INTERCEPT_SHUTDOWN;
 	/* VMRUN must be intercepted or VMRUN fails (APM 15.5.1); the other SVM

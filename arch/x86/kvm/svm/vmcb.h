@@ -123,6 +123,7 @@ static_assert(sizeof(struct vmcb) == 4096);
 #define INTERCEPT_SMI		BIT(2)
 #define INTERCEPT_INIT		BIT(3)
 #define INTERCEPT_VINTR		BIT(4)
+#define INTERCEPT_RDPMC		BIT(15)
 #define INTERCEPT_CPUID		BIT(18)
 #define INTERCEPT_IRET		BIT(20)
 #define INTERCEPT_INVD		BIT(22)
@@ -173,6 +174,7 @@ static_assert(sizeof(struct vmcb) == 4096);
 #define SVM_EVTINJ_TYPE_SOFT	(4ULL << 8)
 
 /* exit codes, APM appendix C */
+#define SVM_EXIT_WRITE_CR0	0x010	/* MOV to CR0, LMSW, CLTS */
 #define SVM_EXIT_WRITE_CR4	0x014	/* MOV to CR4 (write intercepts: 0x010 + n) */
 #define SVM_EXIT_READ_DR0	0x020	/* .. 0x02f */
 #define SVM_EXIT_WRITE_DR0	0x030	/* .. 0x03f */
@@ -182,6 +184,7 @@ static_assert(sizeof(struct vmcb) == 4096);
 #define SVM_EXIT_SMI		0x062
 #define SVM_EXIT_INIT		0x063
 #define SVM_EXIT_VINTR		0x064
+#define SVM_EXIT_RDPMC		0x06f
 #define SVM_EXIT_CPUID		0x072
 #define SVM_EXIT_IRET		0x074
 #define SVM_EXIT_INVD		0x076

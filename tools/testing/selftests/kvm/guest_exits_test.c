@@ -2,7 +2,10 @@
 /*
  * What KVM does with guest instructions and states it handles itself (checked against the
  * in-tree modules, KVM=stock):
- *  - a triple fault ends KVM_RUN with KVM_EXIT_SHUTDOWN (long mode and 32-bit mode);
+ *  - a triple fault ends KVM_RUN with KVM_EXIT_SHUTDOWN (long mode and 32-bit mode); on
+ *    AMD the vCPU is then in its INIT state (APM 15.12 leaves the VMCB undefined; KVM
+ *    resets): general registers 0 but RDX, the signature CPUID.01H:EAX, RIP 0xfff0, CR0
+ *    with ET and the CD/NW the guest had (SDM vol. 3A 10.1.1), nothing pending;
  *  - VMMCALL/VMCALL with an unknown hypercall number returns -KVM_ENOSYS in RAX, and
  *    KVM_HC_VAPIC_POLL_IRQ returns 0 (Documentation/virt/kvm/x86/hypercalls.rst);
  *  - CPUID answers from the KVM_SET_CPUID2 table: leaves of our own, subleaves, leaves
@@ -57,6 +60,28 @@ asm(".pushsection .rodata.guest_blobs, \"a\"\n"
     ".popsection\n");
 extern const uint8_t prot32_triple_start[], prot32_triple_end[];
 
+/* after the shutdown of a guest that ran with CR0.CD and CR0.NW clear */
+static void assert_init_state(struct kvm_vm *vm, struct kvm_vcpu *vcpu)
+{
+	struct kvm_cpuid_entry2 *sig = cpuid2_find(vm->cpuid, 1, 0);
+	struct kvm_vcpu_events ev;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	vcpu_get_regs(vcpu, &regs);
+	vcpu_get_sregs(vcpu, &sregs);
+	vcpu_ioctl(vcpu, KVM_GET_VCPU_EVENTS, &ev);
+	TEST_ASSERT_EQ(sig ? sig->eax : 0x600, regs.rdx);
+	TEST_ASSERT_EQ(0, regs.rax | regs.rbx | regs.rcx | regs.rsi | regs.rdi | regs.rsp |
+			  regs.rbp | regs.r8 | regs.r15);
+	TEST_ASSERT_EQ(0xfff0, regs.rip);
+	TEST_ASSERT_EQ(0xf000, sregs.cs.selector);
+	TEST_ASSERT_EQ(X86_CR0_ET, sregs.cr0);
+	TEST_ASSERT_EQ(0, sregs.efer);
+	TEST_ASSERT_EQ(0, ev.exception.injected | ev.exception.pending | ev.nmi.injected |
+			  ev.interrupt.injected);
+}
+
 static void test_triple_fault(void)
 {
 	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
@@ -64,6 +89,8 @@ static void test_triple_fault(void)
 
 	vcpu_run(vcpu);
 	vcpu_assert_exit(vcpu, KVM_EXIT_SHUTDOWN);
+	if (kvm_is_amd())
+		assert_init_state(vm, vcpu);
 	kvm_vm_free(vm);
 
 	vm = guest_vm_new(GUEST_MODE_PROT32, 1 * MiB);
@@ -725,6 +752,44 @@ static void guest_xsetbv(uint64_t supported)
 	GUEST_DONE();
 }
 
+/*
+ * RDPMC without a virtual PMU on AMD: counter 0 reads 0, an ECX past the counters is #GP(0)
+ * (the CPU under the host may have no counters at all: QEMU TCG raises #UD; KVM intercepts
+ * RDPMC). A segment prefix on it is skipped with it (difftest_guest: "fs rdpmc").
+ */
+static uint64_t rdpmc_vector = 0xff;
+
+static void guest_rdpmc_fault(struct ex_regs *regs)
+{
+	rdpmc_vector = regs->vector;
+	regs->rip += 3;		/* fs rdpmc: 64 0f 33 */
+}
+
+static void guest_rdpmc(void)
+{
+	uint32_t lo = 0x1111, hi = 0x2222;
+
+	asm volatile(".byte 0x64; rdpmc" : "=a"(lo), "=d"(hi) : "c"(0));
+	GUEST_ASSERT_EQ(0xff, rdpmc_vector);
+	GUEST_ASSERT_EQ(0, lo | hi);
+	asm volatile(".byte 0x64; rdpmc" : "=a"(lo), "=d"(hi) : "c"(0x100) : "memory");
+	GUEST_ASSERT_EQ(GP_VECTOR, rdpmc_vector);
+	GUEST_DONE();
+}
+
+static void test_rdpmc(void)
+{
+	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
+	struct kvm_vcpu *vcpu = guest_vcpu_add(vm, 0, (uint64_t)guest_rdpmc);
+
+	if (!kvm_is_amd())
+		subtest_skip("AMD only (Intel's counters differ)");
+	vm_install_exception_handler(vm, GP_VECTOR, guest_rdpmc_fault);
+	vm_install_exception_handler(vm, UD_VECTOR, guest_rdpmc_fault);
+	vcpu_run_expect_ucall(vcpu, UCALL_DONE, NULL);
+	kvm_vm_free(vm);
+}
+
 static void test_xsetbv(void)
 {
 	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
@@ -870,7 +935,7 @@ static void test_fail_entry(void)
 int main(void)
 {
 	ksft_print_header();
-	ksft_set_plan(11);
+	ksft_set_plan(12);
 	run_subtest(test_triple_fault,
 		    "triple fault: KVM_EXIT_SHUTDOWN (64-bit and 32-bit guests)");
 	run_subtest(test_hypercalls,
@@ -885,6 +950,7 @@ int main(void)
 	run_subtest(test_swapgs, "SWAPGS: KERNEL_GS_BASE and GS.base follow the guest across exits");
 	run_subtest(test_syscall, "SYSCALL: the guest's STAR, LSTAR and SFMASK, across exits "
 		    "to userspace");
+	run_subtest(test_rdpmc, "guest RDPMC on AMD: counter 0 reads 0, ECX 0x100 #GP(0)");
 	run_subtest(test_xsetbv,
 		    "guest XSETBV: invalid values #GP, XCR0 unchanged; #UD without CR4.OSXSAVE");
 	run_subtest(test_fail_entry,

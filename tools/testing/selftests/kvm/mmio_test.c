@@ -1095,6 +1095,67 @@ static void test_prot32(void)
 	test_blob(GUEST_MODE_PROT32);
 }
 
+/*
+ * Real mode: a word at ES:0xffff in device memory crosses ES's 64 KiB limit: #GP(0) through
+ * the IVT, no MMIO access (SDM vol. 3A 5.3; QEMU TCG reported the nested page fault on the
+ * device memory before checking the limit, and the emulator did not check; stock does).
+ */
+asm("	.pushsection .rodata.guest_blobs, \"a\"\n"
+    "	.code16\n"
+    "limit_start:\n"
+    "	movw %es:0xffff, %ax\n"
+    "	movw $1, %ax\n"
+    "	outw %ax, $0x80\n"
+    "1:	hlt\n"
+    "	jmp 1b\n"
+    "limit_gp:\n"
+    "	movw $13, %ax\n"
+    "	outw %ax, $0x80\n"
+    "2:	hlt\n"
+    "	jmp 2b\n"
+    "limit_end:\n"
+    "	.code64\n"
+    "	.popsection\n");
+extern const uint8_t limit_start[], limit_gp[], limit_end[];
+
+static void test_real_limit(void)
+{
+	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_REAL, 0xa0000);
+	struct kvm_segment es = {
+		.base = REAL_MMIO_GPA, .limit = 0xffff, .selector = REAL_MMIO_SEL,
+		.type = 3, .present = 1, .s = 1,
+	};
+	struct kvm_vcpu *vcpu;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	struct kvm_run *run;
+	uint16_t *ivt;
+
+	vm_load_blob(vm, GUEST_BLOB_CODE_GPA, limit_start, limit_end);
+	vcpu = guest_vcpu_add(vm, 0, GUEST_BLOB_CODE_GPA);
+	run = vcpu->run;
+	vcpu_get_sregs(vcpu, &sregs);
+	vcpu_get_regs(vcpu, &regs);
+	sregs.es = es;
+	sregs.idt.base = 0;
+	sregs.idt.limit = 0x3ff;
+	vcpu_set_sregs(vcpu, &sregs);
+	ivt = addr_gpa2hva(vm, 13 * 4);
+	ivt[0] = regs.rip + (limit_gp - limit_start);
+	ivt[1] = sregs.cs.selector;
+	vcpu_run(vcpu);
+	TEST_ASSERT(run->exit_reason != KVM_EXIT_MMIO,
+		    "MMIO %s at %#llx: a word at ES:0xffff must be #GP(0), not an access",
+		    run->mmio.is_write ? "write" : "read",
+		    (unsigned long long)run->mmio.phys_addr);
+	vcpu_assert_exit(vcpu, KVM_EXIT_IO);
+	TEST_ASSERT_EQ(0x80, run->io.port);
+	TEST_ASSERT(*(uint16_t *)vcpu_io_data(vcpu) == 13,
+		    "the word at ES:0xffff did not raise #GP (OUT %#x)",
+		    *(uint16_t *)vcpu_io_data(vcpu));
+	kvm_vm_free(vm);
+}
+
 /* --- an instruction KVM does not emulate --- */
 
 extern const uint8_t flds_insn[];
@@ -1370,7 +1431,7 @@ int main(void)
 	unsigned int i;
 
 	ksft_print_header();
-	ksft_set_plan(sizeof(groups) / sizeof(groups[0]) + 6);
+	ksft_set_plan(sizeof(groups) / sizeof(groups[0]) + 7);
 	map_native_window();
 	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
 		cur_group = &groups[i];
@@ -1380,6 +1441,8 @@ int main(void)
 		    "REP STOSW/MOVSB/MOVSW");
 	run_subtest(test_real, "16-bit real mode (MMIO at a000:0): MOV 1/2/4 bytes, "
 		    "ADD/SUB flags, REP STOSW/MOVSB/MOVSW");
+	run_subtest(test_real_limit, "16-bit real mode: a word at ES:0xffff in device memory "
+		    "is #GP(0), the segment limit");
 	run_subtest(test_emulation_failure, "flds from MMIO: KVM_INTERNAL_ERROR_EMULATION "
 		    "with the instruction bytes, then #UD");
 	run_subtest(test_read_completion, "a pending read: RIP at the instruction, "

@@ -8,7 +8,10 @@
  * it gives (difftest_guest found each one different on ours at first).
  *
  * Also MOV to CR4 with the same CPUID: a bit the CPUID does not offer is #GP(0), whatever
- * the host CPU has (KVM intercepts CR4 writes to make it so).
+ * the host CPU has (KVM intercepts CR4 writes to make it so). And the CR0 writes the CPU
+ * refuses (SDM vol. 3A 2.5, APM vol. 2 3.1.1 and 14.7): #GP(0) whatever the CPU under the
+ * host let through (QEMU TCG takes PG without PE, and VMRUN then failed on ours); reserved
+ * bits 31:0 dropped, LMSW keeping PE, CLTS (difftest_guest found the first two).
  */
 #include <sys/utsname.h>
 #include <stdlib.h>
@@ -156,6 +159,59 @@ static void guest_cr4(void)
 	cr4_gp[4] = write_cr4(c0 | CR4_PGE);		/* PGE: in the CPUID */
 	cr4_after_pge = x86_read_cr4();
 	write_cr4(c0);
+	GUEST_DONE();
+}
+
+#define CR0_PE		(1ULL << 0)
+#define CR0_TS		(1ULL << 3)
+#define CR0_RSVD7	(1ULL << 7)
+#define CR0_NW		(1ULL << 29)
+#define CR0_CD		(1ULL << 30)
+#define CR0_PG		(1ULL << 31)
+
+static inline uint64_t read_cr0(void)
+{
+	uint64_t v;
+
+	asm volatile("mov %%cr0, %0" : "=r"(v));
+	return v;
+}
+
+/* MOV %rax, %cr0 (0f 22 c0); 1 when it raised #GP */
+static uint64_t write_cr0(uint64_t v)
+{
+	uint64_t f = faults;
+
+	asm volatile("mov %0, %%cr0" : : "a"(v) : "memory");
+	return faults != f;
+}
+
+/* results: #GP of each write; CR0 after the reserved bit, after LMSW 0, after CLTS */
+static uint64_t cr0_gp[6], cr0_rsvd, cr0_lmsw, cr0_clts;
+
+static void guest_cr0(void)
+{
+	uint64_t c0 = read_cr0();
+
+	insn_len = 3;
+	cr0_gp[0] = write_cr0(c0 & ~CR0_PE);		/* PG without PE */
+	cr0_gp[1] = write_cr0((c0 & ~CR0_CD) | CR0_NW);	/* NW without CD */
+	/*
+	 * Not here: bits 63:32 set, #GP(0) on ours as SDM vol. 3A 2.5 says; stock kvm_amd
+	 * does not intercept that write and QEMU TCG takes it without #GP.
+	 */
+	cr0_gp[2] = 1;
+	cr0_gp[3] = write_cr0(c0 & ~CR0_PG);		/* paging off in 64-bit mode */
+	cr0_gp[4] = write_cr0(c0 | CR0_RSVD7);		/* reserved: dropped, no #GP */
+	cr0_rsvd = read_cr0();
+	cr0_gp[5] = write_cr0(c0 | CR0_TS);
+	/* LMSW cannot clear PE; it loads MP EM TS (TS cleared here) */
+	asm volatile("lmsw %w0" : : "r"(0) : "memory");
+	cr0_lmsw = read_cr0();
+	write_cr0(c0 | CR0_TS);
+	asm volatile("clts" : : : "memory");
+	cr0_clts = read_cr0();
+	write_cr0(c0);
 	GUEST_DONE();
 }
 
@@ -337,12 +393,48 @@ static void test_cr4(void)
 	kvm_vm_free(vm);
 }
 
+static void test_cr0(void)
+{
+	static const uint64_t want_gp[6] = { 1, 1, 1, 1, 0, 0 };
+	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
+	struct kvm_vcpu *vcpu = guest_vcpu_add(vm, 0, (uint64_t)guest_cr0);
+	int i;
+
+	set_fixed_cpuid(vcpu);
+	vm_install_exception_handler(vm, GP_VECTOR, gp_handler);
+	vcpu_run_expect_ucall(vcpu, UCALL_DONE, NULL);
+	sync_global_from_guest(vm, cr0_gp);
+	sync_global_from_guest(vm, cr0_rsvd);
+	sync_global_from_guest(vm, cr0_lmsw);
+	sync_global_from_guest(vm, cr0_clts);
+	for (i = 0; i < 6; i++)
+		if (cr0_gp[i] != want_gp[i])
+			ksft_print_msg("MOV to CR0, case %d: expected %s, got %s\n", i,
+				       want_gp[i] ? "#GP" : "no #GP", cr0_gp[i] ? "#GP" : "no #GP");
+	ksft_print_msg("CR0 after bit 7: %#llx, after LMSW 0: %#llx, after CLTS: %#llx\n",
+		       (unsigned long long)cr0_rsvd, (unsigned long long)cr0_lmsw,
+		       (unsigned long long)cr0_clts);
+	for (i = 0; i < 6; i++)
+		TEST_ASSERT(cr0_gp[i] == want_gp[i], "MOV to CR0, case %d: expected %s, got %s",
+			    i, want_gp[i] ? "#GP" : "no #GP", cr0_gp[i] ? "#GP" : "no #GP");
+	TEST_ASSERT(!(cr0_rsvd & CR0_RSVD7), "CR0 after setting reserved bit 7: %#llx",
+		    (unsigned long long)cr0_rsvd);
+	TEST_ASSERT((cr0_lmsw & CR0_PE) && !(cr0_lmsw & CR0_TS), "CR0 after LMSW 0: %#llx",
+		    (unsigned long long)cr0_lmsw);
+	TEST_ASSERT(!(cr0_clts & CR0_TS), "CR0 after CLTS: %#llx",
+		    (unsigned long long)cr0_clts);
+	ksft_test_result_pass("guest MOV to CR0: invalid values #GP, reserved bits dropped; "
+			      "LMSW keeps PE; CLTS\n");
+	kvm_vm_free(vm);
+}
+
 int main(void)
 {
 	ksft_print_header();
-	ksft_set_plan(3);
+	ksft_set_plan(4);
 	test_guest();
 	test_host();
 	test_cr4();
+	test_cr0();
 	ksft_finished();
 }

@@ -6,6 +6,9 @@
  * unmapped page: the elements before it are stored, then #PF with CR2 at the first byte of
  * the missing page and RDI/RCX telling how far it got. However KVM splits the string into
  * exits (count per exit), userspace sees every element once, in order.
+ * With the memory operand in device memory (no memslot): REP INSW stores what userspace
+ * answered through MMIO writes, REP OUTSW reads each element through an MMIO read before
+ * its port write (stock KVM emulates both; ours raised #GP: difftest_guest).
  */
 #include <string.h>
 
@@ -14,6 +17,8 @@
 #define PORT		0x3f8
 #define N		10
 #define PF_PAGE		(6 * MiB)	/* in guest memory but unmapped by the guest */
+#define MMIO_GVA	0xd0000000ULL	/* gva == gpa, no memslot: device memory */
+#define NM		3		/* elements of the strings in device memory */
 
 static uint8_t in_bytes[N];
 static uint16_t in_words[N];
@@ -52,6 +57,9 @@ static void guest_strings(uint64_t pf_buf)
 	/* RCX = 0: nothing happens */
 	REP_OUT("", "outsb", "", backwards, 0);
 	GUEST_SYNC(2);
+	REP_IN("insw", MMIO_GVA, NM);
+	REP_OUT("", "outsw", "", (const void *)(MMIO_GVA + 0x100), NM);
+	GUEST_SYNC(4);
 	/* 4 bytes fit before the unmapped page, the 5th faults */
 	asm volatile("rep insb" : "+D"(rdi), "+c"(rcx) : "d"(PORT) : "memory");
 	GUEST_FAIL("rep insb into an unmapped page did not fault");
@@ -105,6 +113,57 @@ static uint32_t value_of(int i)
 	return 0x01020304u * (i + 1);
 }
 
+/*
+ * REP INSW of NM words to MMIO_GVA, then REP OUTSW of NM words from MMIO_GVA + 0x100, the
+ * device a byte array: whatever the batches, INs answered with value_of(), the words land
+ * in the device in order, and each OUT carries the word its MMIO read returned.
+ */
+static void run_mmio_strings(struct kvm_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	uint8_t dev[0x200] = { 0 };
+	int ins = 0, outs = 0, i;
+	struct ucall uc;
+
+	for (i = 0; i < NM; i++)
+		*(uint16_t *)&dev[0x100 + 2 * i] = 0xa000 + i;
+	for (;;) {
+		vcpu_run(vcpu);
+		if (run->exit_reason == KVM_EXIT_MMIO) {
+			uint64_t off = run->mmio.phys_addr - MMIO_GVA;
+
+			TEST_ASSERT(off < sizeof(dev) && off + run->mmio.len <= sizeof(dev),
+				    "MMIO at %#llx", (unsigned long long)run->mmio.phys_addr);
+			if (run->mmio.is_write)
+				memcpy(&dev[off], run->mmio.data, run->mmio.len);
+			else
+				memcpy(run->mmio.data, &dev[off], run->mmio.len);
+			continue;
+		}
+		if (run->exit_reason != KVM_EXIT_IO || run->io.port != PORT)
+			break;
+		TEST_ASSERT_EQ(2, run->io.size);
+		for (i = 0; i < (int)run->io.count; i++) {
+			uint16_t *data = (uint16_t *)vcpu_io_data(vcpu) + i;
+
+			if (run->io.direction == KVM_EXIT_IO_IN) {
+				TEST_ASSERT(ins < NM, "more than %d INS elements", NM);
+				*data = value_of(ins++);
+			} else {
+				TEST_ASSERT(outs < NM, "more than %d OUTS elements", NM);
+				TEST_ASSERT_EQ(0xa000 + outs, *data);
+				outs++;
+			}
+		}
+	}
+	TEST_ASSERT_EQ(UCALL_SYNC, get_ucall(vcpu, &uc));
+	TEST_ASSERT_EQ(4, uc.args[0]);
+	TEST_ASSERT_EQ(NM, ins);
+	TEST_ASSERT_EQ(NM, outs);
+	for (i = 0; i < NM; i++)
+		TEST_ASSERT_EQ((uint16_t)value_of(i), *(uint16_t *)&dev[2 * i]);
+}
+
 int main(void)
 {
 	struct kvm_vm *vm;
@@ -115,7 +174,7 @@ int main(void)
 	int i;
 
 	ksft_print_header();
-	ksft_set_plan(4);
+	ksft_set_plan(5);
 	vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM + 4 * MiB);
 	vcpu = guest_vcpu_add(vm, 0, (uint64_t)guest_strings);
 	vcpu_set_args(vcpu, pf_buf);
@@ -123,6 +182,7 @@ int main(void)
 	/* the page after pf_buf's page: leave it out of the guest's page tables */
 	*(uint64_t *)addr_gva2hva(vm, PF_PAGE - PAGE_SIZE) = 0;
 	guest_unmap_page(vm, PF_PAGE);
+	guest_map_page(vm, MMIO_GVA, MMIO_GVA);
 
 	run_string(vcpu, KVM_EXIT_IO_IN, 1, N, NULL, value_of);
 	run_string(vcpu, KVM_EXIT_IO_IN, 2, N, NULL, value_of);
@@ -149,6 +209,9 @@ int main(void)
 	vcpu_run_expect_ucall(vcpu, UCALL_SYNC, &uc);
 	TEST_ASSERT_EQ(2, uc.args[0]);
 	ksft_test_result_pass("rep outsb with DF=1 walks backwards; RCX=0 does nothing\n");
+
+	run_mmio_strings(vcpu);
+	ksft_test_result_pass("rep insw/outsw with device memory: MMIO writes and reads\n");
 
 	/*
 	 * KVM may ask userspace for more bytes than fit before the missing page (stock KVM
