@@ -141,7 +141,8 @@ bool kvm_host_is_amd(void)
 	       boot_cpu_data.x86_vendor == X86_VENDOR_HYGON;
 }
 
-static u64 host_supported_xcr0(void)
+/* the XSAVE features KVM lets a guest use: the host's, limited to XFEATURES_ALLOWED */
+u64 kvm_supported_xcr0(void)
 {
 	u32 eax, ebx, ecx, edx;
 
@@ -203,7 +204,7 @@ static int add_cache_leaves(struct cpuid_builder *b, u32 function)
 static int build_basic_leaves(struct cpuid_builder *b)
 {
 	u32 max = min_t(u32, cpuid_eax(0), CPUID_BASIC_MAX), f;
-	u64 xcr0 = host_supported_xcr0();
+	u64 xcr0 = kvm_supported_xcr0();
 	struct kvm_cpuid_entry2 *e;
 
 	for (f = 0; f <= max; f++) {
@@ -608,7 +609,7 @@ u64 kvm_guest_supported_xcr0(struct kvm_vcpu *vcpu)
 
 	if (!e)
 		return XFEATURE_MASK_FP;
-	return (e->eax | (u64)e->edx << 32) & host_supported_xcr0();
+	return (e->eax | (u64)e->edx << 32) & kvm_supported_xcr0();
 }
 
 /*

@@ -416,8 +416,14 @@ static long set_xsave(struct kvm_vcpu *vcpu, struct kvm_xsave __user *uxsave)
 
 	if (IS_ERR(xsave))
 		return PTR_ERR(xsave);
+	/*
+	 * Every feature KVM supports is accepted, whatever the guest's CPUID says (or before
+	 * it has one): a VMM restores the state before or after KVM_SET_CPUID2 as it likes, and
+	 * Linux 6.12's state_test loads a saved image into a vCPU with an empty CPUID. The
+	 * guest still sees only what XCR0 lets it use.
+	 */
 	r = fpu_copy_uabi_to_guest_fpstate(&vcpu->arch.guest_fpu, xsave->region,
-					   kvm_guest_supported_xcr0(vcpu) |
+					   kvm_supported_xcr0() |
 					   XFEATURE_MASK_FP | XFEATURE_MASK_SSE, &pkru);
 	kfree(xsave);
 	return r;
@@ -565,6 +571,7 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 		r = kvm_vcpu_ioctl_set_guest_debug(vcpu, argp);
 		break;
 	case KVM_GET_XSAVE:
+	case KVM_GET_XSAVE2:	/* KVM_CAP_XSAVE2's size is sizeof(struct kvm_xsave) (x86.c) */
 		r = get_xsave(vcpu, argp);
 		break;
 	case KVM_SET_XSAVE:

@@ -45,6 +45,13 @@ long kvm_arch_check_extension(struct kvm *kvm, long cap)
 	case KVM_CAP_SET_GUEST_DEBUG:
 	case KVM_CAP_VCPU_ATTRIBUTES:	/* KVM_VCPU_TSC_CTRL (vcpu.c) */
 		return vcpus;
+	/*
+	 * api.rst 4.134 KVM_GET_XSAVE2: the bytes it and KVM_SET_XSAVE copy, at least 4096.
+	 * The features a guest may have here (x87, SSE, AVX: XFEATURES_ALLOWED) fit in those
+	 * 4096, so the size is that of struct kvm_xsave (also without XSAVE, as stock).
+	 */
+	case KVM_CAP_XSAVE2:
+		return vcpus ? sizeof(struct kvm_xsave) : 0;
 	case KVM_CAP_SYNC_REGS:		/* api.rst 6.74: the kvm_run->s.regs sets (run.c) */
 		return vcpus ? KVM_SYNC_X86_VALID_FIELDS : 0;
 	case KVM_CAP_SET_GUEST_DEBUG2:	/* the control bits KVM_SET_GUEST_DEBUG accepts */

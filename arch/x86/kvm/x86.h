@@ -31,7 +31,8 @@ bool kvm_guest_has(struct kvm_vcpu *vcpu, u32 function, u32 index, int reg, u32 
 /* MONITOR/MWAIT intercepted: true when they #UD, false when they are NOPs (api.rst 7.31) */
 bool kvm_monitor_mwait_faults(struct kvm_vcpu *vcpu);
 bool kvm_misc_enable_mwait_ok(struct kvm_vcpu *vcpu, u64 old, u64 new);
-/* the XSAVE features the guest may enable in XCR0 (host's, limited by its CPUID) */
+/* the XSAVE features KVM supports, and those the guest may enable in XCR0 (by its CPUID) */
+u64 kvm_supported_xcr0(void);
 u64 kvm_guest_supported_xcr0(struct kvm_vcpu *vcpu);
 
 /* kvmclock.c */
