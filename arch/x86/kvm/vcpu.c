@@ -58,6 +58,8 @@ int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 
 	if (!fpu_alloc_guest_fpstate(&vcpu->arch.guest_fpu))
 		return -ENOMEM;
+	/* the intercepts the backend sets up follow it (vm_config.c) */
+	vcpu->arch.disabled_exits = READ_ONCE(vcpu->kvm->arch.disabled_exits);
 	r = kvm_x86_vendor->vcpu_create(vcpu);
 	if (r) {
 		fpu_free_guest_fpstate(&vcpu->arch.guest_fpu);

@@ -16,6 +16,8 @@
 bool kvm_emulate_cpuid(struct kvm_vcpu *vcpu);
 const struct kvm_cpuid_entry2 *kvm_find_cpuid_entry(struct kvm_vcpu *vcpu, u32 function,
 						    u32 index);
+/* the KVM features leaf (KVM_CPUID_FEATURES at the KVM base) of a table, or NULL */
+struct kvm_cpuid_entry2 *kvm_cpuid_pv_features(struct kvm_cpuid_entry2 *entries, u32 nent);
 long kvm_dev_ioctl_get_supported_cpuid(struct kvm_cpuid2 __user *ucpuid);
 long kvm_vcpu_ioctl_set_cpuid2(struct kvm_vcpu *vcpu, struct kvm_cpuid2 __user *ucpuid);
 long kvm_vcpu_ioctl_get_cpuid2(struct kvm_vcpu *vcpu, struct kvm_cpuid2 __user *ucpuid);
@@ -200,6 +202,17 @@ bool kvm_quirk_enabled(struct kvm *kvm, u64 quirk);
 long kvm_vm_ioctl_set_boot_cpu_id(struct kvm *kvm, unsigned long id);
 bool kvm_vm_vcpu_id_allowed(struct kvm *kvm, unsigned int id);
 int kvm_vm_config_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap);
+u32 kvm_disable_exits_allowed(void);
+/* the guest runs HLT / MONITOR+MWAIT without an exit (KVM_CAP_X86_DISABLE_EXITS) */
+static inline bool kvm_vcpu_hlt_in_guest(struct kvm_vcpu *vcpu)
+{
+	return vcpu->arch.disabled_exits & KVM_X86_DISABLE_EXITS_HLT;
+}
+
+static inline bool kvm_vcpu_mwait_in_guest(struct kvm_vcpu *vcpu)
+{
+	return vcpu->arch.disabled_exits & KVM_X86_DISABLE_EXITS_MWAIT;
+}
 long kvm_vm_ioctl_nr_mmu_pages(struct kvm *kvm, unsigned int ioctl, unsigned long arg);
 
 /* vcpu.c */
