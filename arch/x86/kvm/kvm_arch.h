@@ -116,6 +116,8 @@ struct kvm_arch {
 	bool triple_fault_event;	/* KVM_CAP_X86_TRIPLE_FAULT_EVENT */
 	/* KVM_CAP_X86_DISABLE_EXITS: KVM_X86_DISABLE_EXITS_* bits, only ever added; READ_ONCE */
 	u32 disabled_exits;
+	/* KVM_CAP_EXIT_ON_EMULATION_FAILURE: every emulation failure exits; READ_ONCE */
+	bool exit_on_emulation_error;
 	u64 x2apic_api;			/* KVM_CAP_X2APIC_API: KVM_X2APIC_API_* bits; READ_ONCE */
 	unsigned long nr_mmu_pages;	/* KVM_SET_NR_MMU_PAGES: kept, no shadow MMU here */
 	/* KVM_CAP_MSR_PLATFORM_INFO: the guest may read MSR_PLATFORM_INFO; WRITE/READ_ONCE */

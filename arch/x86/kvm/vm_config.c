@@ -5,8 +5,8 @@
  * it turns off (7.31 KVM_CAP_DISABLE_QUIRKS2), triple faults as vCPU events
  * (KVM_CAP_X86_TRIPLE_FAULT_EVENT, api.rst 4.31/4.32 KVM_GET/SET_VCPU_EVENTS) and the MMU page
  * budget (KVM_SET/GET_NR_MMU_PAGES, ioctls of <linux/kvm.h> that api.rst does not describe),
- * and the exits it turns off (7.13 KVM_CAP_X86_DISABLE_EXITS). All under kvm->lock (struct
- * kvm_arch).
+ * the exits it turns off (7.13 KVM_CAP_X86_DISABLE_EXITS) and emulation failures as exits
+ * (7.27 KVM_CAP_EXIT_ON_EMULATION_FAILURE). All under kvm->lock (struct kvm_arch).
  */
 #include <linux/kvm.h>
 #include <linux/mutex.h>
@@ -132,6 +132,10 @@ int kvm_vm_config_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap)
 	switch (cap->cap) {
 	case KVM_CAP_X86_DISABLE_EXITS:
 		return disable_exits(kvm, cap->args[0]);
+	case KVM_CAP_EXIT_ON_EMULATION_FAILURE:
+		/* api.rst 7.27: args[0] turns it on or off (mmio.c) */
+		WRITE_ONCE(kvm->arch.exit_on_emulation_error, !!cap->args[0]);
+		return 0;
 	case KVM_CAP_MAX_VCPU_ID:
 		return enable_max_vcpu_id(kvm, cap->args[0]);
 	case KVM_CAP_DISABLE_QUIRKS2:

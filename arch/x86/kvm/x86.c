@@ -93,6 +93,8 @@ long kvm_arch_check_extension(struct kvm *kvm, long cap)
 		return 1;
 	case KVM_CAP_X86_DISABLE_EXITS:		/* api.rst 7.13 (vm_config.c) */
 		return vcpus ? kvm_disable_exits_allowed() : 0;
+	case KVM_CAP_EXIT_ON_EMULATION_FAILURE:	/* api.rst 7.27 (mmio.c) */
+		return vcpus;
 	case KVM_CAP_DISABLE_QUIRKS2:
 		return KVM_QUIRKS_DISABLEABLE;
 	case KVM_CAP_X2APIC_API:
