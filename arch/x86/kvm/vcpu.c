@@ -9,6 +9,7 @@
 #include <asm/fpu/types.h>
 #include <asm/fpu/xcr.h>
 
+#include "compat.h"
 #include "x86.h"
 
 /* RDX after RESET holds the processor signature; KVM reports family 6 (api.rst) */
@@ -604,6 +605,11 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 	case KVM_SET_DEVICE_ATTR:
 		r = vcpu_device_attr(vcpu, ioctl, argp);
 		break;
+#if KVM_HAVE_PRE_FAULT_MEMORY
+	case KVM_PRE_FAULT_MEMORY:	/* api.rst 4.143 (mmu/tdp.c) */
+		r = kvm_vcpu_ioctl_pre_fault_memory(vcpu, argp);
+		break;
+#endif
 	case KVM_ENABLE_CAP: {
 		struct kvm_enable_cap cap;
 

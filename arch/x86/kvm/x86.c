@@ -10,6 +10,7 @@
 #include <linux/uaccess.h>
 #include <asm/processor.h>
 
+#include "compat.h"
 #include "x86.h"
 #include "pic.h"
 #include "pit.h"
@@ -95,6 +96,10 @@ long kvm_arch_check_extension(struct kvm *kvm, long cap)
 		return vcpus ? kvm_disable_exits_allowed() : 0;
 	case KVM_CAP_EXIT_ON_EMULATION_FAILURE:	/* api.rst 7.27 (mmio.c) */
 		return vcpus;
+#if KVM_HAVE_PRE_FAULT_MEMORY
+	case KVM_CAP_PRE_FAULT_MEMORY:		/* api.rst 4.143 (mmu/tdp.c) */
+		return vcpus;
+#endif
 	case KVM_CAP_DISABLE_QUIRKS2:
 		return KVM_QUIRKS_DISABLEABLE;
 	case KVM_CAP_X2APIC_API:

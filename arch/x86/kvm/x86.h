@@ -104,6 +104,7 @@ void kvm_tdp_destroy(struct kvm *kvm);
 #define TDP_FAULT_FETCH		BIT_ULL(4)
 #define TDP_FAULT_PT_WALK	BIT_ULL(33)
 int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code);
+long kvm_vcpu_ioctl_pre_fault_memory(struct kvm_vcpu *vcpu, void __user *argp);
 void kvm_tdp_vcpu_free(struct kvm_vcpu *vcpu);
 
 /*
