@@ -83,6 +83,16 @@
 #endif
 
 /*
+ * KVM_PRE_FAULT_MEMORY, struct kvm_pre_fault_memory and KVM_CAP_PRE_FAULT_MEMORY (api.rst
+ * 4.143): in the uapi header from 6.10 on.
+ */
+#ifdef KVM_PRE_FAULT_MEMORY
+#define KVM_HAVE_PRE_FAULT_MEMORY	1
+#else
+#define KVM_HAVE_PRE_FAULT_MEMORY	0
+#endif
+
+/*
  * The guest's AMD HWCR as the stock KVM of the same kernel keeps it, which changed in 6.6:
  * TscFreqSel (bit 24) is kept and a write of 0 clears McStatusWrEn (Linux 6.12's
  * hwcr_msr_test checks every bit); before, bit 24 was #GP and a write of 0 left

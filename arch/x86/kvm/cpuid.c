@@ -141,7 +141,8 @@ bool kvm_host_is_amd(void)
 	       boot_cpu_data.x86_vendor == X86_VENDOR_HYGON;
 }
 
-static u64 host_supported_xcr0(void)
+/* the XSAVE features KVM lets a guest use: the host's, limited to XFEATURES_ALLOWED */
+u64 kvm_supported_xcr0(void)
 {
 	u32 eax, ebx, ecx, edx;
 
@@ -203,7 +204,7 @@ static int add_cache_leaves(struct cpuid_builder *b, u32 function)
 static int build_basic_leaves(struct cpuid_builder *b)
 {
 	u32 max = min_t(u32, cpuid_eax(0), CPUID_BASIC_MAX), f;
-	u64 xcr0 = host_supported_xcr0();
+	u64 xcr0 = kvm_supported_xcr0();
 	struct kvm_cpuid_entry2 *e;
 
 	for (f = 0; f <= max; f++) {
@@ -496,6 +497,22 @@ static int cpuid_same_table(struct kvm_vcpu *vcpu, const struct kvm_cpuid_entry2
 	return r;
 }
 
+/*
+ * What the VM's configuration takes out of a new table. api.rst 7.13: no
+ * KVM_FEATURE_PV_UNHALT with HLT exits turned off (a halted vCPU is not in KVM's hands to be
+ * kicked awake); KVM drops it itself (Linux 6.12's kvm_pv_test reads the table back).
+ */
+static void cpuid_apply_vm_config(struct kvm *kvm, struct kvm_cpuid_entry2 *entries, u32 nent)
+{
+	struct kvm_cpuid_entry2 *e;
+
+	if (!(READ_ONCE(kvm->arch.disabled_exits) & KVM_X86_DISABLE_EXITS_HLT))
+		return;
+	e = kvm_cpuid_pv_features(entries, nent);
+	if (e)
+		e->eax &= ~BIT(KVM_FEATURE_PV_UNHALT);
+}
+
 long kvm_vcpu_ioctl_set_cpuid2(struct kvm_vcpu *vcpu, struct kvm_cpuid2 __user *ucpuid)
 {
 	struct kvm_cpuid_entry2 *entries = NULL;
@@ -515,6 +532,7 @@ long kvm_vcpu_ioctl_set_cpuid2(struct kvm_vcpu *vcpu, struct kvm_cpuid2 __user *
 			kvfree(entries);
 			return r;
 		}
+		cpuid_apply_vm_config(vcpu->kvm, entries, hdr.nent);
 	}
 	/*
 	 * Once the vCPU has run, the CPU model is fixed. api.rst (KVM_SET_CPUID) only warns that
@@ -563,17 +581,41 @@ void kvm_cpuid_free(struct kvm_vcpu *vcpu)
 	vcpu->arch.cpuid_nent = 0;
 }
 
-const struct kvm_cpuid_entry2 *kvm_find_cpuid_entry(struct kvm_vcpu *vcpu, u32 function,
-						    u32 index)
+static struct kvm_cpuid_entry2 *cpuid_entry(struct kvm_cpuid_entry2 *entries, u32 nent,
+					     u32 function, u32 index)
 {
-	int i;
+	u32 i;
 
-	for (i = 0; i < vcpu->arch.cpuid_nent; i++) {
-		const struct kvm_cpuid_entry2 *e = &vcpu->arch.cpuid_entries[i];
+	for (i = 0; i < nent; i++) {
+		struct kvm_cpuid_entry2 *e = &entries[i];
 
 		if (e->function == function &&
 		    (!(e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) || e->index == index))
 			return e;
+	}
+	return NULL;
+}
+
+const struct kvm_cpuid_entry2 *kvm_find_cpuid_entry(struct kvm_vcpu *vcpu, u32 function,
+						    u32 index)
+{
+	return cpuid_entry(vcpu->arch.cpuid_entries, vcpu->arch.cpuid_nent, function, index);
+}
+
+/*
+ * The KVM features leaf of a table, or NULL. The KVM leaves start at the signature leaf
+ * "KVMKVMKVM" at 0x40000000 or, next to another hypervisor's interface, at a later multiple
+ * of 0x100 (cpuid.rst).
+ */
+struct kvm_cpuid_entry2 *kvm_cpuid_pv_features(struct kvm_cpuid_entry2 *entries, u32 nent)
+{
+	const struct kvm_cpuid_entry2 *e;
+	u32 base;
+
+	for (base = KVM_CPUID_SIGNATURE; base < 0x40010000; base += 0x100) {
+		e = cpuid_entry(entries, nent, base, 0);
+		if (e && e->ebx == 0x4b4d564b && e->ecx == 0x564b4d56 && e->edx == 0x4d)
+			return cpuid_entry(entries, nent, base + 1, 0);
 	}
 	return NULL;
 }
@@ -609,7 +651,7 @@ u64 kvm_guest_supported_xcr0(struct kvm_vcpu *vcpu)
 
 	if (!e)
 		return XFEATURE_MASK_FP;
-	return (e->eax | (u64)e->edx << 32) & host_supported_xcr0();
+	return (e->eax | (u64)e->edx << 32) & kvm_supported_xcr0();
 }
 
 /*

@@ -114,6 +114,10 @@ struct kvm_arch {
 	u32 max_vcpu_ids;		/* KVM_CAP_MAX_VCPU_ID; 0 until set or a vCPU exists */
 	u64 disabled_quirks;		/* KVM_CAP_DISABLE_QUIRKS2: KVM_X86_QUIRK_* bits */
 	bool triple_fault_event;	/* KVM_CAP_X86_TRIPLE_FAULT_EVENT */
+	/* KVM_CAP_X86_DISABLE_EXITS: KVM_X86_DISABLE_EXITS_* bits, only ever added; READ_ONCE */
+	u32 disabled_exits;
+	/* KVM_CAP_EXIT_ON_EMULATION_FAILURE: every emulation failure exits; READ_ONCE */
+	bool exit_on_emulation_error;
 	u64 x2apic_api;			/* KVM_CAP_X2APIC_API: KVM_X2APIC_API_* bits; READ_ONCE */
 	unsigned long nr_mmu_pages;	/* KVM_SET_NR_MMU_PAGES: kept, no shadow MMU here */
 	/* KVM_CAP_MSR_PLATFORM_INFO: the guest may read MSR_PLATFORM_INFO; WRITE/READ_ONCE */
@@ -238,6 +242,9 @@ struct kvm_mmio_state {
 struct kvm_vcpu_arch {
 	void *vendor;				/* the backend's vCPU (struct vcpu_svm, ...) */
 	unsigned long regs[NR_VCPU_REGS];	/* vcpu */
+
+	/* the VM's KVM_X86_DISABLE_EXITS_* bits when the vCPU was created; then immutable */
+	u32 disabled_exits;
 
 	/* CPUID table from KVM_SET_CPUID2 (api.rst 4.73); vcpu */
 	struct kvm_cpuid_entry2 *cpuid_entries;

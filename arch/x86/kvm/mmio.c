@@ -21,7 +21,8 @@
  *
  * An instruction the emulator does not know ends in KVM_EXIT_INTERNAL_ERROR with
  * KVM_INTERNAL_ERROR_EMULATION and its bytes (api.rst "KVM_EXIT_INTERNAL_ERROR"), and #UD is
- * queued for the guest, as Linux KVM does; at CPL > 0 the guest only gets the #UD.
+ * queued for the guest, as Linux KVM does; at CPL > 0 the guest only gets the #UD. With
+ * KVM_CAP_EXIT_ON_EMULATION_FAILURE every failure exits and nothing is queued.
  */
 #include <linux/mm.h>
 #include <asm/fpu/api.h>
@@ -414,9 +415,16 @@ static int mmio_emulation_failed(struct kvm_vcpu *vcpu)
 
 	kvm_stat_inc(vcpu->arch.stat.insn_emulation_fail);
 	vcpu->arch.mmio.nr_reads = 0;
-	kvm_queue_exception(vcpu, UD_VECTOR, false, 0);
-	if (vcpu->arch.mmio.user)
-		return 1;
+	/*
+	 * api.rst 7.27 KVM_CAP_EXIT_ON_EMULATION_FAILURE: every failure exits, at any CPL, and
+	 * the guest gets no #UD: userspace decides (Linux 6.12's
+	 * exit_on_emulation_failure_test skips the instruction and resumes).
+	 */
+	if (!READ_ONCE(vcpu->kvm->arch.exit_on_emulation_error)) {
+		kvm_queue_exception(vcpu, UD_VECTOR, false, 0);
+		if (vcpu->arch.mmio.user)
+			return 1;
+	}
 	kvm_x86_vendor->get_exit_info(vcpu, info);
 	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
 	run->emulation_failure.suberror = KVM_INTERNAL_ERROR_EMULATION;

@@ -19,23 +19,9 @@
 #include "x86.h"
 #include "kvm_trace.h"
 
-/*
- * The KVM leaves start at the signature leaf "KVMKVMKVM" at 0x40000000 or, next to another
- * hypervisor's interface, at a later multiple of 0x100 (cpuid.rst)
- */
 static const struct kvm_cpuid_entry2 *pv_features_leaf(struct kvm_vcpu *vcpu)
 {
-	const struct kvm_cpuid_entry2 *e;
-	u32 base;
-
-	for (base = KVM_CPUID_SIGNATURE; base < 0x40010000; base += 0x100) {
-		e = kvm_find_cpuid_entry(vcpu, base, 0);
-		if (!e)
-			continue;
-		if (e->ebx == 0x4b4d564b && e->ecx == 0x564b4d56 && e->edx == 0x4d)
-			return kvm_find_cpuid_entry(vcpu, base + 1, 0);
-	}
-	return NULL;
+	return kvm_cpuid_pv_features(vcpu->arch.cpuid_entries, vcpu->arch.cpuid_nent);
 }
 
 /* api.rst 8.28: without enforcement every PV feature is there whatever CPUID says */

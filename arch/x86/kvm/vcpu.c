@@ -9,6 +9,7 @@
 #include <asm/fpu/types.h>
 #include <asm/fpu/xcr.h>
 
+#include "compat.h"
 #include "x86.h"
 
 /* RDX after RESET holds the processor signature; KVM reports family 6 (api.rst) */
@@ -69,6 +70,8 @@ int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 
 	if (!fpu_alloc_guest_fpstate(&vcpu->arch.guest_fpu))
 		return -ENOMEM;
+	/* the intercepts the backend sets up follow it (vm_config.c) */
+	vcpu->arch.disabled_exits = READ_ONCE(vcpu->kvm->arch.disabled_exits);
 	r = kvm_x86_vendor->vcpu_create(vcpu);
 	if (r) {
 		fpu_free_guest_fpstate(&vcpu->arch.guest_fpu);
@@ -475,8 +478,14 @@ static long set_xsave(struct kvm_vcpu *vcpu, struct kvm_xsave __user *uxsave)
 
 	if (IS_ERR(xsave))
 		return PTR_ERR(xsave);
+	/*
+	 * Every feature KVM supports is accepted, whatever the guest's CPUID says (or before
+	 * it has one): a VMM restores the state before or after KVM_SET_CPUID2 as it likes, and
+	 * Linux 6.12's state_test loads a saved image into a vCPU with an empty CPUID. The
+	 * guest still sees only what XCR0 lets it use.
+	 */
 	r = fpu_copy_uabi_to_guest_fpstate(&vcpu->arch.guest_fpu, xsave->region,
-					   kvm_guest_supported_xcr0(vcpu) |
+					   kvm_supported_xcr0() |
 					   XFEATURE_MASK_FP | XFEATURE_MASK_SSE, &pkru);
 	kfree(xsave);
 	return r;
@@ -624,6 +633,7 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 		r = kvm_vcpu_ioctl_set_guest_debug(vcpu, argp);
 		break;
 	case KVM_GET_XSAVE:
+	case KVM_GET_XSAVE2:	/* KVM_CAP_XSAVE2's size is sizeof(struct kvm_xsave) (x86.c) */
 		r = get_xsave(vcpu, argp);
 		break;
 	case KVM_SET_XSAVE:
@@ -654,6 +664,11 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, unsigned lon
 	case KVM_SET_DEVICE_ATTR:
 		r = vcpu_device_attr(vcpu, ioctl, argp);
 		break;
+#if KVM_HAVE_PRE_FAULT_MEMORY
+	case KVM_PRE_FAULT_MEMORY:	/* api.rst 4.143 (mmu/tdp.c) */
+		r = kvm_vcpu_ioctl_pre_fault_memory(vcpu, argp);
+		break;
+#endif
 	case KVM_ENABLE_CAP: {
 		struct kvm_enable_cap cap;
 

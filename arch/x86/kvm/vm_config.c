@@ -4,11 +4,13 @@
  * (api.rst 4.41 KVM_SET_BOOT_CPU_ID), the vCPU id limit (7.32 KVM_CAP_MAX_VCPU_ID), the quirks
  * it turns off (7.31 KVM_CAP_DISABLE_QUIRKS2), triple faults as vCPU events
  * (KVM_CAP_X86_TRIPLE_FAULT_EVENT, api.rst 4.31/4.32 KVM_GET/SET_VCPU_EVENTS) and the MMU page
- * budget (KVM_SET/GET_NR_MMU_PAGES, ioctls of <linux/kvm.h> that api.rst does not describe).
- * All under kvm->lock (struct kvm_arch).
+ * budget (KVM_SET/GET_NR_MMU_PAGES, ioctls of <linux/kvm.h> that api.rst does not describe),
+ * the exits it turns off (7.13 KVM_CAP_X86_DISABLE_EXITS) and emulation failures as exits
+ * (7.27 KVM_CAP_EXIT_ON_EMULATION_FAILURE). All under kvm->lock (struct kvm_arch).
  */
 #include <linux/kvm.h>
 #include <linux/mutex.h>
+#include <asm/cpufeature.h>
 
 #include "x86.h"
 #include "memslot.h"
@@ -88,9 +90,52 @@ static int disable_quirks(struct kvm *kvm, u64 quirks)
 	return 0;
 }
 
+/*
+ * api.rst 7.13: the exits KVM_CAP_X86_DISABLE_EXITS may turn off. HLT: the guest halts the
+ * physical CPU until an interrupt makes it exit. PAUSE: never intercepted here (no PAUSE
+ * filter or PAUSE-loop exiting), so there is nothing to turn off. CSTATE: on Intel, the
+ * guest may read the core C-state residency MSRs; AMD has none, and our Intel backend does
+ * not pass them through yet (they #GP as before): accepted, nothing changes. MWAIT only where
+ * the guest's MWAIT cannot harm the host: the CPU has a working MONITOR/MWAIT and its local
+ * APIC timer keeps running in deep C-states (ARAT, CPUID 6 EAX[2]), else a guest waiting in
+ * MWAIT could stop the host's timer on that CPU.
+ */
+u32 kvm_disable_exits_allowed(void)
+{
+	u32 allowed = KVM_X86_DISABLE_EXITS_HLT | KVM_X86_DISABLE_EXITS_PAUSE |
+		      KVM_X86_DISABLE_EXITS_CSTATE;
+
+	if (boot_cpu_has(X86_FEATURE_MWAIT) && boot_cpu_has(X86_FEATURE_ARAT) &&
+	    !boot_cpu_has_bug(X86_BUG_MONITOR))
+		allowed |= KVM_X86_DISABLE_EXITS_MWAIT;
+	return allowed;
+}
+
+/*
+ * api.rst 7.13: EINVAL for a bit not allowed; the bits add to those already set (none is
+ * turned back on). Linux 6.12 accepts the capability after vCPUs exist (its kvm_pv_test
+ * enables it then); a vCPU's intercepts follow the bits it was created with, while
+ * KVM_SET_CPUID2 drops KVM_FEATURE_PV_UNHALT from then on (cpuid.c).
+ */
+static int disable_exits(struct kvm *kvm, u64 exits)
+{
+	if (exits & ~(u64)kvm_disable_exits_allowed())
+		return -EINVAL;
+	mutex_lock(&kvm->lock);
+	WRITE_ONCE(kvm->arch.disabled_exits, kvm->arch.disabled_exits | (u32)exits);
+	mutex_unlock(&kvm->lock);
+	return 0;
+}
+
 int kvm_vm_config_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap)
 {
 	switch (cap->cap) {
+	case KVM_CAP_X86_DISABLE_EXITS:
+		return disable_exits(kvm, cap->args[0]);
+	case KVM_CAP_EXIT_ON_EMULATION_FAILURE:
+		/* api.rst 7.27: args[0] turns it on or off (mmio.c) */
+		WRITE_ONCE(kvm->arch.exit_on_emulation_error, !!cap->args[0]);
+		return 0;
 	case KVM_CAP_MAX_VCPU_ID:
 		return enable_max_vcpu_id(kvm, cap->args[0]);
 	case KVM_CAP_DISABLE_QUIRKS2:

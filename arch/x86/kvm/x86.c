@@ -10,6 +10,7 @@
 #include <linux/uaccess.h>
 #include <asm/processor.h>
 
+#include "compat.h"
 #include "x86.h"
 #include "pic.h"
 #include "pit.h"
@@ -45,6 +46,13 @@ long kvm_arch_check_extension(struct kvm *kvm, long cap)
 	case KVM_CAP_SET_GUEST_DEBUG:
 	case KVM_CAP_VCPU_ATTRIBUTES:	/* KVM_VCPU_TSC_CTRL (vcpu.c) */
 		return vcpus;
+	/*
+	 * api.rst 4.134 KVM_GET_XSAVE2: the bytes it and KVM_SET_XSAVE copy, at least 4096.
+	 * The features a guest may have here (x87, SSE, AVX: XFEATURES_ALLOWED) fit in those
+	 * 4096, so the size is that of struct kvm_xsave (also without XSAVE, as stock).
+	 */
+	case KVM_CAP_XSAVE2:
+		return vcpus ? sizeof(struct kvm_xsave) : 0;
 	case KVM_CAP_SYNC_REGS:		/* api.rst 6.74: the kvm_run->s.regs sets (run.c) */
 		return vcpus ? KVM_SYNC_X86_VALID_FIELDS : 0;
 	case KVM_CAP_SET_GUEST_DEBUG2:	/* the control bits KVM_SET_GUEST_DEBUG accepts */
@@ -84,6 +92,14 @@ long kvm_arch_check_extension(struct kvm *kvm, long cap)
 	case KVM_CAP_X86_TRIPLE_FAULT_EVENT:
 	case KVM_CAP_MMU_SHADOW_CACHE_CONTROL:
 		return 1;
+	case KVM_CAP_X86_DISABLE_EXITS:		/* api.rst 7.13 (vm_config.c) */
+		return vcpus ? kvm_disable_exits_allowed() : 0;
+	case KVM_CAP_EXIT_ON_EMULATION_FAILURE:	/* api.rst 7.27 (mmio.c) */
+		return vcpus;
+#if KVM_HAVE_PRE_FAULT_MEMORY
+	case KVM_CAP_PRE_FAULT_MEMORY:		/* api.rst 4.143 (mmu/tdp.c) */
+		return vcpus;
+#endif
 	case KVM_CAP_DISABLE_QUIRKS2:
 		return KVM_QUIRKS_DISABLEABLE;
 	case KVM_CAP_X2APIC_API:

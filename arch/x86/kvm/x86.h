@@ -16,6 +16,8 @@
 bool kvm_emulate_cpuid(struct kvm_vcpu *vcpu);
 const struct kvm_cpuid_entry2 *kvm_find_cpuid_entry(struct kvm_vcpu *vcpu, u32 function,
 						    u32 index);
+/* the KVM features leaf (KVM_CPUID_FEATURES at the KVM base) of a table, or NULL */
+struct kvm_cpuid_entry2 *kvm_cpuid_pv_features(struct kvm_cpuid_entry2 *entries, u32 nent);
 long kvm_dev_ioctl_get_supported_cpuid(struct kvm_cpuid2 __user *ucpuid);
 long kvm_vcpu_ioctl_set_cpuid2(struct kvm_vcpu *vcpu, struct kvm_cpuid2 __user *ucpuid);
 long kvm_vcpu_ioctl_get_cpuid2(struct kvm_vcpu *vcpu, struct kvm_cpuid2 __user *ucpuid);
@@ -31,7 +33,8 @@ bool kvm_guest_has(struct kvm_vcpu *vcpu, u32 function, u32 index, int reg, u32 
 /* MONITOR/MWAIT intercepted: true when they #UD, false when they are NOPs (api.rst 7.31) */
 bool kvm_monitor_mwait_faults(struct kvm_vcpu *vcpu);
 bool kvm_misc_enable_mwait_ok(struct kvm_vcpu *vcpu, u64 old, u64 new);
-/* the XSAVE features the guest may enable in XCR0 (host's, limited by its CPUID) */
+/* the XSAVE features KVM supports, and those the guest may enable in XCR0 (by its CPUID) */
+u64 kvm_supported_xcr0(void);
 u64 kvm_guest_supported_xcr0(struct kvm_vcpu *vcpu);
 
 /* kvmclock.c */
@@ -102,6 +105,7 @@ void kvm_tdp_destroy(struct kvm *kvm);
 #define TDP_FAULT_FETCH		BIT_ULL(4)
 #define TDP_FAULT_PT_WALK	BIT_ULL(33)
 int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code);
+long kvm_vcpu_ioctl_pre_fault_memory(struct kvm_vcpu *vcpu, void __user *argp);
 void kvm_tdp_vcpu_free(struct kvm_vcpu *vcpu);
 
 /*
@@ -203,6 +207,17 @@ bool kvm_quirk_enabled(struct kvm *kvm, u64 quirk);
 long kvm_vm_ioctl_set_boot_cpu_id(struct kvm *kvm, unsigned long id);
 bool kvm_vm_vcpu_id_allowed(struct kvm *kvm, unsigned int id);
 int kvm_vm_config_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap);
+u32 kvm_disable_exits_allowed(void);
+/* the guest runs HLT / MONITOR+MWAIT without an exit (KVM_CAP_X86_DISABLE_EXITS) */
+static inline bool kvm_vcpu_hlt_in_guest(struct kvm_vcpu *vcpu)
+{
+	return vcpu->arch.disabled_exits & KVM_X86_DISABLE_EXITS_HLT;
+}
+
+static inline bool kvm_vcpu_mwait_in_guest(struct kvm_vcpu *vcpu)
+{
+	return vcpu->arch.disabled_exits & KVM_X86_DISABLE_EXITS_MWAIT;
+}
 long kvm_vm_ioctl_nr_mmu_pages(struct kvm *kvm, unsigned int ioctl, unsigned long arg);
 
 /* vcpu.c */

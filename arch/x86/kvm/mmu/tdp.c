@@ -34,6 +34,7 @@
 #include <linux/slab.h>
 #include <linux/srcu.h>
 
+#include "compat.h"
 #include "x86.h"
 #include "kvm_trace.h"
 
@@ -304,7 +305,7 @@ static bool tdp_invalidating(struct kvm_tdp *tdp, unsigned long start, unsigned 
  * emulated (mmio.c). Returns 1 to re-enter the guest (also after a retry), 0 with an exit
  * for userspace, or a negative errno.
  */
-int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code)
+static int tdp_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code, bool pre_fault)
 {
 	struct kvm *kvm = vcpu->kvm;
 	struct kvm_tdp *tdp = &kvm->arch.tdp;
@@ -329,6 +330,9 @@ int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code)
 	slot = kvm_gfn_to_memslot(kvm, gfn);
 	if (!slot || (write && (slot->flags & KVM_MEM_READONLY))) {
 		srcu_read_unlock(&kvm->srcu, idx);
+		/* KVM_PRE_FAULT_MEMORY only reads, and has no instruction to emulate */
+		if (pre_fault)
+			return -ENOENT;
 		return kvm_mmio_fault(vcpu, gpa, error_code, !slot);
 	}
 	hva = kvm_memslot_gfn_to_hva(slot, gfn);
@@ -399,6 +403,11 @@ out_put:
 out_srcu:
 	srcu_read_unlock(&kvm->srcu, idx);
 	return r;
+}
+
+int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code)
+{
+	return tdp_fault(vcpu, gpa, error_code, false);
 }
 EXPORT_SYMBOL_GPL(kvm_tdp_page_fault);
 
@@ -620,3 +629,77 @@ void kvm_arch_mmu_invalidate_end(struct kvm *kvm)
 	WARN_ON_ONCE(tdp->mmu_in_progress < 0);
 	spin_unlock(&tdp->lock);
 }
+
+#if KVM_HAVE_PRE_FAULT_MEMORY
+/*
+ * Map gpa as a guest read of it would (tdp_fault()), retrying while the host invalidates
+ * it. Returns the bytes from gpa to the end of the leaf that maps it now, -ENOENT where no
+ * slot backs it, -EINTR on a signal, or another negative errno.
+ */
+static s64 tdp_pre_fault(struct kvm_vcpu *vcpu, u64 gpa)
+{
+	struct kvm_tdp *tdp = &vcpu->kvm->arch.tdp;
+	u64 *e, size = 0;
+	int r;
+
+	for (;;) {
+		r = tdp_fault(vcpu, gpa, 0, true);
+		if (r < 0)
+			return r;
+		spin_lock(&tdp->lock);
+		e = tdp_leaf(tdp, gpa >> PAGE_SHIFT);
+		if (e)
+			size = (*e & TDP_LARGE) ? PAGES_PER_2M * PAGE_SIZE : PAGE_SIZE;
+		spin_unlock(&tdp->lock);
+		if (size)
+			return size - (gpa & (size - 1));
+		if (signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+}
+
+/*
+ * api.rst 4.143 KVM_PRE_FAULT_MEMORY: map [gpa, gpa + size) in the nested page tables as
+ * guest reads would, without running the vCPU. EINVAL for flags, a range not page aligned,
+ * empty or wrapping. On the way, range.gpa and range.size follow what is mapped; the result
+ * is 0 once anything was mapped, else the first error (ENOENT: no slot, EINTR: a signal).
+ * A leaf maps up to 2 MiB at once, so the range moves to the end of the leaf it met.
+ */
+long kvm_vcpu_ioctl_pre_fault_memory(struct kvm_vcpu *vcpu, void __user *argp)
+{
+	struct kvm_pre_fault_memory range;
+	u64 full;
+	s64 r = 0;
+	int idx;
+
+	if (copy_from_user(&range, argp, sizeof(range)))
+		return -EFAULT;
+	if (range.flags || !PAGE_ALIGNED(range.gpa) || !PAGE_ALIGNED(range.size) ||
+	    range.gpa + range.size <= range.gpa)
+		return -EINVAL;
+	full = range.size;
+	idx = srcu_read_lock(&vcpu->kvm->srcu);
+	while (range.size) {
+		if (signal_pending(current)) {
+			r = -EINTR;
+			break;
+		}
+		r = tdp_pre_fault(vcpu, range.gpa);
+		if (r < 0)
+			break;
+		r = min_t(u64, r, range.size);
+		range.gpa += r;
+		range.size -= r;
+		cond_resched();
+	}
+	srcu_read_unlock(&vcpu->kvm->srcu, idx);
+	if (range.size != full)
+		r = 0;
+	if (r == -EFAULT)
+		return r;
+	if (copy_to_user(argp, &range, sizeof(range)))
+		return -EFAULT;
+	return r < 0 ? r : 0;
+}
+#endif

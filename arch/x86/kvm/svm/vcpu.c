@@ -281,6 +281,11 @@ static void init_vmcb_control(struct kvm_vcpu *vcpu)
 			     INTERCEPT_VMSAVE | INTERCEPT_STGI | INTERCEPT_CLGI | INTERCEPT_SKINIT |
 			     INTERCEPT_RDTSCP | INTERCEPT_MONITOR | INTERCEPT_MWAIT |
 			     INTERCEPT_XSETBV;
+	/* KVM_CAP_X86_DISABLE_EXITS (vm_config.c) */
+	if (kvm_vcpu_hlt_in_guest(vcpu))
+		c->intercept_misc1 &= ~INTERCEPT_HLT;
+	if (kvm_vcpu_mwait_in_guest(vcpu))
+		c->intercept_misc2 &= ~(INTERCEPT_MONITOR | INTERCEPT_MWAIT);
 	c->iopm_base_pa = svm_iopm_pa;
 	c->msrpm_base_pa = svm_msrpm_pa;
 	/* the guest's RFLAGS.IF masks only virtual interrupts; physical ones exit (15.21.1) */

@@ -502,6 +502,11 @@ static void write_guest_state(struct vcpu_vmx *vmx)
 	if (vmx_pin_ctls & PIN_PREEMPTION_TIMER)
 		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, vmx_preemption_timer);
 
+	/* KVM_CAP_X86_DISABLE_EXITS (vm_config.c) */
+	if (kvm_vcpu_hlt_in_guest(vmx->vcpu))
+		cpu_ctls &= ~CPU_HLT_EXITING;
+	if (kvm_vcpu_mwait_in_guest(vmx->vcpu))
+		cpu_ctls &= ~(CPU_MWAIT_EXITING | CPU_MONITOR_EXITING);
 	if (vmx->dr_exiting)
 		cpu_ctls |= CPU_MOV_DR_EXITING;
 	if (vmx->irq_window)

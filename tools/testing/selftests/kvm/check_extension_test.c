@@ -557,6 +557,23 @@ static bool probe_enforce_pv_feature_cpuid(struct probe_ctx *c)
 	return ok;
 }
 
+/* api.rst 7.13: the value is the set of exits KVM_ENABLE_CAP may turn off; HLT is one */
+static bool probe_disable_exits(struct probe_ctx *c)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_X86_DISABLE_EXITS,
+				      .args = { KVM_X86_DISABLE_EXITS_HLT } };
+
+	return !ioctl(c->vm, KVM_ENABLE_CAP, &cap);
+}
+
+/* api.rst 7.27: enabled with args[0] 1 (what it changes: mmio_test) */
+static bool probe_exit_on_emulation_failure(struct probe_ctx *c)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_EXIT_ON_EMULATION_FAILURE, .args = { 1 } };
+
+	return !ioctl(c->vm, KVM_ENABLE_CAP, &cap);
+}
+
 /*
  * api.rst 4.31/4.32: once enabled, KVM_GET_VCPU_EVENTS has VALID_TRIPLE_FAULT, and a triple
  * fault set pending ends the next KVM_RUN with KVM_EXIT_SHUTDOWN before the guest runs
@@ -793,6 +810,8 @@ static const struct {
 	CAP(MMU_SHADOW_CACHE_CONTROL, probe_nr_mmu_pages),
 	CAP(DISABLE_QUIRKS2, probe_disable_quirks2),
 	CAP(X86_TRIPLE_FAULT_EVENT, probe_triple_fault_event),
+	CAP(X86_DISABLE_EXITS, probe_disable_exits),
+	CAP(EXIT_ON_EMULATION_FAILURE, probe_exit_on_emulation_failure),
 	CAP(BINARY_STATS_FD, probe_binary_stats_fd),
 	CAP(SYNC_REGS, probe_sync_regs),
 	CAP(VCPU_ATTRIBUTES, probe_vcpu_attributes),

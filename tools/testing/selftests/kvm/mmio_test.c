@@ -16,7 +16,8 @@
  * Real and 32-bit protected mode run a smaller blob with hand-computed results.
  *
  * Also: an instruction KVM cannot emulate (x87 FLDS) ends in KVM_EXIT_INTERNAL_ERROR
- * (KVM_INTERNAL_ERROR_EMULATION with the instruction bytes), and then #UD in the guest;
+ * (KVM_INTERNAL_ERROR_EMULATION with the instruction bytes), and then #UD in the guest
+ * (with KVM_CAP_EXIT_ON_EMULATION_FAILURE only the exit, api.rst 7.27);
  * a pending read leaves RIP at the instruction until KVM_RUN completes it; KVM_RUN with
  * immediate_exit completes a pending access and returns EINTR; registers a VMM sets while a
  * read is out are kept, and the read completes once, past its instruction.
@@ -1211,6 +1212,52 @@ static void test_emulation_failure(void)
 	kvm_vm_free(vm);
 }
 
+/*
+ * api.rst 7.27 KVM_CAP_EXIT_ON_EMULATION_FAILURE: the same exit, but no #UD is queued, so
+ * a VMM can skip the instruction and resume; with args[0] 0 again, the #UD is back.
+ */
+extern const uint8_t flds_skip_insn[], flds_ud_insn[];
+
+static void guest_flds_skip(void)
+{
+	asm volatile("flds_skip_insn: flds 0x10(%0)" : : "b"(M(0)) : "memory");
+	GUEST_SYNC(0);
+	asm volatile("flds_ud_insn: flds 0x10(%0)" : : "b"(M(0)) : "memory");
+	GUEST_FAIL("flds from MMIO completed");
+}
+
+static void test_exit_on_emulation_failure(void)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_EXIT_ON_EMULATION_FAILURE, .args[0] = 1 };
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	struct kvm_regs regs;
+	struct ucall uc;
+
+	vm = mmio_vm_new(guest_flds_skip, &vcpu);
+	if (!kvm_check_cap(vm->fd, KVM_CAP_EXIT_ON_EMULATION_FAILURE))
+		subtest_skip("KVM_CAP_EXIT_ON_EMULATION_FAILURE not reported");
+	vm_ioctl(vm, KVM_ENABLE_CAP, &cap);
+	vcpu_run(vcpu);
+	vcpu_assert_exit(vcpu, KVM_EXIT_INTERNAL_ERROR);
+	TEST_ASSERT_EQ(KVM_INTERNAL_ERROR_EMULATION, vcpu->run->emulation_failure.suberror);
+	TEST_ASSERT_EQ((uint64_t)flds_skip_insn, vcpu_get_rip(vcpu));
+	/* d9 43 10: skipped by the VMM; the guest goes on without an exception */
+	vcpu_get_regs(vcpu, &regs);
+	regs.rip += 3;
+	vcpu_set_regs(vcpu, &regs);
+	vcpu_run_expect_ucall(vcpu, UCALL_SYNC, NULL);
+
+	cap.args[0] = 0;
+	vm_ioctl(vm, KVM_ENABLE_CAP, &cap);
+	vcpu_run(vcpu);
+	vcpu_assert_exit(vcpu, KVM_EXIT_INTERNAL_ERROR);
+	TEST_ASSERT_EQ((uint64_t)flds_ud_insn, vcpu_get_rip(vcpu));
+	vcpu_run_expect_ucall(vcpu, UCALL_UNHANDLED, &uc);
+	TEST_ASSERT_EQ(UD_VECTOR, uc.args[0]);
+	kvm_vm_free(vm);
+}
+
 /* --- completion of a pending access --- */
 
 #define DONE_JUNK		0x0badc0de0badc0deULL
@@ -1445,6 +1492,8 @@ int main(void)
 		    "is #GP(0), the segment limit");
 	run_subtest(test_emulation_failure, "flds from MMIO: KVM_INTERNAL_ERROR_EMULATION "
 		    "with the instruction bytes, then #UD");
+	run_subtest(test_exit_on_emulation_failure, "KVM_CAP_EXIT_ON_EMULATION_FAILURE: the "
+		    "same exit without the #UD; turned off, the #UD is back");
 	run_subtest(test_read_completion, "a pending read: RIP at the instruction, "
 		    "the next KVM_RUN loads run->mmio.data");
 	run_subtest(test_immediate_exit, "immediate_exit completes pending reads and "
