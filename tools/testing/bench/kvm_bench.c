@@ -26,6 +26,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,6 +60,7 @@
 #define DEFAULT_REPS		5
 #define MAX_REPS		64
 #define CHILD_TIMEOUT_S		600	/* host seconds (icount: guest instructions) */
+#define TRACEFS			"/sys/kernel/tracing"
 #define QEMU_BOOT		"/usr/bin/qemu-boot-guest"
 #define QEMU_BOOT_LIMIT_S	150	/* per boot; about 7 s under -icount */
 /* One boot per measurement: 35 s of wall time each, and two runs agree to 1 in 10^5 anyway. */
@@ -681,6 +683,45 @@ static double bench_ipi(void)
 }
 
 /*
+ * The same OUT round trip with the "kvm" trace events that both module sets define switched on
+ * in tracefs and recorded into its ring buffer (issue 21: the cost of tracing, against the
+ * untraced row above; off, they are static keys). The list is kvm-bench.sh's TRACE_EVENTS.
+ */
+static const char *const trace_events[] = {
+	"kvm_entry", "kvm_exit", "kvm_pio", "kvm_mmio", "kvm_msr", "kvm_cpuid", "kvm_hypercall",
+	"kvm_inj_virq", "kvm_userspace_exit", "kvm_page_fault", "kvm_set_irq", "kvm_msi_set_irq",
+};
+
+static void trace_events_set(const char *on)
+{
+	char path[128];
+	size_t i;
+	int fd;
+
+	if (access(TRACEFS "/events", F_OK))
+		TEST_ASSERT(!mount("nodev", TRACEFS, "tracefs", 0, NULL), "mount tracefs on %s",
+			    TRACEFS);
+	for (i = 0; i < sizeof(trace_events) / sizeof(trace_events[0]); i++) {
+		snprintf(path, sizeof(path), TRACEFS "/events/kvm/%s/enable", trace_events[i]);
+		fd = open(path, O_WRONLY);
+		TEST_ASSERT(fd >= 0, "open %s: the module defines no %s event", path,
+			    trace_events[i]);
+		TEST_ASSERT(write(fd, on, 1) == 1, "write %s to %s", on, path);
+		close(fd);
+	}
+}
+
+static double bench_pio_traced(void)
+{
+	double t;
+
+	trace_events_set("1");
+	t = bench_pio();
+	trace_events_set("0");
+	return t;
+}
+
+/*
  * Debian's QEMU boots a Linux guest on /dev/kvm (issue 8): the nested QEMU bundle's
  * qemu-boot-guest (tools/testing/vmtest) with the given --stage arguments, from fork to its
  * exit, which follows QEMU's exit at the guest's power-off. The script's own work before
@@ -745,6 +786,8 @@ static const struct bench {
 } benches[] = {
 	{ "pio_exit_roundtrip", bench_pio, 0,
 	  "OUT exit to userspace and back into the guest, per exit" },
+	{ "pio_exit_roundtrip_traced", bench_pio_traced, 0,
+	  "pio_exit_roundtrip with the kvm trace events on (tracefs, into the ring buffer)" },
 	{ "mmio_write_roundtrip", bench_mmio_write, 0,
 	  "32-bit store to memory without a slot: KVM_EXIT_MMIO and back, per exit" },
 	{ "mmio_read_roundtrip", bench_mmio_read, 0,
