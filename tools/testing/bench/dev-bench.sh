@@ -13,9 +13,10 @@
 # Every guest boots at qemu-boot-guest stage 1 (interrupt controller in QEMU) on both module
 # sets: stock kvm_amd hangs stage 2 guests with device traffic in this emulated host
 # (pvdev/host-lib.sh, pv_stock_hang), and a ratio needs the same machine on both sides.
-# Times are the emulated host's (/proc/uptime, hundredths of a second, which under -icount
-# count instructions) or, where noted, the nested guest's or QEMU's own figures; every row is
-# in ns of one operation, so that above 1 ours is slower, as in the other rows.
+# Times are the emulated host's CLOCK_MONOTONIC (which under -icount counts instructions:
+# kvm_bench -T, -F and -W take them, 2 ms polls) or, where noted, the nested guest's or
+# QEMU's own figures; every row is in ns of one operation, so that above 1 ours is slower,
+# as in the other rows.
 #
 # Where the scenario is a selftest (vhost_net_test, virtio_blk_test, live_migration_test,
 # copied next to this script by the bench Makefile), the row is parsed from its output; the
@@ -68,50 +69,71 @@ res() {	# res ROW NS|'' REASON: the row's line
 	fi
 }
 
-# cs_to_ns CS [DIV]: hundredths of a second as ns, divided by DIV
-cs_to_ns() { echo $(($1 * 10000000 / ${2:-1})); }
-
-# secs_cs "12.34": 1234
-secs_cs() {
-	case "$1" in
-	*.*) i=${1%.*} f=${1#*.}; f=$(printf '%s00' "$f" | cut -c 1-2) ;;
-	*) i=$1 f=00 ;;
-	esac
-	echo $((i * 100 + ${f#0}))
-}
 
 # --- scenarios: each prints its rows' lines (and "#" lines) ---
 
+# follow_start LOG: the guest console LOG, each line stamped with the host's CLOCK_MONOTONIC
+# when it appeared (kvm_bench -F, 2 ms polls), into LOG.stamps; follow_stop ends it.
+# stamp_delta LOG ERE1 ERE2 DIV: ns from the first line matching ERE1 to the first after it
+# matching ERE2, divided by DIV; nothing when either is missing.
+follow_start() {
+	rm -f "$1" "$1.stamps"
+	./kvm_bench -F "$1" >"$1.stamps" &
+	follower=$!
+}
+follow_stop() { kill "$follower"; wait "$follower" 2>/dev/null; }
+stamp_delta() {
+	awk -v e1="$2" -v e2="$3" -v div="$4" '
+		{ t = $1; sub(/^[0-9]+ /, "") }
+		!a && $0 ~ e1 { a = t; next }
+		a && !b && $0 ~ e2 { b = t }
+		END { if (a && b) printf "%.0f\n", (b - a) / div }' "$1.stamps"
+}
+
+# ms (three decimals) as ns: 0.134 -> 134000
+ms_to_ns() {
+	i=${1%.*} f=${1#*.}
+	[ "$f" != "$1" ] || f=''
+	f=$(printf '%s000' "$f" | cut -c 1-3)
+	echo $(( (${i:-0} * 1000 + $(echo "$f" | sed 's/^0*//; s/^$/0/')) * 1000 ))
+}
+
 # vhost_net_test, vhost=on only: the guest's own ping6 to the host (ICMPv6 echo, PINGS round
-# trips, rtt on the guest's clock, microseconds) and NET_MIB MiB over TCP to the host's nc
-# (the guest's clock, hundredths).
+# trips, average rtt on the guest's clock, microseconds) and NET_MIB MiB over TCP to the
+# host's nc: from the guest's console line before the transfer ("net: ping ...") to the one
+# after it ("net: tcp sent ..."), on the host's clock.
 sc_net() {
+	follow_start /tmp/vhost_net_test.on.console
 	out=$(NET_ROWS=on NET_MIB=$NET_MIB PINGS=$PINGS ./vhost_net_test.sh 2>&1)
 	rc=$?
-	printf '%s\n' "$out" | grep -E '^(not ok|# (on|figures|guest: net: (tcp|ping)))' | sed 's/^#*/# net: /'
-	t=$(printf '%s\n' "$out" | sed -n 's/^# guest: net: tcp sent [0-9]* MiB in \([0-9.]*\) s.*/\1/p' | head -n 1)
+	follow_stop
+	printf '%s\n' "$out" | grep -E '^(not ok|# (on: QEMU start|figures|guest: net: (tcp|ping)))' | sed 's/^#*/# net: /'
+	t=$(stamp_delta /tmp/vhost_net_test.on.console '^net: ping ' '^net: tcp sent ' $NET_MIB)
 	avg=$(printf '%s\n' "$out" | sed -n 's/.*guest ping6 to the host:.*min\/avg\/max = [0-9.]*\/\([0-9.]*\)\/.*/\1/p' | head -n 1)
+	echo "# net: host clock, console 'net: ping' to 'net: tcp sent': ${t:-?} ns per MiB"
 	why="vhost_net_test status $rc"
 	ns=''
-	[ $rc != 0 ] || [ -z "$t" ] || ns=$(cs_to_ns "$(secs_cs "$t")" $NET_MIB)
+	[ $rc != 0 ] || ns=$t
 	res vhost_net_tcp_per_mib "$ns" "$why"
 	ns=''
-	if [ $rc = 0 ] && [ -n "$avg" ]; then
-		# ms with three decimals: as ns
-		ns=$(($(echo "$avg" | sed 's/\.\([0-9]\)$/\100/; s/\.\([0-9][0-9]\)$/\10/; s/\.//') * 1000))
-	fi
+	[ $rc != 0 ] || [ -z "$avg" ] || ns=$(ms_to_ns "$avg")
 	res vhost_net_ping_rtt "$ns" "$why"
 }
 
 # virtio_blk_test: the guest reads its 64 MiB disk back after dropping its page cache and
-# compares it with the stream it wrote (the guest's clock, hundredths).
+# compares it with the stream it wrote: from its console line after the write ("blk: wrote
+# ...", then a flush and the page cache dropped) to the one after the read ("blk: read ..."),
+# on the host's clock.
 sc_blk() {
+	follow_start /tmp/virtio_blk_test.console
 	out=$(./virtio_blk_test.sh 2>&1)
 	rc=$?
-	printf '%s\n' "$out" | grep -E '^(not ok|# (figures|guest: blk: (wrote|read)))' | sed 's/^#*/# blk: /'
-	t=$(printf '%s\n' "$out" | sed -n 's/^# guest: blk: read \([0-9]*\) MiB in \([0-9.]*\) s.*/\1 \2/p' | head -n 1)
+	follow_stop
+	printf '%s\n' "$out" | grep -E '^(not ok|# (QEMU start|figures|guest: blk: (wrote|read)))' | sed 's/^#*/# blk: /'
+	t=$(stamp_delta /tmp/virtio_blk_test.console '^blk: wrote ' '^blk: read ' 64)
+	echo "# blk: host clock, console 'blk: wrote' to 'blk: read': ${t:-?} ns per MiB"
 	ns=''
-	[ $rc != 0 ] || [ -z "$t" ] || ns=$(cs_to_ns "$(secs_cs "${t#* }")" "${t%% *}")
+	[ $rc != 0 ] || ns=$t
 	res virtio_blk_read_per_mib "$ns" "virtio_blk_test status $rc"
 }
 
@@ -136,7 +158,7 @@ sc_migrate() {
 # The balloon: a 384 MiB guest (pvmem ctl on its ttyS1, QMP on a pipe) with free page
 # reporting off touches 256 MiB and frees it, so that its free memory is resident in QEMU;
 # then QMP "balloon" 128 MiB down. The row: from the command to QEMU's VmRSS having fallen by
-# 7/8 of 128 MiB (polled every 50 ms of the host's clock).
+# 7/8 of 128 MiB (kvm_bench -W, 2 ms polls of /proc/PID/status).
 BAL_MEM=384 BAL_INFLATE=128 BAL_TOUCH=256
 sc_balloon() {
 	d=/tmp/dev-bench.balloon
@@ -162,19 +184,17 @@ sc_balloon() {
 		qemu=$(pv_qemu_pids | head -n 1)
 		rss0=$(pv_rss_kb "$qemu")
 		want=$((BAL_INFLATE * 1024 * 7 / 8))
-		t0=$(pv_cs)
+		./kvm_bench -W "/proc/$qemu/status" VmRSS: "<=$((rss0 - want))" 60 >$d/watch &
+		watcher=$!
+		t0=$(./kvm_bench -T)
 		r=$(pv_qmp $d/qmp "{\"execute\": \"balloon\", \"arguments\": {\"value\": $(((BAL_MEM - BAL_INFLATE) * 1048576))}}" 20)
-		rss=$rss0
-		while [ $(($(pv_cs) - t0)) -lt 6000 ] && [ $((rss0 - rss)) -lt $want ]; do
-			sleep 0.05
-			rss=$(pv_rss_kb "$qemu")
-		done
-		t1=$(pv_cs)
-		echo "# balloon: QMP balloon $((BAL_MEM - BAL_INFLATE)) MiB: $r; QEMU VmRSS $rss0 -> $rss kB in $(pv_secs $((t1 - t0))) s (want a fall of $want kB)"
-		if [ $((rss0 - rss)) -ge $want ]; then
-			ns=$(cs_to_ns $((t1 - t0)))
+		wait $watcher
+		read -r t1 rss <$d/watch
+		echo "# balloon: QMP balloon $((BAL_MEM - BAL_INFLATE)) MiB: $r; QEMU VmRSS $rss0 -> $rss kB, $t0 -> $t1 ns (want a fall of $want kB)"
+		if [ "$t1" != timeout ]; then
+			ns=$((t1 - t0))
 		else
-			why="VmRSS fell by $((rss0 - rss)) kB only"
+			why="VmRSS fell by $((rss0 - rss)) kB only in 60 s"
 		fi
 		pv_ctl $d/ctl 5 quit 20 >/dev/null
 	fi
@@ -194,8 +214,9 @@ pkill_boot() {
 
 # KSM: two 256 MiB guests, one booted after the other (pvmem ctl on their ttyS1), ksmd
 # (pages_to_scan 4000, sleep 20 ms) run to two full scans first (what they share anyway);
-# then each guest fills 32 MiB with the same pattern. The row: from the second fill's end to
-# pages_shared having risen by 3/4 of the 8192 pattern pages (polled every 100 ms).
+# then each guest fills 32 MiB with the same pattern. The row: from the second fill's end (its
+# reply on the console, stamped by kvm_bench -F) to pages_shared having risen by 3/4 of the
+# 8192 pattern pages (kvm_bench -W, 2 ms polls).
 KSM_MIB=32
 sc_ksm() {
 	k=/sys/kernel/mm/ksm
@@ -230,24 +251,26 @@ sc_ksm() {
 		while [ $(($(pv_cs) - t0)) -lt 6000 ] && [ "$(cat $k/full_scans)" -lt 2 ]; do sleep 0.1; done
 		base=$(cat $k/pages_shared)
 		echo "# ksm: baseline after $(pv_secs $(($(pv_cs) - t0))) s: pages_shared $base"
-		for g in a b; do
-			pv_ctl $d/$g.ctl 1 "alloc $KSM_MIB" 60 >/dev/null && pv_ctl $d/$g.ctl 2 "fill 3" 60 >/dev/null ||
-				why="guest $g could not fill $KSM_MIB MiB"
-		done
+		want=$((base + KSM_MIB * 256 * 3 / 4))
+		pv_ctl $d/a.ctl 1 "alloc $KSM_MIB" 60 >/dev/null && pv_ctl $d/a.ctl 2 "fill 3" 60 >/dev/null &&
+			pv_ctl $d/b.ctl 1 "alloc $KSM_MIB" 60 >/dev/null || why="a guest could not allocate $KSM_MIB MiB"
 	fi
 	if [ -z "$why" ]; then
-		want=$((KSM_MIB * 256 * 3 / 4))
-		t0=$(pv_cs)
-		while [ $(($(pv_cs) - t0)) -lt 6000 ] && [ $(($(cat $k/pages_shared) - base)) -lt $want ]; do
-			sleep 0.1
-		done
-		t1=$(pv_cs)
-		shared=$(($(cat $k/pages_shared) - base))
-		echo "# ksm: $shared of $((KSM_MIB * 256)) pattern pages merged $(pv_secs $((t1 - t0))) s after the fill (want $want); pages_sharing $(cat $k/pages_sharing), full_scans $(cat $k/full_scans)"
-		if [ $shared -ge $want ]; then
-			ns=$(cs_to_ns $((t1 - t0)))
+		# the end of b's fill: its "2 ok" reply, stamped on the host's clock
+		./kvm_bench -F $d/b.ctl.log >$d/b.stamps &
+		follower=$!
+		./kvm_bench -W $k/pages_shared '' ">=$want" 60 >$d/watch &
+		watcher=$!
+		pv_ctl $d/b.ctl 2 "fill 3" 60 >/dev/null || why="guest b could not fill $KSM_MIB MiB"
+		wait $watcher
+		read -r t1 shared <$d/watch
+		follow_stop
+		t0=$(awk '$2 == "2" && $3 == "ok" { print $1; exit }' $d/b.stamps)
+		echo "# ksm: pages_shared $base -> $shared (want $want: 3/4 of the $((KSM_MIB * 256)) pattern pages more) at $t1 ns, the fill ended at ${t0:-?} ns; pages_sharing $(cat $k/pages_sharing), full_scans $(cat $k/full_scans)"
+		if [ -z "$why" ] && [ "$t1" != timeout ] && [ -n "$t0" ]; then
+			ns=$((t1 - t0))
 		else
-			why="only $shared pages merged in 60 s"
+			[ -n "$why" ] || why="pages_shared reached $shared only in 60 s"
 		fi
 	fi
 	echo 0 >$k/run
