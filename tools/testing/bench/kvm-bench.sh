@@ -14,11 +14,17 @@
 # "NAME COUNT" lines, reset by a write) are that boot's alone; the table ends with each boot's
 # top reasons as "#" comment lines, before the worst ratio.
 #
+# The device and migration rows of issues 20 and 21 (dev-bench.sh -l; the bundle extras
+# "virtio pvdev migrate") run last, in one dev-bench.sh run per module set; they are not among
+# the default rows (no name given): the name "devices" selects them all. On ours, each of
+# their scenarios' exit counts by reason join the table as "#" lines too.
+#
 # --trace-kvm: the rows run with the "kvm" trace events that both module sets define
 # (TRACE_EVENTS) enabled in tracefs, recorded into the ring buffer: the cost of tracing.
 set -u
 cd "$(dirname "$0")" || exit 2
 BENCH=./kvm_bench
+DEVBENCH=./dev-bench.sh
 BOOT_PREFIX=qemu_boot_linux	# the boot rows: qemu_boot_linux, qemu_boot_linux_irqchip
 EXIT_STATS=/sys/kernel/debug/kvm/exit_stats
 TOP_EXITS=8
@@ -41,10 +47,14 @@ echo 4 >/proc/sys/kernel/printk
 ALL=$($BENCH -l) || { say "$BENCH -l failed"; exit 2; }
 # shellcheck disable=SC2086,SC2116 # on one line
 ALL=$(echo $ALL)
+DEV_ALL=$($DEVBENCH -l) || { say "$DEVBENCH -l failed"; exit 2; }
+# shellcheck disable=SC2086,SC2116
+DEV_ALL=$(echo $DEV_ALL)
 NAMES='' OPTS=''
 for a in "$@"; do
 	[ "$a" = --trace-kvm ] && { TRACE=1; continue; }
-	case " $ALL " in
+	[ "$a" = devices ] && { NAMES="$NAMES $DEV_ALL"; continue; }
+	case " $ALL $DEV_ALL " in
 	*" $a "*) NAMES="$NAMES $a" ;;
 	*)
 		case "$a" in
@@ -55,8 +65,11 @@ for a in "$@"; do
 	esac
 done
 [ -n "$NAMES" ] || NAMES=$ALL
-# The rows in kvm_bench's order, the boots apart (last).
-SHORT='' BOOTS=''
+# The rows in kvm_bench's order, the boots apart, then the device rows.
+SHORT='' BOOTS='' DEV=''
+for n in $DEV_ALL; do
+	case " $NAMES " in *" $n "*) DEV="$DEV $n" ;; esac
+done
 for n in $ALL; do
 	case " $NAMES " in
 	*" $n "*)
@@ -67,7 +80,7 @@ for n in $ALL; do
 		;;
 	esac
 done
-NAMES="$SHORT$BOOTS"
+NAMES="$SHORT$BOOTS$DEV"
 
 # unload_set NAMES: rmmod those of NAMES (unload order) that are loaded.
 unload_set() {
@@ -82,15 +95,16 @@ unload_set() {
 # warning is not the host's, and vmtest would take it for one (make check
 # TESTS=qemu_boot_test shows them).
 run_bench() {
-	kvm=$1 out=$2
+	kvm=$1 out=$2 cmd=$BENCH
 	shift 2
+	[ "${1:-}" != "$DEVBENCH" ] || { cmd=$1; shift; }
 	: >/tmp/bench.row
-	$BENCH "$@" 2>&1 | while IFS= read -r line; do
+	$cmd "$@" 2>&1 | while IFS= read -r line; do
 		printf '%s\n' "$line" >>"$out"
 		case "$line" in
 		"#   "* | "# notable"* | "# last "*) ;;
 		"# stats "*) say "$kvm: ${line#\# }" ;;
-		"# "*) printf '%s\n' "$line" >>/tmp/bench.row ;;
+		"# "*) if [ "$cmd" = "$DEVBENCH" ]; then say "$kvm: ${line#\# }"; else printf '%s\n' "$line" >>/tmp/bench.row; fi ;;
 		"bench "*" fail "*)
 			sed "s/^/bench: $kvm: /" /tmp/bench.row
 			say "$kvm: ${line#bench }"
@@ -105,13 +119,13 @@ run_bench() {
 # backend's exits are named VENDOR:REASON (svm:npf); the returns to userspace among them are
 # counted again as user:REASON (user:mmio), so the total is that of the others.
 exit_stats_top() {
-	boot=$1
+	boot=$1 stats=${2:-$EXIT_STATS}
 	awk '$2 ~ /^[0-9]+$/ { if ($1 ~ /^user:/) u += $2; else n += $2 }
-		END { printf "%d %d\n", n, u }' "$EXIT_STATS" >/tmp/bench.totals
+		END { printf "%d %d\n", n, u }' "$stats" >/tmp/bench.totals
 	read -r total user </tmp/bench.totals
 	echo "# $boot on ours: $total exits, $user of them to userspace ($EXIT_STATS);" \
 		"the top $TOP_EXITS reasons:"
-	sort -k2,2nr "$EXIT_STATS" | awk -v top=$TOP_EXITS -v total="$total" '
+	sort -k2,2nr "$stats" | awk -v top=$TOP_EXITS -v total="$total" '
 		$2 ~ /^[0-9]+$/ && $2 > 0 && n < top {
 			n++
 			printf "#   %-28s %12d %5.1f%%\n", $1, $2, total ? 100 * $2 / total : 0
@@ -164,6 +178,21 @@ run_set() {
 			fi
 		fi
 	done
+	if [ -n "$DEV" ]; then
+		rm -rf /tmp/bench.devexits
+		mkdir -p /tmp/bench.devexits
+		if [ "$kvm" = ours ]; then
+			grep -q ' /sys/kernel/debug debugfs ' /proc/mounts ||
+				mount -t debugfs debugfs /sys/kernel/debug
+		fi
+		# shellcheck disable=SC2086
+		BENCH_EXITS_DIR=/tmp/bench.devexits run_bench "$kvm" "$out" $DEVBENCH $DEV
+		if [ "$kvm" = ours ]; then
+			for f in /tmp/bench.devexits/*; do
+				[ -f "$f" ] && exit_stats_top "device scenario ${f##*/}" "$f" >>/tmp/bench.exits
+			done
+		fi
+	fi
 	trace_events 0
 	unload_set "$unload"
 	return 0

@@ -26,6 +26,8 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,6 +61,7 @@
 #define DEFAULT_REPS		5
 #define MAX_REPS		64
 #define CHILD_TIMEOUT_S		600	/* host seconds (icount: guest instructions) */
+#define TRACEFS			"/sys/kernel/tracing"
 #define QEMU_BOOT		"/usr/bin/qemu-boot-guest"
 #define QEMU_BOOT_LIMIT_S	150	/* per boot; about 7 s under -icount */
 /* One boot per measurement: 35 s of wall time each, and two runs agree to 1 in 10^5 anyway. */
@@ -681,6 +684,45 @@ static double bench_ipi(void)
 }
 
 /*
+ * The same OUT round trip with the "kvm" trace events that both module sets define switched on
+ * in tracefs and recorded into its ring buffer (issue 21: the cost of tracing, against the
+ * untraced row above; off, they are static keys). The list is kvm-bench.sh's TRACE_EVENTS.
+ */
+static const char *const trace_events[] = {
+	"kvm_entry", "kvm_exit", "kvm_pio", "kvm_mmio", "kvm_msr", "kvm_cpuid", "kvm_hypercall",
+	"kvm_inj_virq", "kvm_userspace_exit", "kvm_page_fault", "kvm_set_irq", "kvm_msi_set_irq",
+};
+
+static void trace_events_set(const char *on)
+{
+	char path[128];
+	size_t i;
+	int fd;
+
+	if (access(TRACEFS "/events", F_OK))
+		TEST_ASSERT(!mount("nodev", TRACEFS, "tracefs", 0, NULL), "mount tracefs on %s",
+			    TRACEFS);
+	for (i = 0; i < sizeof(trace_events) / sizeof(trace_events[0]); i++) {
+		snprintf(path, sizeof(path), TRACEFS "/events/kvm/%s/enable", trace_events[i]);
+		fd = open(path, O_WRONLY);
+		TEST_ASSERT(fd >= 0, "open %s: the module defines no %s event", path,
+			    trace_events[i]);
+		TEST_ASSERT(write(fd, on, 1) == 1, "write %s to %s", on, path);
+		close(fd);
+	}
+}
+
+static double bench_pio_traced(void)
+{
+	double t;
+
+	trace_events_set("1");
+	t = bench_pio();
+	trace_events_set("0");
+	return t;
+}
+
+/*
  * Debian's QEMU boots a Linux guest on /dev/kvm (issue 8): the nested QEMU bundle's
  * qemu-boot-guest (tools/testing/vmtest) with the given --stage arguments, from fork to its
  * exit, which follows QEMU's exit at the guest's power-off. The script's own work before
@@ -745,6 +787,8 @@ static const struct bench {
 } benches[] = {
 	{ "pio_exit_roundtrip", bench_pio, 0,
 	  "OUT exit to userspace and back into the guest, per exit" },
+	{ "pio_exit_roundtrip_traced", bench_pio_traced, 0,
+	  "pio_exit_roundtrip with the kvm trace events on (tracefs, into the ring buffer)" },
 	{ "mmio_write_roundtrip", bench_mmio_write, 0,
 	  "32-bit store to memory without a slot: KVM_EXIT_MMIO and back, per exit" },
 	{ "mmio_read_roundtrip", bench_mmio_read, 0,
@@ -840,16 +884,122 @@ static bool run_bench(const struct bench *b, int reps)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: kvm_bench [-r REPS] [NAME...] | kvm_bench -l\n");
+	fprintf(stderr, "usage: kvm_bench [-r REPS] [NAME...] | kvm_bench -l | kvm_bench -F FILE |\n"
+			"       kvm_bench -T | kvm_bench -W FILE KEY '<=N'|'>=N' SECS\n");
 	exit(2);
+}
+
+/*
+ * kvm_bench -F FILE: follow FILE (a nested guest's console that qemu-boot-guest writes; it
+ * may not exist yet, and is followed again from its start when replaced or truncated) and
+ * print each complete line as it is appended, without carriage returns, after the host's
+ * CLOCK_MONOTONIC in ns when it was read: "NS LINE". FILE is read every FOLLOW_POLL_NS, so
+ * that is the resolution (a few microseconds of host time per poll). Runs until killed.
+ * dev-bench.sh times what a guest does between two of its console lines with it, finer than
+ * the guest's /proc/uptime (10 ms).
+ */
+#define FOLLOW_POLL_NS	2000000
+static void __attribute__((noreturn)) follow(const char *file)
+{
+	struct timespec poll = { 0, FOLLOW_POLL_NS };
+	char buf[65536], line[4096];
+	size_t len = 0;
+	struct stat st;
+	ino_t ino = 0;
+	off_t off = 0;
+	int fd = -1;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (;;) {
+		ssize_t n;
+
+		if (stat(file, &st) == 0 && (fd < 0 || st.st_ino != ino || st.st_size < off)) {
+			if (fd >= 0)
+				close(fd);
+			fd = open(file, O_RDONLY);
+			ino = st.st_ino;
+			off = 0;
+			len = 0;
+		}
+		if (fd < 0 || (n = read(fd, buf, sizeof(buf))) <= 0) {
+			nanosleep(&poll, NULL);
+			continue;
+		}
+		off += n;
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] == '\r')
+				continue;
+			if (buf[i] != '\n' && len < sizeof(line) - 1) {
+				line[len++] = buf[i];
+				continue;
+			}
+			if (buf[i] != '\n')
+				continue;	/* a too long line: its end is dropped */
+			line[len] = 0;
+			printf("%lld %s\n", now_ns(), line);
+			len = 0;
+		}
+	}
+}
+
+/*
+ * kvm_bench -W FILE KEY '<=N'|'>=N' SECS: read FILE every WATCH_POLL_NS until the number after
+ * KEY in it (KEY "": the number it starts with) is at most or at least N; print the host's
+ * CLOCK_MONOTONIC in ns then, and the number, and exit 0; exit 1 after SECS. kvm_bench -T:
+ * print CLOCK_MONOTONIC in ns. dev-bench.sh times a host figure's change with them (QEMU's
+ * VmRSS falling when the balloon inflates, KSM's pages_shared rising).
+ */
+#define WATCH_POLL_NS	2000000
+static int watch(const char *file, const char *key, const char *cond, int secs)
+{
+	struct timespec poll = { 0, WATCH_POLL_NS };
+	long long end = now_ns() + secs * 1000000000LL, v = -1, n;
+	bool le = !strncmp(cond, "<=", 2);
+	char buf[8192];
+
+	if (strncmp(cond, "<=", 2) && strncmp(cond, ">=", 2))
+		usage();
+	n = atoll(cond + 2);
+	do {
+		int fd = open(file, O_RDONLY);
+		ssize_t len = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+		char *p;
+
+		if (fd >= 0)
+			close(fd);
+		if (len > 0) {
+			buf[len] = 0;
+			p = *key ? strstr(buf, key) : buf;
+			if (p) {
+				v = strtoll(p + strlen(key), NULL, 10);
+				if (le ? v <= n : v >= n) {
+					printf("%lld %lld\n", now_ns(), v);
+					return 0;
+				}
+			}
+		}
+		nanosleep(&poll, NULL);
+	} while (now_ns() < end);
+	printf("timeout %lld\n", v);
+	return 1;
 }
 
 int main(int argc, char **argv)
 {
 	int reps = DEFAULT_REPS, opt, i, failed = 0, ran = 0;
 
-	while ((opt = getopt(argc, argv, "lr:")) != -1) {
+	while ((opt = getopt(argc, argv, "lr:F:TW")) != -1) {
 		switch (opt) {
+		case 'T':
+			printf("%lld\n", now_ns());
+			return 0;
+		case 'W':
+			if (argc - optind != 4)
+				usage();
+			return watch(argv[optind], argv[optind + 1], argv[optind + 2],
+				     atoi(argv[optind + 3]));
+		case 'F':
+			follow(optarg);
 		case 'l':
 			for (i = 0; i < NR_BENCHES; i++)
 				printf("%s\n", benches[i].name);
