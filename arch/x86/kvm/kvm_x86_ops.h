@@ -35,6 +35,13 @@ struct kvm_x86_ops {
 	/* The backend module: pinned by /dev/kvm opens and by every VM. */
 	struct module *owner;
 	/*
+	 * The MSRs the guest reads and writes without an exit (the hardware switches them):
+	 * a VM whose MSR filter denies one of them gets every MSR intercepted instead
+	 * (kvm_msr_filter_intercept_all(), msr_filter.c).
+	 */
+	const u32 *passthrough_msrs;
+	unsigned int nr_passthrough_msrs;
+	/*
 	 * Format of the two-dimensional page tables mmu/tdp.c builds for every VM created while
 	 * this backend is registered: false for AMD NPT (long-mode page table entries, APM
 	 * 15.25), true for Intel EPT (SDM 28.2: R/W/X in bits 2:0, memory type in leaves).

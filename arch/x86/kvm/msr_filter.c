@@ -6,10 +6,12 @@
  * accesses that would raise #GP (unknown MSRs, invalid values, filtered ones, as the VMM
  * chose) to userspace, which answers with the data or an error on the next KVM_RUN.
  *
- * The filter is read under RCU by the vCPUs and replaced under kvm->lock; while a VM has
- * one, the backends intercept every MSR (kvm_msr_filter_active()), so that MSRs the
- * hardware would otherwise switch for the guest (FS/GS base, SYSCALL, SYSENTER) are
- * filtered too.
+ * The filter is read under RCU by the vCPUs and replaced under kvm->lock. MSRs the
+ * hardware switches for the guest (FS/GS base, SYSCALL, SYSENTER: the backend's
+ * passthrough_msrs) never reach this file: while a VM's filter denies one of them, the
+ * backends intercept every MSR instead (kvm_msr_filter_intercept_all()). A filter that
+ * leaves them alone, as QEMU's (MSR_CORE_THREAD_COUNT and a few others), keeps the guest's
+ * FS/GS base writes at every task switch free of exits.
  */
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -35,6 +37,7 @@ struct kvm_msr_filter_range_k {
 struct kvm_msr_filter_k {
 	struct rcu_head rcu;
 	bool default_deny;
+	bool intercept_all;		/* it denies an MSR the backend passes through */
 	int nr_ranges;
 	struct kvm_msr_filter_range_k ranges[KVM_MSR_FILTER_MAX_RANGES];
 };
@@ -48,6 +51,37 @@ static void filter_free(struct kvm_msr_filter_k *f)
 	for (i = 0; i < f->nr_ranges; i++)
 		kfree(f->ranges[i].bitmap);
 	kfree(f);
+}
+
+/* api.rst 4.97: the first range that covers the MSR for this kind of access decides */
+static bool filter_allows(const struct kvm_msr_filter_k *f, u32 index, bool write)
+{
+	u32 kind = write ? KVM_MSR_FILTER_WRITE : KVM_MSR_FILTER_READ;
+	int i;
+
+	if (index >= MSR_X2APIC_BASE && index < MSR_X2APIC_END)
+		return true;
+	for (i = 0; i < f->nr_ranges; i++) {
+		const struct kvm_msr_filter_range_k *r = &f->ranges[i];
+
+		if (!(r->flags & kind) || index < r->base || index - r->base >= r->nmsrs)
+			continue;
+		return test_bit(index - r->base, r->bitmap);
+	}
+	return !f->default_deny;
+}
+
+static bool filter_denies_passthrough(const struct kvm_msr_filter_k *f)
+{
+	unsigned int i;
+
+	for (i = 0; i < kvm_x86_vendor->nr_passthrough_msrs; i++) {
+		u32 msr = kvm_x86_vendor->passthrough_msrs[i];
+
+		if (!filter_allows(f, msr, false) || !filter_allows(f, msr, true))
+			return true;
+	}
+	return false;
 }
 
 /* a copy of userspace's filter; NULL with *err 0 when it filters nothing (no ranges, allow) */
@@ -103,6 +137,7 @@ static struct kvm_msr_filter_k *filter_copy(const struct kvm_msr_filter *uf, int
 		*err = (uf->flags & KVM_MSR_FILTER_DEFAULT_DENY) ? -EINVAL : 0;
 		return NULL;
 	}
+	f->intercept_all = filter_denies_passthrough(f);
 	*err = 0;
 	return f;
 err:
@@ -147,36 +182,32 @@ void kvm_msr_filter_destroy(struct kvm *kvm)
 	RCU_INIT_POINTER(kvm->arch.msr_filter, NULL);
 }
 
-/* Whether the backends must intercept every MSR access of this VM's guests */
-bool kvm_msr_filter_active(struct kvm *kvm)
+/*
+ * Whether the backends must intercept every MSR access of this VM's guests: its filter
+ * denies one of the MSRs they otherwise let the guest use directly.
+ */
+bool kvm_msr_filter_intercept_all(struct kvm *kvm)
 {
-	return rcu_access_pointer(kvm->arch.msr_filter) != NULL;
-}
-EXPORT_SYMBOL_GPL(kvm_msr_filter_active);
-
-/* api.rst 4.97: the first range that covers the MSR for this kind of access decides */
-static bool msr_allowed(struct kvm *kvm, u32 index, bool write)
-{
-	u32 kind = write ? KVM_MSR_FILTER_WRITE : KVM_MSR_FILTER_READ;
 	const struct kvm_msr_filter_k *f;
-	bool allowed = true;
-	int i;
+	bool all;
 
-	if (index >= MSR_X2APIC_BASE && index < MSR_X2APIC_END)
-		return true;
 	rcu_read_lock();
 	f = rcu_dereference(kvm->arch.msr_filter);
-	if (f) {
-		allowed = !f->default_deny;
-		for (i = 0; i < f->nr_ranges; i++) {
-			const struct kvm_msr_filter_range_k *r = &f->ranges[i];
+	all = f && f->intercept_all;
+	rcu_read_unlock();
+	return all;
+}
+EXPORT_SYMBOL_GPL(kvm_msr_filter_intercept_all);
 
-			if (!(r->flags & kind) || index < r->base || index - r->base >= r->nmsrs)
-				continue;
-			allowed = test_bit(index - r->base, r->bitmap);
-			break;
-		}
-	}
+static bool msr_allowed(struct kvm *kvm, u32 index, bool write)
+{
+	const struct kvm_msr_filter_k *f;
+	bool allowed = true;
+
+	rcu_read_lock();
+	f = rcu_dereference(kvm->arch.msr_filter);
+	if (f)
+		allowed = filter_allows(f, index, write);
 	rcu_read_unlock();
 	return allowed;
 }

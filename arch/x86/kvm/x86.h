@@ -75,7 +75,7 @@ long kvm_dev_ioctl_get_feature_msrs(struct kvm_msrs __user *umsrs);
 /* msr_filter.c: KVM_X86_SET_MSR_FILTER, KVM_CAP_X86_USER_SPACE_MSR, the guest's accesses */
 long kvm_vm_ioctl_set_msr_filter(struct kvm *kvm, void __user *argp);
 void kvm_msr_filter_destroy(struct kvm *kvm);
-bool kvm_msr_filter_active(struct kvm *kvm);
+bool kvm_msr_filter_intercept_all(struct kvm *kvm);
 int kvm_vm_enable_user_space_msr(struct kvm *kvm, u64 reasons);
 int kvm_emulate_msr_access(struct kvm_vcpu *vcpu, bool write, u64 next_rip);
 void kvm_complete_msr(struct kvm_vcpu *vcpu);

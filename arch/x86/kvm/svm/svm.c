@@ -41,7 +41,7 @@ static DEFINE_PER_CPU(struct page *, svm_host_vmsave_page);
 /*
  * I/O and MSR permission maps (APM 15.10.1, 15.11), shared by every vCPU: every port and
  * every MSR is intercepted except the MSRs VMLOAD/VMSAVE switch, which the guest may use
- * directly; svm_msrpm_all intercepts those too, for VMs with an MSR filter.
+ * directly; svm_msrpm_all intercepts those too, for VMs whose MSR filter denies one.
  */
 #define IOPM_ORDER	2	/* 12 KiB used */
 #define MSRPM_ORDER	1	/* 8 KiB */
@@ -99,6 +99,13 @@ void svm_flush_asid(struct vcpu_svm *svm)
 		svm->vmcb->control.tlb_control = svm_tlb_flush_asid;
 }
 
+/* the MSRs VMLOAD/VMSAVE and the VMCB's save area switch: the guest uses them directly */
+static const u32 svm_passthrough_msrs[] = {
+		MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE,
+		MSR_FS_BASE, MSR_GS_BASE, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
+		MSR_IA32_SYSENTER_EIP,
+};
+
 /* APM 15.11: 2 bits (read, write) per MSR in three 2 KiB ranges of 8192 MSRs */
 static void msrpm_allow(u32 msr)
 {
@@ -119,11 +126,6 @@ static void msrpm_allow(u32 msr)
 
 static int svm_alloc_permission_maps(void)
 {
-	static const u32 passthrough[] = {
-		MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE,
-		MSR_FS_BASE, MSR_GS_BASE, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
-		MSR_IA32_SYSENTER_EIP,
-	};
 	int i;
 
 	svm_iopm = (void *)__get_free_pages(GFP_KERNEL, IOPM_ORDER);
@@ -135,8 +137,8 @@ static int svm_alloc_permission_maps(void)
 	memset(svm_msrpm, 0xff, PAGE_SIZE << MSRPM_ORDER);
 	memset(svm_msrpm_all, 0xff, PAGE_SIZE << MSRPM_ORDER);
 	svm_msrpm_all_pa = __pa(svm_msrpm_all);
-	for (i = 0; i < ARRAY_SIZE(passthrough); i++)
-		msrpm_allow(passthrough[i]);
+	for (i = 0; i < ARRAY_SIZE(svm_passthrough_msrs); i++)
+		msrpm_allow(svm_passthrough_msrs[i]);
 	svm_iopm_pa = __pa(svm_iopm);
 	svm_msrpm_pa = __pa(svm_msrpm);
 	return 0;
@@ -252,6 +254,8 @@ MODULE_DEVICE_TABLE(x86cpu, svm_cpu_ids);
 
 static const struct kvm_x86_ops svm_x86_ops = {
 	.name			= "kvm_amd",
+	.passthrough_msrs	= svm_passthrough_msrs,
+	.nr_passthrough_msrs	= ARRAY_SIZE(svm_passthrough_msrs),
 	.owner			= THIS_MODULE,
 	.check_processor	= svm_check_processor,
 	.hardware_setup		= svm_hardware_setup,

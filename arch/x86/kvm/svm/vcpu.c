@@ -376,8 +376,8 @@ void svm_vcpu_run(struct kvm_vcpu *vcpu)
 	vmcb->save.rsp = regs[VCPU_REGS_RSP];
 	vmcb->save.rip = regs[VCPU_REGS_RIP];
 
-	/* a VM with an MSR filter has every MSR access intercepted (msr_filter.c) */
-	vmcb->control.msrpm_base_pa = kvm_msr_filter_active(vcpu->kvm) ? svm_msrpm_all_pa :
+	/* a VM whose MSR filter denies a passthrough MSR has every MSR intercepted (msr_filter.c) */
+	vmcb->control.msrpm_base_pa = kvm_msr_filter_intercept_all(vcpu->kvm) ? svm_msrpm_all_pa :
 									  svm_msrpm_pa;
 	svm_asid_assign(svm, cpu);
 	/*

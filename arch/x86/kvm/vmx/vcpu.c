@@ -496,8 +496,8 @@ static void write_guest_state(struct vcpu_vmx *vmx)
 	vmcs_write(GUEST_IA32_PAT, vmx->pat);
 	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, vmx->interruptibility);
 	vmcs_write(TSC_OFFSET, vmx->tsc_offset);
-	/* a VM with an MSR filter has every MSR access exit (msr_filter.c) */
-	vmcs_write(MSR_BITMAP, kvm_msr_filter_active(vmx->vcpu->kvm) ?
+	/* a VM whose MSR filter denies a passthrough MSR has every MSR exit (msr_filter.c) */
+	vmcs_write(MSR_BITMAP, kvm_msr_filter_intercept_all(vmx->vcpu->kvm) ?
 			       vmx_msr_bitmap_all_pa : vmx_msr_bitmap_pa);
 	if (vmx_pin_ctls & PIN_PREEMPTION_TIMER)
 		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, vmx_preemption_timer);

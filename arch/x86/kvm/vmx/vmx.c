@@ -100,10 +100,16 @@ static u64 vmx_ept_cap;
  * FS/GS base (guest segment bases) and SYSENTER_CS/ESP/EIP (guest-state fields).
  * STAR/LSTAR/CSTAR/SFMASK/KERNEL_GS_BASE, which VMX does not switch, are intercepted; the
  * guest's values live in the vCPU and are loaded around each entry (vcpu.c).
- * vmx_msr_bitmap_all makes every MSR exit, for VMs with an MSR filter (msr_filter.c).
+ * vmx_msr_bitmap_all makes every MSR exit, for VMs whose MSR filter denies a passthrough MSR (msr_filter.c).
  */
 static void *vmx_msr_bitmap, *vmx_msr_bitmap_all;
 u64 vmx_msr_bitmap_pa, vmx_msr_bitmap_all_pa;
+
+/* the MSRs with guest-state fields in the VMCS: the guest uses them directly */
+static const u32 vmx_passthrough_msrs[] = {
+		MSR_FS_BASE, MSR_GS_BASE, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
+		MSR_IA32_SYSENTER_EIP,
+};
 
 static void msr_bitmap_allow(u32 msr)
 {
@@ -342,10 +348,6 @@ static void vmx_hardware_unsetup(void)
 
 static int vmx_hardware_setup(void)
 {
-	static const u32 passthrough[] = {
-		MSR_FS_BASE, MSR_GS_BASE, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
-		MSR_IA32_SYSENTER_EIP,
-	};
 	struct page *page;
 	int cpu, i, r;
 
@@ -360,8 +362,8 @@ static int vmx_hardware_setup(void)
 		return -ENOMEM;
 	}
 	memset(vmx_msr_bitmap, 0xff, PAGE_SIZE);
-	for (i = 0; i < ARRAY_SIZE(passthrough); i++)
-		msr_bitmap_allow(passthrough[i]);
+	for (i = 0; i < ARRAY_SIZE(vmx_passthrough_msrs); i++)
+		msr_bitmap_allow(vmx_passthrough_msrs[i]);
 	vmx_msr_bitmap_pa = __pa(vmx_msr_bitmap);
 	memset(vmx_msr_bitmap_all, 0xff, PAGE_SIZE);
 	vmx_msr_bitmap_all_pa = __pa(vmx_msr_bitmap_all);
@@ -458,6 +460,8 @@ MODULE_DEVICE_TABLE(x86cpu, vmx_cpu_ids);
 
 static const struct kvm_x86_ops vmx_x86_ops = {
 	.name			= "kvm_intel",
+	.passthrough_msrs	= vmx_passthrough_msrs,
+	.nr_passthrough_msrs	= ARRAY_SIZE(vmx_passthrough_msrs),
 	.owner			= THIS_MODULE,
 	.check_processor	= vmx_check_processor,
 	.hardware_setup		= vmx_hardware_setup,

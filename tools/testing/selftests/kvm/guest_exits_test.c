@@ -632,6 +632,93 @@ static void test_user_space_msrs(void)
 	kvm_vm_free(vm);
 }
 
+/* --- an MSR filter and the MSRs the guest uses without exits --- */
+
+#define MSR_FS_BASE		0xc0000100
+#define MSR_CORE_THREAD_COUNT	0x35	/* what QEMU's filter denies */
+#define FS_WRITES		1000
+
+/* FS.base written as a kernel does at each task switch; the count of writes that ran */
+static void guest_fs_base_writes(void)
+{
+	uint64_t i, round;
+
+	for (round = 1;; round++) {
+		for (i = 0; i < FS_WRITES; i++)
+			x86_wrmsr(MSR_FS_BASE, 0x7f0000000000ULL + round * 0x1000 + i);
+		GUEST_SYNC(round, x86_rdmsr(MSR_FS_BASE));
+	}
+}
+
+/* one round of writes: its exits (the vCPU's "exits" statistic) and the last value */
+static uint64_t fs_base_round(struct kvm_vcpu *vcpu, uint64_t round)
+{
+	uint64_t exits = vcpu_stat(vcpu, "exits");
+	struct ucall uc;
+
+	vcpu_run_expect_ucall(vcpu, UCALL_SYNC, &uc);
+	TEST_ASSERT_EQ(round, uc.args[0]);
+	TEST_ASSERT_EQ(0x7f0000000000ULL + round * 0x1000 + FS_WRITES - 1, uc.args[1]);
+	return vcpu_stat(vcpu, "exits") - exits;
+}
+
+/*
+ * api.rst 4.97 filters what the VMM names; the MSRs the hardware switches for the guest
+ * (FS.base among them) need no exit while the filter leaves them alone, as QEMU's does
+ * (it denies MSR_CORE_THREAD_COUNT and a few others): a guest writes FS.base at every task
+ * switch. A filter that denies FS.base writes must see every one of them.
+ */
+static void test_msr_filter_passthrough(void)
+{
+	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
+	struct kvm_vcpu *vcpu = guest_vcpu_add(vm, 0, (uint64_t)guest_fs_base_writes);
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_X86_USER_SPACE_MSR, .args = { KVM_MSR_EXIT_REASON_FILTER },
+	};
+	static uint8_t deny[8];		/* all zeroes: every MSR of a range denied */
+	struct kvm_msr_filter elsewhere = {
+		.flags = KVM_MSR_FILTER_DEFAULT_ALLOW,
+		.ranges = { { .flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
+			      .base = MSR_CORE_THREAD_COUNT, .nmsrs = 1, .bitmap = deny } },
+	};
+	struct kvm_msr_filter fs_base = {
+		.flags = KVM_MSR_FILTER_DEFAULT_ALLOW,
+		.ranges = { { .flags = KVM_MSR_FILTER_WRITE, .base = MSR_FS_BASE, .nmsrs = 1,
+			      .bitmap = deny } },
+	};
+	uint64_t without, with, i;
+
+	if (!kvm_check_cap(vm->kvm_fd, KVM_CAP_X86_USER_SPACE_MSR) ||
+	    !kvm_check_cap(vm->kvm_fd, KVM_CAP_X86_MSR_FILTER))
+		subtest_skip("no KVM_CAP_X86_USER_SPACE_MSR / KVM_CAP_X86_MSR_FILTER");
+	vm_ioctl(vm, KVM_ENABLE_CAP, &cap);
+	without = fs_base_round(vcpu, 1);
+	vm_ioctl(vm, KVM_X86_SET_MSR_FILTER, &elsewhere);
+	with = fs_base_round(vcpu, 2);
+	TEST_ASSERT(with < FS_WRITES / 10,
+		    "a filter of MSR %#x only: %llu exits for %d FS.base writes (%llu without a "
+		    "filter)", MSR_CORE_THREAD_COUNT, (unsigned long long)with, FS_WRITES,
+		    (unsigned long long)without);
+
+	/* denied: each write goes to the VMM, which lets it through by writing it itself */
+	vm_ioctl(vm, KVM_X86_SET_MSR_FILTER, &fs_base);
+	for (i = 0; i < FS_WRITES; i++) {
+		vcpu_run(vcpu);
+		expect_msr_exit(vcpu, KVM_EXIT_X86_WRMSR, MSR_FS_BASE,
+				0x7f0000000000ULL + 3 * 0x1000 + i);
+		TEST_ASSERT_EQ(KVM_MSR_EXIT_REASON_FILTER, vcpu->run->msr.reason);
+		vcpu_set_msr(vcpu, MSR_FS_BASE, vcpu->run->msr.data);
+	}
+	fs_base_round(vcpu, 3);
+
+	/* and back to a filter elsewhere: no exits again */
+	vm_ioctl(vm, KVM_X86_SET_MSR_FILTER, &elsewhere);
+	with = fs_base_round(vcpu, 4);
+	TEST_ASSERT(with < FS_WRITES / 10, "the filter moved off FS.base: %llu exits for %d "
+		    "writes", (unsigned long long)with, FS_WRITES);
+	kvm_vm_free(vm);
+}
+
 /* --- SWAPGS across exits --- */
 
 #define MSR_GS_BASE	0xc0000101
@@ -935,7 +1022,7 @@ static void test_fail_entry(void)
 int main(void)
 {
 	ksft_print_header();
-	ksft_set_plan(12);
+	ksft_set_plan(13);
 	run_subtest(test_triple_fault,
 		    "triple fault: KVM_EXIT_SHUTDOWN (64-bit and 32-bit guests)");
 	run_subtest(test_hypercalls,
@@ -947,6 +1034,8 @@ int main(void)
 	run_subtest(test_guest_msrs, "guest RDMSR/WRMSR agree with KVM_SET_MSRS/KVM_GET_MSRS");
 	run_subtest(test_user_space_msrs,
 		    "MSR exits to userspace: INVAL, UNKNOWN, FILTER; immediate_exit completes");
+	run_subtest(test_msr_filter_passthrough,
+		    "MSR filter elsewhere: FS.base writes without exits; denied: each one exits");
 	run_subtest(test_swapgs, "SWAPGS: KERNEL_GS_BASE and GS.base follow the guest across exits");
 	run_subtest(test_syscall, "SYSCALL: the guest's STAR, LSTAR and SFMASK, across exits "
 		    "to userspace");
