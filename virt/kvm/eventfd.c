@@ -203,8 +203,11 @@ static long ioeventfd_deassign(struct kvm *kvm, const struct kvm_ioeventfd *args
 	eventfd_ctx_put(ctx);
 	if (!gone)
 		return -ENOENT;
-	/* a vCPU may be signalling it right now */
-	synchronize_rcu();
+	/*
+	 * a vCPU may be signalling it right now. Expedited: QEMU deassigns a device's
+	 * ioeventfds one by one whenever its driver resets it, and the readers are short.
+	 */
+	synchronize_rcu_expedited();
 	eventfd_ctx_put(gone);
 	return 0;
 }

@@ -243,7 +243,16 @@ void vcpu_put(struct kvm_vcpu *vcpu);
 /* Force every vCPU in guest mode out of it and wait until it is (an IPI each). */
 void kvm_kick_vcpus_sync(struct kvm *kvm);
 
-#define kvm_for_each_vcpu(idx, vcpu, kvm) xa_for_each(&(kvm)->vcpus, idx, vcpu)
+/*
+ * The online vCPUs, indices 0 .. online_vcpus - 1. Bounded: xa_for_each() would, after the
+ * last vCPU, scan the rest of the xarray node (64 slots) for another entry, hundreds of
+ * instructions per walk, and IPI delivery walks the vCPUs for every message. A vCPU being
+ * created (in the xarray, not yet counted online) is left out, as it has not run yet;
+ * under kvm->lock the two sets are the same.
+ */
+#define kvm_for_each_vcpu(idx, vcpu, kvm)					\
+	xa_for_each_range(&(kvm)->vcpus, idx, vcpu, 0,				\
+			  (unsigned long)atomic_read(&(kvm)->online_vcpus) - 1)
 
 void kvm_get_vm(struct kvm *kvm);
 void kvm_put_vm(struct kvm *kvm);

@@ -252,8 +252,14 @@ int kvm_vm_ioctl_set_memory_region(struct kvm *kvm,
 	if (!new_slots)
 		goto err_bitmap;
 	memslots_publish(kvm, old, new.npages ? &new : NULL, new_slots);
-	/* after this no reader can still be using the old set (nor the old slot's log) */
-	synchronize_srcu(&kvm->srcu);
+	/*
+	 * After this no reader can still be using the old set (nor the old slot's log).
+	 * Expedited: a VMM changes slots in bursts (QEMU: a few dozen while its firmware sets
+	 * up PAM and the PCI BARs, before the guest prints anything), and synchronize_srcu()
+	 * soon after another grace period is not expedited by SRCU itself: it waits whole
+	 * jiffies, 10-16 ms each with HZ=250. The readers are short (a fault, a gfn lookup).
+	 */
+	synchronize_srcu_expedited(&kvm->srcu);
 	if (old && old->dirty_bitmap != new.dirty_bitmap)
 		kvm_dirty_bitmap_free(old->dirty_bitmap);
 	kvfree(old_slots);

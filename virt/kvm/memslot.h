@@ -5,7 +5,7 @@
  *
  * Readers (the fault path, gfn->hva translation) take kvm->srcu; writers hold slots_lock,
  * publish a new kvm_memslots copy with rcu_assign_pointer() and free the old one after
- * synchronize_srcu(), so a reader never sees a half-updated set.
+ * synchronize_srcu_expedited(), so a reader never sees a half-updated set.
  */
 #ifndef VIRT_KVM_MEMSLOT_H
 #define VIRT_KVM_MEMSLOT_H
@@ -29,7 +29,7 @@ struct kvm_memory_slot {
 	 * With KVM_MEM_LOG_DIRTY_PAGES (virt/kvm/dirty.c): one bit per page, set atomically by
 	 * faults and host writes (kvm->srcu readers), collected and cleared by the dirty log
 	 * ioctls (slots_lock); then as many bytes of scratch space for those ioctls. The copies
-	 * of a slot in successive slot sets share it; it is freed, after synchronize_srcu(),
+	 * of a slot in successive slot sets share it; it is freed, after an SRCU grace period,
 	 * when the slot is deleted or stops logging. NULL when the slot does not log.
 	 */
 	unsigned long *dirty_bitmap;

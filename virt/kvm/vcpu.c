@@ -140,8 +140,11 @@ static long kvm_vcpu_ioctl_run(struct kvm_vcpu *vcpu, unsigned long arg)
 		/* the thread running this vCPU changed: remember it (for kicks, stats) */
 		new = get_task_pid(current, PIDTYPE_PID);
 		rcu_assign_pointer(vcpu->pid, new);
-		synchronize_rcu();
-		put_pid(old);
+		/* a kick may still be using the old pid; the first KVM_RUN has none to wait for */
+		if (old) {
+			synchronize_rcu();
+			put_pid(old);
+		}
 	}
 	return kvm_arch_vcpu_ioctl(vcpu, KVM_RUN, 0);
 }

@@ -733,9 +733,11 @@ void kvm_pit_destroy(struct kvm *kvm)
 		return;
 	/* the vCPUs are gone: no port access or ioctl can re-arm the timer */
 	hrtimer_cancel(&pit->timer);
+	/*
+	 * returns after a grace period: no callback that found the notifier is still running,
+	 * so none can queue inject_work after the cancel below
+	 */
 	kvm_unregister_irq_ack_notifier(kvm, &pit->ack);
-	/* a callback that found the notifier before it went may still run (irq.h: RCU) */
-	synchronize_rcu();
 	cancel_work_sync(&pit->inject_work);
 	kvm->arch.vpit = NULL;
 	kfree(pit);

@@ -212,6 +212,56 @@ void vmx_set_rflags(struct kvm_vcpu *vcpu, u64 rflags)
 	to_vmx(vcpu)->rflags = rflags;
 }
 
+/*
+ * KERNEL_GS_BASE, which VMX does not switch, is the user GS base of the current task while
+ * the host runs in the kernel; a context switch saves it and a return to user mode uses it.
+ * The guest's goes into the CPU at the first entry after vcpu_load and stays there, SWAPGS
+ * in the guest changing it without an exit, until vcpu_put (a context switch or the end of
+ * KVM_RUN: the preempt notifier runs before the switch saves the old task's value), where
+ * the host's comes back. Nothing else in the kernel reads the running task's user GS base
+ * while it is in the kernel. Between entries, the current value is thus the CPU's.
+ */
+static void vmx_kgs_load_guest(struct vcpu_vmx *vmx)
+{
+	if (vmx->kgs_loaded)
+		return;
+	rdmsrl(MSR_KERNEL_GS_BASE, vmx->host_kgs);
+	wrmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
+	vmx->kgs_loaded = true;
+}
+
+/* preemption disabled (or interrupts): the guest's value out, the host's back in */
+static void vmx_kgs_put(struct vcpu_vmx *vmx)
+{
+	if (!vmx->kgs_loaded)
+		return;
+	rdmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
+	wrmsrl(MSR_KERNEL_GS_BASE, vmx->host_kgs);
+	vmx->kgs_loaded = false;
+}
+
+static u64 vmx_kgs_read(struct vcpu_vmx *vmx)
+{
+	u64 v;
+
+	preempt_disable();
+	if (vmx->kgs_loaded)
+		rdmsrl(MSR_KERNEL_GS_BASE, v);
+	else
+		v = vmx->kernel_gs_base;
+	preempt_enable();
+	return v;
+}
+
+static void vmx_kgs_write(struct vcpu_vmx *vmx, u64 v)
+{
+	preempt_disable();
+	vmx->kernel_gs_base = v;
+	if (vmx->kgs_loaded)
+		wrmsrl(MSR_KERNEL_GS_BASE, v);
+	preempt_enable();
+}
+
 int vmx_get_msr(struct kvm_vcpu *vcpu, u32 index, u64 *data)
 {
 	struct vcpu_vmx *vmx = to_vmx(vcpu);
@@ -221,7 +271,7 @@ int vmx_get_msr(struct kvm_vcpu *vcpu, u32 index, u64 *data)
 	case MSR_LSTAR: *data = vmx->lstar; break;
 	case MSR_CSTAR: *data = vmx->cstar; break;
 	case MSR_SYSCALL_MASK: *data = vmx->sfmask; break;
-	case MSR_KERNEL_GS_BASE: *data = vmx->kernel_gs_base; break;
+	case MSR_KERNEL_GS_BASE: *data = vmx_kgs_read(vmx); break;
 	case MSR_FS_BASE: *data = vmx->seg[VCPU_SREG_FS].base; break;
 	case MSR_GS_BASE: *data = vmx->seg[VCPU_SREG_GS].base; break;
 	case MSR_IA32_SYSENTER_CS: *data = vmx->sysenter_cs; break;
@@ -242,7 +292,7 @@ int vmx_set_msr(struct kvm_vcpu *vcpu, u32 index, u64 data)
 	case MSR_LSTAR: vmx->lstar = data; break;
 	case MSR_CSTAR: vmx->cstar = data; break;
 	case MSR_SYSCALL_MASK: vmx->sfmask = data; break;
-	case MSR_KERNEL_GS_BASE: vmx->kernel_gs_base = data; break;
+	case MSR_KERNEL_GS_BASE: vmx_kgs_write(vmx, data); break;
 	case MSR_FS_BASE: vmx->seg[VCPU_SREG_FS].base = data; break;
 	case MSR_GS_BASE: vmx->seg[VCPU_SREG_GS].base = data; break;
 	case MSR_IA32_SYSENTER_CS: vmx->sysenter_cs = data; break;
@@ -300,7 +350,8 @@ void vmx_vcpu_reset(struct kvm_vcpu *vcpu)
 	vmx->rflags = X86_EFLAGS_FIXED;
 	vmx->pat = PAT_RESET_VALUE;
 	vmx->sysenter_cs = vmx->sysenter_esp = vmx->sysenter_eip = 0;
-	vmx->star = vmx->lstar = vmx->cstar = vmx->sfmask = vmx->kernel_gs_base = 0;
+	vmx->star = vmx->lstar = vmx->cstar = vmx->sfmask = 0;
+	vmx_kgs_write(vmx, 0);
 	vmx->interruptibility = 0;
 	vmx->irq_window = vmx->nmi_window = false;
 	vmx->entry_intr_info = 0;
@@ -439,6 +490,7 @@ void vmx_vcpu_put(struct kvm_vcpu *vcpu)
 {
 	struct vcpu_vmx *vmx = to_vmx(vcpu);
 
+	vmx_kgs_put(vmx);
 	if (vmx->loaded_cpu < 0)
 		return;
 	if (vmclear(vmx->vmcs_pa))
@@ -696,27 +748,24 @@ void vmx_uret_cpu_disable(void)
 }
 
 /*
- * KERNEL_GS_BASE is the user GS base of the current task while the host runs (a context
- * switch saves it), and IA32_DEBUGCTL is cleared by every VM exit (27.5.1): both around
- * each entry.
+ * IA32_DEBUGCTL is cleared by every VM exit (27.5.1): around each entry. KERNEL_GS_BASE:
+ * from the first entry after vcpu_load to vcpu_put (vmx_kgs_load_guest).
  */
 struct host_msrs {
-	u64 kernel_gs_base, debugctl;
+	u64 debugctl;
 };
 
 static void swap_syscall_msrs(struct vcpu_vmx *vmx, struct host_msrs *h)
 {
-	rdmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
 	h->debugctl = 0;
 	if (vmx_has_debugctl)
 		rdmsrl(MSR_IA32_DEBUGCTLMSR, h->debugctl);
 	uret_load_guest(vmx);
-	wrmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
+	vmx_kgs_load_guest(vmx);
 }
 
 static void restore_syscall_msrs(const struct host_msrs *h)
 {
-	wrmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
 	uret_after_exit();
 	if (h->debugctl)
 		wrmsrl(MSR_IA32_DEBUGCTLMSR, h->debugctl);
@@ -793,12 +842,6 @@ void vmx_vcpu_run(struct kvm_vcpu *vcpu)
 		native_write_cr2(vmx->cr2);
 	r = vmx_vmenter(vcpu->arch.regs, vmx->launched);
 	vmx->cr2 = native_read_cr2();
-	/*
-	 * SWAPGS exchanges GS.base with IA32_KERNEL_GS_BASE without an exit (SDM vol. 2B,
-	 * SWAPGS), and only GS.base is a guest-state field: the guest's KERNEL_GS_BASE is
-	 * whatever the CPU holds now. Read it before load_gs_index() below, which swaps too.
-	 */
-	rdmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
 
 	if (dr6_live) {
 		get_debugreg(vmx->dr6, 6);
@@ -816,8 +859,16 @@ void vmx_vcpu_run(struct kvm_vcpu *vcpu)
 		loadsegment(fs, fs);
 		wrmsrl(MSR_FS_BASE, fs_base);
 	}
-	if (gs)
+	/*
+	 * load_gs_index() swaps GS and writes the user GS base, which is KERNEL_GS_BASE here:
+	 * the guest's value out first (SWAPGS changes it without an exit, SDM vol. 2B), the
+	 * host's back after (vmx_kgs_put). Only a task with a GS selector of its own gets here.
+	 */
+	if (gs) {
+		vmx_kgs_put(vmx);
 		load_gs_index(gs);
+		wrmsrl(MSR_KERNEL_GS_BASE, vmx->host_kgs);
+	}
 	restore_syscall_msrs(&h);
 
 	if (r) {

@@ -16,8 +16,9 @@
  * - EFER and PAT are switched by the VM-entry/VM-exit "load/save" controls; FS/GS base and
  *   SYSENTER_* are guest-state fields and pass through the MSR bitmap; STAR/LSTAR/CSTAR/
  *   SFMASK/KERNEL_GS_BASE (and TSC_AUX when RDTSCP is enabled) are intercepted and kept in
- *   the vCPU. KERNEL_GS_BASE is written to the CPU around each entry; the others stay in
- *   the CPU until it returns to user mode (a user-return notifier, vcpu.c).
+ *   the vCPU. KERNEL_GS_BASE is the guest's in the CPU from the first entry after
+ *   vcpu_load to vcpu_put; the others stay in the CPU until it returns to user mode (a
+ *   user-return notifier, vcpu.c).
  * - CR0: PG and the bits VMX fixes are host-owned (guest/host mask, read shadow); a guest
  *   write to PG exits and sets EFER.LMA, which becomes the "IA-32e mode guest" control.
  *   CR4: VMXE and the fixed bits are host-owned, the guest reads its own CR4 from the shadow.

@@ -239,7 +239,13 @@ struct vcpu_vmx {
 	u64 pdptr[4];			/* PAE paging: pae.c */
 	u64 efer, pat, dr6, dr7, rflags;
 	u64 sysenter_cs, sysenter_esp, sysenter_eip;
-	u64 star, lstar, cstar, sfmask, kernel_gs_base;
+	u64 star, lstar, cstar, sfmask;
+	/*
+	 * The guest's KERNEL_GS_BASE; while kgs_loaded, the CPU holds the current value (the
+	 * guest's SWAPGS changes it without an exit) and host_kgs the host's (vcpu.c).
+	 */
+	u64 kernel_gs_base, host_kgs;
+	bool kgs_loaded;
 	u64 tsc_offset;
 	u8 cr8;
 	u32 interruptibility;
