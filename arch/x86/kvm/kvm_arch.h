@@ -299,6 +299,7 @@ struct kvm_vcpu_arch {
 	/* userspace port I/O being completed (KVM_EXIT_IO IN): copy data to RAX on next run */
 	bool pio_in_pending;
 	u8 pio_size;
+	u16 pio_port;			/* of the pending IN, for its trace event */
 	struct kvm_pio_string pio_string;
 	struct kvm_mmio_state mmio;
 	struct kvm_lapic *apic;		/* immutable: in-kernel local APIC (lapic.h), or NULL */
