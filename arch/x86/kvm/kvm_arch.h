@@ -240,6 +240,7 @@ struct kvm_vcpu_arch {
 	u64 tsc_adjust;			/* IA32_TSC_ADJUST (the TSC offset is the backend's) */
 	u64 platform_info;		/* MSR_PLATFORM_INFO, as the VMM set it */
 	u64 power_ctl;			/* IA32_POWER_CTL, kept only */
+	u64 smi_count;			/* MSR_SMI_COUNT: as the VMM set it (no SMM) */
 	u64 ucode_rev;			/* IA32_UCODE_REV the guest reads */
 	u64 de_cfg;			/* AMD DE_CFG: what the VMM set of the feature MSR */
 	u64 mtrr_def_type;
