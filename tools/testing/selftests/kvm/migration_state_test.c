@@ -273,7 +273,8 @@ static void compare_state(const struct vm_state *want, const struct vm_state *go
 		for (j = 0; j < want->msrs->nmsrs; j++)
 			if (want->msrs->entries[j].index == listed_msrs[i])
 				break;
-		CHECK(j < want->msrs->nmsrs, "MSR %#x not in KVM_GET_MSR_INDEX_LIST", listed_msrs[i]);
+		CHECK(j < want->msrs->nmsrs, "MSR %#x not in KVM_GET_MSR_INDEX_LIST",
+		      listed_msrs[i]);
 	}
 	for (i = 0; i < want->msrs->nmsrs; i++) {
 		uint32_t idx = want->msrs->entries[i].index;
