@@ -45,13 +45,18 @@ pv_secs() {	# hundredths as seconds: 1234 -> 12.34
 }
 
 # pv_limit DEFAULT: the nested boot's limit in host seconds, at most VMTEST_TIMEOUT - 10; the
-# debug host kernel and Bochs are several times slower.
+# debug host kernel and Bochs are several times slower. pvdev.slow=N on the host's kernel
+# command line (vmtest --append) multiplies it by N, for a build machine shared with other
+# emulators (with a larger vmtest --timeout).
 pv_limit() {
 	l=$1
 	# stage 1 (pv_stage: stock) boots and runs slower: every interrupt goes through QEMU
 	[ "$(pv_stage)" = 2 ] || l=$((l * 7 / 4))
 	case "$(uname -r)" in *kvmdebug*) l=$((l * 4)) ;; esac
 	[ "${VMTEST_VENDOR:-}" = kvm_intel ] && l=$((l * 6))
+	for w in $(cat /proc/cmdline); do
+		case "$w" in pvdev.slow=[1-9]*) l=$((l * ${w#pvdev.slow=})) ;; esac
+	done
 	if [ -n "${VMTEST_TIMEOUT:-}" ] && [ "$l" -gt $((VMTEST_TIMEOUT - 10)) ]; then
 		l=$((VMTEST_TIMEOUT - 10))
 	fi
