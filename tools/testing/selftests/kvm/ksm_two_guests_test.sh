@@ -84,7 +84,7 @@ step() {	# step GUEST N CMD SECS
 }
 
 skip_row() {	# skip_row DESCRIPTION WHY: a TAP row skipped
-	PV_N=$((PV_N + 1))
+	PV_N=$((PV_N + 1)) PV_SKIP=$((PV_SKIP + 1))
 	echo "ok $PV_N $1 # SKIP $2"
 }
 
