@@ -106,4 +106,13 @@
 #define KVM_HWCR_ZERO_CLEARS		false
 #endif
 
+/* get_user_pages_remote(): its vmas argument went in 6.5 (always NULL here) */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#define kvm_gup_remote(mm, start, n, flags, pages) \
+	get_user_pages_remote(mm, start, n, flags, pages, NULL)
+#else
+#define kvm_gup_remote(mm, start, n, flags, pages) \
+	get_user_pages_remote(mm, start, n, flags, pages, NULL, NULL)
+#endif
+
 #endif /* KVM_COMPAT_H */

@@ -137,6 +137,8 @@ struct kvm {
 	struct mmu_notifier mmu_notifier;
 
 	struct kvm_vm_stat_common stat;
+	/* pages of the memslots KSM merged, as last counted (merge_stat.c); WRITE_ONCE */
+	u64 ksm_merged_pages;
 	/*
 	 * KVM_CAP_HALT_POLL (api.rst 7.20): the VM's own maximum polling window in ns, which
 	 * replaces the halt_poll_ns module parameter once set (halt_poll.c); WRITE_ONCE /
@@ -295,6 +297,8 @@ extern const struct kvm_stat_def kvm_arch_vm_stats[], kvm_arch_vcpu_stats[];
 extern const unsigned int kvm_arch_nr_vm_stats, kvm_arch_nr_vcpu_stats;
 int kvm_vm_stats_fd(struct kvm *kvm);
 int kvm_vcpu_stats_fd(struct kvm_vcpu *vcpu);
+/* merge_stat.c: count the VM's KSM-merged pages into kvm->ksm_merged_pages (may sleep) */
+void kvm_update_merged_pages(struct kvm *kvm);
 /* kvm_main.c: every live VM and its vCPUs as text (debugfs kvm/vcpus) */
 void kvm_show_vms(struct seq_file *m);
 

@@ -15,7 +15,8 @@
  *                                      (arch/x86/kvm/vcpu_show.c), for a guest that hangs
  *
  * And the binary statistics of one VM or vCPU (api.rst 4.133 KVM_GET_STATS_FD), the ABI
- * that tools read: the generic ones below, then the arch's (arch/x86/kvm/stats.c).
+ * that tools read: the generic ones below, then the arch's (arch/x86/kvm/stats.c). The VM's
+ * "ksm_merged_pages" is ours (merge_stat.c): the pages of its memory KSM has merged.
  */
 #include <linux/anon_inodes.h>
 #include <linux/debugfs.h>
@@ -185,6 +186,8 @@ static const struct kvm_stat_def kvm_vm_stats[] = {
 	KVM_VM_STAT(stat.remote_tlb_flush, "remote_tlb_flush", KVM_STAT_COUNTER, 0),
 	KVM_VM_STAT(stat.remote_tlb_flush_requests, "remote_tlb_flush_requests",
 		    KVM_STAT_COUNTER, 0),
+	/* our extension (stock has no such statistic): counted at each read, merge_stat.c */
+	KVM_VM_STAT(ksm_merged_pages, "ksm_merged_pages", KVM_STAT_INSTANT, 0),
 };
 
 static const struct kvm_stat_def kvm_vcpu_stats[] = {
@@ -287,6 +290,9 @@ static ssize_t kvm_stats_read(struct file *file, char __user *ubuf, size_t len, 
 	buf = kvzalloc(size, GFP_KERNEL_ACCOUNT);
 	if (!buf)
 		return -ENOMEM;
+	/* the merge count is taken now, when the data block is read (not for the header) */
+	if (sf->base == sf->kvm && pos + len > stats_data_offset(sf))
+		kvm_update_merged_pages(sf->kvm);
 	stats_fill(sf, buf);
 	if (copy_to_user(ubuf, buf + pos, len)) {
 		kvfree(buf);

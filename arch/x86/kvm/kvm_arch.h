@@ -257,6 +257,7 @@ struct kvm_vcpu_arch {
 	u64 tsc_adjust;			/* IA32_TSC_ADJUST (the TSC offset is the backend's) */
 	u64 platform_info;		/* MSR_PLATFORM_INFO, as the VMM set it */
 	u64 power_ctl;			/* IA32_POWER_CTL, kept only */
+	u64 smi_count;			/* MSR_SMI_COUNT: as the VMM set it (no SMM) */
 	u64 ucode_rev;			/* IA32_UCODE_REV the guest reads */
 	u64 de_cfg;			/* AMD DE_CFG: what the VMM set of the feature MSR */
 	u64 mtrr_def_type;
@@ -316,6 +317,7 @@ struct kvm_vcpu_arch {
 	/* userspace port I/O being completed (KVM_EXIT_IO IN): copy data to RAX on next run */
 	bool pio_in_pending;
 	u8 pio_size;
+	u16 pio_port;			/* of the pending IN, for its trace event */
 	struct kvm_pio_string pio_string;
 	struct kvm_mmio_state mmio;
 	struct kvm_lapic *apic;		/* immutable: in-kernel local APIC (lapic.h), or NULL */

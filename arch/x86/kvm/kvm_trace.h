@@ -16,10 +16,14 @@
 #define _KVM_OURS_TRACE_H
 
 #include <linux/tracepoint.h>
+#ifdef CREATE_TRACE_POINTS
+/* the exit reason names, for trace.c only: the VMX backend has its own vmx.h */
 #include <asm/svm.h>
 #include <asm/vmx.h>
+#endif
 
 #include "x86.h"
+#include "lapic.h"
 
 /* kvm_exit's isa: which table exit_reason comes from (perf kvm stat's "VMX" / "SVM") */
 #define KVM_TRACE_ISA_VMX	1
@@ -89,7 +93,11 @@ TRACE_EVENT(kvm_exit,
 		  __entry->error_code)
 );
 
-/* An IN/OUT/INS/OUTS on its way to a device (val: the first element of an OUT, 0 for IN) */
+/*
+ * An IN/OUT/INS/OUTS. As stock: an OUT when it leaves for the device, an IN when its data
+ * arrived (from an in-kernel device, or at the KVM_RUN after userspace answered), so that
+ * val is the first element the guest sent or got.
+ */
 TRACE_EVENT(kvm_pio,
 	TP_PROTO(bool in, unsigned int port, unsigned int size, unsigned int count,
 		 const void *data),
@@ -107,8 +115,7 @@ TRACE_EVENT(kvm_pio,
 		__entry->size = size;
 		__entry->count = count;
 		__entry->val = 0;
-		if (!in)
-			memcpy(&__entry->val, data, min(size, 4u));
+		memcpy(&__entry->val, data, min(size, 4u));
 	),
 	TP_printk("pio_%s at 0x%x size %d count %d val 0x%x %s",
 		  __entry->rw ? "write" : "read", __entry->port, __entry->size,
@@ -285,6 +292,80 @@ TRACE_EVENT(kvm_page_fault,
 	),
 	TP_printk("vcpu %u rip 0x%lx address 0x%016llx error_code 0x%llx", __entry->vcpu_id,
 		  __entry->guest_rip, __entry->fault_address, __entry->error_code)
+);
+
+/* A MOV to or from a control register the guest made, CLTS and LMSW (writes of CR0) */
+TRACE_EVENT(kvm_cr,
+	TP_PROTO(unsigned int rw, unsigned int cr, unsigned long val),
+	TP_ARGS(rw, cr, val),
+	TP_STRUCT__entry(
+		__field(unsigned int, rw)
+		__field(unsigned int, cr)
+		__field(unsigned long, val)
+	),
+	TP_fast_assign(
+		__entry->rw = rw;
+		__entry->cr = cr;
+		__entry->val = val;
+	),
+	TP_printk("cr_%s %x = 0x%lx", __entry->rw ? "write" : "read", __entry->cr,
+		  __entry->val)
+);
+#define trace_kvm_cr_read(cr, val)	trace_kvm_cr(0, cr, val)
+#define trace_kvm_cr_write(cr, val)	trace_kvm_cr(1, cr, val)
+
+#define KVM_TRACE_APIC_REGS						\
+	{ APIC_REG_ID, "APIC_ID" }, { APIC_REG_LVR, "APIC_LVR" },		\
+	{ APIC_REG_TPR, "APIC_TASKPRI" }, { APIC_REG_APR, "APIC_ARBPRI" },	\
+	{ APIC_REG_PPR, "APIC_PROCPRI" }, { APIC_REG_EOI, "APIC_EOI" },		\
+	{ APIC_REG_RRD, "APIC_RRR" }, { APIC_REG_LDR, "APIC_LDR" },		\
+	{ APIC_REG_DFR, "APIC_DFR" }, { APIC_REG_SVR, "APIC_SPIV" },		\
+	{ APIC_REG_ISR, "APIC_ISR" }, { APIC_REG_TMR, "APIC_TMR" },		\
+	{ APIC_REG_IRR, "APIC_IRR" }, { APIC_REG_ESR, "APIC_ESR" },		\
+	{ APIC_REG_ICR, "APIC_ICR" }, { APIC_REG_ICR2, "APIC_ICR2" },		\
+	{ APIC_REG_LVTT, "APIC_LVTT" }, { APIC_REG_LVTTHMR, "APIC_LVTTHMR" },	\
+	{ APIC_REG_LVTPC, "APIC_LVTPC" }, { APIC_REG_LVT0, "APIC_LVT0" },	\
+	{ APIC_REG_LVT1, "APIC_LVT1" }, { APIC_REG_LVTERR, "APIC_LVTERR" },	\
+	{ APIC_REG_TMICT, "APIC_TMICT" }, { APIC_REG_TMCCT, "APIC_TMCCT" },	\
+	{ APIC_REG_TDCR, "APIC_TDCR" }, { APIC_REG_SELF_IPI, "APIC_SELF_IPI" }
+
+/*
+ * A guest access to a local APIC register (xAPIC page or x2APIC MSR): the register's
+ * offset as the guest gave it, the 32-bit value read or written (the register names are
+ * those of the kernel's apicdef.h, as in stock's output)
+ */
+TRACE_EVENT(kvm_apic,
+	TP_PROTO(unsigned int rw, unsigned int reg, u64 val),
+	TP_ARGS(rw, reg, val),
+	TP_STRUCT__entry(
+		__field(unsigned int, rw)
+		__field(unsigned int, reg)
+		__field(u64, val)
+	),
+	TP_fast_assign(
+		__entry->rw = rw;
+		__entry->reg = reg;
+		__entry->val = val;
+	),
+	TP_printk("apic_%s %s = 0x%llx", __entry->rw ? "write" : "read",
+		  __print_symbolic(__entry->reg, KVM_TRACE_APIC_REGS), __entry->val)
+);
+#define trace_kvm_apic_read(reg, val)	trace_kvm_apic(0, reg, val)
+#define trace_kvm_apic_write(reg, val)	trace_kvm_apic(1, reg, val)
+
+/* An EOI (register write or PV EOI): the vector it retired, -1 with none in service */
+TRACE_EVENT(kvm_eoi,
+	TP_PROTO(struct kvm_vcpu *vcpu, int vector),
+	TP_ARGS(vcpu, vector),
+	TP_STRUCT__entry(
+		__field(__u32, apicid)
+		__field(int, vector)
+	),
+	TP_fast_assign(
+		__entry->apicid = vcpu->vcpu_id;
+		__entry->vector = vector;
+	),
+	TP_printk("apicid %x vector %d", __entry->apicid, __entry->vector)
 );
 
 /* A GSI raised or lowered (KVM_IRQ_LINE, irqfd, the PIT) */

@@ -437,6 +437,7 @@ static void apic_eoi(struct kvm_lapic *apic)
 	struct kvm_vcpu *vcpu = apic->vcpu;
 	int vec = kvm_lapic_highest_vec(apic, APIC_REG_ISR);
 
+	trace_kvm_eoi(vcpu, vec);
 	if (vec < 0)
 		return;
 	__clear_bit(vec % 32, vec_word(apic, APIC_REG_ISR, vec));
@@ -660,6 +661,8 @@ static bool reg_write(struct kvm_lapic *apic, u32 reg, u32 val)
 	bool x2 = kvm_lapic_x2apic(apic);
 	int i;
 
+	trace_kvm_apic_write(reg, val);
+
 	switch (reg) {
 	case APIC_REG_ID:
 		if (x2)
@@ -757,8 +760,10 @@ bool kvm_arch_io_read(struct kvm_vcpu *vcpu, bool pio, u64 addr, unsigned int le
 	if (!mmio_hit(vcpu, pio, addr))
 		return false;
 	off = addr & 0xfff;
-	if (reg_read(vcpu_apic(vcpu), off & 0xff0, &r) && (off & 0xf) < 4)
+	if (reg_read(vcpu_apic(vcpu), off & 0xff0, &r) && (off & 0xf) < 4) {
+		trace_kvm_apic_read(off, r);
 		v = (u64)r >> ((off & 3) * 8);
+	}
 	memcpy(val, &v, min(len, 8u));
 	return true;
 }
@@ -809,6 +814,7 @@ int kvm_lapic_msr(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool write, bool 
 		*data = v;
 		if (reg == APIC_REG_ICR)
 			*data |= (u64)apic_get_reg(apic, APIC_REG_ICR2) << 32;
+		trace_kvm_apic_read(reg, *data);
 		return 0;
 	}
 	switch (reg) {

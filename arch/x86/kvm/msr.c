@@ -52,8 +52,10 @@
 /*
  * What KVM_GET_MSR_INDEX_LIST reports: the MSRs a VMM saves and restores, each one that
  * KVM_GET_MSRS and KVM_SET_MSRS handle on every vCPU (the machine-check banks are not
- * listed, api.rst 4.3; the kvmclock MSRs are kvmclock.c's;
- * TSC_DEADLINE reads 0 without an in-kernel local APIC).
+ * listed, api.rst 4.3; the kvmclock MSRs are kvmclock.c's, PV EOI lapic.c's, steal time
+ * and poll control pv.c's; TSC_DEADLINE reads 0 without an in-kernel local APIC). The
+ * MTRRs too, which QEMU saves by the guest's CPUID (stock KVM leaves them out of its list).
+ * The last entry, VM_HSAVE_PA, is listed on AMD hosts only (SVM's MSR).
  */
 static const u32 msrs_to_save[] = {
 	MSR_EFER, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE,
@@ -63,7 +65,18 @@ static const u32 msrs_to_save[] = {
 	MSR_IA32_POWER_CTL, MSR_IA32_UCODE_REV, MSR_IA32_PERF_CAPABILITIES,
 	MSR_IA32_MCG_STATUS, MSR_IA32_MCG_CTL, MSR_K7_HWCR, MSR_IA32_TSC_DEADLINE,
 	MSR_KVM_WALL_CLOCK, MSR_KVM_SYSTEM_TIME, MSR_KVM_WALL_CLOCK_NEW, MSR_KVM_SYSTEM_TIME_NEW,
-	MSR_KVM_STEAL_TIME,
+	MSR_KVM_STEAL_TIME, MSR_KVM_PV_EOI_EN, MSR_KVM_POLL_CONTROL, MSR_SMI_COUNT,
+	MSR_MTRR_FIX_64K, MSR_MTRR_FIX_16K_80000, MSR_MTRR_FIX_16K_A0000,
+	MSR_MTRR_FIX_4K_C0000, MSR_MTRR_FIX_4K_C0000 + 1, MSR_MTRR_FIX_4K_C0000 + 2,
+	MSR_MTRR_FIX_4K_C0000 + 3, MSR_MTRR_FIX_4K_C0000 + 4, MSR_MTRR_FIX_4K_C0000 + 5,
+	MSR_MTRR_FIX_4K_C0000 + 6, MSR_MTRR_FIX_4K_F8000,
+	MSR_MTRR_PHYS_BASE0, MSR_MTRR_PHYS_BASE0 + 1, MSR_MTRR_PHYS_BASE0 + 2,
+	MSR_MTRR_PHYS_BASE0 + 3, MSR_MTRR_PHYS_BASE0 + 4, MSR_MTRR_PHYS_BASE0 + 5,
+	MSR_MTRR_PHYS_BASE0 + 6, MSR_MTRR_PHYS_BASE0 + 7, MSR_MTRR_PHYS_BASE0 + 8,
+	MSR_MTRR_PHYS_BASE0 + 9, MSR_MTRR_PHYS_BASE0 + 10, MSR_MTRR_PHYS_BASE0 + 11,
+	MSR_MTRR_PHYS_BASE0 + 12, MSR_MTRR_PHYS_BASE0 + 13, MSR_MTRR_PHYS_BASE0 + 14,
+	MSR_MTRR_PHYS_LAST,
+	MSR_VM_HSAVE_PA,
 };
 
 /*
@@ -112,6 +125,7 @@ void kvm_msr_reset(struct kvm_vcpu *vcpu)
 	vcpu->arch.vm_cr = 0;
 	vcpu->arch.hsave_pa = 0;
 	vcpu->arch.power_ctl = 0;
+	vcpu->arch.smi_count = 0;
 	vcpu->arch.ucode_rev = ucode_rev_default();
 	vcpu->arch.de_cfg = 0;
 	vcpu->arch.mtrr_def_type = 0;
@@ -338,6 +352,9 @@ int kvm_msr_read(struct kvm_vcpu *vcpu, u32 index, u64 *data, bool host)
 		return 0;
 	case MSR_IA32_POWER_CTL:
 		*data = vcpu->arch.power_ctl;
+		return 0;
+	case MSR_SMI_COUNT:
+		*data = vcpu->arch.smi_count;
 		return 0;
 	case MSR_IA32_PLATFORM_ID:
 	case MSR_IA32_DEBUGCTLMSR:
@@ -625,6 +642,12 @@ int kvm_msr_write(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host)
 	case MSR_IA32_POWER_CTL:
 		vcpu->arch.power_ctl = data;	/* no power management behind it: kept */
 		return 0;
+	case MSR_SMI_COUNT:
+		/* the guest reads it; only the VMM restores it (there is no SMM to count) */
+		if (!host)
+			return 1;
+		vcpu->arch.smi_count = data;
+		return 0;
 	case MSR_K7_HWCR:
 		return set_hwcr(vcpu, data);
 	}
@@ -735,7 +758,8 @@ static long copy_msr_list(struct kvm_msr_list __user *ulist, const u32 *indices,
 
 long kvm_dev_ioctl_get_msr_index_list(struct kvm_msr_list __user *ulist)
 {
-	return copy_msr_list(ulist, msrs_to_save, ARRAY_SIZE(msrs_to_save));
+	return copy_msr_list(ulist, msrs_to_save,
+			     ARRAY_SIZE(msrs_to_save) - (kvm_host_is_amd() ? 0 : 1));
 }
 
 /*

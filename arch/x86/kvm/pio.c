@@ -28,7 +28,10 @@ static int pio_exit(struct kvm_vcpu *vcpu, bool in, u16 port, unsigned int size,
 	u8 *data = pio_data(vcpu);
 	unsigned int i;
 
-	trace_kvm_pio(in, port, size, count, data);
+	if (!in)
+		trace_kvm_pio(false, port, size, count, data);
+	else
+		vcpu->arch.pio_port = port;	/* traced with its data: kvm_complete_pio() */
 	if (!in && kvm_io_write_in_kernel(vcpu, true, port, size, data))
 		return 1;
 	if (in && kvm_io_read_in_kernel(vcpu, true, port, size, data)) {
@@ -244,6 +247,8 @@ void kvm_complete_pio(struct kvm_vcpu *vcpu)
 	if (!vcpu->arch.pio_in_pending)
 		return;
 	vcpu->arch.pio_in_pending = false;
+	trace_kvm_pio(true, vcpu->arch.pio_port, vcpu->arch.pio_size,
+		      str->pending ? str->count : 1, pio_data(vcpu));
 	if (str->pending) {
 		/*
 		 * INS: store the batch to ES:rDI, then step as the instruction does. Userspace

@@ -11,6 +11,7 @@
 
 #include "compat.h"
 #include "x86.h"
+#include "kvm_trace.h"
 
 /* RDX after RESET holds the processor signature; KVM reports family 6 (api.rst) */
 #define RESET_RDX		0x600
@@ -261,6 +262,7 @@ int kvm_emulate_mov_cr4(struct kvm_vcpu *vcpu)
 	val = regs[(insn[i + 2] & 7) | (rex & 1 ? 8 : 0)];
 	if (!(cs.l && (efer & EFER_LMA)))
 		val = (u32)val;
+	trace_kvm_cr_write(4, val);
 	if ((kvm_get_rflags(vcpu) & X86_EFLAGS_VM) ||
 	    (ss.dpl && (ops->get_cr(vcpu, 0) & X86_CR0_PE)) ||
 	    (val & kvm_cr4_reserved(vcpu)) ||

@@ -9,6 +9,7 @@
 
 #include "vmx.h"
 #include "x86.h"
+#include "kvm_trace.h"
 
 /* Advance RIP past the instruction that exited: its length is in the VMCS (27.2.5). */
 static void vmx_skip_instruction(struct kvm_vcpu *vcpu)
@@ -238,6 +239,7 @@ static int vmx_exit_cr(struct kvm_vcpu *vcpu)
 		val = (u32)val;
 	switch ((q >> 4) & 3) {
 	case 0:		/* MOV to CR */
+		trace_kvm_cr_write(cr, val);
 		switch (cr) {
 		case 0: ok = vmx_write_cr0(vcpu, val); break;
 		case 3: ok = vmx_write_cr3(vcpu, val); break;
@@ -258,12 +260,15 @@ static int vmx_exit_cr(struct kvm_vcpu *vcpu)
 		default:
 			return vmx_exit_ud(vcpu);
 		}
+		trace_kvm_cr_read(cr, regs[reg]);
 		break;
 	case 2:		/* CLTS */
 		vmx->cr0 &= ~X86_CR0_TS;
+		trace_kvm_cr_write(0, vmx->cr0);
 		break;
 	default:	/* LMSW: bits 3:0 of CR0, PE cannot be cleared */
 		vmx->cr0 = (vmx->cr0 & ~0xeULL) | ((q >> 16) & 0xf) | (vmx->cr0 & X86_CR0_PE);
+		trace_kvm_cr_write(0, vmx->cr0);
 		break;
 	}
 	if (!ok) {

@@ -9,12 +9,15 @@
  * from there and compares it field by field with what was saved (the TSC, the kvmclock and
  * the LAPIC timer's current count may only move forward, by less than the time the test
  * took), then runs the new vCPU: the guest finds its MSRs and debug registers as it left
- * them, and its timer still interrupts it. A second part takes a vCPU stopped with an
+ * them (PV EOI and poll control among them, which the index list must hold), and its timer
+ * still interrupts it. A second part takes a vCPU stopped with an
  * exception pending in delivery (KVM_SET_VCPU_EVENTS) through the same save and restore.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+
+#include <asm/kvm_para.h>
 
 #include "x86_guest.h"
 
@@ -52,9 +55,14 @@ static const uint64_t guest_drs[4] = {
 #define GUEST_DR7	0x0d0155ULL	/* L0-L3 and G0 enabled, mixed lengths and kinds */
 
 static uint8_t vec_pattern[32 * 16] __attribute__((aligned(32)));
+static volatile uint32_t pv_eoi_flag;	/* the guest's PV EOI word (msr.rst) */
+#define SMI_COUNT	7		/* what the VMM sets MSR_SMI_COUNT to */
+
+/* MSRs the index list must hold, set by the guest or the VMM: they must round-trip */
+static const uint32_t listed_msrs[] = { MSR_KVM_PV_EOI_EN, MSR_KVM_POLL_CONTROL, MSR_SMI_COUNT };
 
 
-static void guest_code(uint64_t avx)
+static void guest_code(uint64_t avx, uint64_t pv_eoi_gpa)
 {
 	uint16_t fcw = 0x27f;
 	uint32_t mxcsr = 0x9fc0;
@@ -62,6 +70,8 @@ static void guest_code(uint64_t avx)
 
 	for (i = 0; i < NR_GUEST_MSRS; i++)
 		x86_wrmsr(guest_msrs[i].index, guest_msrs[i].value);
+	x86_wrmsr(MSR_KVM_PV_EOI_EN, pv_eoi_gpa | KVM_MSR_ENABLED);
+	x86_wrmsr(MSR_KVM_POLL_CONTROL, 0);
 	asm volatile("mov %0, %%dr0" : : "r"(guest_drs[0]));
 	asm volatile("mov %0, %%dr1" : : "r"(guest_drs[1]));
 	asm volatile("mov %0, %%dr2" : : "r"(guest_drs[2]));
@@ -97,6 +107,9 @@ static void guest_code(uint64_t avx)
 	/* restored in another VM: the same MSRs and debug registers, the timer still runs */
 	for (i = 0; i < NR_GUEST_MSRS; i++)
 		GUEST_ASSERT_EQ(guest_msrs[i].value, x86_rdmsr(guest_msrs[i].index));
+	GUEST_ASSERT_EQ(pv_eoi_gpa | KVM_MSR_ENABLED, x86_rdmsr(MSR_KVM_PV_EOI_EN));
+	GUEST_ASSERT_EQ(0, x86_rdmsr(MSR_KVM_POLL_CONTROL));
+	GUEST_ASSERT_EQ(SMI_COUNT, x86_rdmsr(MSR_SMI_COUNT));
 	for (i = 0; i < 4; i++)
 		GUEST_ASSERT_EQ(guest_drs[i], guest_read_dr(i));
 	GUEST_ASSERT_EQ(GUEST_DR7 | 0x400, guest_read_dr(7));
@@ -128,31 +141,9 @@ struct vm_state {
 	bool has_xcrs, has_irqchip;
 };
 
-static struct kvm_msr_list *msr_list(int kvm_fd)
-{
-	struct kvm_msr_list probe = { .nmsrs = 0 }, *list;
-
-	TEST_ASSERT_ERRNO(E2BIG, ioctl(kvm_fd, KVM_GET_MSR_INDEX_LIST, &probe));
-	TEST_ASSERT(probe.nmsrs > 0 && probe.nmsrs < MAX_IO_MSRS, "%u MSRs", probe.nmsrs);
-	list = calloc(1, sizeof(*list) + probe.nmsrs * sizeof(list->indices[0]));
-	TEST_ASSERT(list, "calloc");
-	list->nmsrs = probe.nmsrs;
-	TEST_ASSERT_EQ(0, ioctl(kvm_fd, KVM_GET_MSR_INDEX_LIST, list));
-	return list;
-}
-
-static struct kvm_msrs *msrs_alloc(uint32_t n)
-{
-	struct kvm_msrs *m = calloc(1, sizeof(*m) + n * sizeof(m->entries[0]));
-
-	TEST_ASSERT(m, "calloc");
-	m->nmsrs = n;
-	return m;
-}
-
 static void save_state(struct kvm_vm *vm, struct kvm_vcpu *vcpu, struct vm_state *s)
 {
-	struct kvm_msr_list *list = msr_list(vm->kvm_fd);
+	struct kvm_msr_list *list = kvm_msr_index_list(vm->kvm_fd);
 	bool irqchip = s->has_irqchip;
 	uint32_t i;
 	int r;
@@ -166,6 +157,7 @@ static void save_state(struct kvm_vm *vm, struct kvm_vcpu *vcpu, struct vm_state
 	if (s->has_xcrs)
 		vcpu_ioctl(vcpu, KVM_GET_XCRS, &s->xcrs);
 	vcpu_get_sregs(vcpu, &s->sregs);
+	TEST_ASSERT(list->nmsrs < MAX_IO_MSRS, "%u MSRs", list->nmsrs);
 	s->msrs = msrs_alloc(list->nmsrs);
 	for (i = 0; i < list->nmsrs; i++)
 		s->msrs->entries[i].index = list->indices[i];
@@ -275,6 +267,15 @@ static void compare_state(const struct vm_state *want, const struct vm_state *go
 	CHECK(want->tsc_khz == got->tsc_khz, "KVM_GET_TSC_KHZ: expected %d, got %d",
 	      want->tsc_khz, got->tsc_khz);
 	TEST_ASSERT_EQ(want->msrs->nmsrs, got->msrs->nmsrs);
+	for (i = 0; i < sizeof(listed_msrs) / sizeof(listed_msrs[0]); i++) {
+		uint32_t j;
+
+		for (j = 0; j < want->msrs->nmsrs; j++)
+			if (want->msrs->entries[j].index == listed_msrs[i])
+				break;
+		CHECK(j < want->msrs->nmsrs, "MSR %#x not in KVM_GET_MSR_INDEX_LIST",
+		      listed_msrs[i]);
+	}
 	for (i = 0; i < want->msrs->nmsrs; i++) {
 		uint32_t idx = want->msrs->entries[i].index;
 		uint64_t w = want->msrs->entries[i].data, g = got->msrs->entries[i].data;
@@ -356,7 +357,7 @@ static void dump_irq_state(const char *what, const struct vm_state *s)
 }
 
 /* a VM as QEMU makes one by default: in-kernel irqchip and PIT */
-static struct kvm_vm *new_vm(struct kvm_vcpu **vcpu, void (*entry)(uint64_t))
+static struct kvm_vm *new_vm(struct kvm_vcpu **vcpu, void (*entry)(uint64_t, uint64_t))
 {
 	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
 	struct kvm_pit_config pit = { .flags = 0 };
@@ -391,7 +392,8 @@ static void test_migrate_running_guest(void)
 	avx = guest_has_avx(vm);
 	ksft_print_msg("guest %s AVX\n", avx ? "with" : "without");
 	sync_global_to_guest(vm, vec_pattern);
-	vcpu_set_args(vcpu, avx);
+	vcpu_set_args(vcpu, avx, addr_gva2gpa(vm, (uint64_t)&pv_eoi_flag));
+	vcpu_set_msr(vcpu, MSR_SMI_COUNT, SMI_COUNT);
 	/*
 	 * A TSC far from the new VM's: stock KVM takes a host-initiated TSC write that lands
 	 * within a second of what it expects for a vCPU created a moment ago as a request to
@@ -458,7 +460,7 @@ static void gp_handler(struct ex_regs *regs)
 	gp_error = regs->error_code;
 }
 
-static void event_guest(uint64_t avx)
+static void event_guest(uint64_t avx, uint64_t unused)
 {
 	GUEST_SYNC(1);
 	GUEST_SYNC(2, gp_seen, gp_error);

@@ -4,12 +4,17 @@
  * tracefs on ours and on the stock modules alike:
  *  - the format files of kvm_entry, kvm_exit, kvm_pio, kvm_mmio, kvm_msr (what Debian's
  *    `perf kvm stat` reads: tools/perf/arch/x86/util/kvm-stat.c) and of kvm_cpuid,
- *    kvm_hypercall, kvm_inj_virq, kvm_userspace_exit, kvm_page_fault, kvm_set_irq and
- *    kvm_msi_set_irq name the fields with the types stock 6.1 shows;
- *  - a guest that makes a known number of each exit (CPUID, RDMSR, OUT, MMIO write and
- *    read, hypercall) and takes one injected interrupt leaves exactly that many records of
- *    each event in the trace buffer, with the values the guest used; kvm_entry and kvm_exit
- *    pair up; KVM_IRQ_LINE and KVM_SIGNAL_MSI leave kvm_set_irq and kvm_msi_set_irq.
+ *    kvm_hypercall, kvm_inj_virq, kvm_userspace_exit, kvm_page_fault, kvm_set_irq,
+ *    kvm_msi_set_irq, kvm_cr, kvm_apic and kvm_eoi name the fields with the types stock
+ *    6.1 shows;
+ *  - a guest that makes a known number of each exit (CPUID, RDMSR, OUT, IN, MMIO write and
+ *    read, hypercall, MOV to CR4) and takes one injected interrupt leaves exactly that many
+ *    records of each event in the trace buffer, with the values the guest used (an IN's
+ *    the one userspace answered); kvm_entry and kvm_exit pair up; KVM_IRQ_LINE and
+ *    KVM_SIGNAL_MSI leave kvm_set_irq and kvm_msi_set_irq;
+ *  - a guest with the in-kernel APIC that reads its APIC ID, reads the PIC's mask register
+ *    and sends itself IPIs, EOIed in their handler, leaves kvm_apic reads and writes with the
+ *    register names, kvm_eoi with the vector, kvm_pio reads with the PIC's value.
  * `trace_events_test --workload` only runs the guest (perf_kvm_stat_test records it).
  */
 #include <errno.h>
@@ -22,11 +27,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "apic.h"
+#include "guest_access.h"
 #include "kselftest.h"
 #include "x86_guest.h"
 
 #define N		100		/* of each exit */
 #define PIO_PORT	0x99
+#define PIO_IN_PORT	0x9a		/* userspace answers IN_ANSWER(i) */
+#define IN_ANSWER(i)	((uint8_t)(0x80 + (i)))
 #define MMIO_GPA	0xc0000000ULL	/* no slot: an MMIO exit */
 #define MMIO_GVA	0x40000000ULL
 #define CPUID_INDEX	0x7a7a
@@ -35,10 +44,15 @@
 #define IRQ_VECTOR	0x40
 #define MSR_READ	MSR_IA32_MISC_ENABLE	/* emulated, intercepted on both vendors */
 #define MMIO_ANSWER	0x1234abcdU
+#define IPI_VECTOR	0x51
+#define APIC_ICR	0x300
+#define ICR_SELF	(1U << 18)	/* destination shorthand: self (SDM 10.6.1) */
+#define PIC_IMR_PORT	0x21
 
 #define TRACEFS		"/sys/kernel/tracing"
 
 static volatile uint64_t irq_count;
+static uint64_t guest_cr4;	/* the value the guest wrote back to CR4 */
 
 static void irq_handler(struct ex_regs *regs)
 {
@@ -56,6 +70,8 @@ static void guest_code(uint64_t is_amd)
 		x86_cpuid(0, CPUID_INDEX, &a, &b, &c, &d);
 		x86_rdmsr(MSR_READ);
 		asm volatile("outb %%al, %w1" : : "a"((uint8_t)i), "Nd"(PIO_PORT));
+		GUEST_ASSERT_EQ(IN_ANSWER(i), guest_inb(PIO_IN_PORT));
+		x86_write_cr4(x86_read_cr4());
 		mmio[0] = 0xa5a50000 + i;
 		GUEST_ASSERT_EQ(MMIO_ANSWER, mmio[1]);
 		rax = HC_NR;
@@ -83,7 +99,8 @@ static void run_workload(void)
 	struct kvm_vcpu *vcpu = guest_vcpu_add(vm, 0, (uint64_t)guest_code);
 	struct kvm_interrupt irq = { .irq = IRQ_VECTOR };
 	struct kvm_run *run = vcpu->run;
-	int pio = 0, mmio_w = 0, mmio_r = 0;
+	int pio = 0, pio_in = 0, mmio_w = 0, mmio_r = 0;
+	struct kvm_sregs sregs;
 	struct ucall uc;
 
 	vm_install_exception_handler(vm, IRQ_VECTOR, irq_handler);
@@ -95,6 +112,12 @@ static void run_workload(void)
 			TEST_ASSERT_EQ(KVM_EXIT_IO_OUT, run->io.direction);
 			TEST_ASSERT_EQ(pio & 0xff, *(uint8_t *)vcpu_io_data(vcpu));
 			pio++;
+			continue;
+		}
+		if (run->exit_reason == KVM_EXIT_IO && run->io.port == PIO_IN_PORT) {
+			TEST_ASSERT_EQ(KVM_EXIT_IO_IN, run->io.direction);
+			*(uint8_t *)vcpu_io_data(vcpu) = IN_ANSWER(pio_in);
+			pio_in++;
 			continue;
 		}
 		if (run->exit_reason == KVM_EXIT_MMIO) {
@@ -126,8 +149,43 @@ static void run_workload(void)
 		break;
 	}
 	TEST_ASSERT_EQ(N, pio);
+	TEST_ASSERT_EQ(N, pio_in);
 	TEST_ASSERT_EQ(N, mmio_w);
 	TEST_ASSERT_EQ(N, mmio_r);
+	vcpu_get_sregs(vcpu, &sregs);
+	guest_cr4 = sregs.cr4;
+	kvm_vm_free(vm);
+}
+
+static void apic_guest_code(void)
+{
+	int i;
+
+	apic_guest_init();
+	asm volatile("sti");
+	for (i = 0; i < N; i++) {
+		GUEST_ASSERT_EQ(0, xapic_read(APIC_ID));
+		GUEST_ASSERT_EQ(0xff, guest_inb(PIC_IMR_PORT));
+		xapic_write(APIC_ICR, ICR_SELF | IPI_VECTOR);
+		while (apic_irq_count[IPI_VECTOR] != (uint64_t)i + 1)
+			asm volatile("pause");
+	}
+	asm volatile("cli");
+	GUEST_DONE();
+}
+
+/* The in-kernel APIC: N APIC ID reads, PIC mask reads and self-IPIs, each EOIed. */
+static void run_apic_workload(void)
+{
+	static const uint8_t vectors[] = { IPI_VECTOR };
+	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
+	struct kvm_vcpu *vcpu;
+
+	irqchip_create(vm->fd);
+	apic_vm_setup(vm, vectors, sizeof(vectors));
+	vcpu = guest_vcpu_add(vm, 0, (uint64_t)apic_guest_code);
+	vcpu_run_expect_ucall(vcpu, UCALL_DONE, NULL);
+	TEST_ASSERT_EQ(N, apic_count(vm, IPI_VECTOR));
 	kvm_vm_free(vm);
 }
 
@@ -215,6 +273,9 @@ static const struct {
 			      "u64 fault_address", "u64 error_code" } },
 	{ "kvm_set_irq", { "unsigned int gsi", "int level", "int irq_source_id" } },
 	{ "kvm_msi_set_irq", { "__u64 address", "__u64 data" } },
+	{ "kvm_cr", { "unsigned int rw", "unsigned int cr", "unsigned long val" } },
+	{ "kvm_apic", { "unsigned int rw", "unsigned int reg", "u64 val" } },
+	{ "kvm_eoi", { "__u32 apicid", "int vector" } },
 };
 
 static void test_formats(void)
@@ -276,7 +337,7 @@ static void test_records(void)
 {
 	bool amd = kvm_is_amd();
 	char want[128], *trace;
-	int entries, exits;
+	int entries, exits, cr;
 
 	tracefs_write("tracing_on", "0");
 	tracefs_write("events/enable", "0");
@@ -286,6 +347,7 @@ static void test_records(void)
 	tracefs_write("tracing_on", "1");
 	run_workload();
 	run_irq_workload();
+	run_apic_workload();
 	tracefs_write("tracing_on", "0");
 	tracefs_write("events/kvm/enable", "0");
 	trace = read_file(TRACEFS "/trace", NULL);
@@ -297,6 +359,35 @@ static void test_records(void)
 	snprintf(want, sizeof(want), "pio_write at 0x%x size 1 count 1 ", PIO_PORT);
 	TEST_ASSERT_EQ(N, count(trace, "kvm_pio", want, NULL));
 	TEST_ASSERT_EQ(1, count(trace, "kvm_pio", want, " val 0x63 "));	/* i = 99 */
+	/* an IN is traced once, with the value userspace gave */
+	snprintf(want, sizeof(want), "pio_read at 0x%x size 1 count 1 ", PIO_IN_PORT);
+	TEST_ASSERT_EQ(N, count(trace, "kvm_pio", want, NULL));
+	TEST_ASSERT_EQ(1, count(trace, "kvm_pio", want, " val 0xe3 "));	/* IN_ANSWER(99) */
+	/* ... or the one an in-kernel device gave */
+	snprintf(want, sizeof(want), "pio_read at 0x%x size 1 count 1 val 0xff ", PIC_IMR_PORT);
+	TEST_ASSERT_EQ(N, count(trace, "kvm_pio", want, NULL));
+	/*
+	 * SVM intercepts every MOV to CR4 (VMX only those changing bits the host owns): ours
+	 * traces each. Stock traces only those it handles by decode assists, which QEMU TCG
+	 * lacks (its emulator takes the rest without a record): none or all there.
+	 */
+	snprintf(want, sizeof(want), "cr_write 4 = 0x%llx", (unsigned long long)guest_cr4);
+	cr = count(trace, "kvm_cr", want, NULL);
+	ksft_print_msg("%d kvm_cr '%s'\n", cr, want);
+	if (amd && kvm_module_is_ours())
+		TEST_ASSERT_EQ(N, cr);
+	else if (amd)
+		TEST_ASSERT(cr == 0 || cr == N, "%d kvm_cr records, not 0 or %d", cr, N);
+	TEST_ASSERT_EQ(cr, count(trace, "kvm_cr", "cr_write 4 = ", NULL));
+	/* the APIC workload */
+	TEST_ASSERT_EQ(N, count(trace, "kvm_apic", "apic_read APIC_ID = 0x0", NULL));
+	snprintf(want, sizeof(want), "apic_write APIC_ICR = 0x%x", ICR_SELF | IPI_VECTOR);
+	TEST_ASSERT_EQ(N, count(trace, "kvm_apic", want, NULL));
+	TEST_ASSERT(count(trace, "kvm_apic", "apic_write APIC_EOI = 0x0", NULL) >= N,
+		    "%d EOI writes", count(trace, "kvm_apic", "apic_write APIC_EOI = 0x0", NULL));
+	TEST_ASSERT_EQ(1, count(trace, "kvm_apic", "apic_write APIC_SPIV = 0x1ff", NULL));
+	snprintf(want, sizeof(want), "apicid 0 vector %d", IPI_VECTOR);
+	TEST_ASSERT_EQ(N, count(trace, "kvm_eoi", want, NULL));
 	TEST_ASSERT_EQ(N, count(trace, "kvm_mmio", "mmio write len 4 gpa 0xc0000000 val 0xa5a5",
 				NULL));
 	TEST_ASSERT_EQ(1, count(trace, "kvm_mmio", "mmio write len 4 gpa 0xc0000000 val 0xa5a50063",

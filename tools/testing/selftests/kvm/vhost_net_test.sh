@@ -8,12 +8,17 @@
 # the emulated host fe80::1 on the tap (IPv6 link-local: nothing leaves the emulated host);
 # the guest pings the host (ping-pong latency over PINGS round trips) and sends NET_MIB MiB
 # of a reproducible stream over TCP, which the host compares byte for byte on arrival
-# (pvmem check). With vhost=on the host must show QEMU's vhost worker thread (vhost-PID);
-# with vhost=off it must not. Bundle extras "virtio pvdev" (qemu.list). Busybox sh.
+# (pvmem check), then floods the host with UDP_COUNT datagrams of UDP_SIZE bytes, each
+# checked on arrival (pvmem udp-recv: none corrupted or repeated, at least half arrived,
+# the checksum equal to the sender's when all did). With vhost=on the host must show
+# QEMU's vhost worker thread (vhost-PID); with vhost=off it must not. Bundle extras
+# "virtio pvdev" (qemu.list). Busybox sh.
 . /usr/lib/pvdev/lib.sh || { echo "1..0 # SKIP no /usr/lib/pvdev/lib.sh (bundle extra pvdev)"; exit 4; }
 
 MIB=${NET_MIB:-4}
 PINGS=${PINGS:-10}
+UDP_SIZE=${UDP_SIZE:-1024}
+UDP_COUNT=${UDP_COUNT:-4096}
 ROWS=${NET_ROWS:-on off}
 TAP=pvtap0
 limit=$(pv_limit 90)
@@ -22,7 +27,7 @@ echo "TAP version 13"
 STAGE=$(pv_stage)
 echo "# nested guests boot at qemu-boot-guest stage $STAGE ($( [ "$STAGE" = 2 ] && echo "in-kernel interrupt controllers, irqfd" || echo "interrupt controller in QEMU"))"
 n=0
-for row in $ROWS; do n=$((n + 5)); done
+for row in $ROWS; do n=$((n + 6)); done
 echo "1..$n"
 if ! out=$(bundle-modules-load 2>&1); then
 	echo "# $out"
@@ -47,7 +52,10 @@ for row in $ROWS; do
 	nc -l -p 5001 <"$RX.hold" >"$RX.fifo" &
 	listener=$!
 	exec 9>"$RX.hold"
-	QEMU_BOOT_APPEND="quiet vmtest.run=/scenario/net.sh pvdev.net_mib=$MIB pvdev.pings=$PINGS" \
+	# the UDP receiver: done when all arrived, 10 s after the last, or at the limit
+	pvmem udp-recv 5002 "$UDP_SIZE" "$UDP_COUNT" 37 10 "$limit" 2>"$RX.udp" &
+	udp=$!
+	QEMU_BOOT_APPEND="quiet vmtest.run=/scenario/net.sh pvdev.net_mib=$MIB pvdev.pings=$PINGS pvdev.udp_size=$UDP_SIZE pvdev.udp_count=$UDP_COUNT" \
 		qemu-boot-guest --stage "$STAGE" --smp 1 --limit "$limit" --log "$LOG" -- \
 		-netdev "tap,id=net0,ifname=$TAP,script=no,downscript=no,vhost=$row" \
 		-device virtio-net-pci,netdev=net0,mac=52:54:00:12:34:56,romfile= >"$LOG.report" &
@@ -80,12 +88,14 @@ for row in $ROWS; do
 	exec 9>&-
 	wait $listener 2>/dev/null
 	wait $checker 2>/dev/null
+	kill $udp 2>/dev/null
+	wait $udp 2>/dev/null
 	rm -f "$RX.fifo" "$RX.hold"
 
 	if [ $rc != 0 ] && pv_stock_hang "$(cat "$LOG.report")"; then
 		echo "# stock kvm_amd: the guest hung; QEMU TCG delivers EVENTINJ interrupts twice (README)"
 		echo "ok $((PV_N + 1)) vhost_net vhost=$row # SKIP stock KVM hit the emulated host's EVENTINJ bug"
-		PV_N=$((PV_N + 5)) PV_SKIP=$((PV_SKIP + 1))
+		PV_N=$((PV_N + 6)) PV_SKIP=$((PV_SKIP + 1))
 		continue
 	fi
 	pv_ok $rc "vhost_net vhost=$row: guest booted and powered off (qemu-boot-guest status $rc)"
@@ -106,6 +116,17 @@ for row in $ROWS; do
 	gsum=$(echo "$sent" | sed -n 's/.* sum \([0-9a-f]*\)$/\1/p')
 	[ -n "$gsum" ] && case "$rx" in *" sum $gsum ok") true ;; *) false ;; esac
 	pv_ok $? "vhost_net vhost=$row: $MIB MiB over TCP from the guest arrived intact (checksums ${gsum:-none} / $(echo "$rx" | sed -n 's/.* sum \([0-9a-f]*\).*/\1/p'))"
+	usent=$(tr -d '\r' <"$LOG" | sed -n 's/^net: udp sent //p')
+	urx=$(sed -n 's/^pvmem: udp received //p' "$RX.udp" 2>/dev/null)
+	echo "# $row: guest sent ${usent:-nothing}; host received ${urx:-nothing}"
+	ugot=$(echo "$urx" | sed -n 's/^\([0-9]*\) of.*/\1/p')
+	usum=$(echo "$usent" | sed -n 's/.* sum \([0-9a-f]*\)$/\1/p')
+	case "$urx" in
+	*" ok") [ "${ugot:-0}" -ge $((UDP_COUNT / 2)) ] &&
+		{ [ "$ugot" -lt "$UDP_COUNT" ] || case "$urx" in *" sum $usum ok") true ;; *) false ;; esac; } ;;
+	*) false ;;
+	esac
+	pv_ok $? "vhost_net vhost=$row: UDP flood of $UDP_COUNT x $UDP_SIZE bytes: ${ugot:-0} arrived intact (>= $((UDP_COUNT / 2)), none corrupted or repeated)"
 	res=$(tr -d '\r' <"$LOG" | grep -m 1 '^net: result')
 	[ "$res" = "net: result ok" ]
 	pv_ok $? "vhost_net vhost=$row: guest scenario (${res:-no result line})"
@@ -113,6 +134,9 @@ for row in $ROWS; do
 	mbs=''
 	[ -n "$t" ] && [ "$t" -gt 0 ] && mbs=$((MIB * 1048576 * 100 / t / 1000))
 	rtt=$(echo "$ping" | sed -n 's/.*min\/avg\/max = \([0-9.\/]*\) ms.*/\1/p')
-	echo "# figures vhost=$row: tcp guest->host ${mbs:-?} kB/s ($MIB MiB), ping rtt min/avg/max ${rtt:-?} ms (guest clock)"
+	ut=$(echo "$usent" | sed -n 's/.* in \([0-9]*\)\.\([0-9]*\) s.*/\1\2/p')
+	ukbs=''
+	[ -n "$ut" ] && [ "$ut" -gt 0 ] && ukbs=$((UDP_COUNT * UDP_SIZE * 100 / ut / 1000))
+	echo "# figures vhost=$row: tcp guest->host ${mbs:-?} kB/s ($MIB MiB), udp flood ${ukbs:-?} kB/s sent, ${ugot:-0} of $UDP_COUNT received, ping rtt min/avg/max ${rtt:-?} ms (guest clock)"
 done
 pv_done

@@ -3,16 +3,22 @@
 # fe80::2 on the link to the emulated host's tap (fe80::1; nothing leaves the emulated host),
 # pings the host (a ping-pong latency count), then sends a reproducible stream (pvmem gen,
 # NET_MIB MiB from the kernel command line, default 4) over TCP to the host's port 5001,
-# where the host compares it byte for byte. Lines start with "net: "; the last is
+# where the host compares it byte for byte, then floods the host's UDP port 5002 with
+# pvdev.udp_count datagrams of pvdev.udp_size bytes (pvmem udp-send; default 4096 of 1024),
+# which the host checks one by one on arrival. Lines start with "net: "; the last is
 # "net: result ok" or "net: result FAIL (...)". Busybox sh.
 HOST=fe80::1
 ME=fe80::2
 MIB=4
 PINGS=10
+UDP_SIZE=1024
+UDP_COUNT=4096
 for w in $(cat /proc/cmdline); do
 	case "$w" in
 	pvdev.net_mib=*) MIB=${w#*=} ;;
 	pvdev.pings=*) PINGS=${w#*=} ;;
+	pvdev.udp_size=*) UDP_SIZE=${w#*=} ;;
+	pvdev.udp_count=*) UDP_COUNT=${w#*=} ;;
 	esac
 done
 cs() { read -r u _ </proc/uptime; echo "${u%.*}${u#*.}"; }
@@ -43,5 +49,9 @@ t1=$(cs)
 wait
 echo "net: tcp sent $MIB MiB in $(secs $((t1 - t0))) s, nc status $rc, $(sed 's/^pvmem: //' /tmp/net.gen.sum)"
 [ $rc = 0 ] || fail "nc to [$HOST]:5001 failed"
+r=$(pvmem udp-send $HOST%eth0 5002 "$UDP_SIZE" "$UDP_COUNT" 37 2>&1)
+rc=$?
+echo "net: ${r#pvmem: }"
+[ $rc = 0 ] || fail "udp flood to [$HOST]:5002 failed"
 grep -E 'virtio|eth0' /proc/interrupts | tr -s ' ' | sed 's/^/net: interrupts /'
 echo "net: result ok"

@@ -44,14 +44,26 @@ pv_secs() {	# hundredths as seconds: 1234 -> 12.34
 	printf '%d.%02d' $(($1 / 100)) $(($1 % 100))
 }
 
+# pv_slow: N of pvdev.slow=N on the host's kernel command line, else 1
+pv_slow() {
+	n=1
+	for w in $(cat /proc/cmdline); do
+		case "$w" in pvdev.slow=[1-9]*) n=${w#pvdev.slow=} ;; esac
+	done
+	echo "$n"
+}
+
 # pv_limit DEFAULT: the nested boot's limit in host seconds, at most VMTEST_TIMEOUT - 10; the
-# debug host kernel and Bochs are several times slower.
+# debug host kernel and Bochs are several times slower. pvdev.slow=N on the host's kernel
+# command line (vmtest --append) multiplies it by N, for a build machine shared with other
+# emulators (with a larger vmtest --timeout); pv_ctl's and pv_qmp's waits too.
 pv_limit() {
 	l=$1
 	# stage 1 (pv_stage: stock) boots and runs slower: every interrupt goes through QEMU
 	[ "$(pv_stage)" = 2 ] || l=$((l * 7 / 4))
 	case "$(uname -r)" in *kvmdebug*) l=$((l * 4)) ;; esac
 	[ "${VMTEST_VENDOR:-}" = kvm_intel ] && l=$((l * 6))
+	l=$((l * $(pv_slow)))
 	if [ -n "${VMTEST_TIMEOUT:-}" ] && [ "$l" -gt $((VMTEST_TIMEOUT - 10)) ]; then
 		l=$((VMTEST_TIMEOUT - 10))
 	fi
@@ -99,7 +111,8 @@ pv_qmp_args() {
 # reply line without "N ", status 0 for "ok".
 pv_ctl() {
 	printf '%s %s\n' "$2" "$3" 1<>"$1.in"
-	r=$(pv_wait_log "$1.log" "^$2 (ok|fail)" "$4") || { echo "no answer to '$3' (in $4 s, or QEMU ended)"; return 1; }
+	t=$(($4 * $(pv_slow)))
+	r=$(pv_wait_log "$1.log" "^$2 (ok|fail)" "$t") || { echo "no answer to '$3' (in $t s, or QEMU ended)"; return 1; }
 	r=${r#"$2 "}
 	echo "$r"
 	case "$r" in ok*) return 0 ;; esac
@@ -116,7 +129,8 @@ pv_qmp() {
 	*'}') cmd="${2%\}}, \"id\": $PV_QMP_ID}" ;;
 	esac
 	printf '%s\n' "$cmd" 1<>"$1.in"
-	r=$(pv_wait_log "$1.log" "\"id\": *$PV_QMP_ID[,}]" "$3") || { echo "no QMP answer in $3 s"; return 1; }
+	t=$(($3 * $(pv_slow)))
+	r=$(pv_wait_log "$1.log" "\"id\": *$PV_QMP_ID[,}]" "$t") || { echo "no QMP answer in $t s"; return 1; }
 	echo "$r"
 	case "$r" in *'"return"'*) return 0 ;; esac
 	return 1

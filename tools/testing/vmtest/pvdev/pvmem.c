@@ -9,6 +9,18 @@
  *   pvmem check SEED BYTES    read BYTES from stdin, compare them with that stream; the
  *                             checksum (the same as gen's) or the first differing byte on
  *                             stderr, status 0 when equal
+ *   pvmem udp-send ADDR PORT SIZE COUNT SEED
+ *                             send COUNT UDP datagrams of SIZE bytes (a multiple of 8, at
+ *                             least 16) to ADDR (IPv6, fe80::1%eth0) PORT as fast as the
+ *                             socket takes them; datagram I holds I, then the stream of
+ *                             (SEED, I); the count, the time and the checksum on stderr
+ *   pvmem udp-recv PORT SIZE COUNT SEED IDLE MAX
+ *                             receive such datagrams on [::]:PORT until COUNT arrived, IDLE
+ *                             seconds passed without one after the first, or MAX seconds in
+ *                             all; check each one's size and content, count the good, bad
+ *                             and repeated ones; the checksum of the good ones (gen's when
+ *                             all arrived) on stderr, status 0 when none was bad or repeated
+ *                             and at least one arrived
  *   pvmem ctl                 read numbered commands from stdin, one a line:
  *                               N alloc MIB [S]    map MIB of anonymous memory (touched) as
  *                                                  slot S (0 or 1, default 0)
@@ -27,12 +39,17 @@
  * pages (what KSM merges); a page that another guest's write reached would fail verify.
  */
 #include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -319,6 +336,144 @@ static int ctl(void)
 	return 1;
 }
 
+/* --- the UDP flood (vhost_net_test) --- */
+
+#define UDP_MAX	8192
+
+/* datagram i: the word i, then the stream of (seed, i) */
+static void udp_fill(uint64_t *w, size_t size, uint64_t seed, uint64_t i)
+{
+	uint64_t s = seed_of(seed, i);
+	size_t k;
+
+	w[0] = i;
+	for (k = 1; k < size / 8; k++)
+		w[k] = next(&s);
+}
+
+/* the checksum of datagrams: a sum of each one's FNV-1a, so that any order gives it */
+static uint64_t udp_sum(const uint64_t *w, size_t size)
+{
+	return sum_words(SUM0, w, size / 8);
+}
+
+static int udp_size_ok(unsigned long size)
+{
+	if (size >= 16 && size <= UDP_MAX && !(size % 8))
+		return 1;
+	fprintf(stderr, "pvmem: SIZE must be a multiple of 8 from 16 to %d\n", UDP_MAX);
+	return 0;
+}
+
+/* ADDR is an IPv6 address, with %IFNAME for a link-local one */
+static int udp_send(const char *addr, int port, unsigned long size, unsigned long count,
+		    uint64_t seed)
+{
+	static uint64_t buf[UDP_MAX / 8];
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	char host[64], *pct;
+	uint64_t h = 0;
+	unsigned long i;
+	double t0;
+	int fd;
+
+	if (!udp_size_ok(size))
+		return 2;
+	snprintf(host, sizeof(host), "%s", addr);
+	pct = strchr(host, '%');
+	if (pct) {
+		*pct = 0;
+		sa.sin6_scope_id = if_nametoindex(pct + 1);
+	}
+	if (inet_pton(AF_INET6, host, &sa.sin6_addr) != 1) {
+		fprintf(stderr, "pvmem udp-send: bad address %s\n", addr);
+		return 2;
+	}
+	fd = socket(AF_INET6, SOCK_DGRAM, 0);
+	if (fd < 0) {
+		perror("pvmem udp-send: socket");
+		return 1;
+	}
+	t0 = now();
+	for (i = 0; i < count; i++) {
+		udp_fill(buf, size, seed, i);
+		h += udp_sum(buf, size);
+		/* a full queue (ENOBUFS) is waited out: the flood is as fast as the link */
+		while (sendto(fd, buf, size, 0, (struct sockaddr *)&sa, sizeof(sa)) != (ssize_t)size) {
+			if (errno != ENOBUFS && errno != EINTR && errno != EAGAIN) {
+				fprintf(stderr, "pvmem udp-send: datagram %lu: %s\n", i, strerror(errno));
+				return 1;
+			}
+			usleep(1000);
+		}
+	}
+	fprintf(stderr, "pvmem: udp sent %lu datagrams of %lu bytes in %.2f s sum %016llx\n",
+		count, size, now() - t0, (unsigned long long)h);
+	close(fd);
+	return 0;
+}
+
+static int udp_recv(int port, unsigned long size, unsigned long count, uint64_t seed,
+		    int idle, int max)
+{
+	static uint64_t buf[UDP_MAX / 8 + 1], want[UDP_MAX / 8];
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(port),
+				   .sin6_addr = IN6ADDR_ANY_INIT };
+	unsigned long good = 0, bad = 0, dup = 0;
+	double start = now(), first = 0, last = 0;
+	int fd, rcvbuf = 8 << 20;
+	unsigned char *seen;
+	uint64_t h = 0;
+
+	if (!udp_size_ok(size))
+		return 2;
+	seen = calloc(count + 1, 1);
+	fd = socket(AF_INET6, SOCK_DGRAM, 0);
+	if (!seen || fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		perror("pvmem udp-recv: socket");
+		return 1;
+	}
+	/* room for a burst: as root, past net.core.rmem_max */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	while (good < count) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		double t = now();
+		ssize_t r;
+
+		if (t - start > max || (first && t - last > idle))
+			break;
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		r = recv(fd, buf, sizeof(buf), 0);
+		if (r < 0)
+			continue;
+		last = now();
+		if (!first)
+			first = last;
+		if ((size_t)r != size || buf[0] >= count) {
+			bad++;
+			continue;
+		}
+		udp_fill(want, size, seed, buf[0]);
+		if (memcmp(want, buf, size)) {
+			bad++;
+			continue;
+		}
+		if (seen[buf[0]]++) {
+			dup++;
+			continue;
+		}
+		good++;
+		h += udp_sum(buf, size);
+	}
+	fprintf(stderr, "pvmem: udp received %lu of %lu datagrams of %lu bytes in %.2f s, "
+		"bad %lu, repeated %lu, sum %016llx %s\n", good, count, size,
+		first ? last - first : 0.0, bad, dup, (unsigned long long)h,
+		!bad && !dup && good ? "ok" : "FAIL");
+	return !bad && !dup && good ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "gen"))
@@ -327,6 +482,14 @@ int main(int argc, char **argv)
 		return check(strtoull(argv[2], NULL, 0), strtoull(argv[3], NULL, 0));
 	if (argc == 2 && !strcmp(argv[1], "ctl"))
 		return ctl();
-	fprintf(stderr, "usage: pvmem gen SEED BYTES | pvmem check SEED BYTES | pvmem ctl\n");
+	if (argc == 7 && !strcmp(argv[1], "udp-send"))
+		return udp_send(argv[2], atoi(argv[3]), strtoul(argv[4], NULL, 0),
+				strtoul(argv[5], NULL, 0), strtoull(argv[6], NULL, 0));
+	if (argc == 8 && !strcmp(argv[1], "udp-recv"))
+		return udp_recv(atoi(argv[2]), strtoul(argv[3], NULL, 0), strtoul(argv[4], NULL, 0),
+				strtoull(argv[5], NULL, 0), atoi(argv[6]), atoi(argv[7]));
+	fprintf(stderr, "usage: pvmem gen SEED BYTES | pvmem check SEED BYTES | pvmem ctl |\n"
+		"       pvmem udp-send ADDR PORT SIZE COUNT SEED |\n"
+		"       pvmem udp-recv PORT SIZE COUNT SEED IDLE MAX\n");
 	return 2;
 }

@@ -66,6 +66,11 @@ static bool file_contains(const char *path, const char *needle)
 	return strstr(buf, needle);
 }
 
+bool kvm_module_is_ours(void)
+{
+	return file_contains("/sys/module/kvm/taint", "O");
+}
+
 void skip_if_stock_kvm_intel_in_bochs(void)
 {
 	if (!strcmp(kvm_vendor_module(), "kvm_intel") &&

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* VM and vCPU objects: memory slot, page allocator, vCPU ioctls (api.rst section 4). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,6 +293,41 @@ void vcpu_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t value)
 
 	TEST_ASSERT(r == 1, "KVM_SET_MSRS of MSR %#x = %#llx on vCPU %d returned %d", index,
 		    (unsigned long long)value, vcpu->id, r);
+}
+
+struct kvm_msrs *msrs_alloc(uint32_t n)
+{
+	struct kvm_msrs *m = calloc(1, sizeof(*m) + n * sizeof(m->entries[0]));
+
+	TEST_ASSERT(m, "calloc of %u MSR entries", n);
+	m->nmsrs = n;
+	return m;
+}
+
+struct kvm_msr_list *kvm_msr_index_list(int kvm_fd)
+{
+	struct kvm_msr_list probe = { .nmsrs = 0 }, *list;
+
+	/* too small: E2BIG, and nmsrs tells how many there are (api.rst 4.3) */
+	TEST_ASSERT_ERRNO(E2BIG, ioctl(kvm_fd, KVM_GET_MSR_INDEX_LIST, &probe));
+	TEST_ASSERT(probe.nmsrs > 0 && probe.nmsrs < 1024, "KVM_GET_MSR_INDEX_LIST reports %u MSRs",
+		    probe.nmsrs);
+	list = calloc(1, sizeof(*list) + probe.nmsrs * sizeof(list->indices[0]));
+	TEST_ASSERT(list, "calloc");
+	list->nmsrs = probe.nmsrs;
+	TEST_ASSERT_EQ(0, ioctl(kvm_fd, KVM_GET_MSR_INDEX_LIST, list));
+	TEST_ASSERT_EQ(probe.nmsrs, list->nmsrs);
+	return list;
+}
+
+bool msr_index_listed(const struct kvm_msr_list *list, uint32_t index)
+{
+	uint32_t i;
+
+	for (i = 0; i < list->nmsrs; i++)
+		if (list->indices[i] == index)
+			return true;
+	return false;
 }
 
 const char *exit_reason_str(uint32_t reason)

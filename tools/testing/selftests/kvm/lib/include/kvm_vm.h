@@ -10,6 +10,7 @@
 #ifndef SELFTEST_KVM_KVM_VM_H
 #define SELFTEST_KVM_KVM_VM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/kvm.h>
@@ -116,6 +117,11 @@ uint64_t vcpu_get_msr(struct kvm_vcpu *vcpu, uint32_t index);
 /* A vCPU statistic by name, from its binary stats fd (KVM_GET_STATS_FD); asserts it exists. */
 uint64_t vcpu_stat(struct kvm_vcpu *vcpu, const char *name);
 void vcpu_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t value);
+/* A struct kvm_msrs with n zeroed entries and nmsrs = n (free() it). */
+struct kvm_msrs *msrs_alloc(uint32_t n);
+/* KVM_GET_MSR_INDEX_LIST on /dev/kvm's fd, sized by a first call's E2BIG (free() it). */
+struct kvm_msr_list *kvm_msr_index_list(int kvm_fd);
+bool msr_index_listed(const struct kvm_msr_list *list, uint32_t index);
 
 /* "KVM_EXIT_IO", ... or "unknown". */
 const char *exit_reason_str(uint32_t reason);

@@ -61,6 +61,7 @@
 /* MSRs (SDM vol. 4, APM vol. 2 appendix A). */
 #define MSR_IA32_TSC		0x10
 #define MSR_IA32_TSC_ADJUST	0x3b
+#define MSR_SMI_COUNT		0x34
 #define MSR_IA32_UCODE_REV	0x8b
 #define MSR_PLATFORM_INFO	0xce
 #define MSR_MISC_FEATURES_ENABLES 0x140
