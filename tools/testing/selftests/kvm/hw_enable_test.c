@@ -20,22 +20,6 @@
 #include "kvm_util.h"
 #include "x86_guest.h"
 
-#define MSR_EFER	0xc0000080
-#define EFER_SVME	(1ull << 12)
-
-static void assert_svme_on_online_cpus(const char *when)
-{
-	int cpu;
-
-	for (cpu = 0; cpu < nr_cpus_possible(); cpu++) {
-		if (!cpu_is_online(cpu))
-			continue;
-		TEST_ASSERT(rdmsr_on_cpu(cpu, MSR_EFER) & EFER_SVME,
-			    "%s: EFER.SVME clear on CPU %d (EFER=%#llx)", when, cpu,
-			    (unsigned long long)rdmsr_on_cpu(cpu, MSR_EFER));
-	}
-}
-
 static int set_cpu_online(int cpu, bool online)
 {
 	char path[64];

@@ -30,8 +30,6 @@
 #include "kvm_util.h"
 #include "x86_guest.h"
 
-#define MSR_EFER	0xc0000080
-#define EFER_SVME	(1ull << 12)
 #define SUSPENDS	2
 #define NR_RUNNERS	2
 #define SPIN_LOOPS	1000000ull
@@ -107,18 +105,6 @@ static void *runner_thread(void *arg)
 		r->syncs++;
 	}
 	return NULL;
-}
-
-static void assert_svme_on_online_cpus(const char *when)
-{
-	int cpu;
-
-	for (cpu = 0; cpu < nr_cpus_possible(); cpu++) {
-		if (!cpu_is_online(cpu))
-			continue;
-		TEST_ASSERT(rdmsr_on_cpu(cpu, MSR_EFER) & EFER_SVME,
-			    "%s: EFER.SVME clear on CPU %d", when, cpu);
-	}
 }
 
 static void wait_for_syncs(struct runner *r, const char *when)

@@ -96,6 +96,23 @@ uint64_t rdmsr_on_cpu(int cpu, uint32_t msr)
 	return val;
 }
 
+/* APM vol. 2 15.4: EFER.SVME enables SVM on a CPU */
+#define MSR_EFER	0xc0000080
+#define EFER_SVME	(1ull << 12)
+
+void assert_svme_on_online_cpus(const char *when)
+{
+	int cpu;
+
+	for (cpu = 0; cpu < nr_cpus_possible(); cpu++) {
+		if (!cpu_is_online(cpu))
+			continue;
+		TEST_ASSERT(rdmsr_on_cpu(cpu, MSR_EFER) & EFER_SVME,
+			    "%s: EFER.SVME clear on CPU %d (EFER=%#llx)", when, cpu,
+			    (unsigned long long)rdmsr_on_cpu(cpu, MSR_EFER));
+	}
+}
+
 int nr_cpus_possible(void)
 {
 	return (int)sysconf(_SC_NPROCESSORS_CONF);

@@ -38,6 +38,8 @@ uint64_t rdmsr_on_cpu(int cpu, uint32_t msr);
 /* Number of possible CPUs and whether one is online. */
 int nr_cpus_possible(void);
 bool cpu_is_online(int cpu);
+/* AMD: asserts EFER.SVME is set on every online CPU (virtualization on); when says when */
+void assert_svme_on_online_cpus(const char *when);
 /* Run the calling thread on one CPU only; asserts. */
 void pin_to_cpu(int cpu);
 
