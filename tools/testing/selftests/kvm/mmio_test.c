@@ -1478,7 +1478,7 @@ int main(void)
 	unsigned int i;
 
 	ksft_print_header();
-	ksft_set_plan(sizeof(groups) / sizeof(groups[0]) + 7);
+	ksft_set_plan(sizeof(groups) / sizeof(groups[0]) + 8);
 	map_native_window();
 	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
 		cur_group = &groups[i];
