@@ -21,6 +21,11 @@ static inline long long now_ns(void)
 
 /* Time of one KVM_RUN from the reply n to a SYNC to the next SYNC (n operations). */
 long long sync_run(struct kvm_vcpu *vcpu, struct ucall *uc, uint64_t n);
+/*
+ * A host thread's body for a vCPU that waits in HLT (in the kernel) until its guest's
+ * GUEST_DONE: arg is the struct kvm_vcpu. Returns NULL.
+ */
+void *vcpu_run_to_done(void *arg);
 /* A long-mode VM with the in-kernel irqchip, the APIC mapped, apic.c's handler on vectors. */
 struct kvm_vm *irqchip_vm_new(const uint8_t *vectors, int nr);
 

@@ -157,13 +157,6 @@ static void guest_flush_initiator(void)
 	GUEST_DONE();
 }
 
-static void *flush_target_run(void *arg)
-{
-	/* HLT stays in the kernel: the only return to userspace is the DONE at the end */
-	vcpu_run_expect_ucall((struct kvm_vcpu *)arg, UCALL_DONE, NULL);
-	return NULL;
-}
-
 double bench_tlb_shootdown(void)
 {
 	struct kvm_vm *vm = irqchip_vm_new(NULL, 0);
@@ -182,7 +175,7 @@ double bench_tlb_shootdown(void)
 		targets[i] = guest_vcpu_add(vm, i + 1, (uint64_t)guest_flush_target);
 		/* an AP starts in wait-for-SIPI with the in-kernel APIC: let it run at once */
 		vcpu_ioctl(targets[i], KVM_SET_MP_STATE, &runnable);
-		TEST_ASSERT_EQ(0, pthread_create(&threads[i], NULL, flush_target_run, targets[i]));
+		TEST_ASSERT_EQ(0, pthread_create(&threads[i], NULL, vcpu_run_to_done, targets[i]));
 	}
 	vcpu_run_expect_ucall(initiator, UCALL_SYNC, &uc);
 	sync_run(initiator, &uc, WARM_OPS);

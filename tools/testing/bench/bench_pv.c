@@ -160,13 +160,6 @@ static void guest_pv_ipi_sender(uint64_t amd)
 	GUEST_DONE();
 }
 
-static void *pv_ipi_target_run(void *arg)
-{
-	/* HLT stays in the kernel: the only return to userspace is the DONE at the end */
-	vcpu_run_expect_ucall((struct kvm_vcpu *)arg, UCALL_DONE, NULL);
-	return NULL;
-}
-
 double bench_pv_send_ipi(void)
 {
 	struct kvm_vm *vm = irqchip_vm_new(NULL, 0);
@@ -186,7 +179,7 @@ double bench_pv_send_ipi(void)
 		targets[i] = guest_vcpu_add(vm, i + 1, (uint64_t)guest_pv_ipi_target);
 		/* an AP starts in wait-for-SIPI with the in-kernel APIC: let it run at once */
 		vcpu_ioctl(targets[i], KVM_SET_MP_STATE, &runnable);
-		TEST_ASSERT_EQ(0, pthread_create(&threads[i], NULL, pv_ipi_target_run, targets[i]));
+		TEST_ASSERT_EQ(0, pthread_create(&threads[i], NULL, vcpu_run_to_done, targets[i]));
 	}
 	vcpu_run_expect_ucall(sender, UCALL_SYNC, &uc);
 	sync_run(sender, &uc, WARM_OPS);

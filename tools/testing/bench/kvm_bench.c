@@ -622,7 +622,7 @@ static void stats_print(const char *name, int idx, const struct stat_snap *a,
 	printf("\n");
 }
 
-static void *ipi_responder_run(void *arg)
+void *vcpu_run_to_done(void *arg)
 {
 	/* HLT stays in the kernel: the only return to userspace is the DONE at the end */
 	vcpu_run_expect_ucall((struct kvm_vcpu *)arg, UCALL_DONE, NULL);
@@ -654,7 +654,7 @@ static double bench_ipi(void)
 	vcpu_ioctl(vcpu1, KVM_SET_MP_STATE, &runnable);
 	sfd[0] = ioctl(vcpu0->fd, KVM_GET_STATS_FD, NULL);
 	sfd[1] = ioctl(vcpu1->fd, KVM_GET_STATS_FD, NULL);
-	TEST_ASSERT_EQ(0, pthread_create(&thread, NULL, ipi_responder_run, vcpu1));
+	TEST_ASSERT_EQ(0, pthread_create(&thread, NULL, vcpu_run_to_done, vcpu1));
 
 	vcpu_run_expect_ucall(vcpu0, UCALL_SYNC, &uc);
 	sync_run(vcpu0, &uc, WARM_OPS);
