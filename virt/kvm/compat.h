@@ -106,6 +106,20 @@
 #define KVM_HWCR_ZERO_CLEARS		false
 #endif
 
+/*
+ * RDPMC without a virtual PMU (ours never has one), as the stock KVM of the same kernel does
+ * it: 6.12's kvm_pmu_refresh() leaves the PMU at version 0 when the VM's PMU is off, so
+ * every RDPMC is #GP(0); 6.1's still gave AMD guests the four legacy counters, reading 0
+ * (the 6.1 differential test compares with that). The change is "KVM: x86/pmu: Zero out PMU
+ * metadata on AMD if PMU is disabled"; 6.5 is its release as far as we know, and only 6.1
+ * and 6.12 are tested.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#define KVM_RDPMC_NEEDS_VPMU		true
+#else
+#define KVM_RDPMC_NEEDS_VPMU		false
+#endif
+
 /* get_user_pages_remote(): its vmas argument went in 6.5 (always NULL here) */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
 #define kvm_gup_remote(mm, start, n, flags, pages) \

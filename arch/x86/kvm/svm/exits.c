@@ -6,6 +6,7 @@
  */
 #include <linux/kvm_para.h>
 
+#include "compat.h"
 #include "svm.h"
 #include "x86.h"
 
@@ -80,7 +81,8 @@ static bool svm_is_prefix(u8 b, bool l64)
  * has no counters and raises #UD): no virtual PMU, so the legacy counters ECX 0-3 (0-5 with
  * PerfCtrExtCore in the guest's CPUID; bits 31:30 ignored, APM vol. 3 "RDPMC") read 0, as
  * their MSRs do (msr.c), and any other ECX is #GP(0), as is CPL > 0 with CR4.PCE clear.
- * Its length is read at RIP: random code puts prefixes on it.
+ * Its length is read at RIP: random code puts prefixes on it. From 6.5 on, stock KVM makes
+ * every RDPMC #GP(0) when the VM has no PMU, and so does this (compat.h).
  */
 static int svm_exit_rdpmc(struct kvm_vcpu *vcpu)
 {
@@ -100,7 +102,7 @@ static int svm_exit_rdpmc(struct kvm_vcpu *vcpu)
 	if (insn[i] != 0x0f || insn[i + 1] != 0x33)
 		return kvm_exit_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION,
 					       regs[VCPU_REGS_RIP]);
-	if (idx >= nr || ((svm_get_cr(vcpu, 0) & X86_CR0_PE) &&
+	if (KVM_RDPMC_NEEDS_VPMU || idx >= nr || ((svm_get_cr(vcpu, 0) & X86_CR0_PE) &&
 			  to_svm(vcpu)->vmcb->save.cpl && !(svm_get_cr(vcpu, 4) & X86_CR4_PCE))) {
 		kvm_queue_exception(vcpu, GP_VECTOR, true, 0);
 		return 1;

@@ -840,11 +840,13 @@ static void guest_xsetbv(uint64_t supported)
 }
 
 /*
- * RDPMC without a virtual PMU on AMD: counter 0 reads 0, an ECX past the counters is #GP(0)
- * (the CPU under the host may have no counters at all: QEMU TCG raises #UD; KVM intercepts
- * RDPMC). A segment prefix on it is skipped with it (difftest_guest: "fs rdpmc").
+ * RDPMC without a virtual PMU on AMD: an ECX past the counters is #GP(0); counter 0 reads 0
+ * before Linux 6.5 and is #GP(0) too from then on (stock KVM of each kernel; compat.h). The
+ * CPU under the host may have no counters at all: QEMU TCG raises #UD; KVM intercepts
+ * RDPMC. A segment prefix on it is skipped with it (difftest_guest: "fs rdpmc").
  */
 static uint64_t rdpmc_vector = 0xff;
+static bool rdpmc_needs_vpmu;
 
 static void guest_rdpmc_fault(struct ex_regs *regs)
 {
@@ -856,9 +858,16 @@ static void guest_rdpmc(void)
 {
 	uint32_t lo = 0x1111, hi = 0x2222;
 
-	asm volatile(".byte 0x64; rdpmc" : "=a"(lo), "=d"(hi) : "c"(0));
-	GUEST_ASSERT_EQ(0xff, rdpmc_vector);
-	GUEST_ASSERT_EQ(0, lo | hi);
+	asm volatile(".byte 0x64; rdpmc" : "+a"(lo), "+d"(hi) : "c"(0) : "memory");
+	if (rdpmc_needs_vpmu) {
+		GUEST_ASSERT_EQ(GP_VECTOR, rdpmc_vector);
+		GUEST_ASSERT_EQ(0x1111, lo);	/* unchanged */
+		GUEST_ASSERT_EQ(0x2222, hi);
+		rdpmc_vector = 0xff;
+	} else {
+		GUEST_ASSERT_EQ(0xff, rdpmc_vector);
+		GUEST_ASSERT_EQ(0, lo | hi);
+	}
 	asm volatile(".byte 0x64; rdpmc" : "=a"(lo), "=d"(hi) : "c"(0x100) : "memory");
 	GUEST_ASSERT_EQ(GP_VECTOR, rdpmc_vector);
 	GUEST_DONE();
@@ -873,6 +882,8 @@ static void test_rdpmc(void)
 		subtest_skip("AMD only (Intel's counters differ)");
 	vm_install_exception_handler(vm, GP_VECTOR, guest_rdpmc_fault);
 	vm_install_exception_handler(vm, UD_VECTOR, guest_rdpmc_fault);
+	rdpmc_needs_vpmu = host_kernel_at_least(6, 5);
+	sync_global_to_guest(vm, rdpmc_needs_vpmu);
 	vcpu_run_expect_ucall(vcpu, UCALL_DONE, NULL);
 	kvm_vm_free(vm);
 }
@@ -1039,7 +1050,7 @@ int main(void)
 	run_subtest(test_swapgs, "SWAPGS: KERNEL_GS_BASE and GS.base follow the guest across exits");
 	run_subtest(test_syscall, "SYSCALL: the guest's STAR, LSTAR and SFMASK, across exits "
 		    "to userspace");
-	run_subtest(test_rdpmc, "guest RDPMC on AMD: counter 0 reads 0, ECX 0x100 #GP(0)");
+	run_subtest(test_rdpmc, "guest RDPMC on AMD: counter 0 reads 0 (#GP from 6.5), ECX 0x100 #GP(0)");
 	run_subtest(test_xsetbv,
 		    "guest XSETBV: invalid values #GP, XCR0 unchanged; #UD without CR4.OSXSAVE");
 	run_subtest(test_fail_entry,

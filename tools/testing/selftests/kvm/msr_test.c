@@ -13,7 +13,6 @@
  * host let through (QEMU TCG takes PG without PE, and VMRUN then failed on ours); reserved
  * bits 31:0 dropped, LMSW keeping PE, CLTS (difftest_guest found the first two).
  */
-#include <sys/utsname.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 
@@ -55,12 +54,7 @@ struct msr_op {
 /* HWCR after McStatusWrEn then 0 were written: Linux 6.6's KVM started to clear it */
 static uint64_t hwcr_after_zero(void)
 {
-	struct utsname u;
-	unsigned int major = 0, minor = 0;
-
-	TEST_ASSERT(!uname(&u) && sscanf(u.release, "%u.%u", &major, &minor) == 2,
-		    "uname: kernel release");
-	return major > 6 || (major == 6 && minor >= 6) ? 0 : HWCR_MCSTATUSWREN;
+	return host_kernel_at_least(6, 6) ? 0 : HWCR_MCSTATUSWREN;
 }
 
 /* in order, on one fresh vCPU: later ops see what earlier ones left */

@@ -22,7 +22,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "x86_guest.h"
@@ -133,12 +132,7 @@ static void count_resident(uint8_t *mem, uint64_t *hot, uint64_t *cold)
  */
 static bool pageout_sees_references(void)
 {
-	struct utsname u;
-	int major = 0, minor = 0;
-
-	TEST_ASSERT(!uname(&u), "uname");
-	TEST_ASSERT(sscanf(u.release, "%d.%d", &major, &minor) == 2, "uname: '%s'", u.release);
-	return major < 6 || (major == 6 && minor < 9);
+	return !host_kernel_at_least(6, 9);
 }
 
 static uint64_t guest_cmd(struct kvm_vcpu *vcpu, struct ucall *uc, uint64_t cmd)

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +27,16 @@ uint64_t host_tsc_hz(void)
 	usleep(200000);
 	t1 = __rdtsc();
 	return (t1 - t0) * 1000000000ull / (monotonic_ns() - ns);
+}
+
+bool host_kernel_at_least(unsigned int major, unsigned int minor)
+{
+	unsigned int ma = 0, mi = 0;
+	struct utsname u;
+
+	TEST_ASSERT(!uname(&u), "uname");
+	TEST_ASSERT(sscanf(u.release, "%u.%u", &ma, &mi) == 2, "uname: release '%s'", u.release);
+	return ma > major || (ma == major && mi >= minor);
 }
 
 int test_timeout_s(void)

@@ -84,5 +84,10 @@ const char *errno_name(int e);
 long long read_sysfs_int(const char *path);
 /* Write a string to a sysfs/proc file; returns 0 or -errno. */
 int write_sysfs(const char *path, const char *val);
+/*
+ * Whether the running kernel is major.minor or later (uname's release). For the behaviour
+ * stock KVM changed between releases, which ours follows per kernel (virt/kvm/compat.h).
+ */
+bool host_kernel_at_least(unsigned int major, unsigned int minor);
 
 #endif
