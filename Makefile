@@ -154,7 +154,7 @@ help:
 	@echo '           defaults with the in-kernel irqchip) QEMU_SMP=n (stage 2 vCPUs, default 2)'
 	@echo '           BENCH_ARGS="-r REPS NAME..." BENCH_WORKDIR=dir (make bench)'
 	@echo '           UPSTREAM_TESTS=0 (make check without Linux'"'"'s own selftests)'
-	@echo '           FUZZ_TIME=s FUZZ_SEED=n SOAK_BOOTS=n FAULT_PROBABILITY=percent (fuzz,'
+	@echo '           FUZZ_TIME=s FUZZ_SEED=n FUZZ_ARGS=args SOAK_BOOTS=n FAULT_PROBABILITY=percent (fuzz,'
 	@echo '           difftest, fault, soak; tools/testing/fuzz/README.md)'
 
 modules:
@@ -275,6 +275,8 @@ FUZZ_TIME ?= 60
 FUZZ_SEED ?=
 # difftest_guest: a program count instead of FUZZ_TIME (the same programs on any machine)
 FUZZ_PROGRAMS ?=
+# more kvm_ioctl_fuzz arguments for make fuzz (e.g. --emu-unsafe, --skip KVM_RUN)
+FUZZ_ARGS ?=
 SOAK_BOOTS ?= 100
 FAULT_PROBABILITY ?= 2
 # selftests that make fault runs with allocations failing at random
@@ -289,9 +291,9 @@ fuzz-build: selftests
 	$(MAKE) -C tools/testing/fuzz OUTPUT=$(FUZZ) KSFT_INC=$(KSFT_INC)
 	@mkdir -p $(FUZZ)/selftests
 	cp $(addprefix $(SELFTESTS)/,$(FUZZ_SELFTESTS)) $(FUZZ)/selftests/
-	@printf 'FUZZ_TIME=%s\nFUZZ_SEED=%s\nFUZZ_PROGRAMS=%s\nSOAK_BOOTS=%s\nFAULT_PROBABILITY=%s\n' \
+	@printf 'FUZZ_TIME=%s\nFUZZ_SEED=%s\nFUZZ_PROGRAMS=%s\nSOAK_BOOTS=%s\nFAULT_PROBABILITY=%s\nFUZZ_ARGS="%s"\n' \
 		'$(FUZZ_TIME)' '$(FUZZ_SEED)' '$(FUZZ_PROGRAMS)' '$(SOAK_BOOTS)' \
-		'$(FAULT_PROBABILITY)' >$(FUZZ)/fuzz.conf
+		'$(FAULT_PROBABILITY)' '$(FUZZ_ARGS)' >$(FUZZ)/fuzz.conf
 
 fuzz: modules fuzz-build
 	$(FUZZ_VMTEST) --kvm $(KVM) --tests "ioctl_fuzz guest_fuzz" --timeout $$(( $(FUZZ_TIME) * 3 + 300 ))

@@ -67,6 +67,8 @@ struct kvm_tdp {
 	u64 table_flags;		/* of an entry pointing to a table */
 	u64 leaf_flags;			/* of a writable leaf (plus bit 7 for a 2 MiB one) */
 	u64 accessed_mask;		/* hardware-set accessed bit of leaves; 0: none */
+	/* a leaf the guest may not execute from: these bits cleared, then these set */
+	u64 noexec_clear, noexec_set;
 };
 
 struct kvm_pit;
@@ -75,6 +77,7 @@ struct kvm_msr_filter_k;
 /* x86 statistics of a VM (KVM_GET_STATS_FD; described in arch/x86/kvm/stats.c) */
 struct kvm_vm_stat {
 	u64 pages_4k, pages_2m;		/* tdp.lock: leaves of the nested page tables by size */
+	u64 nx_lpage_splits;		/* tdp.lock: non-executable 2 MiB leaves split (mmu/tdp.c) */
 };
 
 /* ... and of a vCPU; vcpu to write, read racily by the stats fd */

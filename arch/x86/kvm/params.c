@@ -107,10 +107,11 @@ module_param_named(min_timer_period_us, kvm_min_timer_period_us, uint, 0644);
 MODULE_PARM_DESC(min_timer_period_us, "Minimum period of the periodic local APIC timer, in microseconds");
 
 /*
- * The iTLB multihit workaround (X86_BUG_ITLB_MULTIHIT): where it is deployed, mmu/tdp.c maps
- * guest memory with 4 KiB pages only (no huge page is ever executable for the guest). Chosen
- * at load time ("off", "force", "auto" or a bool; default auto: on where the CPU has the
- * bug); read-only afterwards, as switching would need every VM's huge mappings zapped.
+ * The iTLB multihit workaround (X86_BUG_ITLB_MULTIHIT): where it is deployed, no huge page is
+ * ever executable for the guest: mmu/tdp.c maps 2 MiB leaves non-executable and splits one
+ * into 4 KiB leaves at the first instruction fetch in it. Chosen at load time ("off",
+ * "force", "auto" or a bool; default auto: on where the CPU has the bug); read-only
+ * afterwards, as switching would need every VM's huge mappings zapped.
  */
 bool kvm_nx_huge_pages;
 static int nx_huge_pages_mode = -1;	/* -1 auto, 0 off, 1 force */
@@ -140,7 +141,7 @@ static const struct kernel_param_ops nx_huge_pages_ops = {
 };
 module_param_cb(nx_huge_pages, &nx_huge_pages_ops, &kvm_nx_huge_pages, 0444);
 __MODULE_PARM_TYPE(nx_huge_pages, "bool");
-MODULE_PARM_DESC(nx_huge_pages, "iTLB multihit workaround (off/force/auto at load time): no huge guest mappings");
+MODULE_PARM_DESC(nx_huge_pages, "iTLB multihit workaround (off/force/auto at load time): huge guest mappings never executable");
 
 void kvm_params_init(void)
 {
@@ -156,7 +157,7 @@ kvm_fixed_param(tdp_mmu, tdp_mmu, bool, "Two-dimensional paging MMU (the only MM
 static bool mmio_caching;
 kvm_fixed_param(mmio_caching, mmio_caching, bool, "MMIO page table entries cached (not implemented: N)");
 
-/* no recovery: with the workaround on, no huge page is split that could be put back */
+/* no recovery: huge pages split for the workaround are not put back together */
 static unsigned int nx_huge_pages_recovery_ratio;
 kvm_fixed_param(nx_huge_pages_recovery_ratio, nx_huge_pages_recovery_ratio, uint,
 		"Recovery of split huge pages (none: 0)");

@@ -15,6 +15,7 @@
 const struct kvm_stat_def kvm_arch_vm_stats[] = {
 	VM_INSTANT(pages_4k),		/* mmu/tdp.c */
 	VM_INSTANT(pages_2m),
+	VM_INSTANT(nx_lpage_splits),
 };
 const unsigned int kvm_arch_nr_vm_stats = ARRAY_SIZE(kvm_arch_vm_stats);
 

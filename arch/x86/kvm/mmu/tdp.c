@@ -22,6 +22,12 @@
  * mapped read-only and with 4 KiB leaves only; a write fault marks the page dirty and makes
  * its leaf writable.
  *
+ * The iTLB multihit workaround (kvm.nx_huge_pages, X86_BUG_ITLB_MULTIHIT): a guest must
+ * never execute from a 2 MiB leaf. Huge leaves then go in without execute permission, and
+ * the first instruction fetch in one splits it: the leaf is replaced by a table whose 4 KiB
+ * leaves fault in one by one, executable (nx_lpage_splits counts the splits; they are not
+ * put back together).
+ *
  * Locking: tdp.lock (a spinlock) protects the tables, mmu_seq and mmu_in_progress; it is
  * taken inside the host's mm locks (notifiers run under them) and nothing that may sleep or
  * fault is called under it.
@@ -55,6 +61,9 @@
 #define TDP_LEAF_FLAGS		(TDP_PRESENT | TDP_WRITABLE | TDP_USER | TDP_ACCESSED | TDP_DIRTY)
 /* EPT (SDM 28.2.2): read, write, execute in bits 2:0; leaves hold the memory type in 5:3 */
 #define EPT_RWX			(BIT_ULL(0) | BIT_ULL(1) | BIT_ULL(2))
+#define EPT_EXEC		BIT_ULL(2)
+/* NPT: no-execute in bit 63, honoured with the host's EFER.NXE (APM vol. 2 15.25.5) */
+#define TDP_NX			BIT_ULL(63)
 #define EPT_MEMTYPE_WB		(6ULL << 3)
 /* the guest-physical address space the tables cover: 4 levels of 9 bits above 4 KiB */
 #define TDP_GFN_LIMIT		(1ULL << (9 * TDP_LEVELS))
@@ -91,11 +100,15 @@ int kvm_tdp_init(struct kvm *kvm)
 		 * no accessed bit to age by. Aging then zaps leaves (see tdp_age_leaf).
 		 */
 		tdp->accessed_mask = 0;
+		tdp->noexec_clear = EPT_EXEC;
 	} else {
 		tdp->present_mask = TDP_PRESENT;
 		tdp->table_flags = TDP_TABLE_FLAGS;
 		tdp->leaf_flags = TDP_LEAF_FLAGS;
 		tdp->accessed_mask = TDP_ACCESSED;
+		/* without NX, bit 63 is reserved: then no leaf can be non-executable */
+		if (boot_cpu_has(X86_FEATURE_NX))
+			tdp->noexec_set = TDP_NX;
 	}
 	tdp->root = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	return tdp->root ? 0 : -ENOMEM;
@@ -170,14 +183,25 @@ static void tdp_count_leaf(struct kvm_tdp *tdp, bool large, long delta)
 		kvm_stat_add(stat->pages_4k, delta);
 }
 
+static bool tdp_can_noexec(const struct kvm_tdp *tdp)
+{
+	return tdp->noexec_clear | tdp->noexec_set;
+}
+
+static bool tdp_leaf_exec(const struct kvm_tdp *tdp, u64 e)
+{
+	return (e & tdp->noexec_clear) == tdp->noexec_clear && !(e & tdp->noexec_set);
+}
+
 /*
  * Install gfn -> pfn with a leaf at level 1 (4 KiB) or 2 (2 MiB, gfn and pfn aligned),
- * writable or read-only. Returns 1 when the tables changed, 0 when what is there already
- * does the job (another vCPU was first), -EEXIST when a 2 MiB leaf cannot go in because a
- * table of 4 KiB entries is there. Caller holds tdp->lock and checked mmu_seq under it.
+ * writable or read-only, executable or not. Returns 1 when the tables changed, 0 when what
+ * is there already does the job (another vCPU was first), -EEXIST when a 2 MiB leaf cannot
+ * go in because a table of 4 KiB entries is there. Caller holds tdp->lock and checked
+ * mmu_seq under it.
  */
 static int tdp_map(struct kvm_tdp *tdp, struct kvm_vcpu_arch *a, u64 gfn, u64 pfn,
-		   int leaf_level, bool writable)
+		   int leaf_level, bool writable, bool noexec)
 {
 	u64 leaf = (pfn << PAGE_SHIFT) | tdp->leaf_flags, *table = tdp->root, *e;
 	int level;
@@ -185,18 +209,27 @@ static int tdp_map(struct kvm_tdp *tdp, struct kvm_vcpu_arch *a, u64 gfn, u64 pf
 	lockdep_assert_held(&tdp->lock);
 	if (!writable)
 		leaf &= ~TDP_WRITABLE;
+	if (noexec)
+		leaf = (leaf & ~tdp->noexec_clear) | tdp->noexec_set;
 	if (leaf_level > 1)
 		leaf |= TDP_LARGE;
 	for (level = TDP_LEVELS; level > leaf_level; level--) {
 		e = &table[tdp_index(gfn, level)];
 		if (*e & TDP_LARGE) {
-			/* a 2 MiB leaf covers gfn: enough, unless it is read-only and this writes */
-			if (!writable || (*e & TDP_WRITABLE))
+			bool exec_lacking = !noexec && !tdp_leaf_exec(tdp, *e);
+
+			/*
+			 * A 2 MiB leaf covers gfn: enough, unless it is read-only and this
+			 * writes, or it is not executable and this fetches (nx_huge_pages)
+			 */
+			if ((!writable || (*e & TDP_WRITABLE)) && !exec_lacking)
 				return 0;
 			/* make way for a table of 4 KiB leaves; TLBs may hold the 2 MiB one */
 			WRITE_ONCE(*e, 0);
 			tdp_count_leaf(tdp, true, -1);
 			tdp_changed(tdp);
+			if (exec_lacking)
+				kvm_stat_inc(container_of(tdp, struct kvm_arch, tdp)->stat.nx_lpage_splits);
 		}
 		if (!(*e & tdp->present_mask)) {
 			u64 *new = a->tdp_cache[--a->tdp_cache_nr];
@@ -279,8 +312,8 @@ static bool tdp_huge_ok(struct kvm *kvm, const struct kvm_memory_slot *slot, u64
 {
 	u64 base = gfn & ~(u64)(PAGES_PER_2M - 1);
 
-	/* kvm.nx_huge_pages: the iTLB multihit workaround maps 4 KiB pages only */
-	if (slot->dirty_bitmap || kvm_nx_huge_pages)
+	/* kvm.nx_huge_pages: 2 MiB leaves only where they can be made non-executable */
+	if (slot->dirty_bitmap || (kvm_nx_huge_pages && !tdp_can_noexec(&kvm->arch.tdp)))
 		return false;
 	if (base < slot->base_gfn || base + PAGES_PER_2M > slot->base_gfn + slot->npages)
 		return false;
@@ -310,7 +343,7 @@ static int tdp_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code, bool pre_fa
 	struct kvm *kvm = vcpu->kvm;
 	struct kvm_tdp *tdp = &kvm->arch.tdp;
 	const struct kvm_memory_slot *slot;
-	bool write = error_code & TDP_FAULT_WRITE, writable = write, huge;
+	bool write = error_code & TDP_FAULT_WRITE, writable = write, huge, noexec;
 	u64 gfn = gpa >> PAGE_SHIFT, pfn;
 	unsigned long hva, seq, map_start, map_end;
 	struct page *page;
@@ -374,7 +407,10 @@ static int tdp_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code, bool pre_fa
 	if (!PageReserved(page))
 		mark_page_accessed(page);
 	pfn = page_to_pfn(page);
-	huge = tdp_huge_ok(kvm, slot, gfn, hva, pfn);
+	/* with nx_huge_pages, a fetch maps (and splits down to) a 4 KiB leaf */
+	huge = !(kvm_nx_huge_pages && (error_code & TDP_FAULT_FETCH)) &&
+	       tdp_huge_ok(kvm, slot, gfn, hva, pfn);
+	noexec = huge && kvm_nx_huge_pages;
 	/* what the new leaf will map: all of it must be out of every invalidation */
 	map_start = huge ? hva & ~(PAGES_PER_2M * PAGE_SIZE - 1) : hva;
 	map_end = map_start + (huge ? PAGES_PER_2M * PAGE_SIZE : PAGE_SIZE);
@@ -387,9 +423,9 @@ static int tdp_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code, bool pre_fa
 	}
 	if (huge)
 		mapped = tdp_map(tdp, &vcpu->arch, gfn & ~(u64)(PAGES_PER_2M - 1),
-				 pfn & ~(u64)(PAGES_PER_2M - 1), 2, writable);
+				 pfn & ~(u64)(PAGES_PER_2M - 1), 2, writable, noexec);
 	if (mapped == -EEXIST)
-		mapped = tdp_map(tdp, &vcpu->arch, gfn, pfn, 1, writable);
+		mapped = tdp_map(tdp, &vcpu->arch, gfn, pfn, 1, writable, false);
 	if (mapped > 0)
 		kvm_stat_inc(vcpu->arch.stat.pf_fixed);
 	/* after the leaf became writable: a log collected in between sees it (dirty.c) */

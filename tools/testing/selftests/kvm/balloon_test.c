@@ -141,21 +141,6 @@ static long long vmstat_net_freed(void)
 	return net;
 }
 
-static long long anon_huge_kb(void)
-{
-	char line[256];
-	long long kb = 0;
-	FILE *f = fopen("/proc/self/smaps_rollup", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "AnonHugePages: %lld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
 static void discard(uint64_t first, uint64_t npages)
 {
 	uint64_t i;

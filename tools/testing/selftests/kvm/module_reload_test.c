@@ -19,43 +19,8 @@
 #include "kvm_util.h"
 
 #define CYCLES		20
-#define MAX_MODULES	8
 #define MSR_EFER	0xc0000080
 #define EFER_SVME	(1ull << 12)
-
-static char *load_list[MAX_MODULES], *unload_list[MAX_MODULES];
-static int nr_load, nr_unload;
-
-static int split(char *s, char **out)
-{
-	int n = 0;
-	char *tok;
-
-	for (tok = strtok(s, " "); tok && n < MAX_MODULES; tok = strtok(NULL, " "))
-		out[n++] = tok;
-	return n;
-}
-
-static void load_all(void)
-{
-	int i, fd;
-
-	for (i = 0; i < nr_load; i++) {
-		fd = open(load_list[i], O_RDONLY | O_CLOEXEC);
-		TEST_ASSERT(fd >= 0, "open %s", load_list[i]);
-		TEST_ASSERT(syscall(SYS_finit_module, fd, "", 0) == 0, "load %s", load_list[i]);
-		close(fd);
-	}
-}
-
-static void unload_all(void)
-{
-	int i;
-
-	for (i = 0; i < nr_unload; i++)
-		TEST_ASSERT(syscall(SYS_delete_module, unload_list[i], O_NONBLOCK) == 0,
-			    "unload %s", unload_list[i]);
-}
 
 static void assert_unloaded_state(void)
 {
@@ -98,23 +63,20 @@ static void test_pinned_by_open_fds(const char *vendor)
 
 int main(void)
 {
-	char *load = getenv("VMTEST_LOAD"), *unload = getenv("VMTEST_UNLOAD");
 	const char *vendor = kvm_vendor_module();
 	static struct mem_snapshot before;
 	int i;
 
 	ksft_print_header();
-	if (!load || !unload)
+	if (!kvm_modules_harness())
 		ksft_exit_skip("VMTEST_LOAD/VMTEST_UNLOAD not set (run from the vmtest harness)\n");
-	nr_load = split(strdup(load), load_list);
-	nr_unload = split(strdup(unload), unload_list);
 	ksft_set_plan(4);
 
 	test_pinned_by_open_fds(vendor);
 
-	unload_all();
+	kvm_modules_unload();
 	assert_unloaded_state();
-	load_all();
+	kvm_modules_load("");
 	use_kvm();
 	ksft_test_result_pass("unload removes /dev/kvm%s; reload works\n",
 			      kvm_is_amd() ? " and clears EFER.SVME on every CPU" : "");
@@ -122,9 +84,9 @@ int main(void)
 	pin_to_cpu(0);
 	mem_snapshot_take(&before);
 	for (i = 0; i < CYCLES; i++) {
-		unload_all();
+		kvm_modules_unload();
 		assert_unloaded_state();
-		load_all();
+		kvm_modules_load("");
 		use_kvm();
 	}
 	/*

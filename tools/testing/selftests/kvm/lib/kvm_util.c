@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <fcntl.h>
+#include <libgen.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "kvm_util.h"
@@ -219,6 +221,53 @@ static void print_grown_caches(const struct mem_snapshot *before,
 			ksft_print_msg("  slab cache %s: %+lld bytes\n", after->caches[i].name,
 				       after->caches[i].bytes - old);
 	}
+}
+
+bool kvm_modules_harness(void)
+{
+	return getenv("VMTEST_LOAD") && *getenv("VMTEST_LOAD") && getenv("VMTEST_UNLOAD");
+}
+
+/* calls fn on each space-separated word of the environment variable var */
+static void for_each_word(const char *var, void (*fn)(const char *word, const void *arg),
+			  const void *arg)
+{
+	char *list, *word, *save = NULL;
+
+	TEST_ASSERT(getenv(var), "%s not set (run from the vmtest harness)", var);
+	list = strdup(getenv(var));
+	TEST_ASSERT(list, "strdup");
+	for (word = strtok_r(list, " ", &save); word; word = strtok_r(NULL, " ", &save))
+		fn(word, arg);
+	free(list);
+}
+
+static void unload_one(const char *name, const void *arg)
+{
+	TEST_ASSERT(syscall(SYS_delete_module, name, O_NONBLOCK) == 0, "unload %s", name);
+}
+
+static void load_one(const char *path, const void *kvm_params)
+{
+	char *copy = strdup(path);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	TEST_ASSERT(copy && fd >= 0, "open %s", path);
+	TEST_ASSERT(syscall(SYS_finit_module, fd,
+			    strcmp(basename(copy), "kvm.ko") ? "" : (const char *)kvm_params,
+			    0) == 0, "load %s", path);
+	close(fd);
+	free(copy);
+}
+
+void kvm_modules_unload(void)
+{
+	for_each_word("VMTEST_UNLOAD", unload_one, NULL);
+}
+
+void kvm_modules_load(const char *kvm_params)
+{
+	for_each_word("VMTEST_LOAD", load_one, kvm_params);
 }
 
 long long module_refcount(const char *name)

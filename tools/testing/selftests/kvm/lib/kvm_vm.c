@@ -398,9 +398,10 @@ void __vcpu_assert_exit(struct kvm_vcpu *vcpu, uint32_t reason, const char *name
 			 exit_reason_str(reason), reason, vcpu_exit_str(vcpu, buf, sizeof(buf)));
 }
 
-uint64_t vcpu_stat(struct kvm_vcpu *vcpu, const char *name)
+/* A statistic by name from the binary stats fd of a VM or vCPU fd; asserts it exists. */
+static uint64_t stats_fd_read(int owner_fd, const char *name)
 {
-	int fd = ioctl(vcpu->fd, KVM_GET_STATS_FD, NULL);
+	int fd = ioctl(owner_fd, KVM_GET_STATS_FD, NULL);
 	struct kvm_stats_header h;
 	uint64_t v = ~0ull;
 	unsigned int i;
@@ -424,4 +425,14 @@ uint64_t vcpu_stat(struct kvm_vcpu *vcpu, const char *name)
 	close(fd);
 	TEST_ASSERT(v != ~0ull, "no %s statistic", name);
 	return v;
+}
+
+uint64_t vcpu_stat(struct kvm_vcpu *vcpu, const char *name)
+{
+	return stats_fd_read(vcpu->fd, name);
+}
+
+uint64_t vm_stat(struct kvm_vm *vm, const char *name)
+{
+	return stats_fd_read(vm->fd, name);
 }

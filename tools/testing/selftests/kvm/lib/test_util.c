@@ -39,6 +39,21 @@ bool host_kernel_at_least(unsigned int major, unsigned int minor)
 	return ma > major || (ma == major && mi >= minor);
 }
 
+long long anon_huge_kb(void)
+{
+	char line[256];
+	long long kb = 0;
+	FILE *f = fopen("/proc/self/smaps_rollup", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "AnonHugePages: %lld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
 int test_timeout_s(void)
 {
 	const char *env = getenv("VMTEST_TIMEOUT");

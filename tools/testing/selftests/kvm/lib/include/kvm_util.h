@@ -33,6 +33,16 @@ void skip_if_stock_kvm_intel_in_bochs(void);
 /* kvm.ko is this project's (an out-of-tree module: taint flag O), not the stock one */
 bool kvm_module_is_ours(void);
 
+/*
+ * The KVM modules the harness loaded (VMTEST_UNLOAD: names in unload order; VMTEST_LOAD: .ko
+ * paths in load order): unload them all, or load them all, kvm.ko with kvm_params (module
+ * parameters, "" for none). Both assert; kvm_modules_harness() says whether the harness set
+ * the lists (a test skips what needs them where it did not).
+ */
+bool kvm_modules_harness(void);
+void kvm_modules_unload(void);
+void kvm_modules_load(const char *kvm_params);
+
 /* rdmsr through /dev/cpu/N/msr (msr.ko); asserts. */
 uint64_t rdmsr_on_cpu(int cpu, uint32_t msr);
 /* Number of possible CPUs and whether one is online. */

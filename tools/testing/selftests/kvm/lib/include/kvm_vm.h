@@ -116,6 +116,8 @@ uint64_t vcpu_get_rip(struct kvm_vcpu *vcpu);
 uint64_t vcpu_get_msr(struct kvm_vcpu *vcpu, uint32_t index);
 /* A vCPU statistic by name, from its binary stats fd (KVM_GET_STATS_FD); asserts it exists. */
 uint64_t vcpu_stat(struct kvm_vcpu *vcpu, const char *name);
+/* ... and a VM statistic. */
+uint64_t vm_stat(struct kvm_vm *vm, const char *name);
 void vcpu_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t value);
 /* A struct kvm_msrs with n zeroed entries and nmsrs = n (free() it). */
 struct kvm_msrs *msrs_alloc(uint32_t n);

@@ -89,5 +89,7 @@ int write_sysfs(const char *path, const char *val);
  * stock KVM changed between releases, which ours follows per kernel (virt/kvm/compat.h).
  */
 bool host_kernel_at_least(unsigned int major, unsigned int minor);
+/* This process's anonymous memory in transparent huge pages (smaps_rollup), kB; -1: none. */
+long long anon_huge_kb(void);
 
 #endif
