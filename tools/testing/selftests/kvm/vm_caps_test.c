@@ -4,7 +4,8 @@
  * guest, with the errnos and corner cases Linux 6.12's own selftests leave out:
  *  - KVM_CAP_X86_DISABLE_EXITS (api.rst 7.13): HLT, PAUSE and CSTATE are offered, other
  *    bits are EINVAL; with HLT exits off a guest HLT never reaches userspace as
- *    KVM_EXIT_HLT, and KVM_SET_CPUID2 drops KVM_FEATURE_PV_UNHALT;
+ *    KVM_EXIT_HLT, and KVM_SET_CPUID2 drops KVM_FEATURE_PV_UNHALT; a guest halted in the
+ *    CPU with interrupts off still leaves KVM_RUN on a signal (EINTR), and an NMI wakes it;
  *  - KVM_PRE_FAULT_MEMORY (api.rst 4.143, 6.10): EINVAL for flags, alignment, an empty or
  *    wrapping range (the range left as it was), ENOENT outside every slot, and a range
  *    that runs out of the slot maps what it can, returns 0 and says what is left;
@@ -13,8 +14,11 @@
  *    whose CPUID is empty.
  * Each part skips where the capability is not reported (Linux 6.1 has no pre-faulting).
  */
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/ioctl.h>
 #include <asm/kvm_para.h>
 
@@ -42,6 +46,88 @@ static void guest_hlt(void)
 {
 	asm volatile("hlt");
 	GUEST_DONE();
+}
+
+/*
+ * HLT with interrupts off and no HLT exit: only an NMI ends it in the guest (the loop
+ * halts again where a host interrupt ended the HLT: on SVM the CPU leaves it then, VMX
+ * keeps the activity state).
+ */
+static volatile uint64_t halted_stage, nmis;
+
+static void guest_nmi(struct ex_regs *regs)
+{
+	nmis++;
+}
+
+static void guest_cli_hlt(void)
+{
+	asm volatile("cli");
+	halted_stage = 1;
+	while (!nmis)
+		asm volatile("hlt" ::: "memory");
+	halted_stage = 2;
+	GUEST_DONE();
+}
+
+struct kick {
+	pthread_t target;
+	const volatile uint64_t *stage;
+};
+
+static void on_sigusr1(int sig)
+{
+}
+
+/* once the guest is about to halt, let it halt, then signal the vCPU thread */
+static void *kicker(void *arg)
+{
+	struct kick *k = arg;
+	int i;
+
+	for (i = 0; i < 100000 && *k->stage != 1; i++)
+		usleep(100);
+	TEST_ASSERT_EQ(1, *k->stage);
+	usleep(100000);
+	TEST_ASSERT_EQ(0, pthread_kill(k->target, SIGUSR1));
+	return NULL;
+}
+
+static void test_halted_guest_kicked(void)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_X86_DISABLE_EXITS,
+				      .args[0] = KVM_X86_DISABLE_EXITS_HLT };
+	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
+	struct sigaction sa = { .sa_handler = on_sigusr1 };
+	struct kvm_vcpu *vcpu;
+	struct kick k = { .target = pthread_self() };
+	pthread_t thread;
+	int r, e;
+
+	if (!(kvm_check_cap(vm->fd, KVM_CAP_X86_DISABLE_EXITS) & KVM_X86_DISABLE_EXITS_HLT))
+		subtest_skip("HLT exits cannot be disabled");
+	vm_ioctl(vm, KVM_ENABLE_CAP, &cap);
+	vcpu = guest_vcpu_add(vm, 0, (uint64_t)guest_cli_hlt);
+	vm_install_exception_handler(vm, 2, guest_nmi);		/* NMI */
+	k.stage = addr_gva2hva(vm, (uint64_t)&halted_stage);
+	sigemptyset(&sa.sa_mask);
+	TEST_ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+
+	TEST_ASSERT_EQ(0, pthread_create(&thread, NULL, kicker, &k));
+	errno = 0;
+	r = __vcpu_run(vcpu);
+	e = errno;
+	TEST_ASSERT_EQ(0, pthread_join(thread, NULL));
+	TEST_ASSERT(r == -1 && e == EINTR, "KVM_RUN of a halted guest, kicked: %d (%s)", r,
+		    errno_name(e));
+	TEST_ASSERT_EQ(KVM_EXIT_INTR, vcpu->run->exit_reason);
+	TEST_ASSERT_EQ(1, *k.stage);
+
+	vcpu_ioctl(vcpu, KVM_NMI, NULL);
+	vcpu_run_expect_ucall(vcpu, UCALL_DONE, NULL);
+	TEST_ASSERT_EQ(2, *k.stage);
+	TEST_ASSERT_EQ(1, *(uint64_t *)addr_gva2hva(vm, (uint64_t)&nmis));
+	kvm_vm_free(vm);
 }
 
 static uint32_t pv_features(struct kvm_vcpu *vcpu)
@@ -196,9 +282,11 @@ static void test_xsave2(void)
 int main(void)
 {
 	ksft_print_header();
-	ksft_set_plan(3);
+	ksft_set_plan(4);
 	run_subtest(test_disable_exits, "KVM_CAP_X86_DISABLE_EXITS: HLT|PAUSE|CSTATE, EINVAL "
 		    "for others, guest HLT without KVM_EXIT_HLT, no PV_UNHALT");
+	run_subtest(test_halted_guest_kicked, "HLT exits off: a guest halted with IF clear leaves "
+		    "KVM_RUN on a signal (EINTR), an NMI wakes it");
 	run_subtest(test_pre_fault, "KVM_PRE_FAULT_MEMORY: EINVAL, ENOENT, partial ranges, "
 		    "progress to the end");
 	run_subtest(test_xsave2, "KVM_CAP_XSAVE2 >= 4096, KVM_GET_XSAVE2 == KVM_GET_XSAVE, "
