@@ -216,6 +216,8 @@ void kvm_arch_mmu_invalidate_end(struct kvm *kvm);
 void kvm_arch_unmap_gfn_range(struct kvm *kvm, u64 start, u64 end, bool may_sleep);
 /* Make [start, end) read-only (2 MiB leaves are dropped). */
 void kvm_arch_write_protect_range(struct kvm *kvm, u64 start, u64 end, bool may_sleep);
+/* A slot stopped logging: drop the 4 KiB mappings that 2 MiB ones could replace. */
+void kvm_arch_dirty_log_stopped(struct kvm *kvm, const struct kvm_memory_slot *slot);
 /* Make base + i read-only for every bit i set in mask (2 MiB leaves are dropped). */
 void kvm_arch_write_protect_gfns(struct kvm *kvm, u64 base, unsigned long mask);
 /*

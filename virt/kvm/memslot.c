@@ -160,15 +160,17 @@ static int check_region(const struct kvm_userspace_memory_region *mem)
  * change is made inside an invalidation (kvm_arch_mmu_invalidate_begin/end): faults that
  * looked the old set up cannot install anything, the departing slot's mappings and their
  * TLB entries are gone before the new set is visible (so an MMU notifier that reads the new
- * set misses nothing), and a slot that starts logging is write-protected.
+ * set misses nothing), a slot that starts logging is write-protected, and one that stops
+ * loses the 4 KiB mappings that 2 MiB ones can replace.
  */
 static void memslots_publish(struct kvm *kvm, const struct kvm_memory_slot *old,
 			     const struct kvm_memory_slot *new, struct kvm_memslots *slots)
 {
 	bool gone = old && (!new || new->base_gfn != old->base_gfn);
 	bool logs = old && new && !old->dirty_bitmap && new->dirty_bitmap;
+	bool stops = old && new && !gone && old->dirty_bitmap && !new->dirty_bitmap;
 
-	if (!gone && !logs) {
+	if (!gone && !logs && !stops) {
 		rcu_assign_pointer(kvm->memslots, slots);
 		return;
 	}
@@ -181,6 +183,11 @@ static void memslots_publish(struct kvm *kvm, const struct kvm_memory_slot *old,
 	/* with KVM_DIRTY_LOG_INITIALLY_SET every page reads dirty: KVM_CLEAR_DIRTY_LOG protects */
 	if (logs && !kvm_dirty_log_initially_set(kvm)) {
 		kvm_arch_write_protect_range(kvm, new->base_gfn, new->base_gfn + new->npages, true);
+		kvm_arch_flush_remote_tlbs(kvm);
+	}
+	/* the 4 KiB mappings logging needed go where 2 MiB ones can come back */
+	if (stops) {
+		kvm_arch_dirty_log_stopped(kvm, new);
 		kvm_arch_flush_remote_tlbs(kvm);
 	}
 	kvm_arch_mmu_invalidate_end(kvm);

@@ -221,6 +221,43 @@ u64 kvm_cr4_reserved(struct kvm_vcpu *vcpu)
 EXPORT_SYMBOL_GPL(kvm_cr4_reserved);
 
 /*
+ * The four PAE page-directory-pointer-table entries at cr3[31:5] (SDM vol. 3A 4.4.1): 0,
+ * -EINVAL when a present one has a reserved bit (2:1, 8:5, MAXPHYADDR-63), -EFAULT when no
+ * memory backs them.
+ */
+int kvm_read_pae_pdptrs(struct kvm_vcpu *vcpu, u64 cr3, u64 pdpte[4])
+{
+	u64 rsvd = 0x1e6 | GENMASK_ULL(63, kvm_guest_maxphyaddr(vcpu));
+	int i, r;
+
+	r = kvm_read_guest(vcpu->kvm, cr3 & 0xffffffe0, pdpte, 4 * sizeof(u64));
+	for (i = 0; i < 4 && !r; i++)
+		if ((pdpte[i] & 1) && (pdpte[i] & rsvd))
+			r = -EINVAL;
+	return r;
+}
+EXPORT_SYMBOL_GPL(kvm_read_pae_pdptrs);
+
+/*
+ * With PAE paging on after a MOV to CR0 that changed PG, CD or NW (EFER.LME clear), or to
+ * CR4 that changed PAE, PGE, PSE or SMEP, the CPU loads the PDPTEs and the MOV #GPs on a bad
+ * one (SDM vol. 3A 4.4.1). AMD CPUs check PDPTEs as they walk them instead, but Linux KVM
+ * applies Intel's rule on both vendors, and so does this (the differential test against
+ * stock showed it). The VMX backend loads them into the VMCS itself (vmx/pae.c).
+ */
+#define CR0_PDPTR_BITS		(X86_CR0_PG | X86_CR0_CD | X86_CR0_NW)
+#define CR4_PDPTR_BITS		(X86_CR4_PAE | X86_CR4_PGE | X86_CR4_PSE | X86_CR4_SMEP)
+
+static bool pae_pdptrs_fault(struct kvm_vcpu *vcpu, u64 cr0, u64 cr4, u64 efer)
+{
+	u64 pdpte[4];
+
+	if (!(cr0 & X86_CR0_PG) || !(cr4 & X86_CR4_PAE) || (efer & EFER_LME))
+		return false;
+	return kvm_read_pae_pdptrs(vcpu, kvm_x86_vendor->get_cr(vcpu, 3), pdpte) != 0;
+}
+
+/*
  * MOV to CR4 (0F 22 /r, reg 4), intercepted so that the guest's CPUID, not the host CPU,
  * decides which bits exist (as on Linux KVM: a bit the CPUID does not offer is #GP(0)).
  * Without decode assists the instruction is read at RIP: legacy prefixes, REX in 64-bit
@@ -268,7 +305,9 @@ int kvm_emulate_mov_cr4(struct kvm_vcpu *vcpu)
 	    (val & kvm_cr4_reserved(vcpu)) ||
 	    ((efer & EFER_LMA) && !(val & X86_CR4_PAE)) ||
 	    ((val & X86_CR4_PCIDE) && !(old & X86_CR4_PCIDE) &&
-	     (!(efer & EFER_LMA) || (ops->get_cr(vcpu, 3) & 0xfff)))) {
+	     (!(efer & EFER_LMA) || (ops->get_cr(vcpu, 3) & 0xfff))) ||
+	    (((old ^ val) & CR4_PDPTR_BITS) &&
+	     pae_pdptrs_fault(vcpu, ops->get_cr(vcpu, 0), val, efer))) {
 		kvm_queue_exception(vcpu, GP_VECTOR, true, 0);
 		return 1;
 	}
@@ -315,7 +354,9 @@ int kvm_set_cr0(struct kvm_vcpu *vcpu, u64 val)
 	    ((val & X86_CR0_NW) && !(val & X86_CR0_CD)) ||
 	    (pg_on && (efer & EFER_LME) &&
 	     (!(ops->get_cr(vcpu, 4) & X86_CR4_PAE) || cs.l)) ||
-	    (pg_off && (long64 || (ops->get_cr(vcpu, 4) & X86_CR4_PCIDE))))
+	    (pg_off && (long64 || (ops->get_cr(vcpu, 4) & X86_CR4_PCIDE))) ||
+	    (((old ^ val) & CR0_PDPTR_BITS) &&
+	     pae_pdptrs_fault(vcpu, val, ops->get_cr(vcpu, 4), efer)))
 		return 1;
 	val = (val & CR0_DEFINED) | X86_CR0_ET;
 	if (pg_on && (efer & EFER_LME))

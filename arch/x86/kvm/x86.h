@@ -224,6 +224,7 @@ long kvm_vm_ioctl_nr_mmu_pages(struct kvm *kvm, unsigned int ioctl, unsigned lon
 u64 kvm_cr4_reserved(struct kvm_vcpu *vcpu);
 int kvm_emulate_mov_cr4(struct kvm_vcpu *vcpu);
 int kvm_set_cr0(struct kvm_vcpu *vcpu, u64 val);
+int kvm_read_pae_pdptrs(struct kvm_vcpu *vcpu, u64 cr3, u64 pdpte[4]);
 /* the state of KVM_GET/SET_REGS and SREGS (set_sregs: 0 or -EINVAL, nothing changed) */
 void kvm_get_regs(struct kvm_vcpu *vcpu, struct kvm_regs *r);
 void kvm_set_regs(struct kvm_vcpu *vcpu, const struct kvm_regs *r);

@@ -28,6 +28,12 @@
  * leaves fault in one by one, executable (nx_lpage_splits counts the splits; they are not
  * put back together).
  *
+ * Collapse: a fault that may map 2 MiB where a table of 4 KiB leaves is (left by dirty
+ * logging, or by a host huge page that was split and put back together by khugepaged)
+ * replaces the table with the 2 MiB leaf, and frees the table once every vCPU has flushed.
+ * A slot that stops logging has its 4 KiB leaves dropped where the host maps huge pages
+ * (kvm_arch_dirty_log_stopped), so that the guest's next accesses map 2 MiB again.
+ *
  * Locking: tdp.lock (a spinlock) protects the tables, mmu_seq and mmu_in_progress; it is
  * taken inside the host's mm locks (notifiers run under them) and nothing that may sleep or
  * fault is called under it.
@@ -55,6 +61,12 @@
 #define TDP_ACCESSED		BIT_ULL(5)
 #define TDP_DIRTY		BIT_ULL(6)
 #define TDP_LARGE		BIT_ULL(7)	/* a 2 MiB leaf in a level-2 entry */
+/*
+ * Software bit of a level-2 entry pointing to a table: nx_huge_pages split it, so that it
+ * stays 4 KiB (bit 11 is ignored by the CPU in a non-leaf NPT entry, APM vol. 2 5.3.3, and
+ * in a non-leaf EPT entry, SDM vol. 3C 28.3.2)
+ */
+#define TDP_NX_SPLIT		BIT_ULL(11)
 #define PAGES_PER_2M		512
 #define TDP_PFN_MASK		GENMASK_ULL(51, 12)
 #define TDP_TABLE_FLAGS		(TDP_PRESENT | TDP_WRITABLE | TDP_USER | TDP_ACCESSED)
@@ -193,15 +205,27 @@ static bool tdp_leaf_exec(const struct kvm_tdp *tdp, u64 e)
 	return (e & tdp->noexec_clear) == tdp->noexec_clear && !(e & tdp->noexec_set);
 }
 
+/* A table of 4 KiB leaves goes: count its leaves out (the caller frees it after a flush) */
+static void tdp_unlink_table(struct kvm_tdp *tdp, u64 *table)
+{
+	int i;
+
+	for (i = 0; i < TDP_ENTRIES; i++)
+		if (table[i] & tdp->present_mask)
+			tdp_count_leaf(tdp, false, -1);
+	tdp->nr_tables--;
+}
+
 /*
  * Install gfn -> pfn with a leaf at level 1 (4 KiB) or 2 (2 MiB, gfn and pfn aligned),
  * writable or read-only, executable or not. Returns 1 when the tables changed, 0 when what
  * is there already does the job (another vCPU was first), -EEXIST when a 2 MiB leaf cannot
- * go in because a table of 4 KiB entries is there. Caller holds tdp->lock and checked
- * mmu_seq under it.
+ * go in because nx_huge_pages split the range. A 2 MiB leaf replaces a table of 4 KiB
+ * leaves otherwise: *unlinked is then that table, to be freed once every vCPU flushed.
+ * Caller holds tdp->lock and checked mmu_seq under it.
  */
 static int tdp_map(struct kvm_tdp *tdp, struct kvm_vcpu_arch *a, u64 gfn, u64 pfn,
-		   int leaf_level, bool writable, bool noexec)
+		   int leaf_level, bool writable, bool noexec, u64 **unlinked)
 {
 	u64 leaf = (pfn << PAGE_SHIFT) | tdp->leaf_flags, *table = tdp->root, *e;
 	int level;
@@ -214,9 +238,11 @@ static int tdp_map(struct kvm_tdp *tdp, struct kvm_vcpu_arch *a, u64 gfn, u64 pf
 	if (leaf_level > 1)
 		leaf |= TDP_LARGE;
 	for (level = TDP_LEVELS; level > leaf_level; level--) {
+		bool exec_lacking = false;
+
 		e = &table[tdp_index(gfn, level)];
 		if (*e & TDP_LARGE) {
-			bool exec_lacking = !noexec && !tdp_leaf_exec(tdp, *e);
+			exec_lacking = !noexec && !tdp_leaf_exec(tdp, *e);
 
 			/*
 			 * A 2 MiB leaf covers gfn: enough, unless it is read-only and this
@@ -235,14 +261,24 @@ static int tdp_map(struct kvm_tdp *tdp, struct kvm_vcpu_arch *a, u64 gfn, u64 pf
 			u64 *new = a->tdp_cache[--a->tdp_cache_nr];
 
 			tdp->nr_tables++;
-			WRITE_ONCE(*e, __pa(new) | tdp->table_flags);
+			WRITE_ONCE(*e, __pa(new) | tdp->table_flags |
+				       (exec_lacking ? TDP_NX_SPLIT : 0));
 		}
 		table = tdp_table(*e);
 	}
 	e = &table[tdp_index(gfn, leaf_level)];
 	if (*e & tdp->present_mask) {
-		if (leaf_level > 1 && !(*e & TDP_LARGE))
-			return -EEXIST;
+		if (leaf_level > 1 && !(*e & TDP_LARGE)) {
+			if (*e & TDP_NX_SPLIT)
+				return -EEXIST;
+			/* the 4 KiB leaves there map parts of this same host huge page */
+			*unlinked = tdp_table(*e);
+			tdp_unlink_table(tdp, *unlinked);
+			WRITE_ONCE(*e, leaf);
+			tdp_count_leaf(tdp, true, 1);
+			tdp_changed(tdp);
+			return 1;
+		}
 		if (!writable || (*e & TDP_WRITABLE))
 			return 0;
 		/* the same page, made writable: no flush needed to grant a permission */
@@ -347,6 +383,7 @@ static int tdp_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code, bool pre_fa
 	u64 gfn = gpa >> PAGE_SHIFT, pfn;
 	unsigned long hva, seq, map_start, map_end;
 	struct page *page;
+	u64 *unlinked = NULL;
 	int idx, r, mapped = -EEXIST;
 	long got;
 
@@ -423,15 +460,20 @@ static int tdp_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 error_code, bool pre_fa
 	}
 	if (huge)
 		mapped = tdp_map(tdp, &vcpu->arch, gfn & ~(u64)(PAGES_PER_2M - 1),
-				 pfn & ~(u64)(PAGES_PER_2M - 1), 2, writable, noexec);
+				 pfn & ~(u64)(PAGES_PER_2M - 1), 2, writable, noexec, &unlinked);
 	if (mapped == -EEXIST)
-		mapped = tdp_map(tdp, &vcpu->arch, gfn, pfn, 1, writable, false);
+		mapped = tdp_map(tdp, &vcpu->arch, gfn, pfn, 1, writable, false, &unlinked);
 	if (mapped > 0)
 		kvm_stat_inc(vcpu->arch.stat.pf_fixed);
 	/* after the leaf became writable: a log collected in between sees it (dirty.c) */
 	if (write)
 		kvm_mark_page_dirty_in_slot(slot, gfn);
 	spin_unlock(&tdp->lock);
+	/* a vCPU's paging-structure caches may still point into the table until it flushes */
+	if (unlinked) {
+		kvm_arch_flush_remote_tlbs(kvm);
+		free_page((unsigned long)unlinked);
+	}
 out_put:
 	/* the entry holds no reference: the MMU notifier follows the page from now on */
 	put_page(page);
@@ -587,6 +629,51 @@ void kvm_arch_unmap_gfn_range(struct kvm *kvm, u64 start, u64 end, bool may_slee
 void kvm_arch_write_protect_range(struct kvm *kvm, u64 start, u64 end, bool may_sleep)
 {
 	tdp_op_range(kvm, start, end, TDP_OP_WRPROT, may_sleep);
+}
+
+/*
+ * A slot stopped logging: drop the 4 KiB leaves of every 2 MiB range of it that could be
+ * mapped whole (the slot covers it, guest and host offsets agree, the host maps it with a
+ * huge page, nx_huge_pages did not split it), so that the guest's next access there maps
+ * 2 MiB again (tdp_map() replaces the table). Inside an invalidation; the caller flushes.
+ */
+void kvm_arch_dirty_log_stopped(struct kvm *kvm, const struct kvm_memory_slot *slot)
+{
+	struct kvm_tdp *tdp = &kvm->arch.tdp;
+	u64 gfn = ALIGN(slot->base_gfn, PAGES_PER_2M), end = slot->base_gfn + slot->npages;
+	unsigned long hva;
+	bool changed;
+	int level, i;
+	u64 *table, *e;
+
+	for (; gfn + PAGES_PER_2M <= end && gfn < TDP_GFN_LIMIT; gfn += PAGES_PER_2M) {
+		hva = kvm_memslot_gfn_to_hva(slot, gfn);
+		/* the offsets differ by the same amount throughout the slot */
+		if (((hva >> PAGE_SHIFT) ^ gfn) & (PAGES_PER_2M - 1))
+			return;
+		if (!host_maps_huge(kvm->mm, hva))
+			continue;
+		changed = false;
+		spin_lock(&tdp->lock);
+		table = tdp->root;
+		for (level = TDP_LEVELS; level > 2; level--) {
+			e = &table[tdp_index(gfn, level)];
+			if (!(*e & tdp->present_mask))
+				break;
+			table = tdp_table(*e);
+		}
+		e = &table[tdp_index(gfn, 2)];
+		if (level == 2 && (*e & tdp->present_mask) && !(*e & (TDP_LARGE | TDP_NX_SPLIT))) {
+			table = tdp_table(*e);
+			for (i = 0; i < TDP_ENTRIES; i++)
+				if (table[i] & tdp->present_mask)
+					tdp_leaf_op(tdp, &table[i], TDP_OP_ZAP, &changed);
+		}
+		if (changed)
+			tdp_changed(tdp);
+		spin_unlock(&tdp->lock);
+		cond_resched();
+	}
 }
 
 void kvm_arch_write_protect_gfns(struct kvm *kvm, u64 base, unsigned long mask)

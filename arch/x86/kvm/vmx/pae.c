@@ -31,15 +31,12 @@ bool vmx_pae_paging(const struct vcpu_vmx *vmx)
 int vmx_load_pdptrs(struct kvm_vcpu *vcpu, bool force)
 {
 	struct vcpu_vmx *vmx = to_vmx(vcpu);
-	u64 pdpte[4] = {}, rsvd = 0x1e6 | GENMASK_ULL(63, kvm_guest_maxphyaddr(vcpu));
-	int i, r;
+	u64 pdpte[4] = {};
+	int r;
 
 	if (!vmx_pae_paging(vmx))
 		return 0;
-	r = kvm_read_guest(vcpu->kvm, vmx->cr3 & 0xffffffe0, pdpte, sizeof(pdpte));
-	for (i = 0; i < 4 && !r; i++)
-		if ((pdpte[i] & 1) && (pdpte[i] & rsvd))
-			r = -EINVAL;
+	r = kvm_read_pae_pdptrs(vcpu, vmx->cr3, pdpte);
 	if (!r || force)
 		memcpy(vmx->pdptr, pdpte, sizeof(pdpte));
 	return r;

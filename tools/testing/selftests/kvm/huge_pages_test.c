@@ -7,6 +7,8 @@
  *  - with nx_huge_pages off, the guest executes from them as they are;
  *  - with it on, the first instruction fetch in one splits it (pages_2m one less,
  *    nx_lpage_splits one more), and more fetches and reads in that range split nothing more.
+ * Dirty logging maps the slot with 4 KiB leaves; once it stops, the guest's accesses map
+ * 2 MiB leaves again (as Linux KVM drops collapsible mappings then).
  * The mode the modules were loaded with is tested first, then the other one after a reload
  * of kvm.ko with nx_huge_pages=off or force (needs the harness's module lists; a reload at
  * the end restores the default). On the stock module too.
@@ -47,6 +49,20 @@ static void guest_code(void)
 	GUEST_DONE();
 }
 
+static void guest_writer(void)
+{
+	volatile uint64_t *d = (volatile uint64_t *)DATA_GPA;
+	uint64_t round;
+	int i;
+
+	GUEST_SYNC(0);
+	for (round = 1;; round++) {
+		for (i = 0; i < NR_HUGE; i++)
+			d[(i * HUGE + 256) / 8] = round;
+		GUEST_SYNC(round);
+	}
+}
+
 static bool nx_huge_pages_on(void)
 {
 	char v[16] = "";
@@ -78,14 +94,11 @@ static void run_to_sync(struct kvm_vcpu *vcpu, uint64_t stage)
 	TEST_ASSERT_EQ(stage, uc.args[0]);
 }
 
-/* One VM on a fresh THP-backed slot; expects the split where nx is on. */
-static void check_mode(bool nx)
+/* DATA_SIZE of memory the host backs with huge pages (the subtest skips if it cannot) */
+static uint8_t *huge_backed(struct kvm_vm *vm)
 {
-	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
-	struct kvm_vcpu *vcpu = guest_vcpu_add(vm, 0, (uint64_t)guest_code);
 	uint8_t *data = mmap_aligned(DATA_SIZE, HUGE);
 	long long huge_kb = anon_huge_kb();
-	struct counts base, c;
 	int i;
 
 	TEST_ASSERT(!madvise(data, DATA_SIZE, MADV_HUGEPAGE), "madvise(MADV_HUGEPAGE)");
@@ -96,6 +109,18 @@ static void check_mode(bool nx)
 		subtest_skip("the host backed %lld of %llu kB with huge pages",
 			     anon_huge_kb() - huge_kb, DATA_SIZE / 1024);
 	}
+	return data;
+}
+
+/* One VM on a fresh THP-backed slot; expects the split where nx is on. */
+static void check_mode(bool nx)
+{
+	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
+	struct kvm_vcpu *vcpu = guest_vcpu_add(vm, 0, (uint64_t)guest_code);
+	uint8_t *data = huge_backed(vm);
+	struct counts base, c;
+	int i;
+
 	data[CODE_A - DATA_GPA] = RET;
 	data[CODE_B - DATA_GPA] = RET;
 	vm_set_slot(vm, DATA_SLOT, 0, DATA_GPA, DATA_SIZE, data);
@@ -143,6 +168,46 @@ static void test_loaded_mode(void)
 	check_mode(nx_huge_pages_on());
 }
 
+/* dirty logging on, then off: 2 MiB, 4 KiB while logging, 2 MiB again */
+static void test_dirty_log_and_back(void)
+{
+	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
+	struct kvm_vcpu *vcpu = guest_vcpu_add(vm, 0, (uint64_t)guest_writer);
+	uint8_t *data = huge_backed(vm);
+	uint64_t bitmap[DATA_SIZE / PAGE_SIZE / 64] = {};
+	struct kvm_dirty_log log = { .slot = DATA_SLOT, .dirty_bitmap = bitmap };
+	struct counts base, c;
+	int i;
+
+	vm_set_slot(vm, DATA_SLOT, 0, DATA_GPA, DATA_SIZE, data);
+	guest_map_range(vm, DATA_GPA, DATA_GPA, DATA_SIZE);
+	run_to_sync(vcpu, 0);
+	base = read_counts(vm);
+	run_to_sync(vcpu, 1);
+	TEST_ASSERT_EQ(base.pages_2m + NR_HUGE, read_counts(vm).pages_2m);
+
+	vm_set_slot(vm, DATA_SLOT, KVM_MEM_LOG_DIRTY_PAGES, DATA_GPA, DATA_SIZE, data);
+	TEST_ASSERT_EQ(base.pages_2m, read_counts(vm).pages_2m);
+	run_to_sync(vcpu, 2);
+	c = read_counts(vm);
+	TEST_ASSERT_EQ(base.pages_2m, c.pages_2m);
+	TEST_ASSERT(c.pages_4k >= base.pages_4k + NR_HUGE, "pages_4k %lu while logging, was %lu",
+		    c.pages_4k, base.pages_4k);
+	vm_ioctl(vm, KVM_GET_DIRTY_LOG, &log);
+	for (i = 0; i < NR_HUGE; i++)
+		TEST_ASSERT(bitmap[i * HUGE / PAGE_SIZE / 64] & 1, "huge page %d: not dirty", i);
+
+	vm_set_slot(vm, DATA_SLOT, 0, DATA_GPA, DATA_SIZE, data);
+	run_to_sync(vcpu, 3);
+	c = read_counts(vm);
+	TEST_ASSERT_EQ(base.pages_2m + NR_HUGE, c.pages_2m);
+	for (i = 0; i < NR_HUGE; i++)
+		TEST_ASSERT_EQ(3, ((uint64_t *)data)[(i * HUGE + 256) / 8]);
+	ksft_print_msg("logging on, then off: pages_2m %lu, pages_4k %lu\n", c.pages_2m,
+		       c.pages_4k);
+	kvm_vm_free(vm);
+}
+
 /* the other mode, kvm.ko reloaded with it, then with the default again */
 static void test_other_mode(void)
 {
@@ -161,10 +226,12 @@ int main(void)
 	bool loaded_nx;
 
 	ksft_print_header();
-	ksft_set_plan(2);
+	ksft_set_plan(3);
 	loaded_nx = nx_huge_pages_on();
 	run_subtest(test_loaded_mode, "2 MiB leaves over huge pages; a fetch splits one iff "
 		    "nx_huge_pages (as loaded)");
+	run_subtest(test_dirty_log_and_back, "dirty logging maps 4 KiB; once it stops, 2 MiB "
+		    "leaves come back");
 	run_subtest(test_other_mode, "the same with kvm.ko reloaded in the other "
 		    "nx_huge_pages mode");
 	/* here, not in the subtest's child: the modules go back even when it failed */

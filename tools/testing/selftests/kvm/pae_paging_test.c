@@ -9,6 +9,12 @@
  *  - after its own MOV to CR3 to the other PDPT;
  *  - after KVM_SET_SREGS moved CR3 back under it;
  *  - on a second vCPU that KVM_SET_SREGS put straight into PAE paging.
+ * And a MOV to CR0 that changes CD, or to CR4 that changes PGE, reloads the PDPTEs: with
+ * valid ones it goes through; after the guest set a reserved bit (bit 1) in a present one,
+ * it is #GP, which this guest (no IDT) turns into a triple fault: KVM_EXIT_SHUTDOWN. The
+ * guest clears bit 5 of the PDPTEs it uses right before each such MOV (no exit in between,
+ * as a MOV from CR0 is on stock): QEMU TCG (the AMD host) sets it, as an accessed flag,
+ * when it walks them, and bit 5 is reserved in a PAE PDPTE (both KVMs #GP on it).
  */
 #include <string.h>
 
@@ -38,6 +44,11 @@
 	"	mov $" str(UCALL_PORT) ", %dx\n"				\
 	"	outl %eax, %dx\n"
 
+/* PDPTEs 0 and 3 at EBX (this guest's), bit 5 (QEMU TCG's accessed flag) cleared */
+#define CLEAR_PDPTE_A								\
+	"	andl $0xffffffdf, (%ebx)\n"					\
+	"	andl $0xffffffdf, 24(%ebx)\n"
+
 /* EBX: the first PDPT, ESI: the second (set by the host) */
 asm("	.pushsection .rodata.guest_blobs, \"a\"\n"
     "	.code32\n"
@@ -62,10 +73,41 @@ asm("	.pushsection .rodata.guest_blobs, \"a\"\n"
     "	outl %eax, %dx\n"
     "1:	hlt\n"
     "	jmp 1b\n"
+    /* EBX: this vCPU's PDPT, entry 2 present and valid */
+    "pae_rsvd_cr0:\n"
+    "	mov %cr0, %eax\n"
+    "	or $0x40000000, %eax\n"		/* CR0.CD on: the PDPTEs reload, valid */
+    CLEAR_PDPTE_A
+    "	mov %eax, %cr0\n"
+    SYNC_READ(6, "cr0")
+    "	mov %cr0, %eax\n"
+    "	and $0xbfffffff, %eax\n"
+    CLEAR_PDPTE_A
+    "	mov %eax, %cr0\n"
+    "	orl $2, 16(%ebx)\n"		/* PDPTE 2: a reserved bit */
+    "	mov %cr0, %eax\n"
+    "	or $0x40000000, %eax\n"
+    CLEAR_PDPTE_A
+    "	mov %eax, %cr0\n"			/* #GP */
+    SYNC_READ(7, "cr0")
+    "	hlt\n"
+    "pae_rsvd_cr4:\n"
+    "	mov %cr4, %eax\n"
+    "	xor $0x80, %eax\n"			/* CR4.PGE */
+    CLEAR_PDPTE_A
+    "	mov %eax, %cr4\n"
+    SYNC_READ(8, "cr4")
+    "	orl $2, 16(%ebx)\n"
+    "	mov %cr4, %eax\n"
+    "	xor $0x80, %eax\n"
+    CLEAR_PDPTE_A
+    "	mov %eax, %cr4\n"			/* #GP */
+    SYNC_READ(9, "cr4")
+    "	hlt\n"
     "pae_end:\n"
     "	.code64\n"
     "	.popsection\n");
-extern const uint8_t pae_start[], pae_direct[], pae_end[];
+extern const uint8_t pae_start[], pae_direct[], pae_rsvd_cr0[], pae_rsvd_cr4[], pae_end[];
 
 static uint64_t *gpa_u64(struct kvm_vm *vm, uint64_t gpa)
 {
@@ -106,25 +148,70 @@ static void expect_pae_sregs(struct kvm_vcpu *vcpu, uint64_t cr3)
 	TEST_ASSERT_EQ(cr3, sregs.cr3);
 }
 
+/* A vCPU put into PAE paging by KVM_SET_SREGS, at label (an offset in the blob), EBX = CR3 */
+static struct kvm_vcpu *pae_vcpu(struct kvm_vm *vm, int id, const uint8_t *label,
+				 uint64_t pdpt)
+{
+	struct kvm_vcpu *vcpu = guest_vcpu_add(vm, id, GUEST_BLOB_CODE_GPA + (label - pae_start));
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	vcpu_get_sregs(vcpu, &sregs);
+	sregs.cr4 |= X86_CR4_PAE;
+	sregs.cr3 = pdpt;
+	sregs.cr0 |= X86_CR0_PG;
+	vcpu_set_sregs(vcpu, &sregs);
+	vcpu_get_regs(vcpu, &regs);
+	regs.rbx = pdpt;
+	vcpu_set_regs(vcpu, &regs);
+	return vcpu;
+}
+
+/* SDM vol. 3A 4.4.1: MOV to CR0 (CD) and CR4 (PGE) reload the PDPTEs; a bad one is #GP */
+static void test_pdpte_reload(struct kvm_vm *vm, uint64_t pd0, uint64_t pdpt_c, uint64_t pdpt_d)
+{
+	struct kvm_vcpu *vcpu;
+	struct kvm_sregs sregs;
+
+	gpa_u64(vm, pdpt_c)[2] = pd0 | PAE_P;
+	vcpu = pae_vcpu(vm, 2, pae_rsvd_cr0, pdpt_c);
+	vcpu_get_sregs(vcpu, &sregs);
+	expect_sync(vcpu, 6, MAGIC_A, sregs.cr0 | X86_CR0_CD);
+	vcpu_run(vcpu);
+	vcpu_assert_exit(vcpu, KVM_EXIT_SHUTDOWN);
+	TEST_ASSERT_EQ(pd0 | PAE_P | 2, gpa_u64(vm, pdpt_c)[2]);
+
+	gpa_u64(vm, pdpt_d)[2] = pd0 | PAE_P;
+	vcpu = pae_vcpu(vm, 3, pae_rsvd_cr4, pdpt_d);
+	vcpu_get_sregs(vcpu, &sregs);
+	expect_sync(vcpu, 8, MAGIC_A, sregs.cr4 ^ X86_CR4_PGE);
+	vcpu_run(vcpu);
+	vcpu_assert_exit(vcpu, KVM_EXIT_SHUTDOWN);
+	ksft_test_result_pass("MOV to CR0.CD and CR4.PGE reload the PDPTEs: #GP on a reserved "
+			      "bit\n");
+}
+
 int main(void)
 {
 	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_PROT32, 4 * MiB);
 	uint64_t pd0 = vm_alloc_pages(vm, 1), tables = vm_alloc_pages(vm, 1);
 	uint64_t data_a = vm_alloc_pages(vm, 1), data_b = vm_alloc_pages(vm, 1);
-	uint64_t pdpt_a, pdpt_b, cr0;
+	uint64_t pdpt_a, pdpt_b, pdpt_c, pdpt_d, cr0;
 	struct kvm_vcpu *vcpu, *direct;
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
 	int i;
 
 	ksft_print_header();
-	ksft_set_plan(2);
+	ksft_set_plan(3);
 	TEST_ASSERT(tables < 0x100000000ULL, "PDPTs must be below 4 GiB");
 	for (i = 0; i < 512; i++)
 		gpa_u64(vm, pd0)[i] = (uint64_t)i * 2 * MiB | PDE_P_RW | PDE_PS;
 	/* two PDPTs in one page, 32-byte aligned */
 	pdpt_a = build_pdpt(vm, tables, pd0, data_a);
 	pdpt_b = build_pdpt(vm, tables + 0x20, pd0, data_b);
+	pdpt_c = build_pdpt(vm, tables + 0x40, pd0, data_a);
+	pdpt_d = build_pdpt(vm, tables + 0x60, pd0, data_a);
 	*(uint32_t *)addr_gpa2hva(vm, data_a) = MAGIC_A;
 	*(uint32_t *)addr_gpa2hva(vm, data_b) = MAGIC_B;
 	vm_load_blob(vm, GUEST_BLOB_CODE_GPA, pae_start, pae_end);
@@ -160,6 +247,8 @@ int main(void)
 	expect_sync(direct, 5, MAGIC_B, pdpt_b);
 	vcpu_run_expect_ucall(direct, UCALL_DONE, NULL);
 	ksft_test_result_pass("KVM_SET_SREGS into PAE paging: CR3 changed mid-run, a new vCPU\n");
+
+	test_pdpte_reload(vm, pd0, pdpt_c, pdpt_d);
 
 	kvm_vm_free(vm);
 	ksft_finished();

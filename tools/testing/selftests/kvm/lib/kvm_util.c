@@ -73,12 +73,17 @@ bool kvm_module_is_ours(void)
 	return file_contains("/sys/module/kvm/taint", "O");
 }
 
+bool stock_kvm_intel_in_bochs(void)
+{
+	return !strcmp(kvm_vendor_module(), "kvm_intel") &&
+	       !file_contains("/sys/module/kvm_intel/taint", "O") &&
+	       (file_contains("/sys/class/dmi/id/bios_version", "Bochs") ||
+		file_contains("/sys/class/dmi/id/bios_vendor", "Bochs"));
+}
+
 void skip_if_stock_kvm_intel_in_bochs(void)
 {
-	if (!strcmp(kvm_vendor_module(), "kvm_intel") &&
-	    !file_contains("/sys/module/kvm_intel/taint", "O") &&
-	    (file_contains("/sys/class/dmi/id/bios_version", "Bochs") ||
-	     file_contains("/sys/class/dmi/id/bios_vendor", "Bochs")))
+	if (stock_kvm_intel_in_bochs())
 		ksft_exit_skip("stock kvm_intel in Bochs: host interrupts do not reach a CPU in a guest (kvm_util.h)\n");
 }
 

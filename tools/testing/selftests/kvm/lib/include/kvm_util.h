@@ -30,6 +30,8 @@ bool kvm_is_amd(void);
  * spin while the host needs that CPU call this first: it ends them with a KSFT skip there.
  */
 void skip_if_stock_kvm_intel_in_bochs(void);
+/* ... the condition, for a subtest to skip with subtest_skip() */
+bool stock_kvm_intel_in_bochs(void);
 /* kvm.ko is this project's (an out-of-tree module: taint flag O), not the stock one */
 bool kvm_module_is_ours(void);
 

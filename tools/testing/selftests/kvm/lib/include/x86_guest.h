@@ -46,6 +46,8 @@
 #define X86_CR0_ET		(1ULL << 4)
 #define X86_CR0_NE		(1ULL << 5)
 #define X86_CR0_WP		(1ULL << 16)
+#define X86_CR0_NW		(1ULL << 29)
+#define X86_CR0_CD		(1ULL << 30)
 #define X86_CR0_PG		(1ULL << 31)
 #define X86_CR4_PAE		(1ULL << 5)
 #define X86_CR4_OSFXSR		(1ULL << 9)
