@@ -547,6 +547,7 @@ long kvm_vcpu_ioctl_set_cpuid2(struct kvm_vcpu *vcpu, struct kvm_cpuid2 __user *
 	kvfree(vcpu->arch.cpuid_entries);
 	vcpu->arch.cpuid_entries = entries;
 	vcpu->arch.cpuid_nent = hdr.nent;
+	kvm_lapic_cpuid_changed(vcpu);
 	return 0;
 }
 

@@ -608,11 +608,12 @@ static void x2apic_set_id(struct kvm_lapic *apic)
 	apic_set_reg(apic, APIC_REG_LDR, ((id >> 4) << 16) | (1u << (id & 0xf)));
 }
 
-static u32 lvt_mask(u32 reg)
+static u32 lvt_mask(struct kvm_lapic *apic, u32 reg)
 {
 	switch (reg) {
 	case APIC_REG_LVTT:
-		return 0xff | LAPIC_LVT_MASKED | APIC_LVTT_MODE_MASK;
+		/* a mode the guest's CPUID does not offer cannot be written */
+		return 0xff | LAPIC_LVT_MASKED | READ_ONCE(apic->lvtt_modes);
 	case APIC_REG_LVT0:
 	case APIC_REG_LVT1:
 		return 0xff | (7 << 8) | BIT(13) | BIT(15) | LAPIC_LVT_MASKED;
@@ -710,7 +711,7 @@ static bool reg_write(struct kvm_lapic *apic, u32 reg, u32 val)
 	case APIC_REG_LVTT ... APIC_REG_LVTERR:
 		if (!is_lvt(reg) || (reg & 0xf))
 			return false;
-		val &= lvt_mask(reg);
+		val &= lvt_mask(apic, reg);
 		if (!sw_enabled(apic))
 			val |= LAPIC_LVT_MASKED;
 		apic_set_reg(apic, reg, val);

@@ -80,6 +80,13 @@ struct kvm_lapic {
 	u32 divide;			/* bus clocks per count (1..128) */
 	ktime_t start;			/* when the current count was TMICT */
 	u64 tsc_deadline;		/* IA32_TSC_DEADLINE; the hrtimer clears it on expiry */
+	/*
+	 * LVTT timer-mode bits the guest's CPUID offers (kvm_lapic_cpuid_changed): periodic,
+	 * and TSC-deadline with CPUID.1:ECX[24]; none before KVM_SET_CPUID2, as on Linux KVM.
+	 * A mode bit outside them reads back as stored (KVM_SET_LAPIC) but counts as 0.
+	 * vcpu to write, READ_ONCE in the hrtimer.
+	 */
+	u32 lvtt_modes;
 
 	u64 vapic_addr;			/* vcpu: KVM_SET_VAPIC_ADDR (lapic_vapic.c); 0 off */
 
@@ -149,5 +156,6 @@ void kvm_lapic_timer_cancel(struct kvm_lapic *apic);
 void kvm_lapic_timer_update(struct kvm_lapic *apic, bool restart);
 u32 kvm_lapic_timer_current_count(struct kvm_lapic *apic);
 void kvm_lapic_set_tsc_deadline(struct kvm_lapic *apic, u64 deadline);
+void kvm_lapic_cpuid_changed(struct kvm_vcpu *vcpu);
 
 #endif

@@ -18,7 +18,26 @@
 
 static u32 lvtt_mode(struct kvm_lapic *apic)
 {
-	return apic_get_reg(apic, APIC_REG_LVTT) & APIC_LVTT_MODE_MASK;
+	return apic_get_reg(apic, APIC_REG_LVTT) & APIC_LVTT_MODE_MASK &
+	       READ_ONCE(apic->lvtt_modes);
+}
+
+/*
+ * KVM_SET_CPUID2: the timer modes the guest may use. TSC-deadline mode only with its CPUID
+ * bit (SDM vol. 3A 10.5.4.1: "if CPUID.01H:ECX.TSC_Deadline[bit 24] = 0, the mode is
+ * reserved"); periodic always once there is a CPU model.
+ */
+void kvm_lapic_cpuid_changed(struct kvm_vcpu *vcpu)
+{
+	struct kvm_lapic *apic = vcpu->arch.apic;
+	u32 modes = APIC_LVTT_PERIODIC;
+
+	if (!apic)
+		return;
+	if (kvm_guest_has(vcpu, 1, 0, CPUID_REG_ECX, BIT(24)))
+		modes |= APIC_LVTT_TSCDEADLINE;
+	WRITE_ONCE(apic->lvtt_modes, modes);
+	kvm_lapic_timer_update(apic, false);
 }
 
 static enum hrtimer_restart timer_fn(struct hrtimer *t)

@@ -4,6 +4,7 @@
  * periodic, masked, and TSC-deadline (10.5.4.1) modes, timed in the guest against its TSC.
  * KVM's APIC bus runs at 1 GHz (one count per ns with divide-by-1). The bounds are loose
  * (0.5x to 3x) for emulated hosts; the host calibrates the TSC against CLOCK_MONOTONIC.
+ * Without CPUID.1:ECX.TSC_Deadline, LVTT cannot be put in TSC-deadline mode.
  */
 #include <time.h>
 #include <unistd.h>
@@ -106,6 +107,11 @@ static void guest_code(uint64_t tsc_khz, uint64_t has_deadline)
 	apic_wr(0x380, 0);
 	GUEST_SYNC(3);
 
+	/* a mode the guest's CPUID does not offer cannot be written (SDM 10.5.4.1) */
+	apic_wr(0x320, TIMER_VECTOR | (1u << 16) | (2u << 17));
+	GUEST_ASSERT_EQ(has_deadline ? 2u << 17 : 0, apic_rd(0x320) & (3u << 17));
+	apic_wr(0x320, TIMER_VECTOR | (1u << 16));
+
 	if (has_deadline) {
 		/* TSC-deadline mode: fires at the deadline, the MSR reads 0 afterwards */
 		ticks = 0;
@@ -125,11 +131,11 @@ static void guest_code(uint64_t tsc_khz, uint64_t has_deadline)
 	GUEST_DONE();
 }
 
-static void test_timer(void)
+static void run_timer(bool offer_deadline)
 {
 	struct kvm_vm *vm = guest_vm_new(GUEST_MODE_LONG64, GUEST_DEFAULT_MEM);
 	struct kvm_enable_cap cap = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { 24 } };
-	bool deadline = kvm_check_cap(vm->fd, KVM_CAP_TSC_DEADLINE_TIMER);
+	bool deadline = offer_deadline && kvm_check_cap(vm->fd, KVM_CAP_TSC_DEADLINE_TIMER);
 	struct kvm_vcpu *vcpu;
 	struct ucall uc;
 	uint64_t i, khz = host_tsc_hz() / 1000;
@@ -152,10 +158,23 @@ static void test_timer(void)
 	kvm_vm_free(vm);
 }
 
+static void test_timer(void)
+{
+	run_timer(true);
+}
+
+/* without CPUID.1:ECX.TSC_Deadline the mode cannot be set */
+static void test_timer_no_deadline(void)
+{
+	run_timer(false);
+}
+
 int main(void)
 {
 	ksft_print_header();
-	ksft_set_plan(1);
+	ksft_set_plan(2);
 	run_subtest(test_timer, "one-shot, periodic, masked and TSC-deadline timer against the TSC");
+	run_subtest(test_timer_no_deadline, "without TSC-deadline in CPUID: its LVTT mode cannot be "
+		    "written, the others work");
 	ksft_finished();
 }
