@@ -102,6 +102,11 @@ int kvm_lapic_set_base(struct kvm_vcpu *vcpu, u64 data, bool host)
 	return 1;
 }
 
+/* KVM_SET_CPUID2 tells the local APIC (its timer modes); there is none here */
+void kvm_lapic_cpuid_changed(struct kvm_vcpu *vcpu)
+{
+}
+
 void kvmclock_request_update(struct kvm_vcpu *vcpu)
 {
 }

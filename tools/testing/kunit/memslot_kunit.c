@@ -36,6 +36,8 @@ static struct mmu_record {
 	u64 protect_base;
 	unsigned long protect_mask;
 	int flushes;
+	int log_stops, log_stops_outside;	/* dirty_log_stopped calls, outside an invalidation */
+	u64 log_stop_base;
 } rec;
 
 int kvm_arch_check_gfn_range(struct kvm *kvm, u64 base_gfn, u64 npages)
@@ -81,6 +83,14 @@ void kvm_arch_write_protect_gfns(struct kvm *kvm, u64 base, unsigned long mask)
 void kvm_arch_flush_remote_tlbs(struct kvm *kvm)
 {
 	rec.flushes++;
+}
+
+void kvm_arch_dirty_log_stopped(struct kvm *kvm, const struct kvm_memory_slot *slot)
+{
+	rec.log_stops++;
+	if (!rec.invalidating)
+		rec.log_stops_outside++;
+	rec.log_stop_base = slot->base_gfn;
 }
 
 /* ---- a VM of only its memslots ---- */
@@ -334,6 +344,18 @@ static void dirty_start_logging(struct kunit *test)
 	s = lookup(kvm, 0x400);
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	KUNIT_EXPECT_TRUE(test, test_bit(70, s->dirty_bitmap));
+	KUNIT_EXPECT_EQ(test, rec.log_stops, 0);
+
+	/* logging stops: the arch drops what 2 MiB mappings can replace, inside an invalidation */
+	rec.flushes = 0;
+	KUNIT_ASSERT_EQ(test, set_region(kvm, 1, 0, 0x400000, 100 << PAGE_SHIFT, UADDR), 0);
+	s = lookup(kvm, 0x400);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_EXPECT_NULL(test, s->dirty_bitmap);
+	KUNIT_EXPECT_EQ(test, rec.log_stops, 1);
+	KUNIT_EXPECT_EQ(test, rec.log_stops_outside, 0);
+	KUNIT_EXPECT_EQ(test, rec.log_stop_base, 0x400ULL);
+	KUNIT_EXPECT_GE(test, rec.flushes, 1);
 }
 
 static void dirty_initially_set(struct kunit *test)
