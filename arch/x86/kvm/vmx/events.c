@@ -22,7 +22,7 @@ void vmx_inject_exception(struct kvm_vcpu *vcpu, u8 nr, bool has_error, u32 erro
 	struct vcpu_vmx *vmx = to_vmx(vcpu);
 
 	/* 26.2.1.3: no error code is delivered in real mode (unrestricted guest, CR0.PE=0) */
-	if (!(vmx->cr0 & X86_CR0_PE))
+	if (!(vmx_cr0(vmx) & X86_CR0_PE))
 		has_error = false;
 	vmx->entry_intr_info = nr | INTR_TYPE_HW_EXCEPTION << INTR_INFO_TYPE_SHIFT |
 			       INTR_INFO_VALID | (has_error ? INTR_INFO_DELIVER_CODE : 0);
@@ -52,14 +52,14 @@ bool vmx_interrupt_allowed(struct kvm_vcpu *vcpu)
 {
 	struct vcpu_vmx *vmx = to_vmx(vcpu);
 
-	return (vmx->rflags & X86_EFLAGS_IF) &&
-	       !(vmx->interruptibility & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
+	return (vmx_rflags(vmx) & X86_EFLAGS_IF) &&
+	       !(vmx_intr_state(vmx) & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
 }
 
 /* an NMI needs no MOV SS and no NMI blocking; STI blocking too on some CPUs (26.3.1.5) */
 bool vmx_nmi_allowed(struct kvm_vcpu *vcpu)
 {
-	return !(to_vmx(vcpu)->interruptibility &
+	return !(vmx_intr_state(to_vmx(vcpu)) &
 		 (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS | GUEST_INTR_STATE_NMI));
 }
 
@@ -75,7 +75,7 @@ void vmx_set_nmi_window(struct kvm_vcpu *vcpu, bool on)
 
 u32 vmx_get_interrupt_shadow(struct kvm_vcpu *vcpu)
 {
-	u32 s = to_vmx(vcpu)->interruptibility;
+	u32 s = vmx_intr_state(to_vmx(vcpu));
 
 	return (s & GUEST_INTR_STATE_STI ? KVM_X86_SHADOW_INT_STI : 0) |
 	       (s & GUEST_INTR_STATE_MOV_SS ? KVM_X86_SHADOW_INT_MOV_SS : 0);
@@ -84,28 +84,27 @@ u32 vmx_get_interrupt_shadow(struct kvm_vcpu *vcpu)
 void vmx_set_interrupt_shadow(struct kvm_vcpu *vcpu, u32 shadow)
 {
 	struct vcpu_vmx *vmx = to_vmx(vcpu);
+	u32 s = vmx_intr_state(vmx) & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS);
 
-	vmx->interruptibility &= ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS);
 	/* 26.3.1.5: STI and MOV SS blocking must not both be set; MOV SS covers both */
 	if (shadow & KVM_X86_SHADOW_INT_MOV_SS)
-		vmx->interruptibility |= GUEST_INTR_STATE_MOV_SS;
+		s |= GUEST_INTR_STATE_MOV_SS;
 	else if (shadow & KVM_X86_SHADOW_INT_STI)
-		vmx->interruptibility |= GUEST_INTR_STATE_STI;
+		s |= GUEST_INTR_STATE_STI;
+	vmx_intr_state_set(vmx, s);
 }
 
 bool vmx_get_nmi_mask(struct kvm_vcpu *vcpu)
 {
-	return to_vmx(vcpu)->interruptibility & GUEST_INTR_STATE_NMI;
+	return vmx_intr_state(to_vmx(vcpu)) & GUEST_INTR_STATE_NMI;
 }
 
 void vmx_set_nmi_mask(struct kvm_vcpu *vcpu, bool masked)
 {
 	struct vcpu_vmx *vmx = to_vmx(vcpu);
+	u32 s = vmx_intr_state(vmx);
 
-	if (masked)
-		vmx->interruptibility |= GUEST_INTR_STATE_NMI;
-	else
-		vmx->interruptibility &= ~GUEST_INTR_STATE_NMI;
+	vmx_intr_state_set(vmx, masked ? s | GUEST_INTR_STATE_NMI : s & ~GUEST_INTR_STATE_NMI);
 }
 
 /*
@@ -127,7 +126,7 @@ void vmx_events_after_exit(struct kvm_vcpu *vcpu)
 		kvm_event_interrupted(vcpu, KVM_EVENT_EXT_INTR, nr, false, 0);
 		break;
 	case INTR_TYPE_NMI:
-		vmx->interruptibility &= ~GUEST_INTR_STATE_NMI;
+		vmx_intr_state_set(vmx, vmx_intr_state(vmx) & ~GUEST_INTR_STATE_NMI);
 		kvm_event_interrupted(vcpu, KVM_EVENT_NMI, nr, false, 0);
 		break;
 	case INTR_TYPE_HW_EXCEPTION:

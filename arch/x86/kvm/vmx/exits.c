@@ -3,7 +3,8 @@
  * VMX exit handlers, dispatched through a table indexed by the basic exit reason (Intel SDM
  * vol. 3C, appendix C; qualifications in 27.2.1). A handler returns 1 to re-enter the guest,
  * 0 after filling kvm_run for userspace, or a negative errno. Unknown exits end in
- * KVM_EXIT_INTERNAL_ERROR. Everything the VMCS reported was copied out by vmx_vcpu_run.
+ * KVM_EXIT_INTERNAL_ERROR. The exit information was copied out by vmx_vcpu_run; guest state
+ * is read through the cache's accessors (vmx.h), which fetch from the VMCS what they lack.
  */
 #include <linux/kvm_para.h>
 
@@ -18,7 +19,8 @@ static void vmx_skip_instruction(struct kvm_vcpu *vcpu)
 
 	vcpu->arch.regs[VCPU_REGS_RIP] += vmx->exit_instr_len;
 	/* the instruction completed: an STI/MOV SS shadow does not outlive it */
-	vmx->interruptibility &= ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS);
+	vmx_intr_state_set(vmx, vmx_intr_state(vmx) &
+				~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
 }
 
 static int vmx_exit_nop(struct kvm_vcpu *vcpu)
@@ -77,8 +79,9 @@ static int vmx_exit_hlt(struct kvm_vcpu *vcpu)
 
 static bool vmx_long_mode_cs(struct kvm_vcpu *vcpu)
 {
-	return (to_vmx(vcpu)->efer & EFER_LMA) &&
-	       (to_vmx(vcpu)->seg[VCPU_SREG_CS].ar & BIT(13));
+	struct vcpu_vmx *vmx = to_vmx(vcpu);
+
+	return (vmx_efer(vmx) & EFER_LMA) && (vmx_seg(vmx, VCPU_SREG_CS)->ar & BIT(13));
 }
 
 /*
@@ -104,7 +107,7 @@ static int vmx_exit_io(struct kvm_vcpu *vcpu)
 			seg = in ? VCPU_SREG_ES : (vmx->exit_instr_info >> 15) & 7;
 		} else {
 			addr_bits = vmx_long_mode_cs(vcpu) ? 64 :
-				    (vmx->seg[VCPU_SREG_CS].ar & BIT(14)) ? 32 : 16;
+				    (vmx_seg(vmx, VCPU_SREG_CS)->ar & BIT(14)) ? 32 : 16;
 			seg = in ? VCPU_SREG_ES : VCPU_SREG_DS;
 		}
 		return kvm_emulate_string_pio(vcpu, in, port, size, q & BIT(5), addr_bits, seg,
@@ -133,7 +136,7 @@ static int vmx_exit_wrmsr(struct kvm_vcpu *vcpu)
 static int vmx_exit_vmcall(struct kvm_vcpu *vcpu)
 {
 	/* the CPL is SS.DPL (24.4.1) */
-	kvm_emulate_hypercall(vcpu, (to_vmx(vcpu)->seg[VCPU_SREG_SS].ar >> 5) & 3);
+	kvm_emulate_hypercall(vcpu, (vmx_seg(to_vmx(vcpu), VCPU_SREG_SS)->ar >> 5) & 3);
 	vmx_skip_instruction(vcpu);
 	return 1;
 }
@@ -165,7 +168,7 @@ static bool vmx_cr_write_loads_pdptrs(struct kvm_vcpu *vcpu, u64 changed)
 static bool vmx_write_cr0(struct kvm_vcpu *vcpu, u64 val)
 {
 	struct vcpu_vmx *vmx = to_vmx(vcpu);
-	u64 old = vmx->cr0, old_efer = vmx->efer, efer = old_efer;
+	u64 old = vmx_cr0(vmx), old_efer = vmx_efer(vmx), efer = old_efer;
 
 	if (val >> 32)
 		return false;
@@ -174,7 +177,7 @@ static bool vmx_write_cr0(struct kvm_vcpu *vcpu, u64 val)
 	if ((val & X86_CR0_NW) && !(val & X86_CR0_CD))
 		return false;
 	if ((val & X86_CR0_PG) && !(old & X86_CR0_PG) && (efer & EFER_LME)) {
-		if (!(vmx->cr4 & X86_CR4_PAE))
+		if (!(vmx_cr4(vmx) & X86_CR4_PAE))
 			return false;
 		efer |= EFER_LMA;
 	}
@@ -183,12 +186,14 @@ static bool vmx_write_cr0(struct kvm_vcpu *vcpu, u64 val)
 			return false;
 		efer &= ~EFER_LMA;
 	}
-	vmx->cr0 = val | X86_CR0_ET;
-	vmx->efer = efer;
-	if (!vmx_cr_write_loads_pdptrs(vcpu, (old ^ vmx->cr0) &
+	val |= X86_CR0_ET;
+	vmx_cr0_set(vmx, val);
+	if (efer != old_efer)
+		vmx_efer_set(vmx, efer);
+	if (!vmx_cr_write_loads_pdptrs(vcpu, (old ^ val) &
 				       (X86_CR0_PG | X86_CR0_CD | X86_CR0_NW))) {
-		vmx->cr0 = old;
-		vmx->efer = old_efer;
+		vmx_cr0_set(vmx, old);
+		vmx_efer_set(vmx, old_efer);
 		return false;
 	}
 	return true;
@@ -197,11 +202,11 @@ static bool vmx_write_cr0(struct kvm_vcpu *vcpu, u64 val)
 static bool vmx_write_cr3(struct kvm_vcpu *vcpu, u64 val)
 {
 	struct vcpu_vmx *vmx = to_vmx(vcpu);
-	u64 old = vmx->cr3;
+	u64 old = vmx_cr3(vmx);
 
-	vmx->cr3 = val;
+	vmx_cr3_set(vmx, val);
 	if (!vmx_cr_write_loads_pdptrs(vcpu, true)) {
-		vmx->cr3 = old;
+		vmx_cr3_set(vmx, old);
 		return false;
 	}
 	return true;
@@ -210,16 +215,16 @@ static bool vmx_write_cr3(struct kvm_vcpu *vcpu, u64 val)
 static bool vmx_write_cr4(struct kvm_vcpu *vcpu, u64 val)
 {
 	struct vcpu_vmx *vmx = to_vmx(vcpu);
-	u64 old = vmx->cr4;
+	u64 old = vmx_cr4(vmx);
 
 	if (val & kvm_cr4_reserved(vcpu))
 		return false;
-	if ((vmx->efer & EFER_LMA) && !(val & X86_CR4_PAE))
+	if ((vmx_efer(vmx) & EFER_LMA) && !(val & X86_CR4_PAE))
 		return false;
-	vmx->cr4 = val;
+	vmx_cr4_set(vmx, val);
 	if (!vmx_cr_write_loads_pdptrs(vcpu, (old ^ val) & (X86_CR4_PAE | X86_CR4_PGE |
 							    X86_CR4_PSE | X86_CR4_SMEP))) {
-		vmx->cr4 = old;
+		vmx_cr4_set(vmx, old);
 		return false;
 	}
 	return true;
@@ -235,7 +240,7 @@ static int vmx_exit_cr(struct kvm_vcpu *vcpu)
 	u64 val = regs[reg];
 	bool ok = true;
 
-	if (!(vmx->efer & EFER_LMA))
+	if (!(vmx_efer(vmx) & EFER_LMA))
 		val = (u32)val;
 	switch ((q >> 4) & 3) {
 	case 0:		/* MOV to CR */
@@ -255,7 +260,7 @@ static int vmx_exit_cr(struct kvm_vcpu *vcpu)
 		break;
 	case 1:		/* MOV from CR */
 		switch (cr) {
-		case 3: regs[reg] = vmx->cr3; break;
+		case 3: regs[reg] = vmx_cr3(vmx); break;
 		case 8: regs[reg] = vmx->cr8; break;
 		default:
 			return vmx_exit_ud(vcpu);
@@ -263,12 +268,13 @@ static int vmx_exit_cr(struct kvm_vcpu *vcpu)
 		trace_kvm_cr_read(cr, regs[reg]);
 		break;
 	case 2:		/* CLTS */
-		vmx->cr0 &= ~X86_CR0_TS;
-		trace_kvm_cr_write(0, vmx->cr0);
+		vmx_cr0_set(vmx, vmx_cr0(vmx) & ~X86_CR0_TS);
+		trace_kvm_cr_write(0, vmx_cr0(vmx));
 		break;
 	default:	/* LMSW: bits 3:0 of CR0, PE cannot be cleared */
-		vmx->cr0 = (vmx->cr0 & ~0xeULL) | ((q >> 16) & 0xf) | (vmx->cr0 & X86_CR0_PE);
-		trace_kvm_cr_write(0, vmx->cr0);
+		val = vmx_cr0(vmx);
+		vmx_cr0_set(vmx, (val & ~0xeULL) | ((q >> 16) & 0xf) | (val & X86_CR0_PE));
+		trace_kvm_cr_write(0, vmx_cr0(vmx));
 		break;
 	}
 	if (!ok) {

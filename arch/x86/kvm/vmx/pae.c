@@ -16,16 +16,17 @@
 #include "x86.h"
 #include "memslot.h"
 
-bool vmx_pae_paging(const struct vcpu_vmx *vmx)
+bool vmx_pae_paging(struct vcpu_vmx *vmx)
 {
-	return (vmx->cr0 & X86_CR0_PG) && (vmx->cr4 & X86_CR4_PAE) && !(vmx->efer & EFER_LMA);
+	return (vmx_cr0(vmx) & X86_CR0_PG) && (vmx_cr4(vmx) & X86_CR4_PAE) &&
+	       !(vmx_efer(vmx) & EFER_LMA);
 }
 
 /*
- * The PDPTEs at CR3 (bits 31:5) into vmx->pdptr; 4.4.1: in a present entry, bits 2:1, 8:5
+ * The PDPTEs at CR3 (bits 31:5) into the cache; 4.4.1: in a present entry, bits 2:1, 8:5
  * and MAXPHYADDR-63 are reserved. -EINVAL for a reserved bit, -EFAULT for memory without
- * a slot: as MOV to CR0/CR3/CR4 would #GP, vmx->pdptr is then left alone unless @force
- * (KVM_SET_SREGS: the entry's own check reports a bad one, as KVM_EXIT_FAIL_ENTRY).
+ * a slot: as MOV to CR0/CR3/CR4 would #GP, the cached PDPTEs are then left alone unless
+ * @force (KVM_SET_SREGS: the entry's own check reports a bad one, as KVM_EXIT_FAIL_ENTRY).
  * Nothing to do, and 0, outside PAE paging.
  */
 int vmx_load_pdptrs(struct kvm_vcpu *vcpu, bool force)
@@ -36,26 +37,30 @@ int vmx_load_pdptrs(struct kvm_vcpu *vcpu, bool force)
 
 	if (!vmx_pae_paging(vmx))
 		return 0;
-	r = kvm_read_pae_pdptrs(vcpu, vmx->cr3, pdpte);
-	if (!r || force)
-		memcpy(vmx->pdptr, pdpte, sizeof(pdpte));
+	r = kvm_read_pae_pdptrs(vcpu, vmx_cr3(vmx), pdpte);
+	if (!r || force) {
+		memcpy(vmx->cache.pdptr, pdpte, sizeof(pdpte));
+		vmx_cache_set(vmx, VMX_GS_PDPTRS);
+	}
 	return r;
 }
 
-void vmx_write_pdptrs(const struct vcpu_vmx *vmx)
+/* VMX_GS_PDPTRS dirty: outside PAE paging the fields are not used (26.3.2.4) */
+void vmx_write_pdptrs(struct vcpu_vmx *vmx)
 {
 	int i;
 
 	if (vmx_pae_paging(vmx))
 		for (i = 0; i < 4; i++)
-			vmcs_write(GUEST_PDPTE0 + 2 * i, vmx->pdptr[i]);
+			vmcs_write(GUEST_PDPTE0 + 2 * i, vmx->cache.pdptr[i]);
 }
 
+/* VMX_GS_PDPTRS not available: the guest's MOV to CR3 loads them without an exit */
 void vmx_read_pdptrs(struct vcpu_vmx *vmx)
 {
 	int i;
 
 	if (vmx_pae_paging(vmx))
 		for (i = 0; i < 4; i++)
-			vmx->pdptr[i] = vmcs_read(GUEST_PDPTE0 + 2 * i);
+			vmx->cache.pdptr[i] = vmcs_read(GUEST_PDPTE0 + 2 * i);
 }

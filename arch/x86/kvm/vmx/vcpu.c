@@ -8,8 +8,16 @@
  * preempt notifier calls put on the CPU being left), so a vCPU migrates with its VMCS
  * already flushed to memory and no IPI is ever needed; the next entry is a VMLAUNCH.
  *
- * The guest state lives in struct vcpu_vmx and is copied into the VMCS before each entry
- * and out of it after each exit (the state ioctls run without the vCPU loaded).
+ * The guest state is cached in struct vcpu_vmx (struct vmx_cache, accessors in vmx.h),
+ * lazily both ways: after an exit only the exit information, RSP, RIP, RFLAGS and the
+ * interruptibility state are read; a group of guest-state fields (or a batch of groups
+ * usually needed together) is read from the VMCS the first time something asks for it, a
+ * group a setter changed is written before the next entry, and the controls and the fields
+ * written per entry go in only when their value differs from what the VMCS holds
+ * (vmx->shadow). The VMCS keeps its contents across VMCLEAR and VMPTRLD, so what the cache
+ * lacks stays in it while the vCPU is not loaded; a state ioctl that needs it makes the
+ * VMCS current for a moment (read_unloaded). Under Bochs, where each VMREAD and VMWRITE is
+ * an emulated instruction, this was most of the cost of an exit handled in the kernel.
  */
 #include <linux/gfp.h>
 #include <linux/io.h>
@@ -73,7 +81,7 @@ static u32 seg_to_ar(const struct kvm_segment *s)
 
 void vmx_get_segment(struct kvm_vcpu *vcpu, struct kvm_segment *var, int seg)
 {
-	const struct vmx_seg *s = &to_vmx(vcpu)->seg[seg];
+	const struct vmx_seg *s = vmx_seg(to_vmx(vcpu), seg);
 
 	memset(var, 0, sizeof(*var));
 	var->base = s->base;
@@ -100,7 +108,8 @@ void vmx_get_segment(struct kvm_vcpu *vcpu, struct kvm_segment *var, int seg)
  */
 void vmx_set_segment(struct kvm_vcpu *vcpu, const struct kvm_segment *var, int seg)
 {
-	struct vmx_seg *s = &to_vmx(vcpu)->seg[seg];
+	struct vcpu_vmx *vmx = to_vmx(vcpu);
+	struct vmx_seg *s = &vmx->cache.seg[seg];
 	struct kvm_segment v = *var;
 
 	if (seg == VCPU_SREG_CS || seg == VCPU_SREG_TR) {
@@ -127,22 +136,27 @@ void vmx_set_segment(struct kvm_vcpu *vcpu, const struct kvm_segment *var, int s
 	s->limit = v.limit;
 	s->selector = v.selector;
 	s->ar = seg_to_ar(&v);
+	vmx_cache_set(vmx, VMX_GS_SEG(seg));
 }
 
 void vmx_get_dtable(struct kvm_vcpu *vcpu, struct kvm_dtable *dt, bool idt)
 {
-	struct vmx_seg *s = idt ? &to_vmx(vcpu)->idtr : &to_vmx(vcpu)->gdtr;
+	struct vcpu_vmx *vmx = to_vmx(vcpu);
+	const struct vmx_seg *s = idt ? &vmx->cache.idtr : &vmx->cache.gdtr;
 
+	vmx_cache_need_batch(vmx, idt ? VMX_GS_IDTR : VMX_GS_GDTR, VMX_GS_DTABLES);
 	dt->base = s->base;
 	dt->limit = s->limit;
 }
 
 void vmx_set_dtable(struct kvm_vcpu *vcpu, const struct kvm_dtable *dt, bool idt)
 {
-	struct vmx_seg *s = idt ? &to_vmx(vcpu)->idtr : &to_vmx(vcpu)->gdtr;
+	struct vcpu_vmx *vmx = to_vmx(vcpu);
+	struct vmx_seg *s = idt ? &vmx->cache.idtr : &vmx->cache.gdtr;
 
 	s->base = dt->base;
 	s->limit = dt->limit;
+	vmx_cache_set(vmx, idt ? VMX_GS_IDTR : VMX_GS_GDTR);
 }
 
 u64 vmx_get_cr(struct kvm_vcpu *vcpu, int cr)
@@ -150,11 +164,11 @@ u64 vmx_get_cr(struct kvm_vcpu *vcpu, int cr)
 	struct vcpu_vmx *vmx = to_vmx(vcpu);
 
 	switch (cr) {
-	case 0: return vmx->cr0;
+	case 0: return vmx_cr0(vmx);
 	case 2: return vmx->cr2;
-	case 3: return vmx->cr3;
+	case 3: return vmx_cr3(vmx);
 	case 8: return vmx->cr8;
-	default: return vmx->cr4;
+	default: return vmx_cr4(vmx);
 	}
 }
 
@@ -163,11 +177,11 @@ void vmx_set_cr(struct kvm_vcpu *vcpu, int cr, u64 val)
 	struct vcpu_vmx *vmx = to_vmx(vcpu);
 
 	switch (cr) {
-	case 0: vmx->cr0 = val; break;
+	case 0: vmx_cr0_set(vmx, val); break;
 	case 2: vmx->cr2 = val; return;
-	case 3: vmx->cr3 = val; break;
+	case 3: vmx_cr3_set(vmx, val); break;
 	case 8: vmx->cr8 = val & 0xf; return;
-	default: vmx->cr4 = val; break;
+	default: vmx_cr4_set(vmx, val); break;
 	}
 	/* KVM_SET_SREGS sets CR0, CR3, CR4, then EFER: the last load sees them all */
 	vmx_load_pdptrs(vcpu, true);
@@ -175,26 +189,30 @@ void vmx_set_cr(struct kvm_vcpu *vcpu, int cr, u64 val)
 
 u64 vmx_get_efer(struct kvm_vcpu *vcpu)
 {
-	return to_vmx(vcpu)->efer;
+	return vmx_efer(to_vmx(vcpu));
 }
 
 void vmx_set_efer(struct kvm_vcpu *vcpu, u64 efer)
 {
-	to_vmx(vcpu)->efer = efer;
+	vmx_efer_set(to_vmx(vcpu), efer);
 	vmx_load_pdptrs(vcpu, true);
 }
 
 u64 vmx_get_dr(struct kvm_vcpu *vcpu, int dr)
 {
-	return dr == 6 ? to_vmx(vcpu)->dr6 : to_vmx(vcpu)->dr7;
+	return dr == 6 ? to_vmx(vcpu)->dr6 : vmx_dr7(to_vmx(vcpu));
 }
 
 void vmx_set_dr(struct kvm_vcpu *vcpu, int dr, u64 val)
 {
-	if (dr == 6)
-		to_vmx(vcpu)->dr6 = val;
-	else
-		to_vmx(vcpu)->dr7 = val;
+	struct vcpu_vmx *vmx = to_vmx(vcpu);
+
+	if (dr == 6) {
+		vmx->dr6 = val;
+	} else {
+		vmx->cache.dr7 = val;
+		vmx_cache_set(vmx, VMX_GS_DR7);
+	}
 }
 
 void vmx_set_dr_intercept(struct kvm_vcpu *vcpu, bool on)
@@ -204,12 +222,15 @@ void vmx_set_dr_intercept(struct kvm_vcpu *vcpu, bool on)
 
 u64 vmx_get_rflags(struct kvm_vcpu *vcpu)
 {
-	return to_vmx(vcpu)->rflags;
+	return vmx_rflags(to_vmx(vcpu));
 }
 
 void vmx_set_rflags(struct kvm_vcpu *vcpu, u64 rflags)
 {
-	to_vmx(vcpu)->rflags = rflags;
+	struct vcpu_vmx *vmx = to_vmx(vcpu);
+
+	vmx->cache.rflags = rflags;
+	vmx_cache_set(vmx, VMX_GS_RFLAGS);
 }
 
 /*
@@ -265,6 +286,7 @@ static void vmx_kgs_write(struct vcpu_vmx *vmx, u64 v)
 int vmx_get_msr(struct kvm_vcpu *vcpu, u32 index, u64 *data)
 {
 	struct vcpu_vmx *vmx = to_vmx(vcpu);
+	const struct vmx_sysenter *se = &vmx->cache.sysenter;
 
 	switch (index) {
 	case MSR_STAR: *data = vmx->star; break;
@@ -272,12 +294,16 @@ int vmx_get_msr(struct kvm_vcpu *vcpu, u32 index, u64 *data)
 	case MSR_CSTAR: *data = vmx->cstar; break;
 	case MSR_SYSCALL_MASK: *data = vmx->sfmask; break;
 	case MSR_KERNEL_GS_BASE: *data = vmx_kgs_read(vmx); break;
-	case MSR_FS_BASE: *data = vmx->seg[VCPU_SREG_FS].base; break;
-	case MSR_GS_BASE: *data = vmx->seg[VCPU_SREG_GS].base; break;
-	case MSR_IA32_SYSENTER_CS: *data = vmx->sysenter_cs; break;
-	case MSR_IA32_SYSENTER_ESP: *data = vmx->sysenter_esp; break;
-	case MSR_IA32_SYSENTER_EIP: *data = vmx->sysenter_eip; break;
-	case MSR_IA32_CR_PAT: *data = vmx->pat; break;
+	case MSR_FS_BASE: *data = vmx_seg(vmx, VCPU_SREG_FS)->base; break;
+	case MSR_GS_BASE: *data = vmx_seg(vmx, VCPU_SREG_GS)->base; break;
+	case MSR_IA32_SYSENTER_CS:
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
+		vmx_cache_need(vmx, VMX_GS_SYSENTER);
+		*data = index == MSR_IA32_SYSENTER_CS ? se->cs :
+			index == MSR_IA32_SYSENTER_ESP ? se->esp : se->eip;
+		break;
+	case MSR_IA32_CR_PAT: *data = vmx->cache.pat; break;	/* never volatile */
 	default: return -ENOENT;
 	}
 	return 0;
@@ -286,6 +312,7 @@ int vmx_get_msr(struct kvm_vcpu *vcpu, u32 index, u64 *data)
 int vmx_set_msr(struct kvm_vcpu *vcpu, u32 index, u64 data)
 {
 	struct vcpu_vmx *vmx = to_vmx(vcpu);
+	struct vmx_sysenter *se = &vmx->cache.sysenter;
 
 	switch (index) {
 	case MSR_STAR: vmx->star = data; break;
@@ -293,13 +320,23 @@ int vmx_set_msr(struct kvm_vcpu *vcpu, u32 index, u64 data)
 	case MSR_CSTAR: vmx->cstar = data; break;
 	case MSR_SYSCALL_MASK: vmx->sfmask = data; break;
 	case MSR_KERNEL_GS_BASE: vmx_kgs_write(vmx, data); break;
-	case MSR_FS_BASE: vmx->seg[VCPU_SREG_FS].base = data; break;
-	case MSR_GS_BASE: vmx->seg[VCPU_SREG_GS].base = data; break;
-	case MSR_IA32_SYSENTER_CS: vmx->sysenter_cs = data; break;
-	case MSR_IA32_SYSENTER_ESP: vmx->sysenter_esp = data; break;
-	case MSR_IA32_SYSENTER_EIP: vmx->sysenter_eip = data; break;
+	case MSR_FS_BASE: vmx_seg_mut(vmx, VCPU_SREG_FS)->base = data; break;
+	case MSR_GS_BASE: vmx_seg_mut(vmx, VCPU_SREG_GS)->base = data; break;
+	case MSR_IA32_SYSENTER_CS:
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
+		vmx_cache_need(vmx, VMX_GS_SYSENTER);
+		if (index == MSR_IA32_SYSENTER_CS)
+			se->cs = data;
+		else if (index == MSR_IA32_SYSENTER_ESP)
+			se->esp = data;
+		else
+			se->eip = data;
+		vmx_cache_set(vmx, VMX_GS_SYSENTER);
+		break;
 	case MSR_IA32_CR_PAT:
-		vmx->pat = data;
+		vmx->cache.pat = data;
+		vmx_cache_set(vmx, VMX_GS_PAT);
 		break;
 	default:
 		return -ENOENT;
@@ -326,33 +363,40 @@ static void init_segment(struct vmx_seg *s, u32 ar)
 	s->base = 0;
 }
 
-/* Processor state after RESET, SDM vol. 3A 9.1.1 table 9-1 */
+/*
+ * Processor state after RESET, SDM vol. 3A 9.1.1 table 9-1. Every cached VMCS field gets
+ * a value here, so the whole cache is marked for writing at the next entry.
+ */
 void vmx_vcpu_reset(struct kvm_vcpu *vcpu)
 {
 	struct vcpu_vmx *vmx = to_vmx(vcpu);
+	struct vmx_cache *c = &vmx->cache;
 	int i;
 
 	for (i = VCPU_SREG_ES; i <= VCPU_SREG_GS; i++)
-		init_segment(&vmx->seg[i], 0x93);	/* data, read/write, accessed */
-	init_segment(&vmx->seg[VCPU_SREG_CS], 0x9b);	/* code, execute/read, accessed */
-	vmx->seg[VCPU_SREG_CS].selector = 0xf000;
-	vmx->seg[VCPU_SREG_CS].base = 0xffff0000;
-	init_segment(&vmx->seg[VCPU_SREG_LDTR], 0x82);	/* LDT */
-	init_segment(&vmx->seg[VCPU_SREG_TR], 0x8b);	/* busy 32-bit TSS */
-	vmx->gdtr.base = vmx->idtr.base = 0;
-	vmx->gdtr.limit = vmx->idtr.limit = 0xffff;
-	vmx->cr0 = X86_CR0_ET | X86_CR0_CD | X86_CR0_NW;
-	vmx->cr2 = vmx->cr3 = vmx->cr4 = 0;
+		init_segment(&c->seg[i], 0x93);		/* data, read/write, accessed */
+	init_segment(&c->seg[VCPU_SREG_CS], 0x9b);	/* code, execute/read, accessed */
+	c->seg[VCPU_SREG_CS].selector = 0xf000;
+	c->seg[VCPU_SREG_CS].base = 0xffff0000;
+	init_segment(&c->seg[VCPU_SREG_LDTR], 0x82);	/* LDT */
+	init_segment(&c->seg[VCPU_SREG_TR], 0x8b);	/* busy 32-bit TSS */
+	c->gdtr.base = c->idtr.base = 0;
+	c->gdtr.limit = c->idtr.limit = 0xffff;
+	c->rflags = X86_EFLAGS_FIXED;
+	c->cr0 = X86_CR0_ET | X86_CR0_CD | X86_CR0_NW;
+	c->cr3 = c->cr4 = 0;
+	memset(c->pdptr, 0, sizeof(c->pdptr));
+	c->dr7 = DR7_RESET_VALUE;
+	c->sysenter.cs = c->sysenter.esp = c->sysenter.eip = 0;
+	c->interruptibility = 0;
+	c->efer = 0;
+	c->pat = PAT_RESET_VALUE;
+	vmx_cache_set(vmx, VMX_GS_ALL);
+	vmx->cr2 = 0;
 	vmx->cr8 = 0;
-	vmx->efer = 0;
 	vmx->dr6 = DR6_RESERVED;
-	vmx->dr7 = DR7_RESET_VALUE;
-	vmx->rflags = X86_EFLAGS_FIXED;
-	vmx->pat = PAT_RESET_VALUE;
-	vmx->sysenter_cs = vmx->sysenter_esp = vmx->sysenter_eip = 0;
 	vmx->star = vmx->lstar = vmx->cstar = vmx->sfmask = 0;
 	vmx_kgs_write(vmx, 0);
-	vmx->interruptibility = 0;
 	vmx->irq_window = vmx->nmi_window = false;
 	vmx->entry_intr_info = 0;
 	vcpu->arch.regs[VCPU_REGS_RIP] = 0xfff0;
@@ -395,22 +439,77 @@ void vmx_vcpu_free(struct kvm_vcpu *vcpu)
 	vcpu->arch.vendor = NULL;
 }
 
-/* The fields that never change for a vCPU, written the first time its VMCS is current. */
+/*
+ * CR0/CR4 bits the host owns: those VMX fixes (the guest reads its own values from the read
+ * shadows, and its writes to them exit), CR0.PG (its writes change the "IA-32e mode guest"
+ * entry control), and CR4.VMXE (set in the real CR4). The guest changes the others without
+ * an exit (25.3): they are read back from GUEST_CR0/GUEST_CR4.
+ */
+static u64 cr0_host_mask(void)
+{
+	return (vmx_cr0_fixed0 & ~(u64)(X86_CR0_PE | X86_CR0_PG)) |
+	       (~vmx_cr0_fixed1 & 0xffffffffULL) | X86_CR0_PG;
+}
+
+static u64 cr4_host_mask(void)
+{
+	return vmx_cr4_fixed0 | (~vmx_cr4_fixed1 & 0xffffffffULL) | X86_CR4_VMXE;
+}
+
+/* a field written only when its value changes: *shadow is what the VMCS holds */
+static __always_inline void vmcs_write_changed(unsigned long field, u64 val, u64 *shadow)
+{
+	if (val != *shadow) {
+		vmcs_write(field, val);
+		*shadow = val;
+	}
+}
+
+static void vmcs_write_init(unsigned long field, u64 val, u64 *shadow)
+{
+	vmcs_write(field, val);
+	*shadow = val;
+}
+
+/*
+ * The VMCS's first time current: the fields that never change for a vCPU, first values of
+ * those written only when they change (vmx->shadow), and every guest-state field from the
+ * cache. VMCLEAR and VMPTRLD keep a VMCS's contents (24.11.1), so this is done once.
+ */
 static void vmcs_setup(struct vcpu_vmx *vmx)
 {
-	u64 cr0_mask, cr4_mask, v;
+	struct vmx_vmcs_shadow *sh = &vmx->shadow;
+	unsigned long *regs = vmx->vcpu->arch.regs;
+	u64 v;
 	u32 lo, hi;
 
 	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, vmx_pin_ctls);
 	vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx_sec_ctls);
 	vmcs_write(VM_EXIT_CONTROLS, vmx_exit_ctls);
-	vmcs_write(EXCEPTION_BITMAP, 0);
 	vmcs_write(CR3_TARGET_COUNT, 0);
 	vmcs_write(VM_EXIT_MSR_STORE_COUNT, 0);
 	vmcs_write(VM_EXIT_MSR_LOAD_COUNT, 0);
 	vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
-	vmcs_write(MSR_BITMAP, vmx_msr_bitmap_pa);
 	vmcs_write(VMCS_LINK_POINTER, ~0ULL);
+	/*
+	 * The VMX-preemption timer starts from this field at every entry (26.7.4), and a VM
+	 * exit stores the timer back only with "save VMX-preemption timer value" (27.3.4),
+	 * which is never set: it stays as written here.
+	 */
+	if (vmx_pin_ctls & PIN_PREEMPTION_TIMER)
+		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, vmx_preemption_timer);
+	vmcs_write(VM_ENTRY_INTR_INFO, 0);
+	vmx->entry_intr_stale = false;
+	vmcs_write_init(CPU_BASED_VM_EXEC_CONTROL, vmx_cpu_ctls, &sh->cpu_ctls);
+	vmcs_write_init(EXCEPTION_BITMAP, 0, &sh->exception_bitmap);
+	vmcs_write_init(VM_ENTRY_CONTROLS, vmx_entry_ctls, &sh->entry_ctls);
+	vmcs_write_init(MSR_BITMAP, vmx_msr_bitmap_pa, &sh->msr_bitmap);
+	vmcs_write_init(TSC_OFFSET, vmx->tsc_offset, &sh->tsc_offset);
+	vmcs_write_init(GUEST_RSP, regs[VCPU_REGS_RSP], &sh->rsp);
+	vmcs_write_init(GUEST_RIP, regs[VCPU_REGS_RIP], &sh->rip);
+	vmcs_write_init(HOST_CR3, __read_cr3(), &sh->host_cr3);
+	vmcs_write_init(HOST_CR4, __read_cr4(), &sh->host_cr4);
+	vmx_cache_set(vmx, VMX_GS_ALL);
 	vmcs_write(GUEST_IA32_DEBUGCTL, 0);
 	vmcs_write(GUEST_ACTIVITY_STATE, 0);
 	vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
@@ -418,17 +517,8 @@ static void vmcs_setup(struct vcpu_vmx *vmx)
 	vmcs_write(EPT_POINTER, __pa(vmx->vcpu->kvm->arch.tdp.root) | 6 | (3 << 3));
 	if (vmx->vpid)
 		vmcs_write(VIRTUAL_PROCESSOR_ID, vmx->vpid);
-
-	/*
-	 * CR0/CR4 bits the host owns: those VMX fixes (the guest reads its own values from
-	 * the read shadows, and its writes to them exit), CR0.PG (its writes change the
-	 * "IA-32e mode guest" entry control), and CR4.VMXE (set in the real CR4).
-	 */
-	cr0_mask = (vmx_cr0_fixed0 & ~(u64)(X86_CR0_PE | X86_CR0_PG)) |
-		   (~vmx_cr0_fixed1 & 0xffffffffULL) | X86_CR0_PG;
-	cr4_mask = vmx_cr4_fixed0 | (~vmx_cr4_fixed1 & 0xffffffffULL) | X86_CR4_VMXE;
-	vmcs_write(CR0_GUEST_HOST_MASK, cr0_mask);
-	vmcs_write(CR4_GUEST_HOST_MASK, cr4_mask);
+	vmcs_write(CR0_GUEST_HOST_MASK, cr0_host_mask());
+	vmcs_write(CR4_GUEST_HOST_MASK, cr4_host_mask());
 
 	vmcs_write(HOST_CS_SELECTOR, __KERNEL_CS);
 	vmcs_write(HOST_SS_SELECTOR, __KERNEL_DS);
@@ -469,7 +559,14 @@ void vmx_vcpu_load(struct kvm_vcpu *vcpu, int cpu)
 		vmx->vmcs_ready = true;
 	}
 
-	/* host state that differs per CPU */
+	/*
+	 * Host state that differs per CPU, and the task's FS base (constant while it runs in
+	 * the kernel; a context switch puts the vCPU first). GS base is this CPU's per-CPU
+	 * area: the host's KERNEL_GS_BASE is handled apart (vmx_kgs_load_guest).
+	 */
+	rdmsrl(MSR_FS_BASE, vmx->host_fs_base);
+	vmcs_write(HOST_FS_BASE, vmx->host_fs_base);
+	vmcs_write(HOST_GS_BASE, native_read_msr(MSR_GS_BASE));
 	native_store_gdt(&dt);
 	vmcs_write(HOST_GDTR_BASE, dt.address);
 	tss = (struct ldttss_desc *)(dt.address + GDT_ENTRY_TSS * 8);
@@ -505,54 +602,259 @@ static unsigned int vmcs_seg(int seg)
 	return seg == VCPU_SREG_TR ? 7 : seg == VCPU_SREG_LDTR ? 6 : seg;
 }
 
-static void write_guest_state(struct vcpu_vmx *vmx)
+static void write_seg(struct vcpu_vmx *vmx, int seg)
 {
+	const struct vmx_seg *s = &vmx->cache.seg[seg];
+	unsigned int f = 2 * vmcs_seg(seg);
+
+	vmcs_write(GUEST_ES_SELECTOR + f, s->selector);
+	vmcs_write(GUEST_ES_LIMIT + f, s->limit);
+	vmcs_write(GUEST_ES_AR_BYTES + f, s->ar);
+	vmcs_write(GUEST_ES_BASE + f, s->base);
+}
+
+static __always_inline void read_seg(struct vcpu_vmx *vmx, int seg)
+{
+	struct vmx_seg *s = &vmx->cache.seg[seg];
+	unsigned int f = 2 * vmcs_seg(seg);
+
+	s->selector = vmcs_read(GUEST_ES_SELECTOR + f);
+	s->limit = vmcs_read(GUEST_ES_LIMIT + f);
+	s->ar = vmcs_read(GUEST_ES_AR_BYTES + f);
+	s->base = vmcs_read(GUEST_ES_BASE + f);
+}
+
+/* one group of guest-state fields (enum vmx_gs_group) into the VMCS */
+static void write_group(struct vcpu_vmx *vmx, unsigned int n)
+{
+	const struct vmx_cache *c = &vmx->cache;
+
+	switch (n) {
+	case VCPU_SREG_ES ... VCPU_SREG_LDTR:
+		write_seg(vmx, n);
+		break;
+	case VMX_GSN_GDTR:
+		vmcs_write(GUEST_GDTR_BASE, c->gdtr.base);
+		vmcs_write(GUEST_GDTR_LIMIT, c->gdtr.limit);
+		break;
+	case VMX_GSN_IDTR:
+		vmcs_write(GUEST_IDTR_BASE, c->idtr.base);
+		vmcs_write(GUEST_IDTR_LIMIT, c->idtr.limit);
+		break;
+	case VMX_GSN_RFLAGS:
+		vmcs_write(GUEST_RFLAGS, c->rflags);
+		break;
+	case VMX_GSN_CR0:
+		/* with unrestricted guest, PE and PG are the guest's own (26.3.1.1) */
+		vmcs_write(GUEST_CR0, (c->cr0 | (vmx_cr0_fixed0 &
+						  ~(u64)(X86_CR0_PE | X86_CR0_PG))) &
+				      vmx_cr0_fixed1);
+		vmcs_write(CR0_READ_SHADOW, c->cr0);
+		break;
+	case VMX_GSN_CR3:
+		vmcs_write(GUEST_CR3, c->cr3);
+		break;
+	case VMX_GSN_CR4:
+		vmcs_write(GUEST_CR4, (c->cr4 | vmx_cr4_fixed0 | X86_CR4_VMXE) & vmx_cr4_fixed1);
+		vmcs_write(CR4_READ_SHADOW, c->cr4);
+		break;
+	case VMX_GSN_PDPTRS:
+		vmx_write_pdptrs(vmx);
+		break;
+	case VMX_GSN_DR7:
+		vmcs_write(GUEST_DR7, c->dr7);
+		break;
+	case VMX_GSN_SYSENTER:
+		vmcs_write(GUEST_SYSENTER_CS, c->sysenter.cs);
+		vmcs_write(GUEST_SYSENTER_ESP, c->sysenter.esp);
+		vmcs_write(GUEST_SYSENTER_EIP, c->sysenter.eip);
+		break;
+	case VMX_GSN_INTR:
+		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, c->interruptibility);
+		break;
+	case VMX_GSN_EFER:
+		/*
+		 * EFER.LME without EFER.LMA (long mode enabled, paging still off) is legal
+		 * (26.3.1.1 checks LMA = LME only with CR0.PG set) but Bochs refuses it. LME
+		 * does nothing until CR0.PG is set, which exits (PG is host-owned): the CPU
+		 * gets LME only with LMA.
+		 */
+		vmcs_write(GUEST_IA32_EFER, (c->efer & EFER_LMA) ? c->efer : c->efer & ~EFER_LME);
+		break;
+	case VMX_GSN_PAT:
+		vmcs_write(GUEST_IA32_PAT, c->pat);
+		break;
+	}
+}
+
+/*
+ * The CRs from the VMCS: the bits the guest owns in CR0 and CR4 come from the real
+ * registers, the others from the cache (what the read shadows hold).
+ */
+static __always_inline void read_crs(struct vcpu_vmx *vmx, u32 missing)
+{
+	struct vmx_cache *c = &vmx->cache;
+	u64 mask;
+
+	if (missing & VMX_GS_CR0) {
+		mask = cr0_host_mask();
+		c->cr0 = (vmcs_read(GUEST_CR0) & ~mask) | (c->cr0 & mask);
+	}
+	if (missing & VMX_GS_CR3)
+		c->cr3 = vmcs_read(GUEST_CR3);
+	if (missing & VMX_GS_CR4) {
+		mask = cr4_host_mask();
+		c->cr4 = (vmcs_read(GUEST_CR4) & ~mask) | (c->cr4 & mask);
+	}
+}
+
+/*
+ * One of the other groups from the VMCS (read_missing() does the segments and CRs). EFER
+ * and PAT are never volatile: nothing to read.
+ */
+static void read_group(struct vcpu_vmx *vmx, unsigned int n)
+{
+	struct vmx_cache *c = &vmx->cache;
+
+	switch (n) {
+	case VMX_GSN_GDTR:
+		c->gdtr.base = vmcs_read(GUEST_GDTR_BASE);
+		c->gdtr.limit = vmcs_read(GUEST_GDTR_LIMIT);
+		break;
+	case VMX_GSN_IDTR:
+		c->idtr.base = vmcs_read(GUEST_IDTR_BASE);
+		c->idtr.limit = vmcs_read(GUEST_IDTR_LIMIT);
+		break;
+	case VMX_GSN_RFLAGS:
+		c->rflags = vmcs_read(GUEST_RFLAGS);
+		break;
+	case VMX_GSN_PDPTRS:
+		vmx_read_pdptrs(vmx);
+		break;
+	case VMX_GSN_DR7:
+		c->dr7 = vmcs_read(GUEST_DR7);
+		break;
+	case VMX_GSN_SYSENTER:
+		c->sysenter.cs = vmcs_read(GUEST_SYSENTER_CS);
+		c->sysenter.esp = vmcs_read(GUEST_SYSENTER_ESP);
+		c->sysenter.eip = vmcs_read(GUEST_SYSENTER_EIP);
+		break;
+	case VMX_GSN_INTR:
+		c->interruptibility = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+		break;
+	}
+}
+
+/*
+ * The segments and CRs, most often missing, straight; the others through read_group(),
+ * lowest first (the PDPTEs depend on CR0 and CR4).
+ */
+static void read_missing(struct vcpu_vmx *vmx, u32 missing)
+{
+	struct vmx_cache *c = &vmx->cache;
+	unsigned int n;
+	u32 m;
+
+	for (m = missing & VMX_GS_SEGS; m; m &= m - 1)
+		read_seg(vmx, __ffs(m));
+	read_crs(vmx, missing);
+	c->avail |= missing & (VMX_GS_SEGS | VMX_GS_CRS);
+	missing &= ~(VMX_GS_SEGS | VMX_GS_CRS);
+	for (; missing; missing &= missing - 1) {
+		n = __ffs(missing);
+		read_group(vmx, n);
+		vmx->cache.avail |= BIT(n);
+	}
+}
+
+static u64 vmptrst(void)
+{
+	u64 pa;
+
+	asm volatile("vmptrst %[pa]" : [pa] "=m"(pa) : : "cc");
+	return pa;
+}
+
+/*
+ * A vCPU not loaded (a state ioctl, vcpu->mutex held): its VMCS is current on no CPU, and
+ * its contents survive VMCLEAR (24.11.1). Make it current here for a moment and read every
+ * group missing, so that the other accessors of the ioctl find them. No other VMCS should
+ * be current here (a CPU's current VMCS is that of the vCPU its running thread has loaded),
+ * but one that is gets its place back.
+ */
+static noinline void read_unloaded(struct vcpu_vmx *vmx)
+{
+	u64 other = vmptrst();
+
+	/* without the mutex the vCPU could be loaded elsewhere at the same time */
+	lockdep_assert_held(&vmx->vcpu->mutex);
+	if (WARN_ON_ONCE(vmptrld(vmx->vmcs_pa)))
+		return;
+	read_missing(vmx, VMX_GS_ALL & ~vmx->cache.avail);
+	if (vmclear(vmx->vmcs_pa))
+		pr_err_once("kvm_intel: VMCLEAR failed on CPU %d\n", smp_processor_id());
+	if (WARN_ON_ONCE(other != ~0ULL) && vmptrld(other))
+		pr_err_once("kvm_intel: VMPTRLD failed on CPU %d\n", smp_processor_id());
+}
+
+/*
+ * A segment and its usual companions (enum kvm_sreg: ES CS SS DS FS GS TR LDTR): CS and SS
+ * with the CRs (VMX_GS_MODE), ES and DS, FS and GS (the 64-bit bases), TR and LDTR.
+ */
+void vmx_cache_fetch_seg(struct vcpu_vmx *vmx, int seg)
+{
+	if (seg == VCPU_SREG_CS || seg == VCPU_SREG_SS)
+		vmx_cache_fetch(vmx, VMX_GS_MODE);
+	else
+		vmx_cache_fetch(vmx, VMX_GS_SEG(seg) | VMX_GS_SEG(seg < 4 ? 3 - seg : seg ^ 1));
+}
+
+/*
+ * The slow path of vmx_cache_need(): read from the VMCS the groups the cache lacks. On the
+ * vCPU's own thread while it is loaded, its VMCS is this CPU's current one; with the vCPU
+ * not loaded, see read_unloaded(). Anyone else (a thread without vcpu->mutex while the
+ * vCPU runs on another CPU) gets the cache as it is.
+ */
+void vmx_cache_fetch(struct vcpu_vmx *vmx, u32 groups)
+{
+	int cpu = get_cpu();
+
+	if (vmx->loaded_cpu == cpu)
+		read_missing(vmx, groups & ~vmx->cache.avail);
+	else if (vmx->loaded_cpu < 0)
+		read_unloaded(vmx);
+	else
+		WARN_ON_ONCE(1);
+	put_cpu();
+}
+
+/* Before an entry: the groups changed since the last one */
+static void write_dirty(struct vcpu_vmx *vmx)
+{
+	u32 dirty;
+
+	for (dirty = vmx->cache.dirty; dirty; dirty &= dirty - 1)
+		write_group(vmx, __ffs(dirty));
+	vmx->cache.dirty = 0;
+}
+
+/*
+ * Before an entry: the controls and other fields written when they change, RSP and RIP
+ * (the common code changes regs[] directly: they are compared with what the VMCS holds),
+ * and the event to inject.
+ */
+static void write_controls(struct vcpu_vmx *vmx)
+{
+	struct vmx_vmcs_shadow *sh = &vmx->shadow;
 	unsigned long *regs = vmx->vcpu->arch.regs;
 	u32 cpu_ctls = vmx_cpu_ctls, entry_ctls = vmx_entry_ctls;
-	u64 cr0, cr4;
-	int i;
 
-	for (i = 0; i < 8; i++) {
-		vmcs_write(GUEST_ES_SELECTOR + 2 * vmcs_seg(i), vmx->seg[i].selector);
-		vmcs_write(GUEST_ES_LIMIT + 2 * vmcs_seg(i), vmx->seg[i].limit);
-		vmcs_write(GUEST_ES_AR_BYTES + 2 * vmcs_seg(i), vmx->seg[i].ar);
-		vmcs_write(GUEST_ES_BASE + 2 * vmcs_seg(i), vmx->seg[i].base);
-	}
-	vmcs_write(GUEST_GDTR_BASE, vmx->gdtr.base);
-	vmcs_write(GUEST_GDTR_LIMIT, vmx->gdtr.limit);
-	vmcs_write(GUEST_IDTR_BASE, vmx->idtr.base);
-	vmcs_write(GUEST_IDTR_LIMIT, vmx->idtr.limit);
-
-	/* with unrestricted guest, PE and PG are the guest's own (26.3.1.1) */
-	cr0 = (vmx->cr0 | (vmx_cr0_fixed0 & ~(u64)(X86_CR0_PE | X86_CR0_PG))) & vmx_cr0_fixed1;
-	cr4 = (vmx->cr4 | vmx_cr4_fixed0 | X86_CR4_VMXE) & vmx_cr4_fixed1;
-	vmcs_write(GUEST_CR0, cr0);
-	vmcs_write(CR0_READ_SHADOW, vmx->cr0);
-	vmcs_write(GUEST_CR4, cr4);
-	vmcs_write(CR4_READ_SHADOW, vmx->cr4);
-	vmcs_write(GUEST_CR3, vmx->cr3);
-	vmx_write_pdptrs(vmx);
-	vmcs_write(GUEST_DR7, vmx->dr7);
-	vmcs_write(GUEST_RSP, regs[VCPU_REGS_RSP]);
-	vmcs_write(GUEST_RIP, regs[VCPU_REGS_RIP]);
-	vmcs_write(GUEST_RFLAGS, vmx->rflags);
-	vmcs_write(GUEST_SYSENTER_CS, vmx->sysenter_cs);
-	vmcs_write(GUEST_SYSENTER_ESP, vmx->sysenter_esp);
-	vmcs_write(GUEST_SYSENTER_EIP, vmx->sysenter_eip);
-	/*
-	 * EFER.LME without EFER.LMA (long mode enabled, paging still off) is legal (26.3.1.1
-	 * checks LMA = LME only with CR0.PG set) but Bochs refuses it. LME does nothing
-	 * until CR0.PG is set, which exits (PG is host-owned): the CPU gets LME only with LMA.
-	 */
-	vmcs_write(GUEST_IA32_EFER, (vmx->efer & EFER_LMA) ? vmx->efer : vmx->efer & ~EFER_LME);
-	vmcs_write(GUEST_IA32_PAT, vmx->pat);
-	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, vmx->interruptibility);
-	vmcs_write(TSC_OFFSET, vmx->tsc_offset);
+	vmcs_write_changed(GUEST_RSP, regs[VCPU_REGS_RSP], &sh->rsp);
+	vmcs_write_changed(GUEST_RIP, regs[VCPU_REGS_RIP], &sh->rip);
+	vmcs_write_changed(TSC_OFFSET, vmx->tsc_offset, &sh->tsc_offset);
 	/* a VM whose MSR filter denies a passthrough MSR has every MSR exit (msr_filter.c) */
-	vmcs_write(MSR_BITMAP, kvm_msr_filter_intercept_all(vmx->vcpu->kvm) ?
-			       vmx_msr_bitmap_all_pa : vmx_msr_bitmap_pa);
-	if (vmx_pin_ctls & PIN_PREEMPTION_TIMER)
-		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, vmx_preemption_timer);
+	vmcs_write_changed(MSR_BITMAP, kvm_msr_filter_intercept_all(vmx->vcpu->kvm) ?
+				       vmx_msr_bitmap_all_pa : vmx_msr_bitmap_pa, &sh->msr_bitmap);
 
 	/* KVM_CAP_X86_DISABLE_EXITS (vm_config.c) */
 	if (kvm_vcpu_hlt_in_guest(vmx->vcpu))
@@ -565,52 +867,61 @@ static void write_guest_state(struct vcpu_vmx *vmx)
 		cpu_ctls |= CPU_INTR_WINDOW_EXITING;
 	if (vmx->nmi_window)
 		cpu_ctls |= CPU_NMI_WINDOW_EXITING;
-	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, cpu_ctls);
-	vmcs_write(EXCEPTION_BITMAP, vmx->exception_bitmap);
-	if (vmx->efer & EFER_LMA)
+	vmcs_write_changed(CPU_BASED_VM_EXEC_CONTROL, cpu_ctls, &sh->cpu_ctls);
+	vmcs_write_changed(EXCEPTION_BITMAP, vmx->exception_bitmap, &sh->exception_bitmap);
+	if (vmx_efer(vmx) & EFER_LMA)
 		entry_ctls |= ENTRY_IA32E_MODE;
-	vmcs_write(VM_ENTRY_CONTROLS, entry_ctls);
-	vmcs_write(VM_ENTRY_INTR_INFO, vmx->entry_intr_info);
+	vmcs_write_changed(VM_ENTRY_CONTROLS, entry_ctls, &sh->entry_ctls);
+
+	/* 24.8.3: every VM exit clears the valid bit; an event is written for each entry */
+	if ((vmx->entry_intr_info & INTR_INFO_VALID) || vmx->entry_intr_stale) {
+		vmcs_write(VM_ENTRY_INTR_INFO, vmx->entry_intr_info);
+		vmx->entry_intr_stale = false;
+	}
 	if (vmx->entry_intr_info & INTR_INFO_VALID) {
 		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, vmx->entry_error_code);
 		vmcs_write(VM_ENTRY_INSTRUCTION_LEN, vmx->entry_instr_len);
 	}
 }
 
-static void read_guest_state(struct vcpu_vmx *vmx)
+/*
+ * After a VM exit: the exit information the handlers use (27.2; a field the exit reason
+ * does not define reads as 0), RSP, RIP and the groups read eagerly (VMX_GS_EAGER), and
+ * which cached groups the guest may have changed. Nothing is dirty here: write_dirty() ran
+ * before the entry. DR7 changes in the guest only by MOV to DR7, which exits with "MOV-DR
+ * exiting", or by a #DB clearing DR7.GD (SDM vol. 3B 17.2.4).
+ */
+static void read_exit(struct vcpu_vmx *vmx)
 {
 	unsigned long *regs = vmx->vcpu->arch.regs;
-	u64 cr0_mask, cr4_mask;
-	int i;
+	u32 basic = (u16)vmx->exit_reason, keep = VMX_GS_ALL & ~VMX_GS_VOLATILE;
 
-	for (i = 0; i < 8; i++) {
-		vmx->seg[i].selector = vmcs_read(GUEST_ES_SELECTOR + 2 * vmcs_seg(i));
-		vmx->seg[i].limit = vmcs_read(GUEST_ES_LIMIT + 2 * vmcs_seg(i));
-		vmx->seg[i].ar = vmcs_read(GUEST_ES_AR_BYTES + 2 * vmcs_seg(i));
-		vmx->seg[i].base = vmcs_read(GUEST_ES_BASE + 2 * vmcs_seg(i));
+	vmx->exit_qual = vmcs_read(EXIT_QUALIFICATION);
+	vmx->exit_instr_len = vmcs_read(VM_EXIT_INSTRUCTION_LEN);
+	vmx->idt_vectoring_info = vmcs_read(IDT_VECTORING_INFO);
+	vmx->idt_vectoring_error = 0;
+	if (vmx->idt_vectoring_info & INTR_INFO_DELIVER_CODE)
+		vmx->idt_vectoring_error = vmcs_read(IDT_VECTORING_ERROR_CODE);
+	vmx->exit_intr_info = 0;
+	vmx->exit_intr_error = 0;
+	if (basic == EXIT_REASON_EXCEPTION_NMI) {
+		vmx->exit_intr_info = vmcs_read(VM_EXIT_INTR_INFO);
+		if (vmx->exit_intr_info & INTR_INFO_DELIVER_CODE)
+			vmx->exit_intr_error = vmcs_read(VM_EXIT_INTR_ERROR_CODE);
 	}
-	vmx->gdtr.base = vmcs_read(GUEST_GDTR_BASE);
-	vmx->gdtr.limit = vmcs_read(GUEST_GDTR_LIMIT);
-	vmx->idtr.base = vmcs_read(GUEST_IDTR_BASE);
-	vmx->idtr.limit = vmcs_read(GUEST_IDTR_LIMIT);
+	vmx->exit_instr_info = basic == EXIT_REASON_IO_INSTRUCTION ?
+			       vmcs_read(VMX_INSTRUCTION_INFO) : 0;
+	vmx->guest_phys = basic == EXIT_REASON_EPT_VIOLATION ||
+			  basic == EXIT_REASON_EPT_MISCONFIG ?
+			  vmcs_read(GUEST_PHYSICAL_ADDRESS) : 0;
 
-	/* bits the guest owns come from the real registers, the others from the shadows */
-	cr0_mask = vmcs_read(CR0_GUEST_HOST_MASK);
-	cr4_mask = vmcs_read(CR4_GUEST_HOST_MASK);
-	vmx->cr0 = (vmcs_read(GUEST_CR0) & ~cr0_mask) | (vmx->cr0 & cr0_mask);
-	vmx->cr4 = (vmcs_read(GUEST_CR4) & ~cr4_mask) | (vmx->cr4 & cr4_mask);
-	vmx->cr3 = vmcs_read(GUEST_CR3);
-	vmx->dr7 = vmcs_read(GUEST_DR7);
-	regs[VCPU_REGS_RSP] = vmcs_read(GUEST_RSP);
-	regs[VCPU_REGS_RIP] = vmcs_read(GUEST_RIP);
-	vmx->rflags = vmcs_read(GUEST_RFLAGS);
-	vmx->sysenter_cs = vmcs_read(GUEST_SYSENTER_CS);
-	vmx->sysenter_esp = vmcs_read(GUEST_SYSENTER_ESP);
-	vmx->sysenter_eip = vmcs_read(GUEST_SYSENTER_EIP);
-	vmx->efer = (vmcs_read(GUEST_IA32_EFER) & ~EFER_LME) | (vmx->efer & EFER_LME);
-	vmx_read_pdptrs(vmx);
-	vmx->pat = vmcs_read(GUEST_IA32_PAT);
-	vmx->interruptibility = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+	regs[VCPU_REGS_RSP] = vmx->shadow.rsp = vmcs_read(GUEST_RSP);
+	regs[VCPU_REGS_RIP] = vmx->shadow.rip = vmcs_read(GUEST_RIP);
+	vmx->cache.rflags = vmcs_read(GUEST_RFLAGS);
+	vmx->cache.interruptibility = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+	if ((vmx->shadow.cpu_ctls & CPU_MOV_DR_EXITING) && !(vmx->cache.dr7 & DR7_GD))
+		keep |= VMX_GS_DR7;
+	vmx->cache.avail = (vmx->cache.avail & keep) | VMX_GS_EAGER;
 }
 
 /*
@@ -781,7 +1092,6 @@ void vmx_vcpu_run(struct kvm_vcpu *vcpu)
 	struct vcpu_vmx *vmx = to_vmx(vcpu);
 	int cpu = smp_processor_id();
 	u16 ds, es, fs, gs;
-	unsigned long fs_base;
 	struct desc_ptr gdt, idt;
 	struct host_msrs h;
 	bool dr6_live;
@@ -814,12 +1124,12 @@ void vmx_vcpu_run(struct kvm_vcpu *vcpu)
 		kvm_stat_inc(vcpu->arch.stat.tlb_flush);
 	}
 
-	vmcs_write(HOST_CR3, __read_cr3());
-	vmcs_write(HOST_CR4, __read_cr4());
-	rdmsrl(MSR_FS_BASE, fs_base);
-	vmcs_write(HOST_FS_BASE, fs_base);
-	vmcs_write(HOST_GS_BASE, native_read_msr(MSR_GS_BASE));
-	write_guest_state(vmx);
+	/* CR3 (PCID) and CR4 may change while the vCPU is loaded: a TLB flush, perf */
+	vmcs_write_changed(HOST_CR3, __read_cr3(), &vmx->shadow.host_cr3);
+	vmcs_write_changed(HOST_CR4, __read_cr4(), &vmx->shadow.host_cr4);
+	if (vmx->cache.dirty)
+		write_dirty(vmx);
+	write_controls(vmx);
 
 	savesegment(ds, ds);
 	savesegment(es, es);
@@ -833,7 +1143,7 @@ void vmx_vcpu_run(struct kvm_vcpu *vcpu)
 	 * it owns the debug registers or has a breakpoint armed, so a #DB delivered inside the
 	 * guest leaves its B0-B3/BS bits where the guest's handler, and we, can read them.
 	 */
-	dr6_live = vcpu->arch.dr_passthrough || (vmx->dr7 & DR7_ENABLE_BITS);
+	dr6_live = vcpu->arch.dr_passthrough || (vmx_dr7(vmx) & DR7_ENABLE_BITS);
 	if (dr6_live)
 		set_debugreg(vmx->dr6, 6);
 
@@ -857,7 +1167,7 @@ void vmx_vcpu_run(struct kvm_vcpu *vcpu)
 	}
 	if (fs) {
 		loadsegment(fs, fs);
-		wrmsrl(MSR_FS_BASE, fs_base);
+		wrmsrl(MSR_FS_BASE, vmx->host_fs_base);
 	}
 	/*
 	 * load_gs_index() swaps GS and writes the user GS base, which is KERNEL_GS_BASE here:
@@ -876,20 +1186,15 @@ void vmx_vcpu_run(struct kvm_vcpu *vcpu)
 		vmx->exit_reason = EXIT_REASON_FAILED_ENTRY | 0xffff;
 		vmx->idt_vectoring_info = 0;
 		vmx->entry_intr_info = 0;
+		vmx->entry_intr_stale = true;
 		return;
 	}
 	vmx->exit_reason = vmcs_read(VM_EXIT_REASON);
 	if (!(vmx->exit_reason & EXIT_REASON_FAILED_ENTRY))
 		vmx->launched = true;
-	vmx->exit_qual = vmcs_read(EXIT_QUALIFICATION);
-	vmx->exit_intr_info = vmcs_read(VM_EXIT_INTR_INFO);
-	vmx->exit_intr_error = vmcs_read(VM_EXIT_INTR_ERROR_CODE);
-	vmx->idt_vectoring_info = vmcs_read(IDT_VECTORING_INFO);
-	vmx->idt_vectoring_error = vmcs_read(IDT_VECTORING_ERROR_CODE);
-	vmx->exit_instr_len = vmcs_read(VM_EXIT_INSTRUCTION_LEN);
-	vmx->exit_instr_info = vmcs_read(VMX_INSTRUCTION_INFO);
-	vmx->guest_phys = vmcs_read(GUEST_PHYSICAL_ADDRESS);
-	read_guest_state(vmx);
+	else
+		vmx->entry_intr_stale = true;
+	read_exit(vmx);
 	/* 27.2.3 / 24.8.3: the entry's event was delivered (or went to IDT-vectoring info) */
 	vmx->entry_intr_info = 0;
 

@@ -12,7 +12,10 @@
  * Design (vcpu.c, exits.c, vmenter.S):
  * - A vCPU's VMCS is current only between vcpu_load (VMPTRLD, per-CPU host state) and
  *   vcpu_put (VMCLEAR on the same CPU, so migration needs no IPI; next entry VMLAUNCHes).
- * - Guest state is kept in struct vcpu_vmx and copied to/from the VMCS around each entry.
+ * - Guest state is cached in struct vcpu_vmx: after an exit a group of VMCS fields is read
+ *   when first asked for, a group changed is written before the next entry, controls are
+ *   written when their value changes; a state ioctl needing a group the cache lacks
+ *   makes the VMCS current for a moment (vcpu.c).
  * - EFER and PAT are switched by the VM-entry/VM-exit "load/save" controls; FS/GS base and
  *   SYSENTER_* are guest-state fields and pass through the MSR bitmap; STAR/LSTAR/CSTAR/
  *   SFMASK/KERNEL_GS_BASE (and TSC_AUX when RDTSCP is enabled) are intercepted and kept in

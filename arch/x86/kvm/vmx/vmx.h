@@ -3,9 +3,11 @@
  * Internal to kvm-intel: VMCS field encodings and control bits (Intel SDM vol. 3C chapter
  * 24 and appendix B), the per-vCPU VMX state and what vmx.c, vcpu.c and exits.c share.
  *
- * The guest state lives in struct vcpu_vmx (a software copy, like SVM's VMCB) and is written
- * to the VMCS before every entry and read back after every exit (vcpu.c): the state ioctls
- * run without the vCPU loaded on a CPU, so they never touch the VMCS.
+ * The guest state the VMCS holds is cached in struct vcpu_vmx (struct vmx_cache, vcpu.c):
+ * after an exit a group of fields is read from the VMCS the first time something asks for
+ * it, and a group changed here is written before the next entry. The state ioctls run with
+ * the vCPU not loaded: a group they need that the cache lacks is read with the VMCS made
+ * current for a moment (vmx_cache_fetch).
  */
 #ifndef ARCH_X86_KVM_VMX_VMX_H
 #define ARCH_X86_KVM_VMX_VMX_H
@@ -156,6 +158,8 @@
 #define GUEST_INTR_STATE_STI		BIT(0)
 #define GUEST_INTR_STATE_MOV_SS		BIT(1)
 #define GUEST_INTR_STATE_NMI		BIT(3)
+/* DR7.GD: general detect, cleared by the CPU when it delivers #DB (SDM vol. 3B 17.2.4) */
+#define DR7_GD				BIT(13)
 /* segment access rights (24.4.1) */
 #define AR_UNUSABLE			BIT(16)
 
@@ -215,6 +219,81 @@ struct vmx_seg {
 	u64 base;
 };
 
+/*
+ * Groups of VMCS guest-state fields (24.4), each a bit of vmx_cache.avail and .dirty. avail:
+ * the cached copy is what the VMCS holds (after each exit it stays only for the groups the
+ * guest cannot change without exiting, and is set for those read at once, VMX_GS_EAGER);
+ * dirty: the cached copy is newer and goes into the VMCS before the next entry (dirty
+ * implies avail). EFER and PAT are never volatile: their MSRs are intercepted and EFER.LMA
+ * follows CR0.PG, whose writes exit (cr0_host_mask() in vcpu.c).
+ */
+enum vmx_gs_group {
+	/* 0-7: the segments, enum kvm_sreg order */
+	VMX_GSN_GDTR = 8, VMX_GSN_IDTR, VMX_GSN_RFLAGS,
+	VMX_GSN_CR0,			/* GUEST_CR0 and CR0_READ_SHADOW */
+	VMX_GSN_CR3,
+	VMX_GSN_CR4,			/* GUEST_CR4 and CR4_READ_SHADOW */
+	VMX_GSN_PDPTRS,			/* with PAE paging only: pae.c; after CR0 and CR4 */
+	VMX_GSN_DR7, VMX_GSN_SYSENTER,
+	VMX_GSN_INTR,			/* interruptibility state */
+	VMX_GSN_EFER, VMX_GSN_PAT,
+	VMX_GSN_NR
+};
+#define VMX_GS_SEG(n)		BIT(n)		/* n: enum kvm_sreg */
+#define VMX_GS_SEGS		GENMASK(7, 0)
+#define VMX_GS_GDTR		BIT(VMX_GSN_GDTR)
+#define VMX_GS_IDTR		BIT(VMX_GSN_IDTR)
+#define VMX_GS_RFLAGS		BIT(VMX_GSN_RFLAGS)
+#define VMX_GS_CR0		BIT(VMX_GSN_CR0)
+#define VMX_GS_CR3		BIT(VMX_GSN_CR3)
+#define VMX_GS_CR4		BIT(VMX_GSN_CR4)
+#define VMX_GS_PDPTRS		BIT(VMX_GSN_PDPTRS)
+#define VMX_GS_DR7		BIT(VMX_GSN_DR7)
+#define VMX_GS_SYSENTER		BIT(VMX_GSN_SYSENTER)
+#define VMX_GS_INTR		BIT(VMX_GSN_INTR)
+#define VMX_GS_EFER		BIT(VMX_GSN_EFER)
+#define VMX_GS_PAT		BIT(VMX_GSN_PAT)
+#define VMX_GS_ALL		GENMASK(VMX_GSN_NR - 1, 0)
+#define VMX_GS_VOLATILE		GENMASK(VMX_GSN_INTR, 0)
+/* read after every exit: nearly every exit or the next entry needs them (vcpu.c) */
+#define VMX_GS_EAGER		(VMX_GS_RFLAGS | VMX_GS_INTR)
+/*
+ * Read together on a miss, as they are mostly used together: the CPU mode (CR0, CR3, CR4,
+ * CS, SS: paging, CPL, address size), segment pairs (vmx_cache_fetch_seg()), GDTR and IDTR.
+ */
+#define VMX_GS_CRS		(VMX_GS_CR0 | VMX_GS_CR3 | VMX_GS_CR4)
+#define VMX_GS_MODE		(VMX_GS_CRS | VMX_GS_SEG(VCPU_SREG_CS) | \
+				 VMX_GS_SEG(VCPU_SREG_SS))
+#define VMX_GS_DTABLES		(VMX_GS_GDTR | VMX_GS_IDTR)
+
+struct vmx_sysenter {
+	u64 cs, esp, eip;
+};
+
+/* vcpu; only through the accessors below (vcpu.c, pae.c) */
+struct vmx_cache {
+	u32 avail, dirty;
+	struct vmx_seg seg[8];		/* enum kvm_sreg order */
+	struct vmx_seg gdtr, idtr;
+	u64 rflags;
+	u64 cr0, cr3, cr4;		/* as the guest sees them */
+	u64 pdptr[4];
+	u64 dr7;
+	struct vmx_sysenter sysenter;
+	u32 interruptibility;
+	u64 efer, pat;
+};
+
+/*
+ * What the VMCS holds of the fields written only when their value changes (vcpu.c); set
+ * by vmcs_setup, which writes them all.
+ */
+struct vmx_vmcs_shadow {
+	u64 cpu_ctls, entry_ctls, exception_bitmap, msr_bitmap, tsc_offset;
+	u64 rsp, rip;			/* GUEST_RSP, GUEST_RIP: regs[] has no dirty bits */
+	u64 host_cr3, host_cr4;
+};
+
 struct vcpu_vmx {
 	struct kvm_vcpu *vcpu;
 	void *vmcs;			/* immutable: the VMCS region */
@@ -226,19 +305,21 @@ struct vcpu_vmx {
 	u16 vpid;			/* 0: none */
 	u32 exit_reason;		/* of the last exit; FAILED_ENTRY|~0 after VMfail */
 	u32 vm_instruction_error;
-	/* what the last exit reported, read while the VMCS was current */
+	/*
+	 * What the last exit reported, read while the VMCS was current (vmx_vcpu_run): fields
+	 * that exit reason does not define read as 0 (exit_intr_info but for exceptions and
+	 * NMIs, guest_phys but for EPT exits, exit_instr_info but for I/O).
+	 */
 	u64 exit_qual;
 	u64 guest_phys;
 	u32 exit_intr_info, exit_intr_error, idt_vectoring_info, idt_vectoring_error;
 	u32 exit_instr_len, exit_instr_info;
 
 	/* guest state; vcpu */
-	struct vmx_seg seg[8];		/* enum kvm_sreg order */
-	struct vmx_seg gdtr, idtr;
-	u64 cr0, cr2, cr3, cr4;		/* as the guest sees them */
-	u64 pdptr[4];			/* PAE paging: pae.c */
-	u64 efer, pat, dr6, dr7, rflags;
-	u64 sysenter_cs, sysenter_esp, sysenter_eip;
+	struct vmx_cache cache;		/* the VMCS's guest-state fields */
+	struct vmx_vmcs_shadow shadow;
+	u64 cr2;			/* the CPU's, not the VMCS's (27.3.1 note) */
+	u64 dr6;			/* no VMCS field either */
 	u64 star, lstar, cstar, sfmask;
 	/*
 	 * The guest's KERNEL_GS_BASE; while kgs_loaded, the CPU holds the current value (the
@@ -246,10 +327,17 @@ struct vcpu_vmx {
 	 */
 	u64 kernel_gs_base, host_kgs;
 	bool kgs_loaded;
+	unsigned long host_fs_base;	/* the task's, read at vcpu_load */
 	u64 tsc_offset;
 	u8 cr8;
-	u32 interruptibility;
 	u32 entry_intr_info, entry_error_code, entry_instr_len;
+	/*
+	 * VM_ENTRY_INTR_INFO may still have its valid bit set, so it is written at the next
+	 * entry even without an event: a VM exit clears the bit (24.8.3), but a VMfail leaves
+	 * the VMCS alone and a VM entry failing its guest-state or MSR checks (26.8) saves
+	 * nothing (Bochs keeps the bit then)
+	 */
+	bool entry_intr_stale;
 	bool dr_exiting;
 	bool irq_window, nmi_window;	/* interrupt-/NMI-window exiting for the next entry */
 	u32 exception_bitmap;
@@ -271,6 +359,130 @@ static __always_inline u64 vmcs_read(unsigned long field)
 }
 
 void vmcs_write(unsigned long field, u64 val);
+
+/*
+ * The cached guest state (struct vmx_cache). A reader goes through vmx_cache_need() (or an
+ * accessor that does), which reads the groups the cache lacks from the VMCS: on the vCPU's
+ * own thread while it is loaded, or under vcpu->mutex while it is not. On a miss it reads
+ * a batch of groups usually needed together: each call costs more than a VMREAD (under
+ * Bochs both are instructions). A writer changing only some fields of a group reads the
+ * group first (the *_mut accessors); vmx_cache_set() marks what it replaced whole.
+ */
+void vmx_cache_fetch(struct vcpu_vmx *vmx, u32 groups);
+void vmx_cache_fetch_seg(struct vcpu_vmx *vmx, int seg);
+
+/* @groups are needed; @batch (a superset) is read if one of them is missing */
+static __always_inline void vmx_cache_need_batch(struct vcpu_vmx *vmx, u32 groups, u32 batch)
+{
+	if (unlikely(groups & ~vmx->cache.avail))
+		vmx_cache_fetch(vmx, batch);
+}
+
+static __always_inline void vmx_cache_need(struct vcpu_vmx *vmx, u32 groups)
+{
+	vmx_cache_need_batch(vmx, groups, groups);
+}
+
+/* with its usual companion: vmx_cache_fetch_seg() */
+static __always_inline void vmx_cache_need_seg(struct vcpu_vmx *vmx, int seg)
+{
+	if (unlikely(!(vmx->cache.avail & VMX_GS_SEG(seg))))
+		vmx_cache_fetch_seg(vmx, seg);
+}
+
+static __always_inline void vmx_cache_set(struct vcpu_vmx *vmx, u32 groups)
+{
+	vmx->cache.avail |= groups;
+	vmx->cache.dirty |= groups;
+}
+
+static inline const struct vmx_seg *vmx_seg(struct vcpu_vmx *vmx, int seg)
+{
+	vmx_cache_need_seg(vmx, seg);
+	return &vmx->cache.seg[seg];
+}
+
+static inline struct vmx_seg *vmx_seg_mut(struct vcpu_vmx *vmx, int seg)
+{
+	vmx_cache_need_seg(vmx, seg);
+	vmx_cache_set(vmx, VMX_GS_SEG(seg));
+	return &vmx->cache.seg[seg];
+}
+
+static inline u64 vmx_rflags(struct vcpu_vmx *vmx)
+{
+	vmx_cache_need(vmx, VMX_GS_RFLAGS);
+	return vmx->cache.rflags;
+}
+
+static inline u64 vmx_cr0(struct vcpu_vmx *vmx)
+{
+	vmx_cache_need_batch(vmx, VMX_GS_CR0, VMX_GS_MODE);
+	return vmx->cache.cr0;
+}
+
+static inline void vmx_cr0_set(struct vcpu_vmx *vmx, u64 val)
+{
+	vmx->cache.cr0 = val;
+	vmx_cache_set(vmx, VMX_GS_CR0);
+}
+
+static inline u64 vmx_cr3(struct vcpu_vmx *vmx)
+{
+	vmx_cache_need_batch(vmx, VMX_GS_CR3, VMX_GS_MODE);
+	return vmx->cache.cr3;
+}
+
+static inline void vmx_cr3_set(struct vcpu_vmx *vmx, u64 val)
+{
+	vmx->cache.cr3 = val;
+	vmx_cache_set(vmx, VMX_GS_CR3);
+}
+
+static inline u64 vmx_cr4(struct vcpu_vmx *vmx)
+{
+	vmx_cache_need_batch(vmx, VMX_GS_CR4, VMX_GS_MODE);
+	return vmx->cache.cr4;
+}
+
+static inline void vmx_cr4_set(struct vcpu_vmx *vmx, u64 val)
+{
+	vmx->cache.cr4 = val;
+	vmx_cache_set(vmx, VMX_GS_CR4);
+}
+
+/* never volatile: no VMREAD */
+static inline u64 vmx_efer(const struct vcpu_vmx *vmx)
+{
+	return vmx->cache.efer;
+}
+
+static inline void vmx_efer_set(struct vcpu_vmx *vmx, u64 val)
+{
+	vmx->cache.efer = val;
+	vmx_cache_set(vmx, VMX_GS_EFER);
+}
+
+static inline u64 vmx_dr7(struct vcpu_vmx *vmx)
+{
+	vmx_cache_need(vmx, VMX_GS_DR7);
+	return vmx->cache.dr7;
+}
+
+static inline u32 vmx_intr_state(struct vcpu_vmx *vmx)
+{
+	vmx_cache_need(vmx, VMX_GS_INTR);
+	return vmx->cache.interruptibility;
+}
+
+/* written at the next entry only when it changed */
+static inline void vmx_intr_state_set(struct vcpu_vmx *vmx, u32 val)
+{
+	if (vmx_intr_state(vmx) == val)
+		return;
+	vmx->cache.interruptibility = val;
+	vmx_cache_set(vmx, VMX_GS_INTR);
+}
 
 /* vmx.c */
 extern u32 vmx_pin_ctls, vmx_cpu_ctls, vmx_sec_ctls, vmx_exit_ctls, vmx_entry_ctls;
@@ -317,9 +529,9 @@ void vmx_uret_cpu_enable(void);
 void vmx_uret_cpu_disable(void);
 
 /* pae.c */
-bool vmx_pae_paging(const struct vcpu_vmx *vmx);
+bool vmx_pae_paging(struct vcpu_vmx *vmx);
 int vmx_load_pdptrs(struct kvm_vcpu *vcpu, bool force);
-void vmx_write_pdptrs(const struct vcpu_vmx *vmx);
+void vmx_write_pdptrs(struct vcpu_vmx *vmx);
 void vmx_read_pdptrs(struct vcpu_vmx *vmx);
 
 /* events.c */
