@@ -245,9 +245,6 @@ EXPORT_SYMBOL_GPL(kvm_read_pae_pdptrs);
  * applies Intel's rule on both vendors, and so does this (the differential test against
  * stock showed it). The VMX backend loads them into the VMCS itself (vmx/pae.c).
  */
-#define CR0_PDPTR_BITS		(X86_CR0_PG | X86_CR0_CD | X86_CR0_NW)
-#define CR4_PDPTR_BITS		(X86_CR4_PAE | X86_CR4_PGE | X86_CR4_PSE | X86_CR4_SMEP)
-
 static bool pae_pdptrs_fault(struct kvm_vcpu *vcpu, u64 cr0, u64 cr4, u64 efer)
 {
 	u64 pdpte[4];

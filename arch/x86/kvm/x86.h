@@ -225,6 +225,9 @@ u64 kvm_cr4_reserved(struct kvm_vcpu *vcpu);
 int kvm_emulate_mov_cr4(struct kvm_vcpu *vcpu);
 int kvm_set_cr0(struct kvm_vcpu *vcpu, u64 val);
 int kvm_read_pae_pdptrs(struct kvm_vcpu *vcpu, u64 cr3, u64 pdpte[4]);
+/* the CR0 and CR4 bits whose change under PAE paging reloads the PDPTEs (SDM vol. 3A 4.4.1) */
+#define CR0_PDPTR_BITS		(X86_CR0_PG | X86_CR0_CD | X86_CR0_NW)
+#define CR4_PDPTR_BITS		(X86_CR4_PAE | X86_CR4_PGE | X86_CR4_PSE | X86_CR4_SMEP)
 /* the state of KVM_GET/SET_REGS and SREGS (set_sregs: 0 or -EINVAL, nothing changed) */
 void kvm_get_regs(struct kvm_vcpu *vcpu, struct kvm_regs *r);
 void kvm_set_regs(struct kvm_vcpu *vcpu, const struct kvm_regs *r);

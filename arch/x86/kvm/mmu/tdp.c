@@ -662,8 +662,9 @@ void kvm_arch_dirty_log_stopped(struct kvm *kvm, const struct kvm_memory_slot *s
 				break;
 			table = tdp_table(*e);
 		}
-		e = &table[tdp_index(gfn, 2)];
-		if (level == 2 && (*e & tdp->present_mask) && !(*e & (TDP_LARGE | TDP_NX_SPLIT))) {
+		/* the level-2 entry: a table of 4 KiB leaves not split for nx_huge_pages */
+		e = level == 2 ? &table[tdp_index(gfn, 2)] : NULL;
+		if (e && (*e & tdp->present_mask) && !(*e & (TDP_LARGE | TDP_NX_SPLIT))) {
 			table = tdp_table(*e);
 			for (i = 0; i < TDP_ENTRIES; i++)
 				if (table[i] & tdp->present_mask)

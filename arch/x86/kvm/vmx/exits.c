@@ -190,8 +190,7 @@ static bool vmx_write_cr0(struct kvm_vcpu *vcpu, u64 val)
 	vmx_cr0_set(vmx, val);
 	if (efer != old_efer)
 		vmx_efer_set(vmx, efer);
-	if (!vmx_cr_write_loads_pdptrs(vcpu, (old ^ val) &
-				       (X86_CR0_PG | X86_CR0_CD | X86_CR0_NW))) {
+	if (!vmx_cr_write_loads_pdptrs(vcpu, (old ^ val) & CR0_PDPTR_BITS)) {
 		vmx_cr0_set(vmx, old);
 		vmx_efer_set(vmx, old_efer);
 		return false;
@@ -222,8 +221,7 @@ static bool vmx_write_cr4(struct kvm_vcpu *vcpu, u64 val)
 	if ((vmx_efer(vmx) & EFER_LMA) && !(val & X86_CR4_PAE))
 		return false;
 	vmx_cr4_set(vmx, val);
-	if (!vmx_cr_write_loads_pdptrs(vcpu, (old ^ val) & (X86_CR4_PAE | X86_CR4_PGE |
-							    X86_CR4_PSE | X86_CR4_SMEP))) {
+	if (!vmx_cr_write_loads_pdptrs(vcpu, (old ^ val) & CR4_PDPTR_BITS)) {
 		vmx_cr4_set(vmx, old);
 		return false;
 	}
