@@ -3,6 +3,7 @@
 #ifndef KVM_BENCH_H
 #define KVM_BENCH_H
 
+#include <pthread.h>
 #include <time.h>
 
 #include "kvm_vm.h"
@@ -26,6 +27,14 @@ long long sync_run(struct kvm_vcpu *vcpu, struct ucall *uc, uint64_t n);
  * GUEST_DONE: arg is the struct kvm_vcpu. Returns NULL.
  */
 void *vcpu_run_to_done(void *arg);
+/*
+ * vCPUs first_id.. first_id + n - 1 of vm at entry, made runnable at once (an AP starts in
+ * wait-for-SIPI with the in-kernel APIC), each run by a host thread of its own
+ * (vcpu_run_to_done) until its GUEST_DONE; vcpu_threads_join() waits for the n threads.
+ */
+void vcpu_threads_start(struct kvm_vm *vm, int first_id, void (*entry)(void), int n,
+			struct kvm_vcpu **vcpus, pthread_t *threads);
+void vcpu_threads_join(pthread_t *threads, int n);
 /* A long-mode VM with the in-kernel irqchip, the APIC mapped, apic.c's handler on vectors. */
 struct kvm_vm *irqchip_vm_new(const uint8_t *vectors, int nr);
 

@@ -160,23 +160,16 @@ static void guest_flush_initiator(void)
 double bench_tlb_shootdown(void)
 {
 	struct kvm_vm *vm = irqchip_vm_new(NULL, 0);
-	struct kvm_mp_state runnable = { .mp_state = KVM_MP_STATE_RUNNABLE };
 	struct kvm_vcpu *initiator, *targets[FLUSH_TARGETS];
 	pthread_t threads[FLUSH_TARGETS];
 	struct ucall uc;
 	long long with, without;
 	uint64_t done0, acks0;
-	int i;
 
 	vm_install_exception_handler(vm, FLUSH_VECTOR, flush_handler);
 	vm_install_exception_handler(vm, FLUSHED_VECTOR, flushed_handler);
 	initiator = guest_vcpu_add(vm, 0, (uint64_t)guest_flush_initiator);
-	for (i = 0; i < FLUSH_TARGETS; i++) {
-		targets[i] = guest_vcpu_add(vm, i + 1, (uint64_t)guest_flush_target);
-		/* an AP starts in wait-for-SIPI with the in-kernel APIC: let it run at once */
-		vcpu_ioctl(targets[i], KVM_SET_MP_STATE, &runnable);
-		TEST_ASSERT_EQ(0, pthread_create(&threads[i], NULL, vcpu_run_to_done, targets[i]));
-	}
+	vcpu_threads_start(vm, 1, guest_flush_target, FLUSH_TARGETS, targets, threads);
 	vcpu_run_expect_ucall(initiator, UCALL_SYNC, &uc);
 	sync_run(initiator, &uc, WARM_OPS);
 	done0 = uc.args[0];
@@ -189,8 +182,7 @@ double bench_tlb_shootdown(void)
 		    with, without);
 	ucall_reply(initiator, &uc, SYNC_DONE);
 	vcpu_run_expect_ucall(initiator, UCALL_DONE, NULL);
-	for (i = 0; i < FLUSH_TARGETS; i++)
-		TEST_ASSERT_EQ(0, pthread_join(threads[i], NULL));
+	vcpu_threads_join(threads, FLUSH_TARGETS);
 	kvm_vm_free(vm);
 	return (double)(with - without) / SHOOTDOWNS;
 }

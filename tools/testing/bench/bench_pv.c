@@ -163,24 +163,17 @@ static void guest_pv_ipi_sender(uint64_t amd)
 double bench_pv_send_ipi(void)
 {
 	struct kvm_vm *vm = irqchip_vm_new(NULL, 0);
-	struct kvm_mp_state runnable = { .mp_state = KVM_MP_STATE_RUNNABLE };
 	struct kvm_vcpu *sender, *targets[PV_IPI_TARGETS];
 	pthread_t threads[PV_IPI_TARGETS];
 	struct ucall uc;
 	long long with, without;
 	uint64_t taken0, delivered0;
-	int i;
 
 	memset((void *)pv_ipi_taken, 0, sizeof(pv_ipi_taken));
 	vm_install_exception_handler(vm, PV_IPI_VECTOR, pv_ipi_handler);
 	sender = guest_vcpu_add(vm, 0, (uint64_t)guest_pv_ipi_sender);
 	vcpu_set_args(sender, kvm_is_amd());
-	for (i = 0; i < PV_IPI_TARGETS; i++) {
-		targets[i] = guest_vcpu_add(vm, i + 1, (uint64_t)guest_pv_ipi_target);
-		/* an AP starts in wait-for-SIPI with the in-kernel APIC: let it run at once */
-		vcpu_ioctl(targets[i], KVM_SET_MP_STATE, &runnable);
-		TEST_ASSERT_EQ(0, pthread_create(&threads[i], NULL, vcpu_run_to_done, targets[i]));
-	}
+	vcpu_threads_start(vm, 1, guest_pv_ipi_target, PV_IPI_TARGETS, targets, threads);
 	vcpu_run_expect_ucall(sender, UCALL_SYNC, &uc);
 	sync_run(sender, &uc, WARM_OPS);
 	taken0 = uc.args[0];
@@ -196,8 +189,7 @@ double bench_pv_send_ipi(void)
 		    without);
 	ucall_reply(sender, &uc, SYNC_DONE);
 	vcpu_run_expect_ucall(sender, UCALL_DONE, NULL);
-	for (i = 0; i < PV_IPI_TARGETS; i++)
-		TEST_ASSERT_EQ(0, pthread_join(threads[i], NULL));
+	vcpu_threads_join(threads, PV_IPI_TARGETS);
 	kvm_vm_free(vm);
 	return (double)(with - without) / PV_IPIS;
 }

@@ -629,6 +629,27 @@ void *vcpu_run_to_done(void *arg)
 	return NULL;
 }
 
+void vcpu_threads_start(struct kvm_vm *vm, int first_id, void (*entry)(void), int n,
+			struct kvm_vcpu **vcpus, pthread_t *threads)
+{
+	struct kvm_mp_state runnable = { .mp_state = KVM_MP_STATE_RUNNABLE };
+	int i;
+
+	for (i = 0; i < n; i++) {
+		vcpus[i] = guest_vcpu_add(vm, first_id + i, (uint64_t)entry);
+		vcpu_ioctl(vcpus[i], KVM_SET_MP_STATE, &runnable);
+		TEST_ASSERT_EQ(0, pthread_create(&threads[i], NULL, vcpu_run_to_done, vcpus[i]));
+	}
+}
+
+void vcpu_threads_join(pthread_t *threads, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		TEST_ASSERT_EQ(0, pthread_join(threads[i], NULL));
+}
+
 /*
  * IPI ping-pong between two vCPUs of one guest, each run by a host thread of its own: vCPU 0
  * sends a fixed IPI to vCPU 1 through the xAPIC ICR and waits in HLT; vCPU 1 (in HLT) takes
@@ -638,7 +659,6 @@ void *vcpu_run_to_done(void *arg)
 static double bench_ipi(void)
 {
 	struct kvm_vm *vm = irqchip_vm_new(NULL, 0);
-	struct kvm_mp_state runnable = { .mp_state = KVM_MP_STATE_RUNNABLE };
 	struct kvm_vcpu *vcpu0, *vcpu1;
 	static struct stat_snap st[4];
 	int sfd[2];
@@ -649,12 +669,9 @@ static double bench_ipi(void)
 	vm_install_exception_handler(vm, PING_VECTOR, ping_handler);
 	vm_install_exception_handler(vm, PONG_VECTOR, pong_handler);
 	vcpu0 = guest_vcpu_add(vm, 0, (uint64_t)guest_ipi_initiator);
-	vcpu1 = guest_vcpu_add(vm, 1, (uint64_t)guest_ipi_responder);
-	/* an AP starts in wait-for-SIPI with the in-kernel APIC: let it run at once */
-	vcpu_ioctl(vcpu1, KVM_SET_MP_STATE, &runnable);
+	vcpu_threads_start(vm, 1, guest_ipi_responder, 1, &vcpu1, &thread);
 	sfd[0] = ioctl(vcpu0->fd, KVM_GET_STATS_FD, NULL);
 	sfd[1] = ioctl(vcpu1->fd, KVM_GET_STATS_FD, NULL);
-	TEST_ASSERT_EQ(0, pthread_create(&thread, NULL, vcpu_run_to_done, vcpu1));
 
 	vcpu_run_expect_ucall(vcpu0, UCALL_SYNC, &uc);
 	sync_run(vcpu0, &uc, WARM_OPS);
@@ -676,7 +693,7 @@ static double bench_ipi(void)
 
 	ucall_reply(vcpu0, &uc, SYNC_DONE);
 	vcpu_run_expect_ucall(vcpu0, UCALL_DONE, NULL);
-	TEST_ASSERT_EQ(0, pthread_join(thread, NULL));
+	vcpu_threads_join(&thread, 1);
 	close(sfd[0]);
 	close(sfd[1]);
 	kvm_vm_free(vm);
